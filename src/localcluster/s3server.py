@@ -1,0 +1,154 @@
+"""A local S3 server (moto in server mode) on loopback, and a fast bulk uploader.
+
+Tests, benchmarks and the local dev system talk to it with ordinary boto3 clients:
+`S3Server.client()` returns one with path-style addressing, and `put_objects` fills a
+bucket with thousands of small objects through a pool of concurrent PutObject calls.
+moto accepts any credentials, so the fixed test key pair is only there to be signed with.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from localcluster.processes import ManagedProcess, free_port, wait_until
+
+S3Client = Any  # boto3's clients are generated at runtime; no stubs are installed
+# Settings that would make moto check credentials or policies; the server must not.
+_AUTH_ENV = ("INITIAL_NO_AUTH_ACTION_COUNT", "MOTO_ENABLE_IAM_AUTH")
+
+
+class S3Server:
+    """moto's S3 as a child process on 127.0.0.1; `start()` returns once it answers."""
+
+    access_key = "test-access-key"
+    secret_key = "test-secret-key"  # noqa: S105 - moto accepts any credentials
+    region = "us-east-1"
+
+    def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        log_dir = log_dir or Path(tempfile.mkdtemp(prefix="wt-s3-"))
+        env = {k: v for k, v in os.environ.items() if k not in _AUTH_ENV}
+        self.process = ManagedProcess(
+            name="s3-server",
+            argv=[sys.executable, "-m", __name__, "-H", "127.0.0.1", "-p", str(self.port)],
+            log_path=log_dir / "s3-server.log",
+            env=env,
+            tied_to_parent=tied_to_parent,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def start(self, timeout: float = 30.0) -> S3Server:
+        self.process.start()
+        try:
+            wait_until(
+                lambda: not self.process.running() or self._answers(),
+                timeout=timeout,
+                what=f"the S3 server at {self.endpoint_url}",
+            )
+            self.process.check_running()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def _answers(self) -> bool:
+        with urllib.request.urlopen(self.endpoint_url + "/", timeout=1) as response:
+            return bool(response.status == 200)
+
+    def reset(self) -> None:
+        """Forget every bucket and object (moto's reset endpoint)."""
+        request = urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def client(self, *, max_pool_connections: int = 64) -> S3Client:
+        """A boto3 S3 client for this server: path-style, signed with the test keys."""
+        config = Config(
+            s3={"addressing_style": "path"},
+            max_pool_connections=max_pool_connections,
+            retries={"max_attempts": 3, "mode": "standard"},
+            request_checksum_calculation="when_required",
+        )
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=config,
+        )
+
+
+def object_body(key: str, size: int) -> bytes:
+    """Deterministic content of `size` bytes for `key`, so reads can be checked."""
+    seed = key.encode() + b"\n"
+    return (seed * (size // len(seed) + 1))[:size]
+
+
+def put_objects(
+    client: S3Client,
+    bucket: str,
+    keys_and_sizes: Mapping[str, int] | Iterable[tuple[str, int]] | None = None,
+    *,
+    count: int = 0,
+    prefix: str = "",
+    size: int = 16,
+    workers: int = 16,
+) -> list[str]:
+    """PUT many objects concurrently; returns their keys in the order given.
+
+    Either name the objects (`keys_and_sizes`) or ask for `count` objects of `size`
+    bytes named `<prefix>obj-000000` and up. Bodies come from `object_body`. The client
+    needs `max_pool_connections >= workers` to really run them in parallel.
+    """
+    if keys_and_sizes is None:
+        objects = [(f"{prefix}obj-{i:06d}", size) for i in range(count)]
+    elif isinstance(keys_and_sizes, Mapping):
+        objects = list(keys_and_sizes.items())
+    else:
+        objects = list(keys_and_sizes)
+
+    def put(key_and_size: tuple[str, int]) -> str:
+        key, length = key_and_size
+        client.put_object(Bucket=bucket, Key=key, Body=object_body(key, length))
+        return key
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(put, objects))
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """The child process: `python -m moto.server`, made cheaper per request.
+
+    werkzeug's log line per request goes, and so does moto's listing of its own package
+    directory on every request (about a fifth of the server's CPU in bulk puts).
+    """
+    from moto import backends
+    from moto.server import main
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    main(argv)
+
+
+if __name__ == "__main__":
+    serve()

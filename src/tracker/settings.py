@@ -1,0 +1,90 @@
+"""The one typed settings object, read from `TRACKER_*` environment variables.
+
+Nested groups use `__`: `TRACKER_WORKER__IMAGE=...`, `TRACKER_S3__ENDPOINT_URL=...`.
+Lists and mappings take JSON: `TRACKER_ADMINS__USERS='["alice"]'`. Load it once at a
+process's entry point and pass it down; nothing reads the environment elsewhere.
+S3 credentials are not settings: boto3 finds them the standard way (environment,
+IRSA web identity, instance profile), so they never appear in a spec or a log.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tracker.domain.authz import Admins, Principals
+from tracker.domain.cost import TierPrices
+
+
+class ThresholdSettings(BaseModel):
+    """Defaults for runs that do not override them in their spec."""
+
+    heartbeat_timeout_seconds: int = Field(300, ge=1)
+    stalled_after_seconds: int = Field(600, ge=1)
+
+
+class S3Settings(BaseModel):
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    list_page_size: int = Field(1000, ge=1, le=1000)
+    delete_batches_in_flight: int = Field(4, ge=1, le=32)
+    max_attempts: int = Field(10, ge=1)
+
+
+class WorkerJobSettings(BaseModel):
+    """How the operator builds the Kubernetes Job that runs the worker."""
+
+    image: str = "workflow-tracker:dev"
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
+    service_account: str = "tracker-worker"
+    backoff_limit: int = Field(3, ge=0)
+    active_deadline_seconds: int = Field(6 * 3600, ge=60)
+    ttl_seconds_after_finished: int = Field(24 * 3600, ge=0)
+    cpu_request: str = "100m"
+    memory_request: str = "256Mi"
+    memory_limit: str = "1Gi"
+    # Environment the worker pod needs, by reference only (Secret names, never values).
+    database_secret: str | None = None
+    database_secret_key: str = "url"
+    s3_credentials_secret: str | None = None
+    extra_env: dict[str, str] = Field(default_factory=dict)
+
+
+class PrincipalSettings(BaseModel):
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+
+
+class AdminSettings(PrincipalSettings):
+    """Global admins (users, groups) and admins per compute cluster."""
+
+    clusters: dict[str, PrincipalSettings] = Field(default_factory=dict)
+
+    def to_domain(self) -> Admins:
+        return Admins(
+            users=tuple(self.users),
+            groups=tuple(self.groups),
+            clusters={name: Principals(tuple(p.users), tuple(p.groups)) for name, p in self.clusters.items()},
+        )
+
+
+class ApiSettings(BaseModel):
+    auth_mode: Literal["none", "token", "kubernetes"] = "none"
+    tokens: dict[str, str] = Field(default_factory=dict, description="token -> username")
+    base_url: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str = "sqlite:///tracker.db"
+    namespaces: list[str] = Field(default_factory=list, description="empty: every namespace")
+    thresholds: ThresholdSettings = ThresholdSettings()
+    prices: TierPrices = TierPrices()
+    s3: S3Settings = S3Settings()
+    worker: WorkerJobSettings = WorkerJobSettings()
+    admins: AdminSettings = AdminSettings()
+    api: ApiSettings = ApiSettings()
+    log_level: str = "INFO"
