@@ -5,4 +5,5 @@ pytest_plugins = [
     "fixtures.nodeagent",
     "fixtures.s3",
     "fixtures.postgres",
+    "fixtures.tracker",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import urllib.request
@@ -29,7 +30,10 @@ _AUTH_ENV = ("INITIAL_NO_AUTH_ACTION_COUNT", "MOTO_ENABLE_IAM_AUTH")
 
 
 class S3Server:
-    """moto's S3 as a child process on 127.0.0.1; `start()` returns once it answers."""
+    """moto's S3 as a child process on 127.0.0.1; `start()` returns once it answers.
+
+    Without `log_dir` the log goes to a temporary directory that `stop()` removes.
+    """
 
     access_key = "test-access-key"
     secret_key = "test-secret-key"  # noqa: S105 - moto accepts any credentials
@@ -38,7 +42,8 @@ class S3Server:
     def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        log_dir = log_dir or Path(tempfile.mkdtemp(prefix="wt-s3-"))
+        self._own_log_dir = None if log_dir else Path(tempfile.mkdtemp(prefix="wt-s3-"))
+        log_dir = log_dir or self._own_log_dir
         env = {k: v for k, v in os.environ.items() if k not in _AUTH_ENV}
         self.process = ManagedProcess(
             name="s3-server",
@@ -67,7 +72,10 @@ class S3Server:
         return self
 
     def stop(self) -> None:
+        """Stop the server (all data is lost) and remove a log directory it made itself."""
         self.process.stop()
+        if self._own_log_dir is not None:
+            shutil.rmtree(self._own_log_dir, ignore_errors=True)
 
     def _answers(self) -> bool:
         with urllib.request.urlopen(self.endpoint_url + "/", timeout=1) as response:

@@ -63,7 +63,9 @@ def get_pod(kube: Kube, ns: str, name: str) -> dict[str, Any]:
     return kube.get(f"/api/v1/namespaces/{ns}/pods/{name}")
 
 
-def wait_for_phase(kube: Kube, ns: str, name: str, *phases: str, timeout: float = POD_TIMEOUT) -> dict[str, Any]:
+def wait_for_phase(
+    kube: Kube, ns: str, name: str, *phases: str, timeout: float = POD_TIMEOUT
+) -> dict[str, Any]:
     def reached() -> dict[str, Any] | None:
         pod = get_pod(kube, ns, name)
         return pod if pod["status"].get("phase") in phases else None
@@ -73,11 +75,13 @@ def wait_for_phase(kube: Kube, ns: str, name: str, *phases: str, timeout: float 
 
 def finished_condition(kube: Kube, ns: str, job: str) -> dict[str, Any] | None:
     conditions = kube.get(f"/apis/batch/v1/namespaces/{ns}/jobs/{job}")["status"].get("conditions") or []
-    return next((c for c in conditions if c["type"] in ("Complete", "Failed") and c["status"] == "True"), None)
+    finished = [c for c in conditions if c["type"] in ("Complete", "Failed") and c["status"] == "True"]
+    return finished[0] if finished else None
 
 
 def job_pods(kube: Kube, ns: str, job: str) -> list[dict[str, Any]]:
-    return kube.get(f"/api/v1/namespaces/{ns}/pods", labelSelector=f"batch.kubernetes.io/job-name={job}")["items"]
+    selector = f"batch.kubernetes.io/job-name={job}"
+    return kube.get(f"/api/v1/namespaces/{ns}/pods", labelSelector=selector)["items"]
 
 
 def main_state(pod: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +122,9 @@ def test_node_is_ready_untainted_and_renews_its_lease(kube: Kube, node_agent: No
 
 # -- Jobs -----------------------------------------------------------------------------------
 
-def test_job_completes_and_its_log_holds_the_output(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_job_completes_and_its_log_holds_the_output(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     create_job(kube, ns, "hello", ["python", "-c", "print('hello')"])
     condition = wait_until(lambda: finished_condition(kube, ns, "hello"), timeout=POD_TIMEOUT,
                            what="job hello to finish")
@@ -130,7 +136,9 @@ def test_job_completes_and_its_log_holds_the_output(kube: Kube, ns: str, node_ag
     assert node_agent.container_log(ns, pod["metadata"]["name"], "main").strip() == "hello"
 
 
-def test_failing_job_is_retried_until_its_backoff_limit(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_failing_job_is_retried_until_its_backoff_limit(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     create_job(kube, ns, "fails", python("import sys; print('bad input'); sys.exit(3)"), backoff_limit=2)
     condition = wait_until(lambda: finished_condition(kube, ns, "fails"), timeout=150,
                            what="job fails to finish")
@@ -153,7 +161,9 @@ print(json.dumps({k: os.environ.get(k) for k in keys}))
 """
 
 
-def test_env_from_secret_config_map_and_downward_api(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_env_from_secret_config_map_and_downward_api(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     kube.create(f"/api/v1/namespaces/{ns}/secrets",
                 {"metadata": {"name": "creds"}, "stringData": {"password": "s3cr3t", "user": "ada"}})
     kube.create(f"/api/v1/namespaces/{ns}/configmaps",
@@ -181,27 +191,33 @@ def test_env_from_secret_config_map_and_downward_api(kube: Kube, ns: str, node_a
         "POD_NS": ns, "NODE": node_agent.node_name, "TEAM": "genomics", "GREETING": "hi env"}
 
 
-def test_missing_secret_waits_then_runs_once_it_exists(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_missing_secret_waits_then_runs_once_it_exists(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     env = [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "token"}}}]
     create_pod(kube, ns, "waits", container(python("import os; print(os.environ['TOKEN'])"), env=env))
 
     def waiting() -> dict[str, Any] | None:
         statuses = get_pod(kube, ns, "waits")["status"].get("containerStatuses") or []
         state = statuses[0]["state"] if statuses else {}
-        return state.get("waiting") if state.get("waiting", {}).get("reason") == "CreateContainerConfigError" else None
+        waiting = state.get("waiting") or {}
+        return waiting if waiting.get("reason") == "CreateContainerConfigError" else None
 
     waited = wait_until(waiting, timeout=POD_TIMEOUT, what="CreateContainerConfigError")
     assert waited["message"] == 'secrets "late" not found'
     assert get_pod(kube, ns, "waits")["status"]["phase"] == "Pending"
 
-    kube.create(f"/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": "late"}, "stringData": {"token": "t0k"}})
+    kube.create(f"/api/v1/namespaces/{ns}/secrets",
+                {"metadata": {"name": "late"}, "stringData": {"token": "t0k"}})
     assert wait_for_phase(kube, ns, "waits", "Succeeded", "Failed")["status"]["phase"] == "Succeeded"
     assert node_agent.container_log(ns, "waits", "main").strip() == "t0k"
 
 
 # -- what the node refuses ---------------------------------------------------------------------
 
-def test_foreign_image_fails_with_a_clear_message(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_foreign_image_fails_with_a_clear_message(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     create_pod(kube, ns, "busybox", {"name": "c", "image": "busybox:1.36", "command": ["sh", "-c", "true"]})
     pod = wait_for_phase(kube, ns, "busybox", "Failed")
     assert pod["status"]["reason"] == "UnsupportedImage"
@@ -209,12 +225,23 @@ def test_foreign_image_fails_with_a_clear_message(kube: Kube, ns: str, node_agen
         'node agent runs only the project image "workflow-tracker"; container "c" uses "busybox:1.36"')
 
 
+def test_missing_executable_fails_the_container_with_start_error(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
+    create_pod(kube, ns, "typo", container(["pyhton", "-c", "print(1)"]))
+    terminated = main_state(wait_for_phase(kube, ns, "typo", "Failed"))["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (128, "StartError")
+    assert 'exec: "pyhton": No such file or directory' in terminated["message"]
+
+
 # -- lifecycle ------------------------------------------------------------------------------------
 
 SLEEPER = python("import time\nprint('sleeping', flush=True)\ntime.sleep(600)")
 
 
-def test_deleting_a_running_pod_kills_its_process(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_deleting_a_running_pod_kills_its_process(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     create_pod(kube, ns, "sleeper", container(SLEEPER), terminationGracePeriodSeconds=5)
     pod = wait_for_phase(kube, ns, "sleeper", "Running")
     status = pod["status"]["containerStatuses"][0]
@@ -226,6 +253,18 @@ def test_deleting_a_running_pod_kills_its_process(kube: Kube, ns: str, node_agen
     kube.delete(f"/api/v1/namespaces/{ns}/pods/sleeper")
     wait_until(lambda: not process_alive(pid), timeout=15, what="the pod's process to exit")
     wait_until(lambda: pod_gone(kube, ns, "sleeper"), timeout=15, what="the pod to disappear")
+
+
+def test_deleting_a_job_kills_its_pod_process(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+    create_job(kube, ns, "cancelled", SLEEPER)
+    wait_until(lambda: [p for p in job_pods(kube, ns, "cancelled") if p["status"].get("phase") == "Running"],
+               timeout=POD_TIMEOUT, what="the job's pod to run")
+    (pod,) = job_pods(kube, ns, "cancelled")
+    pid = node_agent.container_pid(ns, pod["metadata"]["name"], "main")
+
+    kube.delete(f"/apis/batch/v1/namespaces/{ns}/jobs/cancelled", {"propagationPolicy": "Background"})
+    wait_until(lambda: not process_alive(pid), timeout=45, what="the job's process to exit")
+    wait_until(lambda: not job_pods(kube, ns, "cancelled"), timeout=30, what="the job's pod to disappear")
 
 
 def test_active_deadline_kills_the_pod(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
@@ -249,7 +288,9 @@ print("second attempt works")
 """
 
 
-def test_on_failure_restarts_the_container_in_place(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_on_failure_restarts_the_container_in_place(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     create_pod(kube, ns, "retry", container(python(RESTARTS_ONCE)), restartPolicy="OnFailure")
     pod = wait_for_phase(kube, ns, "retry", "Succeeded", "Failed")
     status = pod["status"]["containerStatuses"][0]
@@ -260,9 +301,12 @@ def test_on_failure_restarts_the_container_in_place(kube: Kube, ns: str, node_ag
     assert "first attempt fails" in log and "second attempt works" in log
 
 
-def test_init_containers_run_first_in_order(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_init_containers_run_first_in_order(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     append = "import sys; open('order', 'a').write(sys.argv[1] + '\\n')"
-    init = [{"name": f"init-{i}", "image": IMAGE, "command": ["python", "-c", append, f"init-{i}"]} for i in (1, 2)]
+    init = [{"name": f"init-{i}", "image": IMAGE, "command": ["python", "-c", append, f"init-{i}"]}
+            for i in (1, 2)]
     create_pod(kube, ns, "ordered", container(python("print(open('order').read().split())")),
                initContainers=init)
     pod = wait_for_phase(kube, ns, "ordered", "Succeeded", "Failed")
@@ -270,6 +314,29 @@ def test_init_containers_run_first_in_order(kube: Kube, ns: str, node_agent: Nod
     assert [s["state"]["terminated"]["reason"] for s in pod["status"]["initContainerStatuses"]] == [
         "Completed", "Completed"]
     assert node_agent.container_log(ns, "ordered", "main").strip() == "['init-1', 'init-2']"
+
+
+RENDEZVOUS = """
+import pathlib, sys, time
+me, other = sys.argv[1], sys.argv[2]
+pathlib.Path(me).touch()
+deadline = time.monotonic() + 30
+while not pathlib.Path(other).exists():
+    if time.monotonic() > deadline:
+        sys.exit("never met " + other)
+    time.sleep(0.05)
+print(me, "met", other)
+"""
+
+
+def test_containers_run_in_parallel(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+    pair = [{"name": a, "image": IMAGE, "command": python(RENDEZVOUS, a, b)}
+            for a, b in (("a", "b"), ("b", "a"))]
+    create_pod(kube, ns, "pair", *pair)
+    pod = wait_for_phase(kube, ns, "pair", "Succeeded", "Failed")
+    assert pod["status"]["phase"] == "Succeeded"
+    assert node_agent.container_log(ns, "pair", "a").strip() == "a met b"
+    assert node_agent.container_log(ns, "pair", "b").strip() == "b met a"
 
 
 # -- credentials -------------------------------------------------------------------------------------
@@ -312,7 +379,9 @@ def test_service_account_token_carries_exactly_its_rbac_rights(
     assert "listed" in log
 
 
-def test_no_credentials_when_automount_is_off(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+def test_no_credentials_when_automount_is_off(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
     script = "import os; print(os.environ.get('KUBECONFIG'), os.environ.get('KUBERNETES_SERVICE_HOST'))"
     create_pod(kube, ns, "anonymous", container(python(script)), automountServiceAccountToken=False)
     assert wait_for_phase(kube, ns, "anonymous", "Succeeded")
@@ -322,15 +391,16 @@ def test_no_credentials_when_automount_is_off(kube: Kube, ns: str, node_agent: N
 
 # -- the agent stopping -------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("crash", [False, True], ids=["sigterm", "sigkill"])
 def test_agent_restart_kills_pods_and_reports_them_lost(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
+    kube: Kube, ns: str, node_agent: NodeAgentHandle, crash: bool
 ) -> None:
     create_pod(kube, ns, "orphan", container(SLEEPER))
     wait_for_phase(kube, ns, "orphan", "Running")
     pid = node_agent.container_pid(ns, "orphan", "main")
 
-    node_agent.restart()
-    assert not process_alive(pid)
+    node_agent.restart(crash=crash)
+    wait_until(lambda: not process_alive(pid), timeout=10, what="the pod's process to be gone")
     pod = wait_for_phase(kube, ns, "orphan", "Failed", timeout=30)
     assert main_state(pod)["terminated"]["reason"] == "ContainerStatusUnknown"
 

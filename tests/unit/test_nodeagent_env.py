@@ -4,11 +4,13 @@ pod and node status builders, credentials and restart decisions. No cluster."""
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kubernetes.client.exceptions import ApiException
 
 from localcluster.nodeagent.credentials import token_request, wants_service_account_token
 from localcluster.nodeagent.env import (
@@ -22,6 +24,7 @@ from localcluster.nodeagent.env import (
 )
 from localcluster.nodeagent.expansion import expand
 from localcluster.nodeagent.images import admission_rejection, image_repository
+from localcluster.nodeagent.kube import describe_error
 from localcluster.nodeagent.layout import pod_dir
 from localcluster.nodeagent.nodestatus import HostInfo, heartbeat_patch, lease_object, node_object
 from localcluster.nodeagent.podstatus import (
@@ -29,14 +32,18 @@ from localcluster.nodeagent.podstatus import (
     PodReport,
     Termination,
     container_status,
+    deadline_passed,
     exit_code_of,
+    grace_period,
     merge_conditions,
     pod_phase,
     pod_status,
+    rejected_report,
     restart_delay,
     should_restart,
 )
 from localcluster.nodeagent.recovery import restart_lost, restore_states, was_started
+from localcluster.nodeagent.reporter import PodGone, StatusReporter
 
 NOW = "2026-05-13T19:02:11Z"
 LATER = "2026-05-13T19:03:47Z"
@@ -209,7 +216,8 @@ def test_inherited_environment_puts_the_virtualenv_first_and_drops_credentials()
 
 
 def test_process_environment_layers() -> None:
-    env = process_environment({"PATH": "/venv/bin", "A": "agent"}, make_pod(), {"A": "pod"}, "/pods/x/kubeconfig")
+    inherited = {"PATH": "/venv/bin", "A": "agent"}
+    env = process_environment(inherited, make_pod(), {"A": "pod"}, "/pods/x/kubeconfig")
     assert env == {"PATH": "/venv/bin", "A": "pod", "HOSTNAME": "job-abc", "KUBECONFIG": "/pods/x/kubeconfig"}
     assert "KUBECONFIG" not in process_environment({}, make_pod(), {}, None)
 
@@ -287,7 +295,8 @@ def test_backing_off_container_shows_waiting_and_last_state() -> None:
 
 
 def done(name: str, code: int) -> ContainerState:
-    return ContainerState(name, "img", terminated=Termination(code, "x", NOW, LATER), done=True, ever_started=True)
+    termination = Termination(code, "x", NOW, LATER)
+    return ContainerState(name, "img", terminated=termination, done=True, ever_started=True)
 
 
 def test_pod_phase() -> None:
@@ -361,7 +370,8 @@ def test_overridden_phase_reason_and_message() -> None:
     report = PodReport(main=[ContainerState("c", "img")], phase="Failed", reason="DeadlineExceeded",
                        message="too long")
     status = pod_status(make_pod(), report, LATER)
-    assert (status["phase"], status["reason"], status["message"]) == ("Failed", "DeadlineExceeded", "too long")
+    assert status["phase"] == "Failed"
+    assert (status["reason"], status["message"]) == ("DeadlineExceeded", "too long")
 
 
 def test_readiness_gates_hold_ready_back() -> None:
@@ -419,13 +429,16 @@ def test_fresh_pod_was_not_started() -> None:
 # -- credentials ----------------------------------------------------------------------------
 
 TOKEN_VOLUME = {"name": "kube-api-access-x", "projected": {"sources": [
-    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}, {"configMap": {"name": "kube-root-ca.crt"}}]}}
+    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+    {"configMap": {"name": "kube-root-ca.crt"}},
+]}}
 
 
 def test_token_follows_the_admission_resolved_volume() -> None:
     assert wants_service_account_token(make_pod(volumes=[TOKEN_VOLUME]))
     assert not wants_service_account_token(make_pod())  # automount off for the service account
-    assert not wants_service_account_token(make_pod(volumes=[TOKEN_VOLUME], automountServiceAccountToken=False))
+    opted_out = make_pod(volumes=[TOKEN_VOLUME], automountServiceAccountToken=False)
+    assert not wants_service_account_token(opted_out)
     assert wants_service_account_token(make_pod(automountServiceAccountToken=True))
 
 
@@ -470,3 +483,84 @@ def test_lease_is_owned_by_the_node() -> None:
 
 def test_pod_dir_layout(tmp_path: Any) -> None:
     assert pod_dir(tmp_path, "lab", "job-abc", "u-1") == tmp_path / "pods" / "lab_job-abc_u-1"
+
+
+# -- status reporting against a fake API ---------------------------------------------------------
+
+class FakeKube:
+    """Answers the status patch with 409 `conflicts` times, then accepts it."""
+
+    def __init__(self, pod: dict[str, Any], conflicts: int) -> None:
+        self.pod = pod
+        self.conflicts = conflicts
+        self.patches: list[dict[str, Any]] = []
+        self.reads = 0
+
+    def patch(self, path: str, body: dict[str, Any], content_type: str = "") -> dict[str, Any]:
+        self.patches.append(body)
+        if self.conflicts:
+            self.conflicts -= 1
+            self.pod["metadata"]["resourceVersion"] = str(int(self.pod["metadata"]["resourceVersion"]) + 1)
+            raise ApiException(status=409, reason="Conflict")
+        return self.pod
+
+    def get(self, path: str) -> dict[str, Any]:
+        self.reads += 1
+        return self.pod
+
+
+def running_report() -> PodReport:
+    return PodReport(main=[ContainerState("c", "img", running_since=NOW, pid=1, ever_started=True)],
+                     start_time=NOW)
+
+
+def test_conflicting_status_patch_is_retried_with_a_fresh_read() -> None:
+    kube = FakeKube(make_pod(), conflicts=2)
+    reporter = StatusReporter(kube, make_pod())  # type: ignore[arg-type]
+    reporter.publish(make_pod(), running_report())
+    assert kube.reads == 2
+    assert [p["metadata"]["resourceVersion"] for p in kube.patches] == ["7", "8", "9"]
+    assert reporter.last_phase == "Running"
+
+
+def test_unchanged_status_is_not_sent_again() -> None:
+    kube = FakeKube(make_pod(), conflicts=0)
+    reporter = StatusReporter(kube, make_pod())  # type: ignore[arg-type]
+    reporter.publish(make_pod(), running_report())
+    reporter.publish(make_pod(), running_report())
+    assert len(kube.patches) == 1
+
+
+def test_status_of_a_replaced_pod_is_not_written() -> None:
+    kube = FakeKube(make_pod(), conflicts=1)
+    kube.pod = {**kube.pod, "metadata": {**kube.pod["metadata"], "uid": "someone-else"}}
+    reporter = StatusReporter(kube, make_pod())  # type: ignore[arg-type]
+    with pytest.raises(PodGone):
+        reporter.publish(make_pod(), running_report())
+
+
+def test_active_deadline() -> None:
+    started = datetime(2026, 5, 13, 19, 2, 11, tzinfo=UTC)
+    pod = make_pod(activeDeadlineSeconds=60)
+    assert not deadline_passed(pod, NOW, started + timedelta(seconds=59))
+    assert deadline_passed(pod, NOW, started + timedelta(seconds=60))
+    assert not deadline_passed(make_pod(), NOW, started + timedelta(days=9))
+
+
+def test_grace_period_defaults_to_30_seconds() -> None:
+    assert grace_period(make_pod()) == 30
+    assert grace_period(make_pod(terminationGracePeriodSeconds=0)) == 0
+
+
+def test_rejected_pod_report() -> None:
+    status = pod_status(make_pod(), rejected_report(make_pod(), "UnsupportedImage", "no"), LATER)
+    assert (status["phase"], status["reason"], status["message"]) == ("Failed", "UnsupportedImage", "no")
+    waiting = status["containerStatuses"][0]["state"]["waiting"]
+    assert waiting == {"reason": "UnsupportedImage", "message": "no"}
+
+
+def test_api_errors_are_described_by_the_api_message() -> None:
+    error = ApiException(status=403, reason="Forbidden")
+    error.body = '{"kind": "Status", "message": "secrets \\"x\\" is forbidden: no relationship found"}'
+    assert describe_error(error) == 'secrets "x" is forbidden: no relationship found (HTTP 403)'
+    assert describe_error(OSError("boom")) == "OSError: boom"

@@ -26,6 +26,19 @@ def status_of(error: BaseException) -> int | None:
     return error.status if isinstance(error, ApiException) else None
 
 
+def describe_error(error: BaseException) -> str:
+    """One line for logs and pod messages: the API's own message, or the exception."""
+    status = status_of(error)
+    if status is None:
+        return f"{type(error).__name__}: {error}"
+    body = getattr(error, "body", None) or ""
+    try:
+        message = json.loads(body).get("message") or body
+    except (ValueError, AttributeError):
+        message = body or getattr(error, "reason", "")
+    return f"{message} (HTTP {status})"
+
+
 class Kube:
     """JSON requests against one apiserver with one identity."""
 

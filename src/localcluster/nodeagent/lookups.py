@@ -17,7 +17,7 @@ from localcluster.nodeagent.env import (
     config_map_data,
     secret_data,
 )
-from localcluster.nodeagent.kube import Kube, status_of
+from localcluster.nodeagent.kube import Kube, describe_error, status_of
 
 
 def env_sources(kube: Kube, pod: Mapping[str, Any]) -> EnvSources:
@@ -55,4 +55,5 @@ def _fetch(
         if status_of(error) == 404:
             return None
         kind = "configMap" if plural == "configmaps" else "secret"
-        raise ContainerConfigError(f"couldn't get {kind} {namespace}/{name}: {error}") from error
+        reason = describe_error(error)
+        raise ContainerConfigError(f"couldn't get {kind} {namespace}/{name}: {reason}") from error

@@ -70,6 +70,6 @@ class NodeLifeline:
         except Exception as error:
             if status_of(error) != 404:
                 raise
-            lease: dict[str, Any] = nodestatus.lease_object(self.name, self._node_uid, nodestatus.micro_time())
-            self._kube.create(f"/apis/coordination.k8s.io/v1/namespaces/{nodestatus.LEASE_NAMESPACE}/leases",
-                              lease)
+            lease: dict[str, Any] = nodestatus.lease_object(self.name, self._node_uid,
+                                                            nodestatus.micro_time())
+            self._kube.create(path.rsplit("/", 1)[0], lease)

@@ -86,7 +86,6 @@ def node_status(name: str, kubelet_version: str, host: HostInfo, now: str) -> di
             "osImage": host.os_image,
             "containerRuntimeVersion": "local://nodeagent",
             "kubeletVersion": kubelet_version,
-            "kubeProxyVersion": "",
             "operatingSystem": "linux",
             "architecture": host.architecture,
         },

@@ -14,7 +14,8 @@ from typing import Any
 
 NODE_IP = "127.0.0.1"
 TERMINAL_PHASES = ("Succeeded", "Failed")
-_OWN_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
+_CONDITION_ORDER = {kind: i for i, kind in enumerate(
+    ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"))}
 
 
 def now_rfc3339() -> str:
@@ -190,8 +191,7 @@ def merge_conditions(
         if message:
             condition["message"] = message
         by_type[kind] = condition
-    order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-    return sorted(by_type.values(), key=lambda c: order.index(c["type"]) if c["type"] in order else len(order))
+    return sorted(by_type.values(), key=lambda c: _CONDITION_ORDER.get(c["type"], len(_CONDITION_ORDER)))
 
 
 @dataclass
@@ -246,3 +246,26 @@ def initial_states(pod: Mapping[str, Any]) -> tuple[list[ContainerState], list[C
 
 def is_terminal(pod: Mapping[str, Any]) -> bool:
     return (pod.get("status") or {}).get("phase") in TERMINAL_PHASES
+
+
+def rejected_report(pod: Mapping[str, Any], reason: str, message: str) -> PodReport:
+    """A pod the node refuses: Failed, its containers never created."""
+    init, main = initial_states(pod)
+    for state in [*init, *main]:
+        state.waiting_reason, state.waiting_message = reason, message
+    return PodReport(init=init, main=main, phase="Failed", reason=reason, message=message)
+
+
+def grace_period(pod: Mapping[str, Any]) -> float:
+    """spec.terminationGracePeriodSeconds (default 30)."""
+    seconds = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+    return float(30 if seconds is None else seconds)
+
+
+def deadline_passed(pod: Mapping[str, Any], start_time: str | None, now: datetime) -> bool:
+    """Whether the pod has been active longer than spec.activeDeadlineSeconds."""
+    deadline = (pod.get("spec") or {}).get("activeDeadlineSeconds")
+    if deadline is None or start_time is None:
+        return False
+    started = datetime.strptime(start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return (now - started).total_seconds() >= deadline

@@ -24,9 +24,16 @@ from localcluster.nodeagent.containers import ContainerRunner, Launch
 from localcluster.nodeagent.credentials import PodCredentials, wants_service_account_token
 from localcluster.nodeagent.env import container_argv, container_env, process_environment
 from localcluster.nodeagent.images import admission_rejection
-from localcluster.nodeagent.kube import Kube, status_of
+from localcluster.nodeagent.kube import Kube, describe_error
 from localcluster.nodeagent.lookups import env_sources
-from localcluster.nodeagent.podstatus import PodReport, initial_states, now_rfc3339
+from localcluster.nodeagent.podstatus import (
+    PodReport,
+    deadline_passed,
+    grace_period,
+    initial_states,
+    now_rfc3339,
+    rejected_report,
+)
 from localcluster.nodeagent.recovery import restart_lost, restore_states, was_started
 from localcluster.nodeagent.reporter import StatusReporter, final_delete
 
@@ -122,11 +129,7 @@ class PodWorker:
         rejection = admission_rejection(pod, self._context.project_image)
         if rejection is not None:
             log.info("pod %s: rejected: %s", self.key, rejection.message)
-            init, main = initial_states(pod)
-            for state in [*init, *main]:
-                state.waiting_reason, state.waiting_message = rejection.reason, rejection.message
-            self._report = PodReport(init=init, main=main, phase="Failed", reason=rejection.reason,
-                                     message=rejection.message)
+            self._report = rejected_report(pod, rejection.reason, rejection.message)
             self._publish_until_accepted()
             return
         self._setup(pod)
@@ -168,8 +171,8 @@ class PodWorker:
                 self._credentials.ensure()
                 break
             except Exception as error:  # noqa: BLE001 - retried like a failed volume mount
-                self._set_waiting_message(f"service account token: {_describe(error)}")
-                log.warning("pod %s: cannot get a service account token: %s", self.key, _describe(error))
+                self._set_waiting_message(f"service account token: {describe_error(error)}")
+                log.warning("pod %s: cannot get a service account token: %s", self.key, describe_error(error))
                 self._publish()
                 self._wait(RETRY_SECONDS)
         self._set_waiting_message("")
@@ -204,9 +207,14 @@ class PodWorker:
         declared = container_env(pod, container, env_sources(self._context.kube, pod))
         kubeconfig = str(self._credentials.path) if self._credentials else None
         env = process_environment(self._context.inherited_env, pod, declared, kubeconfig)
-        working_dir = Path(container.get("workingDir") or "/nonexistent")
-        cwd = working_dir if working_dir.is_dir() else layout.work_dir(self._dir)
-        return Launch(container_argv(container, declared), env, cwd)
+        return Launch(container_argv(container, declared), env, self._working_dir(container))
+
+    def _working_dir(self, container: Mapping[str, Any]) -> Path:
+        """The container's workingDir if it exists on this machine, else the pod's own."""
+        wanted = container.get("workingDir")
+        if wanted and Path(wanted).is_dir():
+            return Path(wanted)
+        return layout.work_dir(self._dir)
 
     # -- interruptions ---------------------------------------------------------------
     def _check(self) -> None:
@@ -219,7 +227,7 @@ class PodWorker:
         pod = self.pod
         if pod["metadata"].get("deletionTimestamp"):
             raise _Interrupt("deleted")
-        if _deadline_passed(pod, self._report.start_time):
+        if deadline_passed(pod, self._report.start_time, datetime.now(UTC)):
             raise _Interrupt("deadline")
 
     def _wait(self, seconds: float) -> None:
@@ -244,7 +252,7 @@ class PodWorker:
 
     def _deadline_exceeded(self) -> None:
         log.info("pod %s: activeDeadlineSeconds exceeded; killing it", self.key)
-        self._stop_all(_grace_period(self.pod))
+        self._stop_all(grace_period(self.pod))
         self._report.phase, self._report.reason = "Failed", "DeadlineExceeded"
         self._report.message = DEADLINE_MESSAGE
         self._publish_until_accepted()
@@ -253,7 +261,7 @@ class PodWorker:
         pod = self.pod
         grace = pod["metadata"].get("deletionGracePeriodSeconds")
         log.info("pod %s: deleted; stopping its processes (grace %ss)", self.key, grace)
-        self._stop_all(float(grace if grace is not None else _grace_period(pod)))
+        self._stop_all(float(grace if grace is not None else grace_period(pod)))
         if any(r.state.ever_started for r in self._runners) and self._report.phase is None:
             succeeded = all(r.state.succeeded for r in self._runners if not r.init)
             self._report.phase = "Succeeded" if succeeded else "Failed"
@@ -277,7 +285,7 @@ class PodWorker:
         except LookupError:
             raise _Interrupt("gone") from None
         except Exception as error:  # noqa: BLE001 - retried on the next tick
-            log.warning("pod %s: status update failed: %s", self.key, _describe(error))
+            log.warning("pod %s: status update failed: %s", self.key, describe_error(error))
             return False
 
     def _publish_until_accepted(self) -> None:
@@ -295,24 +303,4 @@ class PodWorker:
         try:
             self._credentials.ensure()
         except Exception as error:  # noqa: BLE001 - the current token is still valid
-            log.warning("pod %s: token refresh failed: %s", self.key, _describe(error))
-
-
-def _grace_period(pod: Mapping[str, Any]) -> float:
-    seconds = pod["spec"].get("terminationGracePeriodSeconds")
-    return float(30 if seconds is None else seconds)
-
-
-def _deadline_passed(pod: Mapping[str, Any], start_time: str | None) -> bool:
-    deadline = pod["spec"].get("activeDeadlineSeconds")
-    if deadline is None or start_time is None:
-        return False
-    started = datetime.strptime(start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return (datetime.now(UTC) - started).total_seconds() >= deadline
-
-
-def _describe(error: BaseException) -> str:
-    status = status_of(error)
-    if status is not None:
-        return f"HTTP {status}: {getattr(error, 'body', None) or getattr(error, 'reason', '')}".strip()
-    return f"{type(error).__name__}: {error}"
+            log.warning("pod %s: token refresh failed: %s", self.key, describe_error(error))

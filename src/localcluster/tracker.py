@@ -1,0 +1,109 @@
+"""The tracker's own components on the local control plane, configured as the chart
+configures its pods: RBAC from rbac/, the operator under its service account's
+token, a kopf peering object, worker Jobs run by the node agent."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from localcluster.controlplane import ControlPlane
+from localcluster.kubeconfig import write_kubeconfig
+from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.s3server import S3Server
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RBAC_DIR = REPO_ROOT / "rbac"
+SYSTEM_NAMESPACE = "tracker-system"
+S3_SECRET = "tracker-s3-credentials"
+BIN_DIR = Path(sys.executable).parent
+
+
+def install_rbac(plane: ControlPlane) -> None:
+    """The ClusterRoles from rbac/, the operator's service account and its binding."""
+    plane.kubectl("apply", "-f", str(RBAC_DIR))
+    plane.kubectl("create", "namespace", SYSTEM_NAMESPACE, check=False)
+    plane.kubectl("create", "serviceaccount", "tracker-operator", "-n", SYSTEM_NAMESPACE, check=False)
+    plane.kubectl("create", "clusterrolebinding", "tracker-operator", "--clusterrole=tracker-operator",
+                  f"--serviceaccount={SYSTEM_NAMESPACE}:tracker-operator", check=False)
+
+
+def service_account_kubeconfig(plane: ControlPlane, name: str, path: Path) -> Path:
+    token = plane.kubectl("create", "token", name, "-n", SYSTEM_NAMESPACE, "--duration=24h").stdout.strip()
+    return write_kubeconfig(path, server=plane.server, ca_pem=plane.ca_file.read_bytes(),
+                            user=f"system:serviceaccount:{SYSTEM_NAMESPACE}:{name}", token=token)
+
+
+def provide_s3_secret(plane: ControlPlane, s3: S3Server, namespace: str) -> None:
+    """The S3 credentials Secret worker pods read in `namespace` (by reference)."""
+    plane.kubectl("create", "secret", "generic", S3_SECRET, "-n", namespace,
+                  f"--from-literal=AWS_ACCESS_KEY_ID={s3.access_key}",
+                  f"--from-literal=AWS_SECRET_ACCESS_KEY={s3.secret_key}", check=False)
+
+
+@dataclass
+class Operator:
+    """`tracker-operator` as a local process."""
+
+    plane: ControlPlane
+    s3: S3Server
+    state_dir: Path
+    database_url: str
+    namespaces: tuple[str, ...] = ()
+    peering: str = "tracker"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: ManagedProcess | None = None
+
+    def env(self) -> dict[str, str]:
+        kubeconfig = service_account_kubeconfig(self.plane, "tracker-operator", self.state_dir / "operator.kubeconfig")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "AWS_"))}
+        env.update({
+            "KUBECONFIG": str(kubeconfig),
+            "TRACKER_DATABASE_URL": self.database_url,
+            "TRACKER_S3__ENDPOINT_URL": self.s3.endpoint_url,
+            "TRACKER_WORKER__S3_CREDENTIALS_SECRET": S3_SECRET,
+            "TRACKER_WORKER__IMAGE": "workflow-tracker:dev",
+            "TRACKER_NAMESPACES": "[" + ",".join(f'"{n}"' for n in self.namespaces) + "]",
+            "AWS_ACCESS_KEY_ID": self.s3.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.s3.secret_key,
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 60) -> Operator:
+        self.plane.kubectl("apply", "-f", "-", input=(
+            "apiVersion: kopf.dev/v1\nkind: ClusterKopfPeering\nmetadata:\n"
+            f"  name: {self.peering}\n"))
+        port = free_port()
+        self.process = ManagedProcess(
+            name="tracker-operator",
+            argv=[str(BIN_DIR / "tracker-operator"), f"--peering={self.peering}",
+                  f"--liveness=http://127.0.0.1:{port}/healthz"],
+            log_path=self.state_dir / "operator.log", env=self.env(),
+        ).start()
+        process = self.process
+        wait_until(lambda: _alive(process, port), timeout=timeout, what="the operator's liveness endpoint")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed pod would die."""
+        if self.process is not None and self.process.popen is not None:
+            self.process.popen.kill()
+            self.process.popen.wait()
+
+    def log_tail(self, lines: int = 80) -> str:
+        return self.process.log_tail(lines) if self.process else ""
+
+
+def _alive(process: ManagedProcess, port: int) -> bool:
+    process.check_running()
+    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200

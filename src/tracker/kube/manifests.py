@@ -1,0 +1,181 @@
+"""Kubernetes objects the operator creates, built by pure functions (no API calls).
+
+Secrets are only ever referenced (`secretKeyRef`, `envFrom`), never copied into a spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from tracker.kube.resources import (
+    API_VERSION,
+    JOB_KIND,
+    LABEL_COMPONENT,
+    LABEL_LIFECYCLE_JOB,
+    LABEL_OPERATION,
+    LABEL_PART_OF,
+    LABEL_RUN_ID,
+    PART_OF,
+    WORKER_CLUSTER_ROLE,
+    WORKER_SERVICE_ACCOUNT,
+)
+from tracker.settings import Settings
+
+Manifest = dict[str, Any]
+
+
+class UnsafeConfiguration(ValueError):
+    """The settings would put a secret into a pod spec."""
+
+
+def lifecycle_job_resource(
+    *,
+    namespace: str,
+    run_name: str,
+    operation: str,
+    requested_by: str,
+    requested_by_groups: tuple[str, ...] = (),
+    destination: str | None = None,
+    dry_run: bool = False,
+    name: str | None = None,
+    generate_name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Manifest:
+    """An OutputLifecycleJob custom resource."""
+    metadata: Manifest = {"namespace": namespace, "labels": dict(labels or {})}
+    if name:
+        metadata["name"] = name
+    else:
+        metadata["generateName"] = generate_name or f"{operation.replace('_', '-')}-"
+    spec: Manifest = {"run": run_name, "operation": operation, "requestedBy": requested_by}
+    if requested_by_groups:
+        spec["requestedByGroups"] = list(requested_by_groups)
+    if destination:
+        spec["destination"] = destination
+    if dry_run:
+        spec["dryRun"] = True
+    return {"apiVersion": API_VERSION, "kind": JOB_KIND, "metadata": metadata, "spec": spec}
+
+
+def index_job_name(run_resource_name: str, execution_marker: str) -> str:
+    """A stable name for the index job of one execution of a run (creating it twice is a no-op)."""
+    digest = hashlib.sha256(execution_marker.encode()).hexdigest()[:8]
+    return f"{run_resource_name[:230]}-index-{digest}"
+
+
+def worker_job_name(job_id: str, operation: str) -> str:
+    return f"tracker-{operation.replace('_', '-')}-{job_id[:8]}"
+
+
+def worker_environment(settings: Settings) -> list[Manifest]:
+    """The worker's environment: settings it needs, secrets by reference only."""
+    worker = settings.worker
+    env: list[Manifest] = []
+    if worker.database_secret:
+        env.append({"name": "TRACKER_DATABASE_URL", "valueFrom": {
+            "secretKeyRef": {"name": worker.database_secret, "key": worker.database_secret_key}}})
+    elif make_url(settings.database_url).password is not None:
+        raise UnsafeConfiguration(
+            "the database URL holds a password: set worker.database_secret so worker pods read it from a Secret"
+        )
+    else:
+        env.append({"name": "TRACKER_DATABASE_URL", "value": settings.database_url})
+    if settings.s3.endpoint_url:
+        env.append({"name": "TRACKER_S3__ENDPOINT_URL", "value": settings.s3.endpoint_url})
+    env.append({"name": "TRACKER_S3__REGION", "value": settings.s3.region})
+    env.append({"name": "AWS_DEFAULT_REGION", "value": settings.s3.region})
+    for tier, price in (("FREQUENT", settings.prices.frequent), ("INFREQUENT", settings.prices.infrequent),
+                        ("ARCHIVE_INSTANT", settings.prices.archive_instant)):
+        env.append({"name": f"TRACKER_PRICES__{tier}", "value": str(price)})
+    env += [{"name": k, "value": v} for k, v in sorted(worker.extra_env.items())]
+    return env
+
+
+def worker_job(*, lifecycle_job: Mapping[str, Any], job_id: str, run_id: str, settings: Settings) -> Manifest:
+    """The batch/v1 Job that runs the worker for one OutputLifecycleJob (which owns it)."""
+    metadata = lifecycle_job["metadata"]
+    operation = lifecycle_job["spec"]["operation"]
+    worker = settings.worker
+    labels = {
+        LABEL_LIFECYCLE_JOB: metadata["name"],
+        LABEL_OPERATION: operation,
+        LABEL_RUN_ID: run_id,
+        LABEL_COMPONENT: "worker",
+        LABEL_PART_OF: PART_OF,
+    }
+    container: Manifest = {
+        "name": "worker",
+        "image": worker.image,
+        "imagePullPolicy": worker.image_pull_policy,
+        "command": ["tracker-worker"],
+        "args": ["--namespace", metadata["namespace"], "--job", metadata["name"]],
+        "env": worker_environment(settings),
+        "resources": {
+            "requests": {"cpu": worker.cpu_request, "memory": worker.memory_request},
+            "limits": {"memory": worker.memory_limit},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    if worker.s3_credentials_secret:
+        container["envFrom"] = [{"secretRef": {"name": worker.s3_credentials_secret}}]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": worker_job_name(job_id, operation),
+            "namespace": metadata["namespace"],
+            "labels": labels,
+            "ownerReferences": [{
+                "apiVersion": API_VERSION, "kind": JOB_KIND, "name": metadata["name"],
+                "uid": metadata["uid"], "controller": True, "blockOwnerDeletion": True,
+            }],
+        },
+        "spec": {
+            "backoffLimit": worker.backoff_limit,
+            "activeDeadlineSeconds": worker.active_deadline_seconds,
+            "ttlSecondsAfterFinished": worker.ttl_seconds_after_finished,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": WORKER_SERVICE_ACCOUNT,
+                    "restartPolicy": "Never",
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                },
+            },
+        },
+    }
+
+
+def worker_service_account(namespace: str) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": WORKER_SERVICE_ACCOUNT, "namespace": namespace,
+                     "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"}},
+    }
+
+
+def worker_role_binding(namespace: str) -> Manifest:
+    """Grants the namespace's worker service account the worker ClusterRole, here only."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": WORKER_SERVICE_ACCOUNT, "namespace": namespace,
+                     "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": WORKER_CLUSTER_ROLE},
+        "subjects": [{"kind": "ServiceAccount", "name": WORKER_SERVICE_ACCOUNT, "namespace": namespace}],
+    }

@@ -1,0 +1,21 @@
+"""Names of the project's Kubernetes API resources and the labels it sets."""
+
+from __future__ import annotations
+
+GROUP = "tracker.dev"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+RUNS = "workflowruns"
+RUN_KIND = "WorkflowRun"
+JOBS = "outputlifecyclejobs"
+JOB_KIND = "OutputLifecycleJob"
+
+LABEL_RUN_ID = f"{GROUP}/run-id"
+LABEL_LIFECYCLE_JOB = f"{GROUP}/lifecycle-job"
+LABEL_OPERATION = f"{GROUP}/operation"
+LABEL_COMPONENT = "app.kubernetes.io/component"
+LABEL_PART_OF = "app.kubernetes.io/part-of"
+PART_OF = "workflow-tracker"
+
+WORKER_SERVICE_ACCOUNT = "tracker-worker"
+WORKER_CLUSTER_ROLE = "tracker-worker"

@@ -1,0 +1,69 @@
+"""What every handler needs, built once at operator start-up and kept in kopf's memo."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import client
+from sqlalchemy.orm import Session
+
+from tracker.kube.client import current_identity, load_api_client
+from tracker.settings import Settings
+from tracker.store.engine import make_engine, migrate, session_factory
+
+
+@dataclass
+class Wakeups:
+    """One asyncio.Event per supervised run, set when a watch event arrives for it."""
+
+    events: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
+
+    def register(self, key: tuple[str, str]) -> asyncio.Event:
+        return self.events.setdefault(key, asyncio.Event())
+
+    def unregister(self, key: tuple[str, str]) -> None:
+        self.events.pop(key, None)
+
+    def wake(self, key: tuple[str, str]) -> None:
+        event = self.events.get(key)
+        if event is not None:
+            event.set()
+
+
+@dataclass
+class OperatorContext:
+    settings: Settings
+    api: client.ApiClient
+    sessions: Callable[[], Session]
+    identity: str
+    identity_groups: tuple[str, ...]
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.api)
+
+    @property
+    def batch(self) -> client.BatchV1Api:
+        return client.BatchV1Api(self.api)
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    @property
+    def rbac(self) -> client.RbacAuthorizationV1Api:
+        return client.RbacAuthorizationV1Api(self.api)
+
+
+def build_context(settings: Settings) -> OperatorContext:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    api = load_api_client()
+    user, groups = current_identity(api)
+    return OperatorContext(settings=settings, api=api, sessions=session_factory(engine),
+                           identity=user, identity_groups=groups)

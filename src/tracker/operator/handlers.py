@@ -1,0 +1,69 @@
+"""Every kopf handler of the operator, registered in this one module.
+
+Each handler is a call or two into `runs`, `lifecycle` and `mirror`; the logic lives
+there and in `tracker.domain`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+
+from tracker.kube.resources import GROUP, JOBS, LABEL_LIFECYCLE_JOB, RUNS, VERSION
+from tracker.operator import lifecycle, mirror, runs
+from tracker.operator.context import OperatorContext, build_context
+from tracker.settings import Settings
+
+PREFIX = GROUP
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    tracker_settings = Settings()
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+    settings.persistence.finalizer = f"{PREFIX}/operator"
+    settings.posting.level = logging.WARNING  # handler chatter stays in the log, not in Events
+    settings.execution.max_workers = 8
+    settings.watching.server_timeout = 300
+    memo.ctx = build_context(tracker_settings)
+
+
+def _ctx(memo: kopf.Memo) -> OperatorContext:
+    return memo.ctx  # type: ignore[no-any-return]
+
+
+# -- WorkflowRun -------------------------------------------------------------------
+@kopf.daemon(GROUP, VERSION, RUNS, cancellation_timeout=10)
+async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any) -> None:
+    await runs.supervise(_ctx(memo), body, stopped)
+
+
+@kopf.on.event(GROUP, VERSION, RUNS)
+async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    ctx = _ctx(memo)
+    ctx.wakeups.wake((body.metadata.namespace, body.metadata.name))
+    if event["type"] == "DELETED":
+        mirror.forget_run(ctx, body.metadata.namespace, body.metadata.name)
+    else:
+        await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
+
+
+# -- OutputLifecycleJob ----------------------------------------------------------
+@kopf.on.create(GROUP, VERSION, JOBS)
+def admit_job(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    patch.status.update(lifecycle.admit(_ctx(memo), dict(body)))
+
+
+@kopf.on.event(GROUP, VERSION, JOBS)
+def job_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    if event["type"] != "DELETED":
+        mirror.mirror_job(_ctx(memo), dict(body))
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={LABEL_LIFECYCLE_JOB: kopf.PRESENT})
+def kubernetes_job_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    lifecycle.follow_kubernetes_job(_ctx(memo), dict(body))

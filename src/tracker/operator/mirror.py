@@ -1,0 +1,46 @@
+"""Mirroring custom resources into the SQL index, on every watch event.
+
+A heartbeat alone changes only `lastHeartbeatTime`; such events are written at most
+every HEARTBEAT_WRITE_INTERVAL per run, so thousands of live runs do not turn into
+thousands of writes a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from tracker.kube import convert
+from tracker.operator.context import OperatorContext
+from tracker.store import jobs as job_rows
+from tracker.store import runs as run_rows
+
+HEARTBEAT_WRITE_INTERVAL = 30.0
+
+
+def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
+    if not (body.get("status") or {}).get("id"):
+        return  # the supervisor assigns the id first; its patch brings another event
+    record = convert.run_record(body)
+    key = (record.namespace, record.name)
+    essence = dataclasses.replace(record, last_heartbeat_at=None)
+    previous = ctx.mirrored.get(key)
+    now = time.monotonic()
+    if previous and previous[0] == essence and now - previous[1] < HEARTBEAT_WRITE_INTERVAL:
+        return
+    with ctx.sessions.begin() as session:
+        run_rows.upsert_run(session, record=record)
+    ctx.mirrored[key] = (essence, now)
+
+
+def forget_run(ctx: OperatorContext, namespace: str, name: str) -> None:
+    """The resource is gone; its rows stay in the index."""
+    ctx.mirrored.pop((namespace, name), None)
+
+
+def mirror_job(ctx: OperatorContext, body: dict[str, Any]) -> None:
+    if not (body.get("status") or {}).get("jobId"):
+        return
+    with ctx.sessions.begin() as session:
+        job_rows.upsert_job(session, record=convert.job_record(body))

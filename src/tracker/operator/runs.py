@@ -1,0 +1,122 @@
+"""Supervising one WorkflowRun: derived status, Disconnected / Stalled, indexing.
+
+One supervisor task per run sleeps until the next moment its health could change (a
+heartbeat deadline, the end of a stall window) or until a watch event for the run
+wakes it. Heartbeats are status patches: they wake the supervisor, which computes the
+derived status and patches only what differs, so a steady heartbeat costs no API call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+from kubernetes.client.exceptions import ApiException
+
+from tracker.domain import conditions
+from tracker.domain.conditions import rfc3339
+from tracker.domain.runhealth import assess, tasks_terminal_since
+from tracker.kube import convert, manifests
+from tracker.kube.resources import GROUP, JOBS, RUNS, VERSION
+from tracker.operator.context import OperatorContext
+
+log = logging.getLogger(__name__)
+_EVENT_TYPES = {("Disconnected", "True"): "Warning", ("Stalled", "True"): "Warning"}
+
+
+def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: datetime) -> dict[str, Any]:
+    """The status fields the operator owns that differ from what `body` says."""
+    status = body.get("status") or {}
+    signals = convert.run_signals(body, ctx.settings.thresholds)
+    since = tasks_terminal_since(signals.processes, signals.tasks_terminal_since, now)
+    signals = signals.__class__(**{**signals.__dict__, "tasks_terminal_since": since})
+    health = assess(signals, now)
+    current = list(status.get("conditions") or [])
+    wanted: dict[str, Any] = {
+        "id": status.get("id") or str(uuid.uuid4()),
+        "state": health.state,
+        "tasksTerminalSince": rfc3339(since) if since else None,
+        "conditions": health.conditions(current, now, signals),
+    }
+    return {k: v for k, v in wanted.items() if status.get(k) != v}
+
+
+async def supervise(ctx: OperatorContext, body: kopf.Body, stopped: kopf.DaemonStopped) -> None:
+    """Keep the run's derived status true until it is terminal, then index its outputs."""
+    key = (body.metadata.namespace, body.metadata.name)
+    wakeup = ctx.wakeups.register(key)
+    try:
+        while not stopped:
+            wakeup.clear()
+            now = datetime.now(UTC)
+            live = dict(body)
+            patch = derived_status_patch(live, ctx, now)
+            if patch and not await _patch_status(ctx, live, patch):
+                continue  # the run changed under us: look again at the fresh body
+            signals = convert.run_signals(live, ctx.settings.thresholds)
+            if signals.terminal:
+                await asyncio.to_thread(request_indexing, ctx, live)
+                return
+            health = assess(signals, now)
+            delay = (health.next_change_at - now).total_seconds() if health.next_change_at else None
+            await _wait(stopped, wakeup, delay)
+    finally:
+        ctx.wakeups.unregister(key)
+
+
+async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[str, Any]) -> bool:
+    """Merge-patch the status, guarded by resourceVersion; False on a conflict."""
+    metadata = body["metadata"]
+    try:
+        await asyncio.to_thread(
+            ctx.custom.patch_namespaced_custom_object_status, GROUP, VERSION, metadata["namespace"], RUNS,
+            metadata["name"], {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
+        )
+    except ApiException as error:
+        if error.status in (404, 409):
+            await asyncio.sleep(0)  # let kopf deliver the newer body
+            return error.status == 404
+        raise
+    before = (body.get("status") or {}).get("conditions") or []
+    for condition in conditions.transitions(before, patch.get("conditions", before)):
+        event_type = _EVENT_TYPES.get((condition["type"], condition["status"]), "Normal")
+        if condition["type"] in ("Disconnected", "Stalled") and (
+            condition["status"] == "True" or conditions.is_true(before, condition["type"])
+        ):
+            kopf.event(body, type=event_type, reason=condition["type"] if condition["status"] == "True"
+                       else f"{condition['type']}Cleared", message=condition["message"])
+    return True
+
+
+async def _wait(stopped: kopf.DaemonStopped, wakeup: asyncio.Event, delay: float | None) -> None:
+    waiters = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stopped.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+def request_indexing(ctx: OperatorContext, body: dict[str, Any]) -> None:
+    """Create this execution's index_outputs job, once (a second create is a no-op)."""
+    metadata, spec, status = body["metadata"], body["spec"], body.get("status") or {}
+    outputs = status.get("outputs") or {}
+    indexed_at, completed_at = outputs.get("indexedAt"), status.get("completedAt")
+    already_indexed = indexed_at is not None and (completed_at is None or indexed_at >= completed_at)
+    if not spec.get("outputDir") or outputs.get("deletedAt") or already_indexed:
+        return
+    marker = f"{status.get('startedAt')}/{status.get('completedAt')}/{status.get('phase')}"
+    resource = manifests.lifecycle_job_resource(
+        namespace=metadata["namespace"], run_name=spec["runName"], operation="index_outputs",
+        requested_by=ctx.identity, requested_by_groups=ctx.identity_groups,
+        name=manifests.index_job_name(metadata["name"], marker),
+    )
+    try:
+        ctx.custom.create_namespaced_custom_object(GROUP, VERSION, metadata["namespace"], JOBS, resource)
+    except ApiException as error:
+        if error.status != 409:
+            raise

@@ -1,0 +1,21 @@
+"""What one worker run needs: settings, Kubernetes and S3 clients, the index, a reporter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubernetes import client
+from sqlalchemy.orm import sessionmaker
+
+from tracker.s3.client import S3Client
+from tracker.settings import Settings
+from tracker.worker.reporter import JobReporter
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    api: client.ApiClient
+    sessions: sessionmaker
+    s3: S3Client
+    reporter: JobReporter

@@ -1,0 +1,42 @@
+"""index_outputs: list the run's outputDir and upsert one index row per object,
+then write the outputs summary to the run (status and index) and set OutputsIndexed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tracker.domain.conditions import Desired, apply
+from tracker.domain.cost import annual_storage_cost
+from tracker.domain.s3url import parse_prefix
+from tracker.kube import convert
+from tracker.kube.resources import RUNS
+from tracker.kube.status import patch_status
+from tracker.s3.listing import iter_pages
+from tracker.store import outputs as output_rows
+from tracker.worker.context import WorkerContext
+
+
+def index_outputs(ctx: WorkerContext, run: dict[str, Any]) -> str:
+    """Returns the success message."""
+    prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
+    run_id = run["status"]["id"]
+    for page in iter_pages(ctx.s3, prefix, page_size=ctx.settings.s3.list_page_size):
+        with ctx.sessions.begin() as session:
+            output_rows.upsert_outputs(session, run_id=run_id, objects=page)
+        ctx.reporter.count(objects_indexed=len(page))
+    now = datetime.now(UTC)
+    with ctx.sessions.begin() as session:
+        summary = output_rows.refresh_outputs_summary(session, run_id=run_id, indexed_at=now)
+    cost = annual_storage_cost(summary.bytes, ctx.settings.prices)
+    indexed = Desired("OutputsIndexed", True, "Indexed",
+                      f"{summary.count} objects ({convert.outputs_status(summary, cost)['size']}) under {prefix}")
+
+    def compute(current: dict[str, Any]) -> dict[str, Any]:
+        status = current.get("status") or {}
+        return {"outputs": convert.outputs_status(summary, cost),
+                "conditions": apply(status.get("conditions") or [], indexed, now)}
+
+    patch_status(ctx.api, plural=RUNS, namespace=run["metadata"]["namespace"], name=run["metadata"]["name"],
+                 compute=compute)
+    return f"indexed {ctx.reporter.counters.objects_indexed} objects under {prefix}"

@@ -1,0 +1,96 @@
+"""`tracker-worker --namespace NS --job NAME`: run one OutputLifecycleJob's S3 work.
+
+The operator starts it as a Kubernetes Job. Exit codes: 0 when the job reached a final
+phase (Succeeded, or Failed for a reason retrying cannot fix, recorded on the job);
+1 for anything else, so the Job's next pod resumes the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+from kubernetes import client
+
+from tracker.domain.records import JobPhase, Operation
+from tracker.domain.s3url import InvalidS3Url
+from tracker.kube.client import load_api_client
+from tracker.kube.resources import GROUP, JOBS, VERSION
+from tracker.kube.runs import find_run
+from tracker.s3.client import make_client
+from tracker.s3.listing import FenceViolation
+from tracker.settings import Settings
+from tracker.store.engine import make_engine, session_factory
+from tracker.worker.context import WorkerContext
+from tracker.worker.index import index_outputs
+from tracker.worker.reporter import JobReporter
+
+log = logging.getLogger("tracker.worker")
+Operations = dict[str, Callable[[WorkerContext, dict[str, Any]], str]]
+OPERATIONS: Operations = {Operation.INDEX_OUTPUTS: index_outputs}
+_PERMANENT_S3_ERRORS = {"AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+
+
+class PermanentFailure(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
+    spec, status = job["spec"], job.get("status") or {}
+    run = find_run(ctx.api, ref=status.get("runId") or spec["run"], namespace=job["metadata"]["namespace"])
+    if run is None:
+        raise PermanentFailure("RunNotFound", f"run {spec['run']!r} no longer exists")
+    ctx.reporter.running(run_id=run["status"]["id"])
+    operation = OPERATIONS.get(spec["operation"])
+    if operation is None:
+        raise PermanentFailure("Unsupported", f"the worker does not run {spec['operation']}")
+    try:
+        return operation(ctx, run)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _PERMANENT_S3_ERRORS:
+            raise PermanentFailure(code, f"S3 refused {error.operation_name}: {code}: "
+                                   f"{error.response['Error'].get('Message', '')}") from error
+        raise
+    except (InvalidS3Url, FenceViolation) as error:
+        raise PermanentFailure("InvalidPrefix", str(error)) from error
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tracker-worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--job", required=True, help="the OutputLifecycleJob's name")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    api = load_api_client()
+    job = client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, args.namespace, JOBS, args.job)
+    if JobPhase((job.get("status") or {}).get("phase") or JobPhase.ENQUEUED).finished:
+        log.info("job %s/%s already finished; nothing to do", args.namespace, args.job)
+        return 0
+    reporter = JobReporter(api, args.namespace, args.job)
+    ctx = WorkerContext(settings=settings, api=api, sessions=session_factory(make_engine(settings.database_url)),
+                        s3=make_client(settings.s3), reporter=reporter)
+    try:
+        message = run_job(ctx, job)
+    except PermanentFailure as failure:
+        log.error("job %s/%s failed: %s", args.namespace, args.job, failure)
+        reporter.finish(JobPhase.FAILED, failure.reason, str(failure))
+        return 0
+    except Exception:
+        log.exception("job %s/%s: attempt failed; the Job will retry", args.namespace, args.job)
+        reporter.flush()
+        return 1
+    reporter.finish(JobPhase.SUCCEEDED, "Completed", message)
+    log.info("job %s/%s succeeded: %s", args.namespace, args.job, message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
