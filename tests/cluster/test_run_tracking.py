@@ -157,3 +157,117 @@ def test_succeeded_run_gets_its_outputs_indexed(
     assert job_status["kubernetesJob"].startswith("tracker-index-outputs-")
     owner = json.loads(plane.kubectl("get", "job", job_status["kubernetesJob"], "-n", ns, "-o", "json").stdout)
     assert owner["metadata"]["ownerReferences"][0]["uid"] == jobs[0]["metadata"]["uid"]
+
+
+def index_session(database_url: str):  # noqa: ANN201 - a sessionmaker
+    from tracker.store.engine import make_engine, session_factory
+
+    return session_factory(make_engine(database_url))
+
+
+def test_index_mirrors_runs_processes_outputs_and_resume_history(
+    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str,
+    operator_database: str,
+) -> None:
+    from tracker.store import lookup, runs
+
+    plane, ns = tracker_operator.plane, tracked_namespace
+    put_objects(s3_server.client(), s3_bucket, [(f"p/mirror-1/out{i}.txt", 10) for i in range(3)])
+    put_objects(s3_server.client(), s3_bucket, [("p/mirror-10/x.txt", 10)])
+    create_run(plane, ns, "mirror-1", outputDir=f"s3://{s3_bucket}/p/mirror-1/", sessionId="sess-1",
+               workflow={"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14", "commit": "abc123"})
+    report(plane, ns, "mirror-1", {"phase": "Running", "startedAt": "2026-05-13T19:00:00Z", "lastHeartbeatTime": now(),
+                                   "processes": [{"name": "FASTQC", "running": 2, "succeeded": 1}]})
+    report(plane, ns, "mirror-1", {"phase": "Failed", "completedAt": "2026-05-13T19:30:00Z",
+                                   "errorMessage": "exit 137", "processes": [{"name": "FASTQC", "failed": 1,
+                                                                              "succeeded": 2}]})
+    sessions = index_session(operator_database)
+
+    def mirrored(phase: str) -> object:
+        with sessions() as session:
+            record = runs.get_run(session, ref="mirror-1", namespace=ns)
+            return record if record and record.phase == phase and record.state == phase else None
+
+    record = wait_until(lambda: mirrored("Failed"), timeout=30, what="the failed run in the index")
+    assert record.repository == "https://github.com/nf-core/rnaseq" and record.commit == "abc123"
+    assert record.error_message == "exit 137" and record.session_id == "sess-1"
+    assert [(p.name, p.failed, p.succeeded) for p in record.processes] == [("FASTQC", 1, 2)]
+
+    # Resumed with the same name and session: a new execution; the index keeps the old one.
+    report(plane, ns, "mirror-1", {"phase": "Running", "startedAt": "2026-05-13T20:00:00Z",
+                                   "completedAt": None, "errorMessage": None, "lastHeartbeatTime": now()})
+    report(plane, ns, "mirror-1", {"phase": "Succeeded", "completedAt": "2026-05-13T20:30:00Z"})
+    record = wait_until(lambda: mirrored("Succeeded"), timeout=30, what="the resumed run in the index")
+    with sessions() as session:
+        history = runs.run_executions(session, run_id=record.id)
+    assert [(h.phase, h.started_at.isoformat(), h.error_message) for h in history] == [
+        ("Failed", "2026-05-13T19:00:00+00:00", "exit 137")]
+    assert record.started_at.isoformat() == "2026-05-13T20:00:00+00:00" and record.error_message is None
+
+    wait_until(lambda: (status_of(plane, ns, "mirror-1").get("outputs") or {}).get("indexedAt"),
+               timeout=120, what="mirror-1 indexed")
+    with sessions() as session:
+        found = lookup.lookup_runs_by_url(session, text=f"S3://{s3_bucket.upper()}/P/MIRROR-1/OUT1")
+        assert [r.run_name for r in found] == ["mirror-1"]
+        matches, total = lookup.search_outputs(session, words=["mirror-1", "out"], run_id=record.id)
+        assert total == 3
+
+
+def test_runner_reports_through_the_cli_with_runner_rights_only(
+    tracker_operator: Operator, tracked_namespace: str, tmp_path: Any,
+) -> None:
+    plane, ns = tracker_operator.plane, tracked_namespace
+    kubeconfig = plane.mint_user("runner-bot", groups=["runners"])
+    plane.kubectl("create", "rolebinding", "runners", "--clusterrole=tracker-runner", "--group=runners", "-n", ns)
+    create_run(plane, ns, "cli-run", heartbeatTimeoutSeconds=300)
+
+    def tracker(*args: str) -> subprocess.CompletedProcess[str]:
+        from localcluster.tracker import BIN_DIR
+
+        return subprocess.run([str(BIN_DIR / "tracker"), "--kubeconfig", str(kubeconfig), "-n", ns, *args],
+                              capture_output=True, text=True, timeout=60)
+
+    assert tracker("report", "phase", "cli-run", "Running").stdout == "run 'cli-run' is Running\n"
+    result = tracker("report", "progress", "cli-run", "--process", "ALIGN", "--running", "3", "--succeeded", "1")
+    assert result.returncode == 0, result.stderr
+    result = tracker("report", "heartbeat", "cli-run")
+    assert (result.returncode, result.stdout) == (0, "heartbeat recorded for 'cli-run'\n")
+    status = wait_for_state(plane, ns, "cli-run", "Running", 20, tracker_operator)
+    assert status["processes"] == [{"name": "ALIGN", "running": 3, "succeeded": 1}]
+    assert status["startedAt"]
+
+    missing = tracker("report", "heartbeat", "no-such-run")
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == f"tracker: run 'no-such-run' not found in namespace '{ns}'\n"
+    # The runner role cannot touch lifecycle jobs or other namespaces.
+    denied = plane.kubectl("get", "olj", "-n", ns, kubeconfig=kubeconfig, check=False)
+    assert denied.returncode == 1 and "forbidden" in denied.stderr.lower()
+    elsewhere = tracker("-n", "default", "report", "heartbeat", "cli-run")
+    assert elsewhere.returncode == 1 and "forbidden" in elsewhere.stderr
+    assert "Traceback" not in elsewhere.stderr
+
+
+def test_operator_restart_finishes_pending_work(
+    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str,
+) -> None:
+    plane, ns = tracker_operator.plane, tracked_namespace
+    put_objects(s3_server.client(), s3_bucket, [(f"r/restart-1/o{i}", 100) for i in range(20)])
+    create_run(plane, ns, "restart-hb", heartbeatTimeoutSeconds=5)
+    report(plane, ns, "restart-hb", {"phase": "Running", "lastHeartbeatTime": now()})
+    wait_for_state(plane, ns, "restart-hb", "Running", 20, tracker_operator)
+
+    tracker_operator.kill()
+    # While the operator is down: a run finishes and another one's heartbeat lapses.
+    create_run(plane, ns, "restart-1", outputDir=f"s3://{s3_bucket}/r/restart-1/")
+    report(plane, ns, "restart-1", {"phase": "Succeeded", "completedAt": now(), "lastHeartbeatTime": now()})
+    lapse = time.monotonic() + 6
+    wait_until(lambda: time.monotonic() > lapse, timeout=10, what="the heartbeat timeout to pass")
+    assert status_of(plane, ns, "restart-hb")["state"] == "Running"  # nobody is watching
+
+    tracker_operator.start()
+    wait_for_state(plane, ns, "restart-hb", "Disconnected", 30, tracker_operator)
+    status = wait_until(lambda: (s := status_of(plane, ns, "restart-1")).get("outputs", {}).get("indexedAt") and s,
+                        timeout=120, what="restart-1 indexed after the restart")
+    assert status["outputs"]["count"] == 20 and status["state"] == "Succeeded"
+    jobs = json.loads(plane.kubectl("get", "olj", "-n", ns, "-o", "json").stdout)["items"]
+    assert len(jobs) == 1  # indexing was requested once, not once per start

@@ -26,6 +26,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if logging.getLogger().level > logging.DEBUG:
+        # One line per handled watch event (every heartbeat) and per probe is noise at scale.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     kopf.run(
         clusterwide=not settings.namespaces,
         namespaces=settings.namespaces,

@@ -37,7 +37,7 @@ def _ctx(memo: kopf.Memo) -> OperatorContext:
 
 
 # -- WorkflowRun -------------------------------------------------------------------
-@kopf.daemon(GROUP, VERSION, RUNS, cancellation_timeout=10)
+@kopf.daemon(GROUP, VERSION, RUNS, cancellation_timeout=10, when=lambda status, **_: runs.is_active(status))
 async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any) -> None:
     await runs.supervise(_ctx(memo), body, stopped)
 
@@ -48,8 +48,10 @@ async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **
     ctx.wakeups.wake((body.metadata.namespace, body.metadata.name))
     if event["type"] == "DELETED":
         mirror.forget_run(ctx, body.metadata.namespace, body.metadata.name)
-    else:
-        await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
+        return
+    await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
+    if not runs.is_active(body.status):
+        await runs.settle_terminal(ctx, dict(body))
 
 
 # -- OutputLifecycleJob ----------------------------------------------------------

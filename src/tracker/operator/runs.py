@@ -45,8 +45,14 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
     return {k: v for k, v in wanted.items() if status.get(k) != v}
 
 
+def is_active(status: dict[str, Any]) -> bool:
+    """Not terminal: the run is supervised (a terminal run that resumes is again)."""
+    phase = convert.phase(status or {})
+    return phase is None or not phase.terminal
+
+
 async def supervise(ctx: OperatorContext, body: kopf.Body, stopped: kopf.DaemonStopped) -> None:
-    """Keep the run's derived status true until it is terminal, then index its outputs."""
+    """Keep an active run's derived status true; kopf stops this when the run is terminal."""
     key = (body.metadata.namespace, body.metadata.name)
     wakeup = ctx.wakeups.register(key)
     try:
@@ -54,18 +60,26 @@ async def supervise(ctx: OperatorContext, body: kopf.Body, stopped: kopf.DaemonS
             wakeup.clear()
             now = datetime.now(UTC)
             live = dict(body)
+            signals = convert.run_signals(live, ctx.settings.thresholds)
+            if signals.terminal:  # settle_terminal's job; kopf is about to stop us
+                await _wait(stopped, wakeup, None)
+                continue
             patch = derived_status_patch(live, ctx, now)
             if patch and not await _patch_status(ctx, live, patch):
                 continue  # the run changed under us: look again at the fresh body
-            signals = convert.run_signals(live, ctx.settings.thresholds)
-            if signals.terminal:
-                await asyncio.to_thread(request_indexing, ctx, live)
-                return
             health = assess(signals, now)
             delay = (health.next_change_at - now).total_seconds() if health.next_change_at else None
             await _wait(stopped, wakeup, delay)
     finally:
         ctx.wakeups.unregister(key)
+
+
+async def settle_terminal(ctx: OperatorContext, body: dict[str, Any]) -> None:
+    """A terminal run: final derived status (no Disconnected or Stalled), then indexing."""
+    patch = derived_status_patch(body, ctx, datetime.now(UTC))
+    if patch and not await _patch_status(ctx, body, patch):
+        return  # a newer event follows and settles again
+    await asyncio.to_thread(request_indexing, ctx, body)
 
 
 async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[str, Any]) -> bool:
