@@ -10,59 +10,13 @@ from typing import Any
 
 import pytest
 
-from localcluster.controlplane import ControlPlane
+from fixtures.workflowruns import condition, create_run, events_for, now, report, status_of, wait_for_state
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
 from localcluster.tracker import Operator
 from tracker.domain.cost import annual_storage_cost, human_size
 
 pytestmark = pytest.mark.cluster
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def create_run(plane: ControlPlane, namespace: str, name: str, **spec: Any) -> None:
-    manifest = {
-        "apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"runName": name, "owner": "alice", "cluster": "hpc-a", "engine": "nextflow", **spec},
-    }
-    plane.kubectl("apply", "-f", "-", input=json.dumps(manifest))
-
-
-def report(plane: ControlPlane, namespace: str, name: str, status: dict[str, Any]) -> None:
-    plane.kubectl("patch", "wfr", name, "-n", namespace, "--subresource=status", "--type=merge",
-                  "-p", json.dumps({"status": status}))
-
-
-def get_run(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
-    return json.loads(plane.kubectl("get", "wfr", name, "-n", namespace, "-o", "json").stdout)
-
-
-def status_of(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
-    return get_run(plane, namespace, name).get("status") or {}
-
-
-def condition(status: dict[str, Any], type_: str) -> dict[str, Any] | None:
-    return next((c for c in status.get("conditions") or [] if c["type"] == type_), None)
-
-
-def wait_for_state(plane: ControlPlane, namespace: str, name: str, state: str, timeout: float,
-                   operator: Operator) -> dict[str, Any]:
-    try:
-        return wait_until(lambda: (s := status_of(plane, namespace, name)).get("state") == state and s,
-                          timeout=timeout, what=f"run {name} to be {state}")
-    except TimeoutError:
-        print(operator.log_tail())
-        raise
-
-
-def events_for(plane: ControlPlane, namespace: str, name: str) -> list[dict[str, Any]]:
-    events = json.loads(plane.kubectl("get", "events", "-n", namespace, "-o", "json",
-                                      f"--field-selector=involvedObject.name={name}").stdout)["items"]
-    return events
 
 
 def test_missing_heartbeats_disconnect_the_run_and_the_next_heartbeat_reconnects_it(
