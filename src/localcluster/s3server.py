@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -143,19 +144,65 @@ def put_objects(
         return list(pool.map(put, objects))
 
 
+SEED_PATH = "/_localcluster/seed"
+
+
+def seed_objects(server: S3Server, bucket: str, *, prefix: str, count: int, size: int = 16) -> int:
+    """Create `count` objects `<prefix>obj-000000`... inside the server process.
+
+    For fixtures and benchmarks that need hundreds of thousands of objects: PutObject
+    through HTTP costs the server about 2 ms each, this about 20 µs. What is measured
+    afterwards (listing, deleting, copying) still goes through the S3 protocol.
+    """
+    query = urllib.parse.urlencode({"bucket": bucket, "prefix": prefix, "count": count, "size": size})
+    request = urllib.request.Request(f"{server.endpoint_url}{SEED_PATH}?{query}", method="POST")
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return int(response.read())
+
+
+def _seeding(app: Any) -> Any:
+    """WSGI middleware answering SEED_PATH by writing straight into moto's S3 backend."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != SEED_PATH:
+            return app(environ, start_response)
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        bucket, prefix = query["bucket"][0], query.get("prefix", [""])[0]
+        count, size = int(query["count"][0]), int(query.get("size", ["16"])[0])
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        for i in range(count):
+            key = f"{prefix}obj-{i:06d}"
+            backend.put_object(bucket, key, object_body(key, size), disable_notification=True)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(count).encode()]
+
+    return middleware
+
+
 def serve(argv: list[str] | None = None) -> None:
-    """The child process: `python -m moto.server`, made cheaper per request.
+    """The child process: moto's S3 server, made cheaper per request, plus seeding.
 
     werkzeug's log line per request goes, and so does moto's listing of its own package
     directory on every request (about a fifth of the server's CPU in bulk puts).
     """
-    from moto import backends
-    from moto.server import main
+    import argparse
 
+    from moto import backends
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
-    main(argv)
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(args.host, args.port, _seeding(app), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":
