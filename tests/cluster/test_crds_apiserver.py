@@ -65,7 +65,7 @@ def lifecycle_job(name: str, **spec: Any) -> dict[str, Any]:
         "apiVersion": API_VERSION,
         "kind": "OutputLifecycleJob",
         "metadata": {"name": name},
-        "spec": {"run": "foo-run-001", "operation": "delete_outputs", "requestedBy": "alice"}
+        "spec": {"run": "foo-run-001", "operation": "delete_outputs", "requestedBy": "admin"}
         | spec,
     }
 
