@@ -88,3 +88,5 @@ class Settings(BaseSettings):
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
     log_level: str = "INFO"
+    peering_lifetime_seconds: int = Field(
+        20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one")

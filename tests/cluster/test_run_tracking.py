@@ -219,7 +219,8 @@ def test_operator_restart_finishes_pending_work(
     assert status_of(plane, ns, "restart-hb")["state"] == "Running"  # nobody is watching
 
     tracker_operator.start()
-    wait_for_state(plane, ns, "restart-hb", "Disconnected", 30, tracker_operator)
+    # The killed replica's peering record blocks the new one for its lifetime (20 s).
+    wait_for_state(plane, ns, "restart-hb", "Disconnected", 60, tracker_operator)
     status = wait_until(lambda: (s := status_of(plane, ns, "restart-1")).get("outputs", {}).get("indexedAt") and s,
                         timeout=120, what="restart-1 indexed after the restart")
     assert status["outputs"]["count"] == 20 and status["state"] == "Succeeded"

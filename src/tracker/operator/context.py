@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes import client
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.kube.client import current_identity, load_api_client
 from tracker.settings import Settings
@@ -37,11 +37,16 @@ class Wakeups:
 class OperatorContext:
     settings: Settings
     api: client.ApiClient
-    sessions: Callable[[], Session]
+    sessions: sessionmaker[Session]
     identity: str
     identity_groups: tuple[str, ...]
     wakeups: Wakeups = field(default_factory=Wakeups)
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _run_locks: dict[str, threading.Lock] = field(default_factory=dict)
+
+    def run_lock(self, run_id: str) -> threading.Lock:
+        """Serialises lifecycle admissions of one run (handlers run in threads)."""
+        return self._run_locks.setdefault(run_id, threading.Lock())  # setdefault is atomic
 
     @property
     def custom(self) -> client.CustomObjectsApi:

@@ -12,7 +12,7 @@ from typing import Any
 
 import kopf
 
-from tracker.kube.resources import GROUP, JOBS, LABEL_LIFECYCLE_JOB, RUNS, VERSION
+from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB, RUNS, VERSION
 from tracker.operator import lifecycle, mirror, runs
 from tracker.operator.context import OperatorContext, build_context
 from tracker.settings import Settings
@@ -29,6 +29,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.posting.level = logging.WARNING  # handler chatter stays in the log, not in Events
     settings.execution.max_workers = 8
     settings.watching.server_timeout = 300
+    settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
     memo.ctx = build_context(tracker_settings)
 
 
@@ -57,13 +58,17 @@ async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **
 # -- OutputLifecycleJob ----------------------------------------------------------
 @kopf.on.create(GROUP, VERSION, JOBS)
 def admit_job(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    patch.status.update(lifecycle.admit(_ctx(memo), dict(body)))
+    status = lifecycle.admit(_ctx(memo), dict(body))
+    patch.status.update(status)
+    if status.get("reason") == "Duplicate":
+        patch.metadata.labels[LABEL_DUPLICATE_OF] = status["jobId"]
 
 
 @kopf.on.event(GROUP, VERSION, JOBS)
 def job_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if event["type"] != "DELETED":
         mirror.mirror_job(_ctx(memo), dict(body))
+        lifecycle.sync_duplicates(_ctx(memo), dict(body))
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_LIFECYCLE_JOB: kopf.PRESENT})

@@ -13,14 +13,17 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from tracker.domain.authz import authorize
 from tracker.domain.conditions import rfc3339
-from tracker.domain.records import JobPhase, Operation
-from tracker.kube import manifests
-from tracker.kube.resources import JOBS, LABEL_LIFECYCLE_JOB
+from tracker.domain.lifecycle import Outcome, Request, RunFacts, Verdict, review
+from tracker.domain.records import JobPhase, JobRecord, Operation
+from tracker.kube import convert, manifests
+from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
 from tracker.kube.status import patch_status
 from tracker.operator.context import OperatorContext
+from tracker.store import jobs as job_rows
+from tracker.store import lookup
+from tracker.worker import indexops
 
 log = logging.getLogger(__name__)
 Status = dict[str, Any]
@@ -31,8 +34,22 @@ def failed(reason: str, message: str, **extra: Any) -> Status:
             "completedAt": rfc3339(datetime.now(UTC)), **extra}
 
 
+def succeeded(reason: str, message: str, **extra: Any) -> Status:
+    now = rfc3339(datetime.now(UTC))
+    return {"phase": JobPhase.SUCCEEDED, "reason": reason, "message": message,
+            "startedAt": now, "completedAt": now, **extra}
+
+
+def run_facts(run: dict[str, Any]) -> RunFacts:
+    spec, status = run["spec"], run.get("status") or {}
+    return RunFacts(run_name=spec["runName"], owner=spec["owner"], cluster=spec.get("cluster"),
+                    output_dir=spec.get("outputDir"),
+                    outputs_deleted=bool((status.get("outputs") or {}).get("deletedAt")))
+
+
 def admit(ctx: OperatorContext, body: dict[str, Any]) -> Status:
-    """The job's first status: Enqueued with its Kubernetes Job, or Failed with a reason."""
+    """The job's first status: Enqueued with its Kubernetes Job, done at once (index-only
+    operations, nothing to do), resolved to an active duplicate, or Failed with a reason."""
     metadata, spec = body["metadata"], body["spec"]
     status: Status = {"jobId": metadata["uid"]}
     try:
@@ -45,20 +62,63 @@ def admit(ctx: OperatorContext, body: dict[str, Any]) -> Status:
     run_id = run["status"]["id"]
     status["runId"] = run_id
     operation = Operation(spec["operation"])
-    requester = spec["requestedBy"]
-    if requester != ctx.identity:
-        decision = authorize(user=requester, groups=spec.get("requestedByGroups") or (),
-                             action=operation.value.replace("_", " "), run_name=run["spec"]["runName"],
-                             owner=run["spec"]["owner"], cluster=run["spec"].get("cluster"),
-                             admins=ctx.settings.admins.to_domain())
-        if not decision.allowed:
-            return {**status, **failed("Forbidden", decision.message)}
-    if not operation.touches_s3:
-        return {**status, **failed("Unsupported", f"{operation} is not supported yet")}
-    job = manifests.worker_job(lifecycle_job=body, job_id=status["jobId"], run_id=run_id, settings=ctx.settings)
+    with ctx.run_lock(run_id):  # one admission at a time per run: no two mutating jobs
+        with ctx.sessions.begin() as session:
+            active = job_rows.active_mutating_job(session, run_id=run_id) if operation.mutating else None
+            sharing = _runs_sharing(session, run, run_id, operation)
+        if active is not None and active.id != status["jobId"]:
+            return duplicate_of(active)
+        verdict = review(
+            Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()), spec.get("destination")),
+            run_facts(run), admins=ctx.settings.admins.to_domain(), operator_identity=ctx.identity,
+            runs_sharing_prefix=sharing,
+        )
+        if verdict.outcome is Outcome.REFUSE:
+            outcome = {**status, **failed(verdict.reason, verdict.message)}
+        elif verdict.outcome is Outcome.DONE:
+            outcome = {**status, **succeeded(verdict.reason, verdict.message)}
+        elif not operation.touches_s3:
+            outcome = {**status, **run_index_only(ctx, run, operation, spec, verdict)}
+        else:
+            outcome = {**status, **start_worker(ctx, body, run_id)}
+        with ctx.sessions.begin() as session:
+            job_rows.upsert_job(session, record=convert.job_record({**body, "status": outcome}))
+    return outcome
+
+
+def _runs_sharing(session: Any, run: dict[str, Any], run_id: str, operation: Operation) -> list[str]:
+    output_dir = run["spec"].get("outputDir")
+    if operation not in (Operation.DELETE_OUTPUTS, Operation.MOVE_OUTPUTS) or not output_dir:
+        return []
+    return [r.run_name for r in lookup.runs_with_outputs_under(session, prefix=output_dir, exclude_run_id=run_id)]
+
+
+def duplicate_of(active: JobRecord) -> Status:
+    """A second mutating request while one is active resolves to the active job."""
+    return {"jobId": active.id, "runId": active.run_id, "phase": active.phase, "reason": "Duplicate",
+            "message": f"{active.operation} for run {active.run!r} is already {active.phase.lower()} "
+                       f"as job {active.id} ({active.name}): this request resolves to it"}
+
+
+def run_index_only(ctx: OperatorContext, run: dict[str, Any], operation: Operation, spec: dict[str, Any],
+                   verdict: Verdict) -> Status:
+    """mark_outputs_deleted and rewrite_output_paths: the index and the run, no S3 call."""
+    if operation is Operation.MARK_OUTPUTS_DELETED:
+        rows = indexops.record_outputs_deleted(api=ctx.api, sessions=ctx.sessions, run=run,
+                                               by=spec["requestedBy"], prices=ctx.settings.prices)
+        return succeeded("Completed", f"{rows} output rows marked deleted (no S3 call)")
+    rows = indexops.record_outputs_moved(api=ctx.api, sessions=ctx.sessions, run=run,
+                                         new_prefix=str(verdict.destination))
+    return succeeded("Completed", f"{rows} output rows rewritten from {verdict.source} to {verdict.destination}",
+                     rowsRewritten=rows)
+
+
+def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Status:
+    metadata = body["metadata"]
+    job = manifests.worker_job(lifecycle_job=body, job_id=metadata["uid"], run_id=run_id, settings=ctx.settings)
     ensure_worker_identity(ctx, metadata["namespace"])
     _create(lambda: ctx.batch.create_namespaced_job(metadata["namespace"], job))
-    return {**status, "phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": job["metadata"]["name"],
+    return {"phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": job["metadata"]["name"],
             "message": f"Kubernetes Job {job['metadata']['name']} will run the worker"}
 
 
@@ -93,3 +153,18 @@ def follow_kubernetes_job(ctx: OperatorContext, job: dict[str, Any]) -> None:
     namespace, name = job["metadata"]["namespace"], job["metadata"]["labels"][LABEL_LIFECYCLE_JOB]
     patch_status(ctx.api, plural=JOBS, namespace=namespace, name=name,
                  compute=lambda current: job_outcome(job, current.get("status") or {}))
+
+
+def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:
+    """Requests that resolved to this job show its progress and outcome too."""
+    status = body.get("status") or {}
+    if not status.get("jobId") or status.get("reason") == "Duplicate":
+        return
+    namespace = body["metadata"]["namespace"]
+    duplicates = ctx.custom.list_namespaced_custom_object(
+        GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}")["items"]
+    mirrored = {k: v for k, v in status.items() if k not in ("reason", "message", "jobId")}
+    for duplicate in duplicates:
+        if any((duplicate.get("status") or {}).get(k) != v for k, v in mirrored.items()):
+            ctx.custom.patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, JOBS, duplicate["metadata"]["name"], {"status": mirrored})

@@ -40,7 +40,8 @@ def forget_run(ctx: OperatorContext, namespace: str, name: str) -> None:
 
 
 def mirror_job(ctx: OperatorContext, body: dict[str, Any]) -> None:
-    if not (body.get("status") or {}).get("jobId"):
-        return
+    status = body.get("status") or {}
+    if not status.get("jobId") or status.get("reason") == "Duplicate":
+        return  # a duplicate carries the id of the job it resolved to, whose row that is
     with ctx.sessions.begin() as session:
         job_rows.upsert_job(session, record=convert.job_record(body))
