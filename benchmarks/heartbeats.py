@@ -151,6 +151,7 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     cpu_after, peak_rss = proc_stats(operator.process.pid)  # type: ignore[union-attr]
     beater.cancel()
     watcher.cancel()
+    await asyncio.gather(beater, watcher, *inflight.values(), return_exceptions=True)
 
     delays = sorted(seen[n][1] - thresholds[n] for n in stopped if seen.get(n, ("",))[0] == "Disconnected")
     false_alarms = [n for n in names if n in alive and seen.get(n, ("",))[0] == "Disconnected"]
