@@ -6,4 +6,5 @@ pytest_plugins = [
     "fixtures.s3",
     "fixtures.postgres",
     "fixtures.tracker",
+    "fixtures.faultproxy",
 ]

@@ -36,8 +36,20 @@ from tracker.domain.records import OutputObject
 from tracker.domain.s3url import S3Url, contains, overlaps, rebase
 from tracker.s3.client import S3Client
 from tracker.s3.delete import (
-    BATCH_LIMIT, DeleteTally, KeyFailure, RefusedPrefix, S3OperationError, Target, call_s3, delete_targets,
-    denied_as_error, error_code, refuse_unsafe, run_bounded, shown,
+    BATCH_LIMIT,
+    DeleteTally,
+    Journal,
+    KeyFailure,
+    RefusedPrefix,
+    S3OperationError,
+    Target,
+    call_s3,
+    delete_targets,
+    denied_as_error,
+    error_code,
+    refuse_unsafe,
+    run_bounded,
+    shown,
 )
 from tracker.s3.listing import iter_pages
 
@@ -163,13 +175,14 @@ def listed_pairs(client: S3Client, source: S3Url, destination: S3Url, *, page_si
 
     for key, obj, found in pair_by_key(relative(source), relative(destination)):
         target = rebase(source.child(key), source, destination)
-        assert contains(destination, target)  # noqa: S101 - the fence, stated
+        assert contains(destination, target)
         yield Pair(source.child(key), target, obj.size, obj.etag or "", found)
 
 
-def head(client: S3Client, url: S3Url) -> dict[str, Any] | None:
+def head(client: S3Client, url: S3Url, *, backoff_base: float = 0.2) -> dict[str, Any] | None:
     try:
-        return call_s3(client.head_object, Bucket=url.bucket, Key=url.key, what=f"reading {url} (HeadObject)")
+        return call_s3(client.head_object, Bucket=url.bucket, Key=url.key, what=f"reading {url} (HeadObject)",
+                       backoff_base=backoff_base)
     except ClientError as error:
         if error_code(error) in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -181,44 +194,48 @@ class _Options:
     dry_run: bool
     multipart_threshold: int
     part_size: int
+    backoff_base: float
 
 
 def copy_one(client: S3Client, pair: Pair, options: _Options) -> Outcome:
     """Copy one object unless the destination already holds a verified copy; verify."""
     if pair.found is not None:
-        verdict = _existing(client, pair)
-        if verdict in ("skipped", "conflict"):
+        verdict = _existing(client, pair, options.backoff_base)
+        if verdict == "skipped":
+            return Outcome(verdict, pair, pair.size)
+        if verdict == "conflict":
             return Outcome(verdict, pair, pair.size, f"{pair.destination} exists and is not a copy of it")
     if options.dry_run:
         return Outcome("would_copy", pair, pair.size)
     for attempt in range(3):
-        source_head = head(client, pair.source)
+        source_head = head(client, pair.source, backoff_base=options.backoff_base)
         if source_head is None:
             return Outcome("vanished", pair, 0, "it disappeared during the copy")
         etag, size = unquoted(source_head["ETag"]), int(source_head["ContentLength"])
         multipart = size > options.multipart_threshold
         try:
             if multipart:
-                _copy_parts(client, pair, source_head, etag, size, options.part_size)
+                _copy_parts(client, pair, source_head, etag, size, options)
             else:
                 call_s3(client.copy_object, what=f"copying {pair.source} to {pair.destination} (CopyObject)",
                         Bucket=pair.destination.bucket, Key=pair.destination.key,
                         CopySource={"Bucket": pair.source.bucket, "Key": pair.source.key},
-                        CopySourceIfMatch=f'"{etag}"', MetadataDirective="REPLACE", **_attributes(source_head, etag))
+                        CopySourceIfMatch=f'"{etag}"', MetadataDirective="REPLACE", backoff_base=options.backoff_base,
+                        **_attributes(source_head, etag))
         except ClientError as error:
             if error_code(error) in ("PreconditionFailed", "412") and attempt < 2:
                 continue  # the source changed between HeadObject and the copy: copy the new one
             raise
-        copied = head(client, pair.destination)
+        copied = head(client, pair.destination, backoff_base=options.backoff_base)
         return _verify(pair, source_head, copied, etag=etag, size=size, multipart=multipart)
     raise AssertionError("unreachable")
 
 
-def _existing(client: S3Client, pair: Pair) -> str:
-    assert pair.found is not None  # noqa: S101
+def _existing(client: S3Client, pair: Pair, backoff_base: float) -> str:
+    assert pair.found is not None
     if is_verified_copy(pair.etag, pair.size, etag=pair.found.etag, size=pair.found.size):
         return "skipped"
-    found = head(client, pair.destination)
+    found = head(client, pair.destination, backoff_base=backoff_base)
     if found is None:
         return "absent"
     metadata = found.get("Metadata") or {}
@@ -251,28 +268,30 @@ def _attributes(source_head: dict[str, Any], etag: str) -> dict[str, Any]:
 
 
 def _copy_parts(client: S3Client, pair: Pair, source_head: dict[str, Any], etag: str, size: int,
-                part_size: int) -> None:
+                options: _Options) -> None:
     src, dst = pair.source, pair.destination
-    what = f"copying {src} to {dst} (multipart)"
+
+    def call(fn: Callable[..., Any], **kwargs: Any) -> Any:
+        return call_s3(fn, what=f"copying {src} to {dst} (multipart)", backoff_base=options.backoff_base, **kwargs)
+
     attributes = _attributes(source_head, etag)
-    tags = call_s3(client.get_object_tagging, Bucket=src.bucket, Key=src.key, what=what)["TagSet"]
+    tags = call(client.get_object_tagging, Bucket=src.bucket, Key=src.key)["TagSet"]
     if tags:
         attributes["Tagging"] = urlencode([(tag["Key"], tag["Value"]) for tag in tags])
-    upload = call_s3(client.create_multipart_upload, Bucket=dst.bucket, Key=dst.key, what=what,
-                     **attributes)["UploadId"]
+    upload = call(client.create_multipart_upload, Bucket=dst.bucket, Key=dst.key, **attributes)["UploadId"]
     try:
         parts = []
-        for number, (first, last) in enumerate(part_ranges(size, part_size), start=1):
-            response = call_s3(client.upload_part_copy, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
-                               PartNumber=number, CopySource={"Bucket": src.bucket, "Key": src.key},
-                               CopySourceRange=f"bytes={first}-{last}", CopySourceIfMatch=f'"{etag}"', what=what)
+        for number, (first, last) in enumerate(part_ranges(size, options.part_size), start=1):
+            response = call(client.upload_part_copy, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
+                            PartNumber=number, CopySource={"Bucket": src.bucket, "Key": src.key},
+                            CopySourceRange=f"bytes={first}-{last}", CopySourceIfMatch=f'"{etag}"')
             parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
-        call_s3(client.complete_multipart_upload, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
-                MultipartUpload={"Parts": parts}, what=what)
+        call(client.complete_multipart_upload, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
+             MultipartUpload={"Parts": parts})
     except BaseException:
         try:
             client.abort_multipart_upload(Bucket=dst.bucket, Key=dst.key, UploadId=upload)
-        except Exception:  # noqa: BLE001 - the original error matters more
+        except Exception:
             log.warning("could not abort multipart upload %s of %s", upload, dst, exc_info=True)
         raise
 
@@ -316,7 +335,7 @@ class CopyTally:
 def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_flight: int = 8,
                 multipart_threshold: int = MAX_COPY_SIZE, part_size: int = 512 * MiB,
                 on_progress: Callable[[CopyResult], None] | None = None, dry_run: bool = False,
-                page_size: int = BATCH_LIMIT) -> CopyResult:
+                page_size: int = BATCH_LIMIT, backoff_base: float = 0.2) -> CopyResult:
     """Copy and verify every object under `source` to `destination` (see the module docstring).
 
     `on_progress(result_so_far)` runs in the calling thread after each object.
@@ -326,7 +345,7 @@ def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
         raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_COPY_SIZE} bytes")
     if not 0 <= multipart_threshold <= MAX_COPY_SIZE:
         raise ValueError(f"multipart_threshold must be between 0 and {MAX_COPY_SIZE} bytes")
-    options = _Options(dry_run, multipart_threshold, part_size)
+    options = _Options(dry_run, multipart_threshold, part_size, backoff_base)
     tally = CopyTally(dry_run=dry_run)
 
     def pairs() -> Iterator[Pair]:
@@ -352,11 +371,13 @@ def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
 def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_flight: int = 8,
                 batches_in_flight: int = 4, multipart_threshold: int = MAX_COPY_SIZE, part_size: int = 512 * MiB,
                 on_progress: Callable[[CopyResult], None] | None = None, dry_run: bool = False,
-                max_key_retries: int = 5, page_size: int = BATCH_LIMIT, backoff_base: float = 0.2) -> CopyResult:
+                max_key_retries: int = 5, page_size: int = BATCH_LIMIT, backoff_base: float = 0.2,
+                journal: Journal | None = None) -> CopyResult:
     """copy_prefix, then delete the sources whose verified copies still match them."""
     refuse_unsafe(source, "move")
     copied = copy_prefix(client, source, destination, in_flight=in_flight, multipart_threshold=multipart_threshold,
-                         part_size=part_size, on_progress=on_progress, dry_run=dry_run, page_size=page_size)
+                         part_size=part_size, on_progress=on_progress, dry_run=dry_run, page_size=page_size,
+                         backoff_base=backoff_base)
     if dry_run:
         return copied
     tally = DeleteTally()
@@ -370,10 +391,12 @@ def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
             on_progress(current())
 
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="s3-head") as heads:
-        batches = _verified_sources(client, source, destination, page_size=page_size, heads=heads, left=left)
+        batches = _verified_sources(client, source, destination, page_size=page_size, heads=heads, left=left,
+                                    backoff_base=backoff_base)
         try:
             delete_targets(client, source.bucket, batches, tally=tally, batches_in_flight=batches_in_flight,
-                           max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress)
+                           max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress,
+                           journal=journal)
             tally.raise_if_failed(str(source))
         except S3OperationError as error:
             error.result = current()
@@ -386,7 +409,7 @@ def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
 
 
 def _verified_sources(client: S3Client, source: S3Url, destination: S3Url, *, page_size: int,
-                      heads: ThreadPoolExecutor, left: list[KeyFailure]) -> Iterator[list[Target]]:
+                      heads: ThreadPoolExecutor, left: list[KeyFailure], backoff_base: float) -> Iterator[list[Target]]:
     """Batches of source objects whose destination holds a verified copy of them as listed now."""
 
     def verified(pair: Pair) -> bool:
@@ -394,7 +417,7 @@ def _verified_sources(client: S3Client, source: S3Url, destination: S3Url, *, pa
             return False
         if is_verified_copy(pair.etag, pair.size, etag=pair.found.etag, size=pair.found.size):
             return True
-        found = head(client, pair.destination)
+        found = head(client, pair.destination, backoff_base=backoff_base)
         return found is not None and is_verified_copy(
             pair.etag, pair.size, etag=unquoted(found["ETag"]), size=int(found["ContentLength"]),
             metadata=found.get("Metadata"))

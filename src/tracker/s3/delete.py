@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -111,6 +111,16 @@ class DeleteResult:
     objects_found: int = 0
     bytes_found: int = 0
     versions_found: int = 0
+
+
+class Journal(Protocol):
+    """Durable bookkeeping of batches, so counters stay exact when a worker is killed
+    between S3 deleting a batch and the worker recording it. Both calls run in the
+    calling thread: `sending` before the batch is submitted, `settled` after."""
+
+    def sending(self, batch: list[Target]) -> None: ...
+
+    def settled(self, batch: list[Target], outcome: BatchOutcome) -> None: ...
 
 
 @dataclass
@@ -347,23 +357,29 @@ def shown(failures: list[KeyFailure]) -> str:
 
 def delete_targets(client: S3Client, bucket: str, batches: Iterable[list[Target]], *, tally: DeleteTally,
                    batches_in_flight: int, max_key_retries: int, backoff_base: float,
-                   on_batch: Callable[[DeleteTally], None] | None = None) -> None:
+                   on_batch: Callable[[DeleteTally], None] | None = None, journal: Journal | None = None) -> None:
     """Delete batches (each at most 1,000 targets) concurrently into `tally`; stops pulling at a failure."""
 
     def gated() -> Iterator[list[Target]]:
         for batch in batches:
             if tally.stopped:
                 return
+            if journal is not None:
+                journal.sending(batch)
             yield batch
 
-    def on_result(outcome: BatchOutcome) -> None:
+    def work(batch: list[Target]) -> tuple[list[Target], BatchOutcome]:
+        return batch, delete_batch(client, bucket, batch, max_key_retries=max_key_retries, backoff_base=backoff_base)
+
+    def on_result(result: tuple[list[Target], BatchOutcome]) -> None:
+        batch, outcome = result
+        if journal is not None:
+            journal.settled(batch, outcome)
         tally.add(outcome)
         if on_batch is not None:
             on_batch(tally)
 
-    run_bounded(gated(), lambda batch: delete_batch(client, bucket, batch, max_key_retries=max_key_retries,
-                                                    backoff_base=backoff_base),
-                in_flight=batches_in_flight, on_result=on_result)
+    run_bounded(gated(), work, in_flight=batches_in_flight, on_result=on_result)
 
 
 def refuse_unsafe(prefix: S3Url, what: str) -> None:
@@ -376,7 +392,7 @@ def refuse_unsafe(prefix: S3Url, what: str) -> None:
 def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4,
                   on_progress: Callable[[int, int], None] | None = None, max_key_retries: int = 5,
                   dry_run: bool = False, versions: bool | None = None, page_size: int = BATCH_LIMIT,
-                  backoff_base: float = 0.2) -> DeleteResult:
+                  backoff_base: float = 0.2, journal: Journal | None = None) -> DeleteResult:
     """Delete everything under `prefix` (see the module docstring). Returns exact counters.
 
     `on_progress(objects, bytes)` gets the running totals after each batch (in a dry run,
@@ -404,7 +420,8 @@ def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4
                     progress(tally)
                 return tally.result()
             delete_targets(client, prefix.bucket, batches, tally=tally, batches_in_flight=batches_in_flight,
-                           max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress)
+                           max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress,
+                           journal=journal)
             tally.raise_if_failed(str(prefix))
         except S3OperationError as error:
             error.result = tally.result()

@@ -17,7 +17,7 @@ from tracker.store import outputs as output_rows
 from tracker.worker.context import WorkerContext
 
 
-def index_outputs(ctx: WorkerContext, run: dict[str, Any]) -> str:
+def index_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
     """Returns the success message."""
     prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
     run_id = run["status"]["id"]

@@ -22,16 +22,23 @@ from tracker.kube.client import load_api_client
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import find_run
 from tracker.s3.client import make_client
+from tracker.s3.delete import S3OperationError
 from tracker.s3.listing import FenceViolation
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, session_factory
 from tracker.worker.context import WorkerContext
+from tracker.worker.delete import delete_outputs
 from tracker.worker.index import index_outputs
+from tracker.worker.move import move_outputs
 from tracker.worker.reporter import JobReporter
 
 log = logging.getLogger("tracker.worker")
-Operations = dict[str, Callable[[WorkerContext, dict[str, Any]], str]]
-OPERATIONS: Operations = {Operation.INDEX_OUTPUTS: index_outputs}
+Operations = dict[str, Callable[[WorkerContext, dict[str, Any], dict[str, Any]], str]]
+OPERATIONS: Operations = {
+    Operation.INDEX_OUTPUTS: index_outputs,
+    Operation.DELETE_OUTPUTS: delete_outputs,
+    Operation.MOVE_OUTPUTS: move_outputs,
+}
 _PERMANENT_S3_ERRORS = {"AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 
 
@@ -51,7 +58,9 @@ def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
     if operation is None:
         raise PermanentFailure("Unsupported", f"the worker does not run {spec['operation']}")
     try:
-        return operation(ctx, run)
+        return operation(ctx, run, job)
+    except S3OperationError as error:
+        raise PermanentFailure(error.reason, str(error)) from error
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in _PERMANENT_S3_ERRORS:

@@ -38,6 +38,12 @@ class JobReporter:
         if time.monotonic() - self._last_sent >= self._interval:
             self.flush()
 
+    def set(self, **values: int) -> None:
+        """Counters to absolute values (those given); sent like `count`'s."""
+        self.counters = replace(self.counters, **values)
+        if time.monotonic() - self._last_sent >= self._interval:
+            self.flush()
+
     def flush(self) -> None:
         self._patch(counters_status(self.counters))
         self._last_sent = time.monotonic()

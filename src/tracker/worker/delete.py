@@ -1,0 +1,38 @@
+"""delete_outputs: delete every object under the run's outputDir, then mark the run's
+outputs deleted (the index keeps the rows, marked deleted). Counters stay exact across
+attempts through the delete journal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.domain.cost import human_size
+from tracker.domain.s3url import parse_prefix
+from tracker.s3.delete import delete_prefix
+from tracker.worker.context import WorkerContext
+from tracker.worker.indexops import record_outputs_deleted
+from tracker.worker.journal import DeleteJournal, reconcile
+
+
+def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
+    prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
+    if job["spec"].get("dryRun"):
+        result = delete_prefix(ctx.s3, prefix, dry_run=True)
+        return (f"dry run: would delete {result.objects_found} objects "
+                f"({human_size(result.bytes_found)}) under {prefix}; nothing was changed")
+    job_id = job["status"]["jobId"]
+    reconcile(ctx.sessions, ctx.s3, job_id)
+    journal = DeleteJournal(ctx.sessions, job_id, prefix.bucket)
+    before_objects, before_bytes = journal.totals()
+
+    def progress(objects: int, size: int) -> None:
+        ctx.reporter.set(objects_deleted=before_objects + objects, bytes_deleted=before_bytes + size)
+
+    progress(0, 0)
+    delete_prefix(ctx.s3, prefix, batches_in_flight=ctx.settings.s3.delete_batches_in_flight,
+                  on_progress=progress, journal=journal)
+    objects, size = journal.totals()
+    ctx.reporter.set(objects_deleted=objects, bytes_deleted=size)
+    record_outputs_deleted(api=ctx.api, sessions=ctx.sessions, run=run, by=job["spec"]["requestedBy"],
+                           prices=ctx.settings.prices)
+    return f"deleted {objects} objects ({human_size(size)}) under {prefix}"

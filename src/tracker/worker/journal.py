@@ -1,0 +1,69 @@
+"""The worker's side of the delete journal (tracker.store.journal): exact counters
+even when a worker is killed between S3 deleting a batch and the worker counting it.
+
+Before a batch goes out it is written down; when S3 answers, the batch is settled with
+what S3 reported deleted. The next attempt settles whatever an earlier one left
+unsettled by asking S3 which of those keys are gone, then carries on from the sums.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from botocore.exceptions import ClientError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.s3.client import S3Client
+from tracker.s3.delete import BatchOutcome, Target
+from tracker.store import journal as rows
+
+
+class DeleteJournal:
+    """`tracker.s3.delete.Journal` backed by the index database."""
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: str, bucket: str) -> None:
+        self._sessions, self._job_id, self._bucket = sessions, job_id, bucket
+        self._numbers: dict[int, int] = {}
+        with sessions() as session:
+            self._next = rows.next_batch_no(session, job_id=job_id)
+
+    def sending(self, batch: list[Target]) -> None:
+        number, self._next = self._next, self._next + 1
+        self._numbers[id(batch)] = number
+        with self._sessions.begin() as session:
+            rows.record_sending(session, job_id=self._job_id, batch_no=number, bucket=self._bucket,
+                                targets=[(t.key, t.size, t.version_id, t.is_object) for t in batch])
+
+    def settled(self, batch: list[Target], outcome: BatchOutcome) -> None:
+        deleted = [t for t in outcome.deleted if t.is_object]
+        with self._sessions.begin() as session:
+            rows.settle(session, job_id=self._job_id, batch_no=self._numbers.pop(id(batch)),
+                        objects=len(deleted), size=sum(t.size for t in deleted))
+
+    def totals(self) -> tuple[int, int]:
+        with self._sessions() as session:
+            return rows.totals(session, job_id=self._job_id)
+
+
+def reconcile(sessions: sessionmaker[Session], client: S3Client, job_id: str) -> None:
+    """Settle the batches an earlier attempt sent but never settled: a key that is gone
+    was deleted by that batch."""
+    with sessions() as session:
+        pending = rows.unsettled(session, job_id=job_id)
+    for batch_no, bucket, targets in pending:
+        objects = [(key, size) for key, size, _version, is_object in targets if is_object]
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            gone = list(pool.map(lambda item: not _exists(client, bucket, item[0]), objects))
+        deleted = [size for (_, size), missing in zip(objects, gone, strict=True) if missing]
+        with sessions.begin() as session:
+            rows.settle(session, job_id=job_id, batch_no=batch_no, objects=len(deleted), size=sum(deleted))
+
+
+def _exists(client: S3Client, bucket: str, key: str) -> bool:
+    try:
+        client.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True

@@ -1,0 +1,43 @@
+"""move_outputs: copy every object to the destination server-side, verify, delete the
+sources, then rewrite the index rows and the run's outputDir in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.domain.cost import human_size
+from tracker.domain.s3url import parse_prefix
+from tracker.s3.copy import CopyResult, move_prefix
+from tracker.worker.context import WorkerContext
+from tracker.worker.indexops import record_outputs_moved
+from tracker.worker.journal import DeleteJournal, reconcile
+
+
+def move_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
+    source = parse_prefix(run["spec"]["outputDir"], field="outputDir")
+    destination = parse_prefix(job["spec"]["destination"], field="destination")
+    if job["spec"].get("dryRun"):
+        result = move_prefix(ctx.s3, source, destination, dry_run=True)
+        return (f"dry run: would move {result.objects_found} objects ({human_size(result.bytes_found)}) "
+                f"from {source} to {destination} ({result.objects_skipped} already there); nothing was changed")
+    job_id = job["status"]["jobId"]
+    reconcile(ctx.sessions, ctx.s3, job_id)
+    journal = DeleteJournal(ctx.sessions, job_id, source.bucket)
+    # Sources an earlier attempt deleted are no longer listed; each had a verified copy.
+    moved_objects, moved_bytes = journal.totals()
+
+    def progress(result: CopyResult) -> None:
+        ctx.reporter.set(objects_copied=moved_objects + result.objects_copied,
+                         bytes_copied=moved_bytes + result.bytes_copied,
+                         objects_deleted=moved_objects + result.objects_deleted,
+                         bytes_deleted=moved_bytes + result.bytes_deleted)
+
+    result = move_prefix(ctx.s3, source, destination, batches_in_flight=ctx.settings.s3.delete_batches_in_flight,
+                         on_progress=progress, journal=journal)
+    progress(result)
+    deleted_objects, deleted_bytes = journal.totals()
+    rows = record_outputs_moved(api=ctx.api, sessions=ctx.sessions, run=run, new_prefix=str(destination))
+    ctx.reporter.set(objects_deleted=deleted_objects, bytes_deleted=deleted_bytes, rows_rewritten=rows)
+    copied = ctx.reporter.counters
+    return (f"moved {copied.objects_copied} objects ({human_size(copied.bytes_copied)}) from {source} to "
+            f"{destination}; {rows} index rows rewritten")

@@ -1,0 +1,174 @@
+"""Deleting and moving a run's outputs end to end: kubectl apply of a lifecycle job,
+the operator, a Kubernetes Job run by the node agent, the worker, the S3 server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Any
+
+import pytest
+
+from fixtures.workflowruns import create_run, now, report, status_of
+from localcluster.processes import wait_until
+from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
+from localcluster.tracker import Operator
+from tracker.store import lookup
+from tracker.store import runs as run_rows
+from tracker.store.engine import make_engine, session_factory
+
+pytestmark = pytest.mark.cluster
+KEYS = ["a.txt", "dir with spaces/b.bam", "unicodé/č.vcf", "100%/x", "dots/../y", "double//z", "folder/"]
+
+
+def apply_job(operator: Operator, namespace: str, name: str, **spec: Any) -> None:
+    manifest = {"apiVersion": "tracker.dev/v1alpha1", "kind": "OutputLifecycleJob",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"requestedBy": "admin", **spec}}
+    operator.plane.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+
+def job_status(operator: Operator, namespace: str, name: str) -> dict[str, Any]:
+    job = json.loads(operator.plane.kubectl("get", "olj", name, "-n", namespace, "-o", "json").stdout)
+    return job.get("status") or {}
+
+
+def wait_finished(operator: Operator, namespace: str, name: str, timeout: float = 180) -> dict[str, Any]:
+    try:
+        return wait_until(lambda: (s := job_status(operator, namespace, name)).get("phase") in ("Succeeded", "Failed")
+                          and s, timeout=timeout, what=f"lifecycle job {name} to finish")
+    except TimeoutError:
+        print(operator.log_tail())
+        print(operator.plane.kubectl("get", "olj,jobs,pods", "-n", namespace, "-o", "wide").stdout)
+        raise
+
+
+def published_run(operator: Operator, namespace: str, s3: S3Server, bucket: str, name: str,
+                  sizes: dict[str, int]) -> str:
+    """A succeeded run whose outputs are indexed; the admin owns it (so may change them)."""
+    put_objects(s3.client(), bucket, [(f"runs/{name}/{key}", size) for key, size in sizes.items()])
+    create_run(operator.plane, namespace, name, owner="admin", outputDir=f"s3://{bucket}/runs/{name}/")
+    report(operator.plane, namespace, name, {"phase": "Succeeded", "completedAt": now(), "lastHeartbeatTime": now()})
+    wait_until(lambda: (status_of(operator.plane, namespace, name).get("outputs") or {}).get("indexedAt"),
+               timeout=120, what=f"{name} indexed")
+    return name
+
+
+def keys_under(s3: S3Server, bucket: str, prefix: str) -> list[str]:
+    paginator = s3.client().get_paginator("list_objects_v2")
+    return [o["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for o in page.get("Contents", ())]
+
+
+def test_delete_empties_exactly_the_runs_prefix(tracker_operator: Operator, tracked_namespace: str,
+                                                s3_server: S3Server, s3_bucket: str, operator_database: str) -> None:
+    ns = tracked_namespace
+    sizes = {key: 100 + i for i, key in enumerate(KEYS)} | {f"bulk/{i:04d}.txt": 10 for i in range(2500)}
+    run = published_run(tracker_operator, ns, s3_server, s3_bucket, "run-1", sizes)
+    put_objects(s3_server.client(), s3_bucket, [("runs/run-10/keep.bam", 5), ("runs/run-1.txt", 5)])
+
+    apply_job(tracker_operator, ns, "delete-run-1", run=run, operation="delete_outputs")
+    status = wait_finished(tracker_operator, ns, "delete-run-1")
+    assert (status["phase"], status["reason"]) == ("Succeeded", "Completed"), status
+    assert status["objectsDeleted"] == len(sizes) and status["bytesDeleted"] == sum(sizes.values())
+    assert status["kubernetesJob"].startswith("tracker-delete-outputs-")
+    assert keys_under(s3_server, s3_bucket, "runs/run-1/") == []
+    assert sorted(keys_under(s3_server, s3_bucket, "runs/")) == ["runs/run-1.txt", "runs/run-10/keep.bam"]
+
+    outputs = status_of(tracker_operator.plane, ns, run)["outputs"]
+    assert outputs["size"] == "Deleted" and outputs["deletedBy"] == "admin"
+    with session_factory(make_engine(operator_database))() as session:
+        record = run_rows.get_run(session, ref=run, namespace=ns)
+        assert record is not None
+        matches, total = lookup.search_outputs(session, words=["run-1/"], run_id=record.id, limit=5)
+        assert total == len(sizes) and all(m.deleted_at is not None for m in matches)
+
+    apply_job(tracker_operator, ns, "delete-run-1-again", run=run, operation="delete_outputs")
+    again = wait_finished(tracker_operator, ns, "delete-run-1-again")
+    assert (again["phase"], again["reason"]) == ("Succeeded", "AlreadyDeleted")
+
+
+def test_dry_run_counts_and_changes_nothing(tracker_operator: Operator, tracked_namespace: str,
+                                            s3_server: S3Server, s3_bucket: str) -> None:
+    ns = tracked_namespace
+    run = published_run(tracker_operator, ns, s3_server, s3_bucket, "dry-1", {f"f{i}": 1000 for i in range(30)})
+    apply_job(tracker_operator, ns, "dry-delete", run=run, operation="delete_outputs", dryRun=True)
+    status = wait_finished(tracker_operator, ns, "dry-delete")
+    assert status["phase"] == "Succeeded"
+    assert status["message"] == (f"dry run: would delete 30 objects (29.3 KiB) under s3://{s3_bucket}/runs/dry-1/; "
+                                 "nothing was changed")
+    assert len(keys_under(s3_server, s3_bucket, "runs/dry-1/")) == 30
+    assert "deletedAt" not in status_of(tracker_operator.plane, ns, run)["outputs"]
+
+
+def test_move_lands_every_object_and_rewrites_every_row(tracker_operator: Operator, tracked_namespace: str,
+                                                       s3_server: S3Server, s3_bucket: str,
+                                                       operator_database: str) -> None:
+    ns = tracked_namespace
+    sizes = {key: 200 + i for i, key in enumerate(KEYS)} | {f"m/{i}.txt": 64 for i in range(40)}
+    run = published_run(tracker_operator, ns, s3_server, s3_bucket, "move-1", sizes)
+    destination = f"s3://{s3_bucket}/archive/move-1/"
+    apply_job(tracker_operator, ns, "move-1-archive", run=run, operation="move_outputs", destination=destination)
+    status = wait_finished(tracker_operator, ns, "move-1-archive")
+    assert status["phase"] == "Succeeded", status
+    assert status["objectsCopied"] == len(sizes) == status["objectsDeleted"]
+    assert status["bytesCopied"] == sum(sizes.values()) and status["rowsRewritten"] == len(sizes)
+
+    client = s3_server.client()
+    assert keys_under(s3_server, s3_bucket, "runs/move-1/") == []
+    for key, size in sizes.items():
+        body = client.get_object(Bucket=s3_bucket, Key=f"archive/move-1/{key}")["Body"].read()
+        assert body == object_body(f"runs/move-1/{key}", size)
+    run_body = json.loads(tracker_operator.plane.kubectl("get", "wfr", run, "-n", ns, "-o", "json").stdout)
+    assert run_body["spec"]["outputDir"] == destination
+    with session_factory(make_engine(operator_database))() as session:
+        assert [r.run_name for r in lookup.lookup_runs_by_url(session, text="archive/move-1/m/7.txt")] == [run]
+        assert lookup.lookup_runs_by_url(session, text=f"{s3_bucket}/runs/move-1/m/7.txt") == []
+
+
+def test_worker_killed_mid_delete_resumes_with_exact_counters(
+    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str, node_agent: Any,
+) -> None:
+    ns, total = tracked_namespace, 40_000
+    seed_objects(s3_server, s3_bucket, prefix="runs/big-1/", count=total, size=10)
+    create_run(tracker_operator.plane, ns, "big-1", owner="admin", outputDir=f"s3://{s3_bucket}/runs/big-1/")
+    wait_until(lambda: status_of(tracker_operator.plane, ns, "big-1").get("id"), timeout=30, what="big-1's id")
+    apply_job(tracker_operator, ns, "delete-big-1", run="big-1", operation="delete_outputs")
+
+    def worker_pid() -> int | None:
+        status = job_status(tracker_operator, ns, "delete-big-1")
+        if not 0 < status.get("objectsDeleted", 0) < total:
+            return None
+        pods = json.loads(tracker_operator.plane.kubectl(
+            "get", "pods", "-n", ns, "-l", f"job-name={status['kubernetesJob']}", "-o", "json").stdout)["items"]
+        running = [p for p in pods if p["status"].get("phase") == "Running"]
+        return node_agent.container_pid(ns, running[0]["metadata"]["name"], "worker") if running else None
+
+    pid = wait_until(worker_pid, timeout=120, interval=0.05, what="the worker to be mid-delete")
+    os.kill(pid, signal.SIGKILL)
+    status = wait_finished(tracker_operator, ns, "delete-big-1", timeout=300)
+    assert status["phase"] == "Succeeded", status
+    assert (status["objectsDeleted"], status["bytesDeleted"]) == (total, total * 10)
+    assert keys_under(s3_server, s3_bucket, "runs/big-1/") == []
+
+    def pod_phases() -> list[str]:
+        pods = json.loads(tracker_operator.plane.kubectl(
+            "get", "pods", "-n", ns, "-l", f"job-name={status['kubernetesJob']}", "-o", "json").stdout)["items"]
+        return sorted(p["status"]["phase"] for p in pods)
+
+    # The killed pod failed; the Job's next pod finished the work.
+    wait_until(lambda: pod_phases() == ["Failed", "Succeeded"], timeout=30, what="the second pod to exit")
+
+
+def test_forbidden_s3_access_fails_the_job_clearly(tracker_operator: Operator, tracked_namespace: str,
+                                                   s3_server: S3Server) -> None:
+    """A bucket that does not exist: S3 answers NoSuchBucket; the job fails once, clearly."""
+    ns = tracked_namespace
+    create_run(tracker_operator.plane, ns, "ghost", owner="admin", outputDir="s3://no-such-bucket-here/runs/ghost/")
+    wait_until(lambda: status_of(tracker_operator.plane, ns, "ghost").get("id"), timeout=30, what="ghost's id")
+    apply_job(tracker_operator, ns, "delete-ghost", run="ghost", operation="delete_outputs")
+    status = wait_finished(tracker_operator, ns, "delete-ghost")
+    assert (status["phase"], status["reason"]) == ("Failed", "NoSuchBucket"), status
+    assert "no-such-bucket-here" in status["message"] or "NoSuchBucket" in status["message"]
+
+
