@@ -172,3 +172,34 @@ def test_forbidden_s3_access_fails_the_job_clearly(tracker_operator: Operator, t
     assert "no-such-bucket-here" in status["message"] or "NoSuchBucket" in status["message"]
 
 
+
+
+def test_operator_killed_mid_job_then_restarted_finishes_it(
+    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str, operator_database: str,
+) -> None:
+    from tracker.store import jobs as job_rows
+
+    ns = tracked_namespace
+    first = published_run(tracker_operator, ns, s3_server, s3_bucket, "opkill-1", {f"f{i}": 10 for i in range(50)})
+    second = published_run(tracker_operator, ns, s3_server, s3_bucket, "opkill-2", {f"f{i}": 10 for i in range(20)})
+    apply_job(tracker_operator, ns, "delete-opkill-1", run=first, operation="delete_outputs")
+    admitted = wait_until(lambda: (s := job_status(tracker_operator, ns, "delete-opkill-1")).get("phase") and s,
+                          timeout=60, what="the first job to be admitted")
+    tracker_operator.kill()
+    # While it is down: the worker goes on alone, and a second job waits for admission.
+    apply_job(tracker_operator, ns, "delete-opkill-2", run=second, operation="delete_outputs")
+    done = wait_finished(tracker_operator, ns, "delete-opkill-1")
+    assert (done["phase"], done["objectsDeleted"]) == ("Succeeded", 50)
+    assert job_status(tracker_operator, ns, "delete-opkill-2") == {}
+
+    tracker_operator.start()
+    later = wait_finished(tracker_operator, ns, "delete-opkill-2", timeout=240)
+    assert (later["phase"], later["objectsDeleted"]) == ("Succeeded", 20)
+    sessions = session_factory(make_engine(operator_database))
+
+    def recorded() -> bool:
+        with sessions() as session:
+            job = job_rows.get_job(session, job_id=admitted["jobId"])
+            return job is not None and job.phase == "Succeeded" and job.counters.objects_deleted == 50
+
+    wait_until(recorded, timeout=60, what="the first job's outcome in the index after the restart")
