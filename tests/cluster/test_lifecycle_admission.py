@@ -117,7 +117,7 @@ def test_rewrite_output_paths_rewrites_rows_and_output_dir(tracker_operator: Ope
                          run=indexed_run, destination=f"s3://{s3_bucket}/runs/foo-run-1/sub/")
     assert (overlapping["phase"], overlapping["reason"]) == ("Failed", "OverlappingDestination")
 
-    destination = f"s3://archive-bucket/2026/foo-run-1/"
+    destination = "s3://archive-bucket/2026/foo-run-1/"
     status = submit(tracker_operator, ns, users["alice"], "alice", "rewrite_output_paths", "rewrite",
                     run=indexed_run, destination=destination)
     assert (status["phase"], status["rowsRewritten"]) == ("Succeeded", 12)
