@@ -1,0 +1,47 @@
+"""Errors the store raises; the API and CLI map them at the edge (404, 409, 422)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class StoreError(Exception):
+    """Base of the store's own errors; the message is fit to show a user."""
+
+
+class RunNotFound(StoreError, LookupError):
+    """No run with that id (or run name) is in the index."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"no run {ref!r} in the index")
+        self.ref = ref
+
+
+class AmbiguousRun(StoreError, LookupError):
+    """A run name used in several namespaces was given without a namespace."""
+
+    def __init__(self, ref: str, namespaces: Sequence[str]) -> None:
+        shown = ", ".join(sorted(namespaces))
+        super().__init__(
+            f"run name {ref!r} exists in several namespaces ({shown}): "
+            "give a namespace or use the run id"
+        )
+        self.ref = ref
+        self.namespaces = tuple(sorted(namespaces))
+
+
+class DuplicateRunName(StoreError):
+    """Another run (another id) already uses this run name in the namespace."""
+
+    def __init__(self, namespace: str, run_name: str, existing_id: str) -> None:
+        super().__init__(
+            f"run name {run_name!r} is already used in namespace {namespace!r} "
+            f"by run {existing_id}"
+        )
+        self.namespace = namespace
+        self.run_name = run_name
+        self.existing_id = existing_id
+
+
+class OutputConflict(StoreError):
+    """Rewriting output paths would give two rows of one run the same URL."""

@@ -1,0 +1,142 @@
+"""Reading output rows: which runs published a URL, multi-word search, directory
+listings, and the prefix fence (other runs' outputs under a prefix).
+
+Substring matching is literal and ignores ASCII case (see `textsearch`); prefix
+matching is literal and case-sensitive, as S3 keys are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
+from sqlalchemy.orm import Session
+
+from tracker.domain.records import OutputObject, RunRecord
+from tracker.store.dialects import dialect_of, position
+from tracker.store.errors import RunNotFound
+from tracker.store.models import Output, Run
+from tracker.store.results import Listing, OutputDirectory, OutputFile, OutputMatch
+from tracker.store.runs import select_runs, to_record
+from tracker.store.textsearch import (
+    contains,
+    under_prefix,
+    usable_words,
+    where_url_contains,
+)
+
+outputs = Output.__table__
+_OBJECT = (outputs.c.url, outputs.c.size, outputs.c.last_modified, outputs.c.etag,
+           outputs.c.storage_class)  # fmt: skip
+
+
+def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list[RunRecord]:
+    """Runs with an output URL containing `text` (ignoring ASCII case), or whose
+    output_dir contains it or holds it (so a URL or prefix finds its run before any
+    row is indexed). Newest first."""
+    if not text:
+        raise ValueError("give a URL or part of one to look up")
+    if limit < 0:
+        raise ValueError("limit must not be negative")
+    if "\x00" in text:
+        return []
+    dialect = dialect_of(session)
+    published = where_url_contains(select(outputs.c.run_id.label("id")), dialect, [text])
+    owner = select(Run.id).where(func.length(Run.output_dir) > 0, or_(
+        contains(dialect, Run.output_dir, text), _holds(dialect, Run.output_dir, text)))  # fmt: skip
+    found = union(published, owner).subquery()
+    stmt = (select_runs().where(Run.id.in_(select(found.c.id)))
+            .order_by(Run.created_at.desc(), Run.id).limit(limit))  # fmt: skip
+    return [to_record(run) for run in session.scalars(stmt)]
+
+
+def _holds(dialect: str, prefix: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """`text` starts with the column's value, ignoring ASCII case."""
+    value = literal(text).collate("C") if dialect == "postgresql" else literal(text)
+    return func.lower(func.substr(value, 1, func.length(prefix))) == func.lower(prefix)
+
+
+def search_outputs(
+    session: Session, *, words: Sequence[str], run_id: str | None = None,
+    limit: int = 100, offset: int = 0,
+) -> tuple[list[OutputMatch], int]:  # fmt: skip
+    """Output rows whose URL contains every word (ignoring ASCII case), ordered by
+    URL, with their run; and how many match in total."""
+    words = usable_words(words)
+    if limit < 0 or offset < 0:
+        raise ValueError("limit and offset must not be negative")
+    if any("\x00" in word for word in words):
+        return [], 0
+    dialect = dialect_of(session)
+    scope = [outputs.c.run_id == run_id] if run_id is not None else []
+    counted = where_url_contains(select(func.count()).select_from(outputs), dialect, words)
+    total = session.scalar(counted.where(*scope)) or 0
+    page = where_url_contains(
+        select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
+        .select_from(outputs).join(Run, Run.id == outputs.c.run_id), dialect, words,
+    ).where(*scope).order_by(outputs.c.url, outputs.c.id).limit(limit).offset(offset)  # fmt: skip
+    return [OutputMatch(r.run_id, r.run_name, _object(r), r.deleted_at)
+            for r in session.execute(page)], total  # fmt: skip
+
+
+def browse_outputs(
+    session: Session, *, run_id: str, directory: str = "", limit: int | None = None
+) -> Listing:
+    """One level of the run's outputs below `output_dir + directory` (a literal key
+    prefix; a missing trailing `/` is added): subdirectories with totals, then files."""
+    if limit is not None and limit < 0:
+        raise ValueError("limit must not be negative")
+    output_dir = session.execute(select(Run.output_dir).where(Run.id == run_id)).one_or_none()
+    if output_dir is None:
+        raise RunNotFound(run_id)
+    if not output_dir[0]:
+        return Listing([], [])
+    prefix = output_dir[0] + directory + ("/" if directory and not directory.endswith("/") else "")
+    dialect = dialect_of(session)
+    rest = func.substr(outputs.c.url, len(prefix) + 1)
+    slash = position(dialect, "/", rest)
+    here = [outputs.c.run_id == run_id, *under_prefix(outputs.c.url, prefix)]
+    below = (select(func.substr(rest, 1, slash).label("name"), outputs.c.size,
+                    outputs.c.deleted_at).where(*here, slash > 0).subquery())  # fmt: skip
+    deleted = func.sum(case((below.c.deleted_at.is_not(None), 1), else_=0))
+    directories = session.execute(
+        select(below.c.name, func.count(), func.sum(below.c.size), deleted)
+        .group_by(below.c.name).order_by(below.c.name)
+    )  # fmt: skip
+    files = session.execute(
+        select(outputs.c.deleted_at, *_OBJECT).where(*here, slash == 0)
+        .order_by(outputs.c.url).limit(limit)
+    )  # fmt: skip
+    return Listing(
+        [OutputDirectory(name, count, int(size or 0), int(gone or 0))
+         for name, count, size, gone in directories],
+        [OutputFile(_object(r), r.deleted_at) for r in files],
+    )  # fmt: skip
+
+
+def runs_with_outputs_under(session: Session, *, prefix: str, exclude_run_id: str) -> list[RunRecord]:
+    """Runs other than `exclude_run_id` that have non-deleted rows under `prefix`, or
+    whose output_dir (outputs not deleted) lies under or over it: deleting or moving
+    `prefix` would touch their outputs."""
+    if not prefix:
+        raise ValueError("prefix must not be empty")
+    dialect = dialect_of(session)
+    others = select(outputs.c.run_id).where(
+        *under_prefix(outputs.c.url, prefix), outputs.c.deleted_at.is_(None),
+        outputs.c.run_id != exclude_run_id,
+    )  # fmt: skip
+    value = literal(prefix).collate("C") if dialect == "postgresql" else literal(prefix)
+    overlapping = and_(
+        Run.outputs_deleted_at.is_(None), func.length(Run.output_dir) > 0,
+        or_(func.substr(Run.output_dir, 1, len(prefix)) == prefix,
+            func.substr(value, 1, func.length(Run.output_dir)) == Run.output_dir),
+    )  # fmt: skip
+    stmt = (select_runs().where(Run.id != exclude_run_id, or_(Run.id.in_(others), overlapping))
+            .order_by(Run.created_at, Run.id))  # fmt: skip
+    return [to_record(run) for run in session.scalars(stmt)]
+
+
+def _object(row: Any) -> OutputObject:
+    return OutputObject(url=row.url, size=row.size, last_modified=row.last_modified,
+                        etag=row.etag, storage_class=row.storage_class)  # fmt: skip
