@@ -68,12 +68,12 @@ class MinioServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_ENV_PREFIX)}
         env.update(MINIO_ROOT_USER=self.access_key, MINIO_ROOT_PASSWORD=self.secret_key,
                    MINIO_REGION=self.region, MINIO_UPDATE="off")  # fmt: skip
+        argv = [str(minio_binary()), "server", str(self.data_dir), "--quiet",
+                "--address", f"127.0.0.1:{self.port}", "--console-address", f"127.0.0.1:{self.console_port}",
+                "--certs-dir", str(self._home / "certs")]  # fmt: skip
         self.process = ManagedProcess(
             name="minio",
-            argv=[str(minio_binary()), "server", str(self.data_dir),
-                  "--address", f"127.0.0.1:{self.port}",
-                  "--console-address", f"127.0.0.1:{self.console_port}",
-                  "--certs-dir", str(self._home / "certs"), "--quiet"],  # fmt: skip
+            argv=argv,
             log_path=log_dir / "minio.log",
             env=env,
             tied_to_parent=tied_to_parent,
@@ -130,7 +130,7 @@ def _fast_tmp() -> Path | None:
     return _FAST_TMP if _FAST_TMP.is_dir() and os.access(_FAST_TMP, os.W_OK | os.X_OK) else None
 
 
-FILL_CHUNK = 5000  # objects per archive
+FILL_CHUNK = 10_000  # objects per archive (about 10 MB for 100-byte objects)
 FILL_REQUESTS = 2  # archives in flight; MinIO stores 16 members of each at once
 
 
@@ -163,7 +163,8 @@ def fill_prefix(server: MinioServer, bucket: str, prefix: str, count: int, size:
 
 def _tarball(prefix: str, numbers: range, size: int) -> bytes:
     """An uncompressed tar of the objects `<prefix>obj-NNNNNN` for `numbers`."""
-    parts, mtime = [], int(time.time())
+    parts: list[bytes] = []
+    mtime = int(time.time())
     padding = b"\0" * (-size % tarfile.BLOCKSIZE)
     for i in numbers:
         key = f"{prefix}obj-{i:06d}"

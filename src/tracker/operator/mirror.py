@@ -11,10 +11,13 @@ import dataclasses
 import time
 from typing import Any
 
+import kopf
+
 from tracker.kube import convert
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
 from tracker.store import runs as run_rows
+from tracker.store.errors import DuplicateRunName
 
 HEARTBEAT_WRITE_INTERVAL = 30.0
 
@@ -29,8 +32,15 @@ def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
     now = time.monotonic()
     if previous and previous[0] == essence and now - previous[1] < HEARTBEAT_WRITE_INTERVAL:
         return
-    with ctx.sessions.begin() as session:
-        run_rows.upsert_run(session, record=record)
+    try:
+        with ctx.sessions.begin() as session:
+            run_rows.upsert_run(session, record=record)
+    except DuplicateRunName as error:
+        if previous is None or previous[0] != "duplicate":
+            kopf.event(body, type="Warning", reason="DuplicateRunName",
+                       message=f"not indexed: {error} (run names are unique per namespace, in the index too)")
+        ctx.mirrored[key] = ("duplicate", now)
+        return
     ctx.mirrored[key] = (essence, now)
 
 
