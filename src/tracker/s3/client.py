@@ -6,14 +6,28 @@ profile); they are never part of the settings.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.utils import parse_timestamp
 
 from tracker.settings import S3Settings
 
 S3Client = Any  # boto3 generates its client classes at runtime
+
+
+def _parse_timestamp(value: str) -> datetime:
+    """ISO 8601 the fast way (listings carry one per object), anything else as botocore does.
+
+    botocore's default parser (dateutil) costs about two thirds of the client's CPU in a
+    large listing."""
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return parse_timestamp(value)
 
 
 def make_client(settings: S3Settings, *, pool: int = 32) -> S3Client:
@@ -25,4 +39,6 @@ def make_client(settings: S3Settings, *, pool: int = 32) -> S3Client:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    return boto3.client("s3", endpoint_url=settings.endpoint_url, config=config)
+    session = botocore.session.get_session()
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
+    return boto3.Session(botocore_session=session).client("s3", endpoint_url=settings.endpoint_url, config=config)
