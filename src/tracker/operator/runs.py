@@ -9,7 +9,7 @@ derived status and patches only what differs, so a steady heartbeat costs no API
 from __future__ import annotations
 
 import asyncio
-import logging
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,6 @@ from tracker.kube import convert, manifests
 from tracker.kube.resources import GROUP, JOBS, RUNS, VERSION
 from tracker.operator.context import OperatorContext
 
-log = logging.getLogger(__name__)
 _EVENT_TYPES = {("Disconnected", "True"): "Warning", ("Stalled", "True"): "Warning"}
 
 
@@ -33,7 +32,7 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
     status = body.get("status") or {}
     signals = convert.run_signals(body, ctx.settings.thresholds)
     since = tasks_terminal_since(signals.processes, signals.tasks_terminal_since, now)
-    signals = signals.__class__(**{**signals.__dict__, "tasks_terminal_since": since})
+    signals = dataclasses.replace(signals, tasks_terminal_since=since)
     health = assess(signals, now)
     current = list(status.get("conditions") or [])
     wanted: dict[str, Any] = {
