@@ -21,12 +21,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
 
 from localcluster.binaries import REPO_ROOT
 from localcluster.processes import ManagedProcess, free_port, wait_until
-from localcluster.s3server import S3Client, object_body
+from localcluster.s3server import S3Client, local_client, object_body
 
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-minio.sh"
 # What MinIO reads from its environment that would change how this server behaves.
@@ -110,20 +108,8 @@ class MinioServer:
 
     def client(self, *, max_pool_connections: int = 64) -> S3Client:
         """A boto3 S3 client for this server: path-style, signed with the root keys."""
-        config = Config(
-            s3={"addressing_style": "path"},
-            max_pool_connections=max_pool_connections,
-            retries={"max_attempts": 3, "mode": "standard"},
-            request_checksum_calculation="when_required",
-        )
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-            region_name=self.region,
-            config=config,
-        )
+        return local_client(self.endpoint_url, self.access_key, self.secret_key, self.region,
+                            max_pool_connections=max_pool_connections)
 
 
 def _fast_tmp() -> Path | None:

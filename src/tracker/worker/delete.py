@@ -11,7 +11,7 @@ from tracker.domain.s3url import parse_prefix
 from tracker.s3.delete import delete_prefix
 from tracker.worker.context import WorkerContext
 from tracker.worker.indexops import record_outputs_deleted
-from tracker.worker.journal import DeleteJournal, reconcile
+from tracker.worker.journal import resume
 
 
 def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
@@ -20,9 +20,7 @@ def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any])
         result = delete_prefix(ctx.s3, prefix, dry_run=True)
         return (f"dry run: would delete {result.objects_found} objects "
                 f"({human_size(result.bytes_found)}) under {prefix}; nothing was changed")
-    job_id = job["status"]["jobId"]
-    reconcile(ctx.sessions, ctx.s3, job_id)
-    journal = DeleteJournal(ctx.sessions, job_id, prefix.bucket)
+    journal = resume(ctx.sessions, ctx.s3, job["status"]["jobId"], prefix.bucket)
     before_objects, before_bytes = journal.totals()
 
     def progress(objects: int, size: int) -> None:

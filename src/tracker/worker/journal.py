@@ -45,6 +45,12 @@ class DeleteJournal:
             return rows.totals(session, job_id=self._job_id)
 
 
+def resume(sessions: sessionmaker[Session], client: S3Client, job_id: str, bucket: str) -> DeleteJournal:
+    """This attempt's journal, after settling whatever earlier attempts left unsettled."""
+    reconcile(sessions, client, job_id)
+    return DeleteJournal(sessions, job_id, bucket)
+
+
 def reconcile(sessions: sessionmaker[Session], client: S3Client, job_id: str) -> None:
     """Settle the batches an earlier attempt sent but never settled: a key that is gone
     was deleted by that batch."""

@@ -10,7 +10,7 @@ from tracker.domain.s3url import parse_prefix
 from tracker.s3.copy import CopyResult, move_prefix
 from tracker.worker.context import WorkerContext
 from tracker.worker.indexops import record_outputs_moved
-from tracker.worker.journal import DeleteJournal, reconcile
+from tracker.worker.journal import resume
 
 
 def move_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
@@ -20,9 +20,7 @@ def move_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -
         result = move_prefix(ctx.s3, source, destination, dry_run=True)
         return (f"dry run: would move {result.objects_found} objects ({human_size(result.bytes_found)}) "
                 f"from {source} to {destination} ({result.objects_skipped} already there); nothing was changed")
-    job_id = job["status"]["jobId"]
-    reconcile(ctx.sessions, ctx.s3, job_id)
-    journal = DeleteJournal(ctx.sessions, job_id, source.bucket)
+    journal = resume(ctx.sessions, ctx.s3, job["status"]["jobId"], source.bucket)
     # Sources an earlier attempt deleted are no longer listed; each had a verified copy.
     moved_objects, moved_bytes = journal.totals()
 
