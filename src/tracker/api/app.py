@@ -1,0 +1,52 @@
+"""`create_app(settings, sessions)`: the read API as an ASGI app, built from what it
+is given (no globals, no I/O at import; migrations are the entry point's job).
+
+Every `/api/v1` route is guarded by the authentication mode of `settings.api`; the
+OpenAPI document, Swagger UI, probes and metrics are open.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.api import auth, deps, errors, paths
+from tracker.api.metrics import Metrics, MetricsMiddleware
+from tracker.api.routes import health, jobs, outputs, runs
+from tracker.settings import Settings
+
+DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and outputs,
+and lifecycle job history, from the SQL index. Errors answer `{"detail": "..."}`."""
+
+
+def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api: Any | None = None) -> FastAPI:
+    """The app. `sessions` should be read-only (`session_factory(engine, readonly=True)`);
+    `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
+    loaded from the environment when not given)."""
+    app = FastAPI(
+        title="Workflow Tracker", version=_version(), description=DESCRIPTION,
+        openapi_url=paths.OPENAPI, docs_url=paths.SWAGGER_UI, redoc_url=None, redirect_slashes=False,
+    )  # fmt: skip
+    authenticator = auth.make_authenticator(settings.api, kube_api)
+    app.state.settings, app.state.sessions, app.state.authenticator = settings, sessions, authenticator
+    app.state.metrics = Metrics()
+    app.state.query_parameters = {}  # per route, filled on first use (deps.known_query_only)
+    errors.install(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    guard = deps.anonymous if authenticator is None else deps.authenticated
+    guarded = errors.responses(500, 503) | (errors.responses(401) if authenticator is not None else {})
+    for router in (runs.router, outputs.router, jobs.router):
+        app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
+                           responses=guarded)  # fmt: skip
+    app.include_router(health.router)
+    return app
+
+
+def _version() -> str:
+    try:
+        return version("workflow-tracker")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,119 @@
+"""Request dependencies as `Annotated` types: the database session, the settings,
+the caller, and the query parameters several routes share. Everything comes from
+`app.state` (set by `create_app`): there are no module-level singletons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from tracker.api.auth import ANONYMOUS, ReviewUnavailable, User
+from tracker.settings import Settings
+
+MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A read-only session for the request, closed after the answer."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def current_user(request: Request) -> User:
+    user: User = getattr(request.state, "user", ANONYMOUS)
+    return user
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CurrentUser = Annotated[User, Depends(current_user)]
+
+bearer = HTTPBearer(auto_error=False, description="a static API token or a Kubernetes bearer token")
+UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+
+def authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+) -> User:
+    """The guard of every `/api/v1` route when authentication is on."""
+    if credentials is None or not credentials.credentials:
+        raise HTTPException(401, "missing bearer token (Authorization: Bearer TOKEN)", headers=UNAUTHENTICATED)
+    try:
+        user = request.app.state.authenticator.authenticate(credentials.credentials)
+    except ReviewUnavailable as error:
+        raise HTTPException(503, str(error)) from error
+    if user is None:
+        raise HTTPException(401, "invalid bearer token", headers=UNAUTHENTICATED)
+    request.state.user = user
+    return user
+
+
+def anonymous(request: Request) -> User:
+    """The guard when authentication is off (`auth_mode: none`)."""
+    request.state.user = ANONYMOUS
+    return ANONYMOUS
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not take (a typo such as `status=`
+    for `state=` would otherwise silently match everything)."""
+    route = request.scope.get("route")
+    key = (getattr(route, "path", ""), frozenset(getattr(route, "methods", None) or ()))
+    known: frozenset[str] | None = request.app.state.query_parameters.get(key)
+    if known is None:
+        dependant = getattr(route, "dependant", None)
+        known = request.app.state.query_parameters[key] = frozenset(_query_names(dependant) if dependant else ())
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        takes = f"this route takes {', '.join(sorted(known))}" if known else "this route takes none"
+        raise RequestValidationError([
+            {"loc": ("query", name), "msg": f"unknown query parameter ({takes})", "type": "extra_forbidden"}
+            for name in unknown
+        ])  # fmt: skip
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route takes, its dependencies' included."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+# -- shared query parameters ----------------------------------------------------------
+Limit = Annotated[int, Query(ge=0, le=MAX_LIMIT, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
+Namespace = Annotated[
+    str | None, Query(description="namespace: restricts the listing, or picks a run name's namespace")
+]
+
+
+def utc_bound(moment: datetime | None) -> datetime | None:
+    """A time-range bound as an aware UTC datetime (naive means UTC). A bound too
+    close to the ends of the calendar to convert is clamped to them."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if moment.year < 5000 else datetime.max.replace(tzinfo=UTC)
+
+
+def has_nul(*values: str | None) -> bool:
+    """No indexed value holds a NUL character (PostgreSQL text cannot): a filter
+    with one matches nothing."""
+    return any(value is not None and "\x00" in value for value in values)

@@ -1,0 +1,32 @@
+"""Route paths of the read API, defined once: the routers, the client and the tests
+all build URLs from these templates."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+API = "/api/v1"  # every resource route lives under it
+
+RUNS = "/runs"
+RUN = "/runs/{run}"
+RUN_PROCESSES = "/runs/{run}/processes"
+RUN_OUTPUTS = "/runs/{run}/outputs"
+RUN_JOBS = "/runs/{run}/jobs"
+OUTPUTS_LOOKUP = "/outputs/lookup"
+OUTPUTS_SEARCH = "/outputs/search"
+JOBS = "/jobs"
+JOB = "/jobs/{job_id}"
+
+OPENAPI = API + "/openapi.json"
+SWAGGER_UI = API + "/swagger-ui"
+
+HEALTHZ = "/healthz"
+READYZ = "/readyz"
+METRICS = "/metrics"
+UNAUTHENTICATED = (HEALTHZ, READYZ, METRICS)
+
+
+def api_path(template: str, **params: str) -> str:
+    """The URL path of `template` under `/api/v1`, path parameters percent-encoded:
+    `api_path(RUN, run="foo run")` -> `/api/v1/runs/foo%20run`."""
+    return API + template.format(**{name: quote(value, safe="") for name, value in params.items()})

@@ -1,0 +1,254 @@
+"""Response bodies of the read API: pydantic models kept apart from the store's
+records (`tracker.api.views` converts). JSON keys are camelCase, as in the custom
+resources; the client reads them back into these same models.
+
+Imports only pydantic, so the CLI can use the models without FastAPI.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True,
+        serialize_by_alias=True, frozen=True,
+    )  # fmt: skip
+
+
+# -- errors ------------------------------------------------------------------------
+class Problem(Schema):
+    """Every error answer: one readable line."""
+
+    detail: str
+
+
+class FieldError(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A 422: the readable line, and each offending parameter."""
+
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+# -- runs --------------------------------------------------------------------------
+class Condition(Schema):
+    type: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    last_transition_time: str | None = None
+
+
+class TierCosts(Schema):
+    """Annual USD to keep the outputs in each Intelligent-Tiering access tier."""
+
+    frequent: float
+    infrequent: float
+    archive_instant: float
+
+
+class OutputsInfo(Schema):
+    """The run's outputs summary. Deleted outputs count 0, cost 0, size `Deleted`."""
+
+    count: int
+    bytes: int
+    size: str = Field(description="human size in binary units, or `Deleted`")
+    annual_cost_low: float
+    annual_cost_high: float
+    annual_cost_by_tier: TierCosts
+    indexed_at: datetime | None = None
+    deleted: bool = False
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+
+class Workflow(Schema):
+    repository: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+
+
+class Process(Schema):
+    name: str
+    succeeded: int = 0
+    failed: int = 0
+    aborted: int = 0
+    running: int = 0
+    cached: int = 0
+    retried: int = 0
+    submitted: int = 0
+    pending: int = 0
+
+
+class Execution(Schema):
+    """One execution of a run; `current` is the run's own, the others were resumed."""
+
+    current: bool
+    started_at: datetime
+    completed_at: datetime | None = None
+    duration_seconds: float | None = None
+    phase: str | None = None
+    error_message: str | None = None
+    cost: float | None = None
+    session_id: str | None = None
+
+
+class RunSummary(Schema):
+    """A run as listings show it."""
+
+    id: str
+    namespace: str
+    name: str
+    run_name: str
+    owner: str
+    cluster: str | None = None
+    engine: str | None = None
+    phase: str | None = None
+    state: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    output_dir: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    last_heartbeat_at: datetime | None = None
+    duration_seconds: float | None = Field(None, description="completed (or now) minus started")
+    cost: float | None = Field(None, description="estimated compute cost, USD")
+    outputs: OutputsInfo
+
+
+class RunDetail(RunSummary):
+    """Everything the Run Detail page shows."""
+
+    workflow: Workflow
+    work_dir: str | None = None
+    session_id: str | None = None
+    command_line: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    config_text: str | None = None
+    error_message: str | None = None
+    peak_concurrency: int | None = None
+    disconnected: bool = False
+    stalled: bool = False
+    conditions: list[Condition] = Field(default_factory=list)
+    processes: list[Process] = Field(default_factory=list)
+    executions: list[Execution] = Field(default_factory=list, description="newest first")
+
+
+class Page(Schema):
+    total: int
+    limit: int
+    offset: int
+
+
+class RunPage(Page):
+    items: list[RunSummary]
+
+
+class ProcessList(Schema):
+    run_id: str
+    items: list[Process]
+
+
+# -- outputs -----------------------------------------------------------------------
+class OutputFile(Schema):
+    url: str
+    path: str | None = Field(None, description="relative to the run's outputDir, when under it")
+    size: int
+    human_size: str
+    last_modified: datetime | None = None
+    etag: str | None = None
+    storage_class: str | None = None
+    deleted: bool = False
+    deleted_at: datetime | None = None
+
+
+class OutputDirectory(Schema):
+    name: str = Field(description="the subdirectory's name, ending in `/`")
+    path: str = Field(description="relative to the run's outputDir, for `dir=`")
+    count: int
+    bytes: int
+    human_size: str
+    deleted: int = Field(0, description="objects below it marked deleted")
+
+
+class RunOutputs(Schema):
+    """A directory level of a run's outputs (`dir`), or the outputs matching `q`.
+
+    Browsing pages through the files (every subdirectory is listed; `more` says
+    whether files follow); searching pages through the matches, counted in `total`."""
+
+    run_id: str
+    run_name: str
+    output_dir: str | None = None
+    dir: str = ""
+    q: str | None = None
+    directories: list[OutputDirectory] = Field(default_factory=list)
+    files: list[OutputFile] = Field(default_factory=list)
+    total: int | None = None
+    more: bool = False
+    limit: int
+    offset: int
+
+
+class OutputMatch(OutputFile):
+    run_id: str
+    run_name: str
+
+
+class OutputMatchPage(Page):
+    items: list[OutputMatch]
+
+
+class LookupResult(Schema):
+    url: str
+    items: list[RunSummary]
+
+
+# -- lifecycle jobs ----------------------------------------------------------------
+class JobCounters(Schema):
+    objects_deleted: int = 0
+    bytes_deleted: int = 0
+    objects_copied: int = 0
+    bytes_copied: int = 0
+    rows_rewritten: int = 0
+    objects_indexed: int = 0
+
+
+class Job(Schema):
+    id: str
+    namespace: str
+    name: str
+    run: str
+    run_id: str | None = None
+    operation: str
+    destination: str | None = None
+    requested_by: str
+    requested_by_groups: list[str] = Field(default_factory=list)
+    dry_run: bool = False
+    phase: str
+    reason: str | None = None
+    message: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    kubernetes_job: str | None = None
+    counters: JobCounters = JobCounters()
+
+
+class JobPage(Page):
+    items: list[Job]
+
+
+# -- health ------------------------------------------------------------------------
+class Health(Schema):
+    status: str
