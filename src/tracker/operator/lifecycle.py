@@ -1,13 +1,14 @@
 """Admitting an OutputLifecycleJob and following its Kubernetes Job.
 
-Admission resolves the run, authorizes the requester and starts the work: S3
-operations as a Kubernetes Job running the worker (owned by the lifecycle job), with
-the worker's service account ensured in the namespace first.
+Admission resolves the run and, one admission at a time per run, resolves a second
+mutating request to the active job, reviews the request (tracker.domain.lifecycle:
+authorization, idempotency, the prefix fence) and starts the work: index-only
+operations here, S3 operations as a Kubernetes Job running the worker (owned by the
+lifecycle job), with the worker's service account ensured in the namespace first.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,6 @@ from tracker.store import jobs as job_rows
 from tracker.store import lookup
 from tracker.worker import indexops
 
-log = logging.getLogger(__name__)
 Status = dict[str, Any]
 
 
