@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from kubernetes import config as kube_config
@@ -11,8 +11,11 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
-from tracker.cli.errors import CliError
+from tracker.cli.errors import EXIT_USAGE, CliError
 from tracker.kube.client import load_api_client
+
+if TYPE_CHECKING:
+    from tracker.api.client import ApiClient, ApiError
 
 
 @dataclass
@@ -23,6 +26,7 @@ class CliContext:
     api_url: str | None = None
     token: str | None = None
     _api: Any = field(default=None, repr=False)
+    _api_client: Any = field(default=None, repr=False)
 
     @property
     def api(self) -> Any:
@@ -32,6 +36,19 @@ class CliContext:
             except (ConfigException, OSError) as error:
                 raise CliError(f"cannot load Kubernetes credentials: {error}") from error
         return self._api
+
+    @property
+    def api_client(self) -> ApiClient:
+        """The read API's client (`--api-url`/`TRACKER_API_URL`, `--token`/`TRACKER_TOKEN`)."""
+        if self._api_client is None:
+            if not self.api_url:
+                raise CliError("no read API configured: pass --api-url or set TRACKER_API_URL")
+            if not self.api_url.startswith(("http://", "https://")):
+                raise CliError(f"--api-url must be an http:// or https:// URL, not {self.api_url!r}", EXIT_USAGE)
+            from tracker.api.client import ApiClient  # httpx and pydantic: only when used
+
+            self._api_client = ApiClient(self.api_url, token=self.token)
+        return self._api_client  # type: ignore[no-any-return]
 
     @property
     def effective_namespace(self) -> str:
@@ -71,3 +88,12 @@ def _reason(error: ApiException) -> str:
         return str(json.loads(error.body or "{}").get("message") or error.reason)
     except ValueError:
         return str(error.reason)
+
+
+def read_api_error(error: ApiError, doing: str) -> CliError:
+    """A one-line message for a failed read-API call."""
+    if error.status == 0:
+        return CliError(str(error))
+    if error.status == 404:
+        return CliError(f"{doing}: {error}")
+    return CliError(f"{doing}: the read API answered {error.status}: {error}")

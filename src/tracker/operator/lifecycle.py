@@ -66,13 +66,13 @@ def admit(ctx: OperatorContext, body: dict[str, Any]) -> Status:
         with ctx.sessions.begin() as session:
             active = job_rows.active_mutating_job(session, run_id=run_id) if operation.mutating else None
             sharing = _runs_sharing(session, run, run_id, operation)
-        if active is not None and active.id != status["jobId"]:
-            return duplicate_of(active)
         verdict = review(
             Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()), spec.get("destination")),
             run_facts(run), admins=ctx.settings.admins.to_domain(), operator_identity=ctx.identity,
             runs_sharing_prefix=sharing,
         )
+        if active is not None and active.id != status["jobId"] and verdict.reason != "Forbidden":
+            return duplicate_of(active)
         if verdict.outcome is Outcome.REFUSE:
             outcome = {**status, **failed(verdict.reason, verdict.message)}
         elif verdict.outcome is Outcome.DONE:

@@ -1,0 +1,203 @@
+"""Lifecycle jobs from the CLI: create one as the caller (identity from a
+SelfSubjectReview, as the admission policy demands), wait briefly for the operator's
+verdict, follow it to the end, and describe a job as `job-status` prints it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from tracker.cli.context import CliContext, api_error
+from tracker.cli.errors import CliError
+from tracker.cli.wait import Clock, Deadline, ProgressLine, TimedOut, poll
+from tracker.domain.conditions import rfc3339
+from tracker.domain.cost import human_size
+from tracker.domain.records import JobPhase, JobRecord, Operation
+from tracker.kube import convert
+from tracker.kube.client import current_identity
+from tracker.kube.manifests import lifecycle_job_resource
+from tracker.kube.resources import GROUP, JOBS, VERSION
+from tracker.kube.runs import AmbiguousRunName, find_run
+
+ADMISSION_SECONDS = 30.0  # how long a command waits for the operator's verdict
+Body = dict[str, Any]
+
+# The counters job-status prints for each operation, in order.
+COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
+    Operation.DELETE_OUTPUTS: (("objects deleted", "objects_deleted"), ("bytes deleted", "bytes_deleted")),
+    Operation.MOVE_OUTPUTS: (("objects copied", "objects_copied"), ("bytes copied", "bytes_copied"),
+                             ("objects deleted", "objects_deleted"), ("bytes deleted", "bytes_deleted"),
+                             ("rows rewritten", "rows_rewritten")),
+    Operation.INDEX_OUTPUTS: (("objects indexed", "objects_indexed"),),
+    Operation.REWRITE_OUTPUT_PATHS: (("rows rewritten", "rows_rewritten"),),
+    Operation.MARK_OUTPUTS_DELETED: (),
+}
+_ROUTINE_REASONS = {None, "", "Completed", "Enqueued", "Running"}
+
+
+def phase_of(body: Body) -> str | None:
+    return (body.get("status") or {}).get("phase")
+
+
+def finished(body: Body) -> bool:
+    phase = phase_of(body)
+    return phase is not None and JobPhase(phase).finished
+
+
+def job_record(body: Body) -> JobRecord:
+    """A job resource as a record, also before the operator gave it a status."""
+    status = {"jobId": body["metadata"].get("uid", ""), **(body.get("status") or {})}
+    return convert.job_record({**body, "status": status})
+
+
+def status_text(job: JobRecord) -> str:
+    """What `tracker outputs job-status` prints."""
+    lines = [
+        f"{job.operation}  {job.phase.lower()}  (id={job.id})",
+        f"run_id: {job.run_id or '-'}",
+        f"started: {rfc3339(job.started_at) if job.started_at else '-'}",
+        f"completed: {rfc3339(job.completed_at) if job.completed_at else '-'}",
+    ]
+    lines += [f"{label}: {getattr(job.counters, field)}" for label, field in COUNTERS.get(job.operation, ())]
+    if job.destination:
+        lines.append(f"destination: {job.destination}")
+    if job.phase == JobPhase.FAILED or job.dry_run or job.reason not in _ROUTINE_REASONS:
+        lines.append(f"reason: {job.reason or '-'}")
+        lines.append(f"message: {job.message or '-'}")
+    return "\n".join(lines) + "\n"
+
+
+def progress_text(job: JobRecord, elapsed: float) -> str:
+    counters = job.counters
+    parts = {
+        Operation.DELETE_OUTPUTS: f"{counters.objects_deleted} objects deleted ({human_size(counters.bytes_deleted)})",
+        Operation.MOVE_OUTPUTS: f"{counters.objects_copied} objects copied ({human_size(counters.bytes_copied)}), "
+                                f"{counters.objects_deleted} sources deleted",
+        Operation.INDEX_OUTPUTS: f"{counters.objects_indexed} objects indexed",
+    }.get(job.operation, "")
+    return f"{job.operation} {job.phase.lower()}{': ' + parts if parts else ''} [{int(elapsed)}s]"
+
+
+@dataclass
+class Lifecycle:
+    """Lifecycle-job calls for one CLI invocation (namespace and clients from `ctx`)."""
+
+    ctx: CliContext
+    clock: Clock | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.ctx.effective_namespace
+
+    @property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.ctx.api)
+
+    def resolve_run(self, ref: str) -> Body | None:
+        """The run named (or with the id) `ref`; None when the caller may not list runs
+        (the operator then decides); a missing run is an error."""
+        try:
+            run = find_run(self.ctx.api, ref=ref, namespace=self.namespace)
+        except AmbiguousRunName as error:
+            raise CliError(str(error)) from error
+        except ApiException as error:
+            if error.status == 403:
+                return None
+            raise api_error(error, f"cannot look up run {ref!r}") from error
+        except HTTPError as error:
+            raise api_error(error, f"cannot look up run {ref!r}") from error
+        if run is None:
+            raise CliError(f"run {ref!r} not found in namespace {self.namespace!r}")
+        return run
+
+    def submit(self, *, ref: str, run: Body | None, operation: Operation, destination: str | None = None,
+               dry_run: bool = False) -> Body:
+        """Create the OutputLifecycleJob as the authenticated user."""
+        doing = f"cannot create the {operation} job for run {ref!r}"
+        try:
+            user, groups = current_identity(self.ctx.api)
+            base = (run["metadata"]["name"][:40] + "-") if run else ""
+            manifest = lifecycle_job_resource(
+                namespace=self.namespace, run_name=ref, operation=operation, requested_by=user,
+                requested_by_groups=groups, destination=destination, dry_run=dry_run,
+                generate_name=f"{base}{operation.replace('_outputs', '').replace('_', '-')}-")
+            return self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, manifest)
+        except (ApiException, HTTPError) as error:
+            raise api_error(error, doing) from error
+
+    def get(self, name: str) -> Body:
+        try:
+            return self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, name)
+        except (ApiException, HTTPError) as error:
+            raise api_error(error, f"cannot read lifecycle job {name!r}") from error
+
+    def list(self) -> list[Body]:
+        try:
+            return self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS)["items"]
+        except (ApiException, HTTPError) as error:
+            raise api_error(error, f"cannot list lifecycle jobs in namespace {self.namespace!r}") from error
+
+    def find(self, job_id: str) -> Body | None:
+        """The job resource with this id (its uid), else one whose status names it (not
+        a duplicate), else the only one whose uid starts with it."""
+        items = self.list()
+        exact = [j for j in items if j["metadata"].get("uid") == job_id]
+        named = [j for j in items if (j.get("status") or {}).get("jobId") == job_id
+                 and (j.get("status") or {}).get("reason") != "Duplicate"]  # fmt: skip
+        prefixed = [j for j in items if len(job_id) >= 4 and j["metadata"].get("uid", "").startswith(job_id)]
+        for matches in (exact, named, prefixed if len(prefixed) == 1 else []):
+            if matches:
+                return matches[0]
+        return None
+
+    def await_admission(self, created: Body, deadline: Deadline) -> Body:
+        """The job once the operator gave it a phase; as created if it did not in time."""
+        name = created["metadata"]["name"]
+        try:
+            return poll(lambda: self.get(name), lambda b: phase_of(b) is not None,
+                        within=max(0.0, min(ADMISSION_SECONDS, deadline.remaining)), clock=self.clock,
+                        interval=0.1, max_interval=0.5)
+        except TimedOut as timeout:
+            return timeout.last  # type: ignore[no-any-return]
+
+    def follow(self, name: str, deadline: Deadline, progress: ProgressLine) -> Body:
+        """The job once finished; `TimedOut` at the deadline. Progress on a terminal."""
+
+        def show(body: Body) -> None:
+            progress.update(progress_text(job_record(body), deadline.elapsed))
+
+        try:
+            return poll(lambda: self.get(name), finished, within=max(0.0, deadline.remaining), clock=self.clock,
+                        on_update=show)
+        finally:
+            progress.clear()
+
+
+def rows_from_message(message: str | None) -> int | None:
+    """`12 output rows marked deleted (no S3 call)` -> 12."""
+    match = re.match(r"(\d+) output rows", message or "")
+    return int(match.group(1)) if match else None
+
+
+def moved_prefixes(message: str | None) -> tuple[str, str] | None:
+    """`N output rows rewritten from SRC to DST` -> (SRC, DST)."""
+    match = re.search(r"rewritten from (s3://\S+) to (s3://\S+)$", message or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def active_operation(jobs: list[Body], job_id: str, message: str | None) -> tuple[str | None, Body | None]:
+    """The operation (and resource, when visible) of the active job a duplicate resolved to."""
+    body = next((j for j in jobs if j["metadata"].get("uid") == job_id), None)
+    if body is not None:
+        return body["spec"]["operation"], body
+    word = (message or "").split(" ", 1)[0]
+    return (word if word in {op.value for op in Operation} else None), None
+
+
+Printer = Callable[[str], None]
