@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 from localcluster.binaries import REPO_ROOT
-from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.processes import ManagedProcess, free_port
 from localcluster.s3server import S3Client, local_client, object_body
 
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-minio.sh"
@@ -82,14 +82,8 @@ class MinioServer:
         return self.process.pid
 
     def start(self, timeout: float = 60.0) -> MinioServer:
-        self.process.start()
         try:
-            wait_until(
-                lambda: not self.process.running() or self._serving(),
-                timeout=timeout,
-                what=f"MinIO at {self.endpoint_url}",
-            )
-            self.process.check_running()
+            self.process.start_until(self._serving, timeout=timeout, what=f"MinIO at {self.endpoint_url}")
         except BaseException:
             self.stop()
             raise

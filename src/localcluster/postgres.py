@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.processes import ManagedProcess, free_port
 
 POSTGRES_ROOT = Path("/usr/lib/postgresql")
 SUPERUSER = "postgres"
@@ -90,13 +90,8 @@ class PostgresServer:
         try:
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initdb()
-            self.process.start()
-            wait_until(
-                lambda: not self.process.running() or self._accepts_connections(),
-                timeout=timeout,
-                what=f"PostgreSQL on 127.0.0.1:{self.port}",
-            )
-            self.process.check_running()
+            self.process.start_until(self._accepts_connections, timeout=timeout,
+                                     what=f"PostgreSQL on 127.0.0.1:{self.port}")
         except BaseException:
             self.stop()
             raise

@@ -104,6 +104,14 @@ class ManagedProcess:
             log.close()
         return self
 
+    def start_until(self, ready: Callable[[], object], *, timeout: float, what: str) -> ManagedProcess:
+        """Start, then wait until `ready()` holds; raise (with the log's tail) if the
+        process exits first or the deadline passes. The caller stops it on failure."""
+        self.start()
+        wait_until(lambda: not self.running() or ready(), timeout=timeout, what=what)
+        self.check_running()
+        return self
+
     @property
     def pid(self) -> int:
         if self.popen is None:

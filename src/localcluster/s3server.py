@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.processes import ManagedProcess, free_port
 
 S3Client = Any  # boto3's clients are generated at runtime; no stubs are installed
 # Settings that would make moto check credentials or policies; the server must not.
@@ -59,14 +59,8 @@ class S3Server:
         return self.process.pid
 
     def start(self, timeout: float = 30.0) -> S3Server:
-        self.process.start()
         try:
-            wait_until(
-                lambda: not self.process.running() or self._answers(),
-                timeout=timeout,
-                what=f"the S3 server at {self.endpoint_url}",
-            )
-            self.process.check_running()
+            self.process.start_until(self._answers, timeout=timeout, what=f"the S3 server at {self.endpoint_url}")
         except BaseException:
             self.stop()
             raise

@@ -5,7 +5,6 @@ through the store's repository functions, as the operator and worker fill it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +16,6 @@ from sqlalchemy import Engine
 from tracker.api.app import create_app
 from tracker.settings import ApiSettings, Settings
 from tracker.store.engine import make_engine, migrate, session_factory
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/index.db"
-    url: str = request.getfixturevalue("postgres_database")
-    return url
 
 
 @pytest.fixture

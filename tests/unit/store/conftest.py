@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,14 +17,6 @@ from tracker.store import runs
 from tracker.store.engine import make_engine, migrate, session_factory
 
 T0 = datetime(2026, 5, 13, 19, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/index.db"
-    url: str = request.getfixturevalue("postgres_database")
-    return url
 
 
 @pytest.fixture
