@@ -1,7 +1,8 @@
 """`localcluster up | down | env`: the local system for development and demos.
 
-`up` starts a real control plane, the node agent and the S3 server detached from the
-shell, installs the CRDs, seeds demo runs and prints how to look at them; `env` prints
+`up` starts a real control plane, the node agent, the S3 server, the tracker operator
+and the read API detached from the shell, installs the CRDs, seeds demo runs and
+prints how to look at them; `env` prints
 the shell exports that point kubectl and the AWS tools at it; `down` stops it all.
 """
 
@@ -29,13 +30,16 @@ def cmd_up(state_dir: Path) -> int:
     runs = demo.seed(plane, s3)
     print(f"Local system is up (state in {state_dir}).")
     print(f"  Kubernetes API: {plane.server}   S3: {record.s3_endpoint}")
+    print(f"  Read API: {record.api_url}/api/v1/runs   (Swagger UI: {record.api_url}/api/v1/swagger-ui)")
     print(f"  Demo runs in namespace '{demo.NAMESPACE}': {', '.join(runs)}")
     print("\nPoint your shell at it:")
     print(f"  eval \"$({sys.argv[0] if sys.argv[0].endswith('localcluster') else 'localcluster'} env)\"")
     print("\nThen try:")
     print(f"  kubectl get wfr -n {demo.NAMESPACE}")
     print("  kubectl get tracker -A")
-    print(f"  kubectl describe wfr {runs[0]} -n {demo.NAMESPACE}")
+    print(f"  tracker -n {demo.NAMESPACE} describe run {runs[0]}")
+    print(f"  tracker outputs info s3://{demo.BUCKET}/runs/{runs[1]}/")
+    print(f"  tracker -n {demo.NAMESPACE} outputs delete {runs[2]} --wait")
     print(f"  aws s3 ls --recursive s3://{demo.BUCKET}/   # with awscli installed")
     print("\nStop it with: localcluster down")
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from localcluster.controlplane import ControlPlane
 from localcluster.s3server import S3Server, put_objects
+from localcluster.tracker import provide_s3_secret
 
 NAMESPACE = "demo"
 BUCKET = "demo-outputs"
@@ -59,6 +60,7 @@ def demo_runs(now: datetime) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 def seed(plane: ControlPlane, s3: S3Server) -> list[str]:
     """Create the demo namespace, bucket, objects and runs; returns the run names."""
     plane.kubectl("create", "namespace", NAMESPACE, check=False)
+    provide_s3_secret(plane, s3, NAMESPACE)
     client = s3.client()
     client.create_bucket(Bucket=BUCKET)
     names = []

@@ -1,5 +1,6 @@
-"""The local system as one unit: control plane, node agent and S3 server, started
-detached by `localcluster up` and stopped by `localcluster down`.
+"""The local system as one unit: control plane, node agent, S3 server, the tracker
+operator and the read API on an SQLite index, started detached by `localcluster up`
+and stopped by `localcluster down`.
 
 Its state directory holds every credential, log and pid, and `system.json`, which
 `env` and `down` read back.
@@ -16,6 +17,7 @@ from localcluster.controlplane import NODE_NAME, ControlPlane
 from localcluster.nodeagent import agent_process
 from localcluster.processes import stop_process_group, wait_until
 from localcluster.s3server import S3Server
+from localcluster.tracker import BIN_DIR, Operator, install_rbac, start_api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO_ROOT / "crds"
@@ -36,6 +38,7 @@ class SystemRecord:
     s3_access_key: str
     s3_secret_key: str
     s3_region: str
+    api_url: str
     pids: dict[str, int]
 
     def env(self) -> dict[str, str]:
@@ -46,11 +49,12 @@ class SystemRecord:
             "AWS_SECRET_ACCESS_KEY": self.s3_secret_key,
             "AWS_DEFAULT_REGION": self.s3_region,
             "TRACKER_S3__ENDPOINT_URL": self.s3_endpoint,
+            "TRACKER_API_URL": self.api_url,
         }
 
     def shell_exports(self) -> str:
         lines = [f"export {k}={shlex.quote(v)}" for k, v in self.env().items()]
-        lines.append(f'export PATH={shlex.quote(self.bin_dir)}:"$PATH"')
+        lines.append(f'export PATH={shlex.quote(self.bin_dir)}:{shlex.quote(str(BIN_DIR))}:"$PATH"')
         return "\n".join(lines)
 
 
@@ -73,13 +77,21 @@ def up(state_dir: Path) -> tuple[SystemRecord, ControlPlane, S3Server]:
         agent = agent_process(kubeconfig=plane.node_kubeconfig, node_name=NODE_NAME,
                               state_dir=state_dir / "nodeagent", tied_to_parent=False).start()
         s3 = S3Server(log_dir=state_dir / "logs", tied_to_parent=False).start()
+        install_rbac(plane)
+        database = f"sqlite:///{state_dir / 'tracker.db'}"
+        operator = Operator(plane=plane, s3=s3, state_dir=state_dir / "logs", database_url=database,
+                            extra_env={"TRACKER_ADMINS__USERS": '["admin"]'},  # the local kubeconfig's user
+                            tied_to_parent=False).start()
+        api, api_url = start_api(database, state_dir / "logs", tied_to_parent=False)
     except BaseException:
         plane.stop()
         raise
     record = SystemRecord(
         kubeconfig=str(plane.kubeconfig), bin_dir=str(plane.bin_dir),
         s3_endpoint=s3.endpoint_url, s3_access_key=s3.access_key, s3_secret_key=s3.secret_key,
-        s3_region=s3.region, pids={"nodeagent": agent.pid, "s3-server": s3.pid},
+        s3_region=s3.region, api_url=api_url,
+        pids={"tracker-api": api.pid, "tracker-operator": operator.process.pid,  # type: ignore[union-attr]
+              "nodeagent": agent.pid, "s3-server": s3.pid},
     )
     _record_path(state_dir).write_text(json.dumps(asdict(record), indent=2))
     return record, plane, s3

@@ -13,7 +13,7 @@ import httpx
 
 from localcluster.controlplane import ControlPlane
 from localcluster.kubeconfig import write_kubeconfig
-from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.processes import ManagedProcess, free_port
 from localcluster.s3server import S3Server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +59,7 @@ class Operator:
     namespaces: tuple[str, ...] = ()
     peering: str = "tracker"
     extra_env: dict[str, str] = field(default_factory=dict)
+    tied_to_parent: bool = True
     process: ManagedProcess | None = None
 
     def env(self) -> dict[str, str]:
@@ -87,10 +88,8 @@ class Operator:
             name="tracker-operator",
             argv=[str(BIN_DIR / "tracker-operator"), f"--peering={self.peering}",
                   f"--liveness=http://127.0.0.1:{port}/healthz"],
-            log_path=self.state_dir / "operator.log", env=self.env(),
-        ).start()
-        process = self.process
-        wait_until(lambda: _alive(process, port), timeout=timeout, what="the operator's liveness endpoint")
+            log_path=self.state_dir / "operator.log", env=self.env(), tied_to_parent=self.tied_to_parent,
+        ).start_until(lambda: _alive(port), timeout=timeout, what="the operator's liveness endpoint")
         return self
 
     def stop(self) -> None:
@@ -107,6 +106,17 @@ class Operator:
         return self.process.log_tail(lines) if self.process else ""
 
 
-def _alive(process: ManagedProcess, port: int) -> bool:
-    process.check_running()
-    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+def _alive(port: int, path: str = "/healthz") -> bool:
+    return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code == 200
+
+
+def start_api(database_url: str, state_dir: Path, *, tied_to_parent: bool = True) -> tuple[ManagedProcess, str]:
+    """`tracker-api` on a free loopback port (no authentication: local use only)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env.update(TRACKER_DATABASE_URL=database_url, TRACKER_API__AUTH_MODE="none", PYTHONUNBUFFERED="1")
+    process = ManagedProcess(
+        name="tracker-api", argv=[str(BIN_DIR / "tracker-api"), "--host", "127.0.0.1", "--port", str(port)],
+        log_path=state_dir / "api.log", env=env, tied_to_parent=tied_to_parent,
+    ).start_until(lambda: _alive(port, "/readyz"), timeout=60, what="the read API")
+    return process, f"http://127.0.0.1:{port}"
