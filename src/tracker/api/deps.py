@@ -4,11 +4,15 @@ the caller, and the query parameters several routes share. Everything comes from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from pydantic import BeforeValidator
+
 from fastapi import Depends, HTTPException, Query, Request, Security
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -17,6 +21,7 @@ from tracker.api.auth import ANONYMOUS, ReviewUnavailable, User
 from tracker.settings import Settings
 
 MAX_LIMIT = 1000
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 MAX_OFFSET = 1_000_000_000
 
 
@@ -68,28 +73,49 @@ def anonymous(request: Request) -> User:
 
 def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not take (a typo such as `status=`
-    for `state=` would otherwise silently match everything)."""
+    for `state=` would otherwise silently match everything), and a single-valued
+    parameter given twice (which value would count?)."""
     route = request.scope.get("route")
     key = (getattr(route, "path", ""), frozenset(getattr(route, "methods", None) or ()))
-    known: frozenset[str] | None = request.app.state.query_parameters.get(key)
+    known: dict[str, bool] | None = request.app.state.query_parameters.get(key)
     if known is None:
         dependant = getattr(route, "dependant", None)
-        known = request.app.state.query_parameters[key] = frozenset(_query_names(dependant) if dependant else ())
-    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+        known = request.app.state.query_parameters[key] = _query_names(dependant) if dependant else {}
+    names = [name for name, _ in request.query_params.multi_items()]  # one entry per occurrence
+    unknown = [name for name in dict.fromkeys(names) if name not in known]
     if unknown:
         takes = f"this route takes {', '.join(sorted(known))}" if known else "this route takes none"
         raise RequestValidationError([
             {"loc": ("query", name), "msg": f"unknown query parameter ({takes})", "type": "extra_forbidden"}
             for name in unknown
         ])  # fmt: skip
+    repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1 and not known[name]]
+    if repeated:
+        raise RequestValidationError([
+            {"loc": ("query", name), "msg": "given more than once; it takes one value", "type": "value_error"}
+            for name in repeated
+        ])  # fmt: skip
 
 
-def _query_names(dependant: Any) -> set[str]:
-    """The query parameters a route takes, its dependencies' included."""
-    names = {param.alias for param in dependant.query_params}
+def _query_names(dependant: Any) -> dict[str, bool]:
+    """The query parameters a route takes (its dependencies' included), each with
+    whether it may repeat."""
+    names = {param.alias: field_annotation_is_sequence(param.field_info.annotation)
+             for param in dependant.query_params}
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
+
+
+def rfc3339_only(value: Any) -> Any:
+    """Refuse a bare number where a time is expected (pydantic would read it as a
+    Unix timestamp; the API documents RFC 3339)."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("expected an RFC 3339 time such as 2026-05-13T19:02:11Z")
+    return value
+
+
+Rfc3339 = BeforeValidator(rfc3339_only)
 
 
 # -- shared query parameters ----------------------------------------------------------

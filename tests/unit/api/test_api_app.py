@@ -98,3 +98,17 @@ def test_unknown_query_parameters_are_422(client: TestClient, path: str, params:
     assert response.status_code == 422
     [name] = params
     assert response.json()["detail"] == f"query parameter {name!r}: unknown query parameter ({takes})"
+
+
+def test_a_single_valued_parameter_given_twice_is_422(client: TestClient) -> None:
+    response = client.get("/api/v1/runs?owner=alice&owner=bob")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "query parameter 'owner': given more than once; it takes one value"
+    assert client.get("/api/v1/runs?state=Running&state=Failed").status_code == 200  # repeatable
+
+
+@pytest.mark.parametrize("value", ["6.4e-133", "1715626931", "-3"])
+def test_a_bare_number_is_not_a_time(client: TestClient, value: str) -> None:
+    response = client.get("/api/v1/runs", params={"created_before": value})
+    assert response.status_code == 422
+    assert "expected an RFC 3339 time such as 2026-05-13T19:02:11Z" in response.json()["detail"]
