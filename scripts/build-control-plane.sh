@@ -14,28 +14,9 @@ helm_version=v3.21.4
 
 key=$(cat "$repo"/tools/controlplane/go.mod "$repo"/tools/controlplane/go.sum \
           "$repo"/tools/helm/go.mod "$repo"/tools/helm/go.sum | sha256sum | cut -c1-12)
-cache_root=${TRACKER_TOOLS_CACHE:-$HOME/.cache/workflow-tracker}
-bin="$cache_root/k8s-$k8s_version-etcd-$etcd_version-helm-$helm_version-$key"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm)
-
-complete() { for b in "${binaries[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
-if complete; then
-  echo "$bin"
-  exit 0
-fi
-
-# One build at a time: a second caller waits for the first, then finds the cache full.
-mkdir -p "$cache_root"
-exec 9>"$cache_root/.build.lock"
-flock 9
-if complete; then
-  echo "$bin"
-  exit 0
-fi
-
-command -v go >/dev/null || { echo "build-control-plane: Go is required" >&2; exit 1; }
-rm -rf "$bin.partial" && mkdir -p "$bin.partial"
-export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+source "$repo/scripts/lib/tool-cache.sh"
+bin="$tool_cache_root/k8s-$k8s_version-etcd-$etcd_version-helm-$helm_version-$key"
+tool_cache_open "$bin" etcd kube-apiserver kube-controller-manager kube-scheduler kubectl helm
 
 minor=${k8s_version#v1.}; minor=${minor%%.*}
 build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -46,7 +27,6 @@ for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
   k8s_ldflags+=" -X '$pkg.gitCommit=module-$k8s_version' -X '$pkg.buildDate=$build_date'"
 done
 
-start=$(date +%s)
 cd "$repo/tools/controlplane"
 for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
   echo "build-control-plane: building $cmd $k8s_version" >&2
@@ -60,6 +40,4 @@ echo "build-control-plane: building helm $helm_version" >&2
 go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
   -o "$bin.partial/helm" helm.sh/helm/v3/cmd/helm
 
-rm -rf "$bin" && mv "$bin.partial" "$bin"
-echo "build-control-plane: built in $(( $(date +%s) - start ))s" >&2
-echo "$bin"
+tool_cache_close "$bin"

@@ -11,28 +11,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
 
 key=$(cat "$repo"/tools/minio/go.mod "$repo"/tools/minio/go.sum | sha256sum | cut -c1-12)
-cache_root=${TRACKER_TOOLS_CACHE:-$HOME/.cache/workflow-tracker}
-bin="$cache_root/minio-$minio_version-$key"
-binaries=(minio)
-
-complete() { for b in "${binaries[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
-if complete; then
-  echo "$bin"
-  exit 0
-fi
-
-# One build at a time: a second caller waits for the first, then finds the cache full.
-mkdir -p "$cache_root"
-exec 9>"$cache_root/.build-minio.lock"
-flock 9
-if complete; then
-  echo "$bin"
-  exit 0
-fi
-
-command -v go >/dev/null || { echo "build-minio: Go is required" >&2; exit 1; }
-rm -rf "$bin.partial" && mkdir -p "$bin.partial"
-export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+source "$repo/scripts/lib/tool-cache.sh"
+bin="$tool_cache_root/minio-$minio_version-$key"
+tool_cache_open "$bin" minio
 
 # The version MinIO reports, from the pseudo-version: 20260212201848 -> 2026-02-12T20:18:48Z.
 stamp=${minio_version#v0.0.0-}; commit=${stamp#*-}; stamp=${stamp%%-*}
@@ -41,11 +22,8 @@ pkg=github.com/minio/minio/cmd
 minio_ldflags="-s -w -X $pkg.Version=$released -X $pkg.ReleaseTag=RELEASE.${released//:/-}"
 minio_ldflags+=" -X $pkg.CommitID=$commit -X $pkg.ShortCommitID=$commit -X $pkg.CopyrightYear=${stamp:0:4}"
 
-start=$(date +%s)
 cd "$repo/tools/minio"
 echo "build-minio: building minio $minio_version" >&2
 go build -trimpath -ldflags "$minio_ldflags" -o "$bin.partial/minio" github.com/minio/minio
 
-rm -rf "$bin" && mv "$bin.partial" "$bin"
-echo "build-minio: built in $(( $(date +%s) - start ))s" >&2
-echo "$bin"
+tool_cache_close "$bin"

@@ -211,9 +211,5 @@ def render(objs: Sequence[Mapping[str, Any]], kind: str, output: str | None, *, 
     return resource_table(objs, kind, wide=output == "wide", with_namespace=with_namespace, now=now)
 
 
-def or_dash(value: Any) -> str:
-    return "-" if value is None or value == "" else str(value)
-
-
 def rfc3339_or_blank(moment: datetime | None) -> str:
     return rfc3339(moment) if moment is not None else ""

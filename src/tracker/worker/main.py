@@ -50,8 +50,10 @@ class PermanentFailure(Exception):
 
 def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
     spec, status = job["spec"], job.get("status") or {}
-    run = find_run(ctx.api, ref=status.get("runId") or spec["run"], namespace=job["metadata"]["namespace"])
-    if run is None:
+    # By the name the request gave (a field-selector query), then checked against the
+    # run the operator admitted: a run re-created under that name is another run.
+    run = find_run(ctx.api, ref=spec["run"], namespace=job["metadata"]["namespace"])
+    if run is None or (status.get("runId") and (run.get("status") or {}).get("id") != status["runId"]):
         raise PermanentFailure("RunNotFound", f"run {spec['run']!r} no longer exists")
     ctx.reporter.running(run_id=run["status"]["id"])
     operation = OPERATIONS.get(spec["operation"])
