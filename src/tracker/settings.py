@@ -39,6 +39,9 @@ class WorkerJobSettings(BaseModel):
     image: str = "workflow-tracker:dev"
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     service_account: str = "tracker-worker"
+    cluster_role: str = Field("tracker-worker", description="the ClusterRole bound to the worker in a job's namespace")
+    service_account_annotations: dict[str, str] = Field(
+        default_factory=dict, description="e.g. an IRSA role ARN, so worker pods reach S3 without a Secret")
     backoff_limit: int = Field(3, ge=0)
     active_deadline_seconds: int = Field(6 * 3600, ge=60)
     ttl_seconds_after_finished: int = Field(24 * 3600, ge=0)

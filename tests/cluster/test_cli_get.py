@@ -19,7 +19,8 @@ from localcluster.controlplane import ControlPlane
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server
 from localcluster.tracker import Operator
-from test_cli_outputs import BIN_DIR, Cli, grant_tracker_user, published
+from fixtures.cli import BIN_DIR, Cli
+from test_cli_outputs import grant_tracker_user, published
 
 pytestmark = pytest.mark.cluster
 

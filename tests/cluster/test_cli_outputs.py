@@ -9,15 +9,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from fixtures.cli import BIN_DIR, Cli
 from fixtures.workflowruns import create_run, now, report, status_of
 from localcluster.controlplane import ControlPlane
 from localcluster.processes import ManagedProcess, free_port, wait_until
@@ -25,24 +23,7 @@ from localcluster.s3server import S3Server, put_objects
 from localcluster.tracker import Operator
 
 pytestmark = pytest.mark.cluster
-BIN_DIR = Path(sys.executable).parent
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-@dataclass
-class Cli:
-    """`tracker` as one user, in one namespace (and with the read API, when given)."""
-
-    kubeconfig: Path
-    namespace: str
-    api_url: str | None = None
-
-    def __call__(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-        if self.api_url:
-            env["TRACKER_API_URL"] = self.api_url
-        argv = [str(BIN_DIR / "tracker"), "--kubeconfig", str(self.kubeconfig), "-n", self.namespace, *args]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def grant_tracker_user(plane: ControlPlane, namespace: str, group: str) -> None:

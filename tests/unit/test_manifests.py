@@ -72,3 +72,16 @@ def test_lifecycle_job_resource() -> None:
     assert resource["metadata"]["generateName"] == "move-outputs-"
     assert resource["spec"] == {"run": "foo", "operation": "move_outputs", "requestedBy": "alice",
                                 "requestedByGroups": ["lab"], "destination": "s3://b/new/"}
+
+
+def test_worker_identity_follows_the_settings() -> None:
+    worker = WorkerJobSettings(service_account="wt-worker", cluster_role="wt-worker-role",
+                               service_account_annotations={"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/w"})
+    account = manifests.worker_service_account("lab", worker)
+    binding = manifests.worker_role_binding("lab", worker)
+    assert account["metadata"]["name"] == "wt-worker"
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/w"}
+    assert binding["roleRef"]["name"] == "wt-worker-role"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "wt-worker", "namespace": "lab"}]
+    pod = build(Settings(worker=worker))["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "wt-worker"

@@ -20,10 +20,8 @@ from tracker.kube.resources import (
     LABEL_PART_OF,
     LABEL_RUN_ID,
     PART_OF,
-    WORKER_CLUSTER_ROLE,
-    WORKER_SERVICE_ACCOUNT,
 )
-from tracker.settings import Settings
+from tracker.settings import Settings, WorkerJobSettings
 
 Manifest = dict[str, Any]
 
@@ -145,7 +143,7 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], job_id: str, run_id: str, se
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
-                    "serviceAccountName": WORKER_SERVICE_ACCOUNT,
+                    "serviceAccountName": worker.service_account,
                     "restartPolicy": "Never",
                     "securityContext": {
                         "runAsNonRoot": True,
@@ -160,22 +158,23 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], job_id: str, run_id: str, se
     }
 
 
-def worker_service_account(namespace: str) -> Manifest:
+def worker_service_account(namespace: str, worker: WorkerJobSettings) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": {"name": WORKER_SERVICE_ACCOUNT, "namespace": namespace,
-                     "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"}},
+        "metadata": {"name": worker.service_account, "namespace": namespace,
+                     "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"},
+                     "annotations": dict(worker.service_account_annotations)},
     }
 
 
-def worker_role_binding(namespace: str) -> Manifest:
+def worker_role_binding(namespace: str, worker: WorkerJobSettings) -> Manifest:
     """Grants the namespace's worker service account the worker ClusterRole, here only."""
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
-        "metadata": {"name": WORKER_SERVICE_ACCOUNT, "namespace": namespace,
+        "metadata": {"name": worker.service_account, "namespace": namespace,
                      "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"}},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": WORKER_CLUSTER_ROLE},
-        "subjects": [{"kind": "ServiceAccount", "name": WORKER_SERVICE_ACCOUNT, "namespace": namespace}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": worker.cluster_role},
+        "subjects": [{"kind": "ServiceAccount", "name": worker.service_account, "namespace": namespace}],
     }

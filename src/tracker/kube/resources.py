@@ -18,5 +18,3 @@ LABEL_COMPONENT = "app.kubernetes.io/component"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 PART_OF = "workflow-tracker"
 
-WORKER_SERVICE_ACCOUNT = "tracker-worker"
-WORKER_CLUSTER_ROLE = "tracker-worker"

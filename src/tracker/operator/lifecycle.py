@@ -124,8 +124,10 @@ def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Sta
 
 def ensure_worker_identity(ctx: OperatorContext, namespace: str) -> None:
     """The worker's ServiceAccount and RoleBinding in `namespace` (idempotent)."""
-    _create(lambda: ctx.core.create_namespaced_service_account(namespace, manifests.worker_service_account(namespace)))
-    _create(lambda: ctx.rbac.create_namespaced_role_binding(namespace, manifests.worker_role_binding(namespace)))
+    worker = ctx.settings.worker
+    _create(lambda: ctx.core.create_namespaced_service_account(
+        namespace, manifests.worker_service_account(namespace, worker)))
+    _create(lambda: ctx.rbac.create_namespaced_role_binding(namespace, manifests.worker_role_binding(namespace, worker)))
 
 
 def _create(call: Any) -> None:

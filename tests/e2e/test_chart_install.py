@@ -1,0 +1,110 @@
+"""The chart, installed: its components run, the commands its pods run are the
+project's console scripts, the API guards its routes, and each component's service
+account can do exactly what the README's least-privilege table lists."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from e2e.system import RELEASE, RELEASE_NAMESPACE, E2ESystem, helm
+
+pytestmark = pytest.mark.e2e
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPONENTS = {"operator": "tracker-operator", "api": "tracker-api"}
+
+
+def test_the_release_is_deployed_and_its_deployments_available(e2e_system: E2ESystem) -> None:
+    status = json.loads(helm(e2e_system, "status", RELEASE, "-n", RELEASE_NAMESPACE, "-o", "json").stdout)
+    assert status["info"]["status"] == "deployed"
+    for component in COMPONENTS:
+        deployment = json.loads(e2e_system.kubectl("get", "deployment", f"{RELEASE}-{component}", "-n",
+                                                   RELEASE_NAMESPACE, "-o", "json").stdout)
+        available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}["Available"]
+        assert available == "True", f"{component} is not available"
+    peering = e2e_system.kubectl("get", "clusterkopfpeering", "tracker", "-o", "name")
+    assert peering.stdout.strip() == "clusterkopfpeering.kopf.dev/tracker"
+
+
+def test_pods_run_the_console_scripts_of_the_distribution(e2e_system: E2ESystem) -> None:
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    pods = json.loads(e2e_system.kubectl("get", "pods", "-n", RELEASE_NAMESPACE, "-o", "json").stdout)["items"]
+    running = {pod["metadata"]["labels"]["app.kubernetes.io/component"]: pod for pod in pods
+               if pod["status"]["phase"] == "Running"}
+    assert set(running) == set(COMPONENTS)
+    for component, command in COMPONENTS.items():
+        container = running[component]["spec"]["containers"][0]
+        assert container["command"] == [command] and command in scripts
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert running[component]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_the_api_wants_a_kubernetes_token(e2e_system: E2ESystem) -> None:
+    runs = f"{e2e_system.api_url}/api/v1/runs"
+    assert httpx.get(runs, timeout=10).status_code == 401
+    assert httpx.get(runs, headers={"Authorization": "Bearer not-a-token"}, timeout=10).status_code == 401
+    e2e_system.kubectl("create", "serviceaccount", "reader", "-n", RELEASE_NAMESPACE, check=False)
+    token = e2e_system.token(RELEASE_NAMESPACE, "reader")
+    answer = httpx.get(runs, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert answer.status_code == 200 and "items" in answer.json()
+
+
+# -- least privilege ---------------------------------------------------------------------
+
+ROW = re.compile(r"^(\S*)\s+(\[[^\]]*\])\s+(\[[^\]]*\])\s+(\[[^\]]*\])\s*$")
+
+
+def permissions(system: E2ESystem, user: str, namespace: str) -> set[tuple[str, str]]:
+    """(resource, verb) pairs `kubectl auth can-i --list` shows for `user` in `namespace`;
+    a resource limited to some names reads `resource[name,...]`."""
+    listing = system.kubectl("auth", "can-i", "--list", f"--as={user}", "-n", namespace).stdout
+    granted: set[tuple[str, str]] = set()
+    for line in listing.splitlines()[1:]:
+        match = ROW.match(line)
+        assert match, f"unexpected can-i line: {line!r}"
+        resource, non_resource, names, verbs = match.groups()
+        if not resource:
+            granted |= {(non_resource, verb) for verb in verbs[1:-1].split()}
+            continue
+        key = resource + (names.replace(" ", ",") if names != "[]" else "")
+        granted |= {(key, verb) for verb in verbs[1:-1].split()}
+    return granted
+
+
+def readme_table() -> dict[str, set[tuple[str, str]]]:
+    """The least-privilege table of the README: component -> (resource, verb) pairs."""
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("### Least privilege", 1)[1].split("\n#", 1)[0]
+    table: dict[str, set[tuple[str, str]]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or cells[0] in ("Component", "") or set(cells[0]) <= {"-", ":"}:
+            continue
+        component, _, resource, verbs = cells
+        table.setdefault(component, set()).update((resource, verb) for verb in verbs.split())
+    return table
+
+
+def test_each_component_can_do_exactly_what_the_readme_lists(e2e_system: E2ESystem) -> None:
+    namespace = f"can-i-{uuid.uuid4().hex[:6]}"
+    e2e_system.kubectl("create", "namespace", namespace)
+    try:
+        # What any service account may do (discovery, self reviews): not the chart's doing.
+        baseline = permissions(e2e_system, f"system:serviceaccount:{namespace}:nobody", namespace)
+        # The worker's rights exist where the operator bound them: do as it does.
+        e2e_system.kubectl("create", "serviceaccount", "tracker-worker", "-n", namespace)
+        e2e_system.kubectl("create", "rolebinding", "tracker-worker", "--clusterrole=tracker-worker",
+                           f"--serviceaccount={namespace}:tracker-worker", "-n", namespace)
+        accounts = {"operator": (RELEASE_NAMESPACE, f"{RELEASE}-operator"),
+                    "api": (RELEASE_NAMESPACE, f"{RELEASE}-api"),
+                    "worker": (namespace, "tracker-worker")}
+        actual = {component: permissions(e2e_system, f"system:serviceaccount:{home}:{account}", namespace) - baseline
+                  for component, (home, account) in accounts.items()}
+    finally:
+        e2e_system.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+    assert actual == readme_table()
