@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the build-*.sh scripts: one cache directory per set of pinned versions,
 # either complete or absent, filled by one build at a time.
 #
@@ -7,6 +8,7 @@
 #                                   DIR.partial and the Go build environment
 #   tool_cache_close DIR            publishes DIR.partial as DIR and prints DIR
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 tool_cache_root=${TRACKER_TOOLS_CACHE:-$HOME/.cache/workflow-tracker}
 
 _tool_cache_complete() {

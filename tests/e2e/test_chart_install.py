@@ -108,3 +108,9 @@ def test_each_component_can_do_exactly_what_the_readme_lists(e2e_system: E2ESyst
     finally:
         e2e_system.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
     assert actual == readme_table()
+
+
+def test_the_notes_say_where_to_look(e2e_system: E2ESystem) -> None:
+    notes = helm(e2e_system, "get", "notes", RELEASE, "-n", RELEASE_NAMESPACE).stdout
+    assert f"kubectl -n {RELEASE_NAMESPACE} port-forward service/{RELEASE}-api 8000:80" in notes
+    assert 'Secret "tracker-database"' in notes and 'the Secret "tracker-s3" with S3 credentials' in notes
