@@ -28,7 +28,8 @@ RUNNER_ROLES = ("tracker-runner", "tracker-user")
 def e2e_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
     work_dir = tmp_path_factory.mktemp("e2e")
     if os.environ.get("TRACKER_E2E_TARGET") == "kind":
-        yield kind_system(work_dir)
+        with kind_system(work_dir) as system:
+            yield system
         return
     postgres = PostgresServer().start()
     try:

@@ -4,8 +4,9 @@ Two ways to get one, one interface (`E2ESystem`):
 - here (the default): a fresh local control plane, the node agent running the chart's
   pods as local processes (the same console scripts the image's commands name), the S3
   server, and PostgreSQL; the chart is installed with `helm install --wait`.
-- kind (`TRACKER_E2E_TARGET=kind`, set by `scripts/e2e-kind`): the cluster, the API and
-  S3 are whatever that script set up and described in `TRACKER_E2E_*` variables.
+- kind (`TRACKER_E2E_TARGET=kind`, set by `scripts/e2e-kind`): the kind cluster that
+  script made, with the image loaded and PostgreSQL and MinIO deployed; the chart is
+  installed the same way, with the same values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -27,7 +29,7 @@ from localcluster.controlplane import NODE_NAME, ControlPlane
 from localcluster.kubeconfig import write_kubeconfig
 from localcluster.nodeagent import agent_process
 from localcluster.postgres import PostgresServer
-from localcluster.processes import free_port, wait_until
+from localcluster.processes import ManagedProcess, free_port, wait_until
 from localcluster.s3server import S3Server, local_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -161,16 +163,49 @@ def local_system(work_dir: Path, postgres: PostgresServer) -> Iterator[E2ESystem
         yield system
 
 
-def kind_system(work_dir: Path) -> E2ESystem:
-    """The system `scripts/e2e-kind` installed (it exports TRACKER_E2E_*)."""
-    env = os.environ
-    return E2ESystem(
-        kubeconfig=Path(env["TRACKER_E2E_KUBECONFIG"]), bin_dir=Path(env["TRACKER_E2E_BIN_DIR"]),
-        api_url=env["TRACKER_E2E_API_URL"], s3_endpoint=env["TRACKER_E2E_S3_ENDPOINT"],
-        s3_access_key=env["TRACKER_E2E_S3_ACCESS_KEY"], s3_secret_key=env["TRACKER_E2E_S3_SECRET_KEY"],
-        s3_region=env.get("TRACKER_E2E_S3_REGION", "us-east-1"), database_url=env["TRACKER_E2E_DATABASE_URL"],
-        work_dir=work_dir,
-    )
+KIND_DEPS = "tracker-e2e-deps"  # tests/e2e/kind/services.yaml: PostgreSQL and MinIO
+KIND_DATABASE_URL = f"postgresql+psycopg://tracker:tracker-e2e@postgres.{KIND_DEPS}:5432/tracker"
+KIND_S3 = (f"http://minio.{KIND_DEPS}:9000", "tracker-e2e", "tracker-e2e-secret")
+
+
+@contextmanager
+def kind_system(work_dir: Path) -> Iterator[E2ESystem]:
+    """The chart installed on the kind cluster `scripts/e2e-kind` made (its kubeconfig in
+    TRACKER_E2E_KUBECONFIG, the image loaded, PostgreSQL and MinIO running); the API
+    and MinIO reached through `kubectl port-forward`."""
+    s3_in_cluster, access_key, secret_key = KIND_S3
+    with ExitStack() as stack:
+        api_port, s3_port = free_port(), free_port()
+        system = E2ESystem(kubeconfig=Path(os.environ["TRACKER_E2E_KUBECONFIG"]), bin_dir=control_plane_binaries(),
+                           api_url=f"http://127.0.0.1:{api_port}", s3_endpoint=f"http://127.0.0.1:{s3_port}",
+                           s3_access_key=access_key, s3_secret_key=secret_key, s3_region="us-east-1",
+                           database_url=KIND_DATABASE_URL, work_dir=work_dir)
+        stack.enter_context(_port_forward(system, KIND_DEPS, "service/minio", s3_port, 9000))
+        provide_secrets(system, RELEASE_NAMESPACE)
+        install_chart(system, chart_values(s3_endpoint=s3_in_cluster, s3_region="us-east-1", api_port=8000,
+                                           health_port=8080))
+        stack.enter_context(_port_forward(system, RELEASE_NAMESPACE, f"service/{RELEASE}-api", api_port, 80))
+        wait_until(lambda: _ready(system.api_url), timeout=60, what="the chart's API to answer /readyz")
+        yield system
+
+
+@contextmanager
+def _port_forward(system: E2ESystem, namespace: str, target: str, local: int, remote: int) -> Iterator[None]:
+    process = ManagedProcess(
+        name=f"port-forward-{target.rsplit('/', 1)[-1]}",
+        argv=[str(system.bin_dir / "kubectl"), f"--kubeconfig={system.kubeconfig}", "-n", namespace,
+              "port-forward", target, f"{local}:{remote}"],
+        log_path=system.work_dir / "logs" / f"port-forward-{local}.log",
+    ).start_until(lambda: _listening(local), timeout=60, what=f"port-forward to {target}")
+    try:
+        yield
+    finally:
+        process.stop()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _node_ready(system: E2ESystem) -> bool:
