@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,11 +130,16 @@ def helm(system: E2ESystem, *args: str, timeout: float = 300) -> subprocess.Comp
     return result
 
 
-def install_chart(system: E2ESystem, values: dict[str, Any], extra: Sequence[str] = ()) -> None:
+def install_chart(system: E2ESystem, values: dict[str, Any]) -> None:
+    """`helm install --wait`; on failure, the error says what the pods were doing."""
     values_file = system.work_dir / "values.json"
     values_file.write_text(json.dumps(values))
-    helm(system, "install", RELEASE, str(CHART), "--namespace", RELEASE_NAMESPACE, "--values", str(values_file),
-         "--wait", "--timeout", "5m", *extra, timeout=360)
+    try:
+        helm(system, "install", RELEASE, str(CHART), "--namespace", RELEASE_NAMESPACE, "--values", str(values_file),
+             "--wait", "--timeout", "5m", timeout=360)
+    except RuntimeError as error:
+        pods = system.kubectl("get", "pods", "-A", "-o", "wide", check=False).stdout
+        raise RuntimeError(f"{error}\n{pods}") from None
 
 
 @contextmanager
