@@ -1,47 +1,138 @@
-"""`localcluster up | down | env`: the local system for development and demos.
+"""`localcluster run | up | down | env`: the local system for development and demos.
 
-`up` starts a real control plane, the node agent, the S3 server, the tracker operator
-and the read API detached from the shell, installs the CRDs, seeds demo runs and
-prints how to look at them; `env` prints
-the shell exports that point kubectl and the AWS tools at it; `down` stops it all.
+`run` (what `scripts/run` calls) starts a real control plane, the node agent, the S3
+server, the tracker operator and the read API, seeds demo runs in every state, prints
+where to look, keeps the demo alive and stops everything on Ctrl-C (or SIGTERM).
+`up` does the same detached from the shell and returns once the demo has settled;
+`env` prints the shell exports that point kubectl, tracker and the AWS tools at it;
+`down` stops what `up` started.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from localcluster import demo, system
+from localcluster.processes import DeadlineExceeded, wait_until
+from localcluster.tracker import BIN_DIR
+from tracker.api import paths
+
+TICK_SECONDS = 1.0
+SETTLE_TIMEOUT = 300.0
 
 
 def _state_dir(value: str | None) -> Path:
     return Path(value or os.environ.get("TRACKER_STATE_DIR") or system.DEFAULT_STATE_DIR).resolve()
 
 
-def cmd_up(state_dir: Path) -> int:
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it lies inside it."""
     try:
-        record, plane, s3 = system.up(state_dir)
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def localcluster_command(command: str, state_dir: Path) -> str:
+    """`localcluster COMMAND` for the system in `state_dir`, as a shell line."""
+    argv = [_shown(BIN_DIR / "localcluster"), command]
+    if state_dir != system.DEFAULT_STATE_DIR.resolve():
+        argv += ["--state-dir", str(state_dir)]
+    return shlex.join(argv)
+
+
+def banner(record: system.SystemRecord, server: str, state_dir: Path, *, foreground: bool) -> str:
+    """URLs, the demo runs and what they settle into, and commands to try."""
+    api = record.api_url
+    width = max(len(r.run_name) for r in demo.RUNS_IN_ORDER)
+    lines = [
+        f"Workflow Tracker is running locally (state and logs in {state_dir}).",
+        "",
+        f"  Kubernetes API  {server}",
+        f"  S3 (moto)       {record.s3_endpoint}   bucket {demo.BUCKET}",
+        f"  Read API        {api}{paths.API}{paths.RUNS}",
+        f"  Swagger UI      {api}{paths.SWAGGER_UI}",
+        f"  Runs page       {api}/runs",
+        f"  Run Detail      {api}/runs/{demo.LIVE.run_name}   (any run name)",
+        "",
+        f"Demo runs in namespace '{demo.NAMESPACE}' (all in their states within about a minute):",
+        *(f"  {r.run_name:<{width}}  {r.state:<12}  {r.story}" for r in demo.RUNS_IN_ORDER),
+        "",
+        "In another shell:",
+        f'  eval "$({localcluster_command("env", state_dir)})"   # KUBECONFIG, PATH, AWS_*, TRACKER_API_URL',
+        *(f"  {command:<58} # {what}" for command, what in demo.try_commands()),
+        "",
+        "Press Ctrl-C to stop everything." if foreground else f"Stop it with: {localcluster_command('down', state_dir)}",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_run(state_dir: Path) -> int:
+    """Foreground: start, seed, print, keep the demo alive until Ctrl-C or SIGTERM, stop."""
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    # Ctrl-C and SIGTERM both stop it, also when started in the background (which ignores SIGINT).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    local = system.LocalSystem(state_dir, detached=False)
+    print("Starting the local system (control plane, node agent, S3, operator, read API)...")
+    try:
+        _run(local)
     except system.AlreadyRunning as error:
         print(f"localcluster: {error}", file=sys.stderr)
         return 1
-    runs = demo.seed(plane, s3)
-    print(f"Local system is up (state in {state_dir}).")
-    print(f"  Kubernetes API: {plane.server}   S3: {record.s3_endpoint}")
-    print(f"  Read API: {record.api_url}/api/v1/runs   (Swagger UI: {record.api_url}/api/v1/swagger-ui)")
-    print(f"  Demo runs in namespace '{demo.NAMESPACE}': {', '.join(runs)}")
-    print("\nPoint your shell at it:")
-    print(f"  eval \"$({sys.argv[0] if sys.argv[0].endswith('localcluster') else 'localcluster'} env)\"")
-    print("\nThen try:")
-    print(f"  kubectl get wfr -n {demo.NAMESPACE}")
-    print("  kubectl get tracker -A")
-    print(f"  tracker -n {demo.NAMESPACE} describe run {runs[0]}")
-    print(f"  tracker outputs info s3://{demo.BUCKET}/runs/{runs[1]}/")
-    print(f"  tracker -n {demo.NAMESPACE} outputs delete {runs[2]} --wait")
-    print(f"  aws s3 ls --recursive s3://{demo.BUCKET}/   # with awscli installed")
-    print("\nStop it with: localcluster down")
+    except KeyboardInterrupt:
+        code = 0
+    except Exception as error:  # noqa: BLE001 - reported, then everything is stopped
+        print(f"localcluster: {error}", file=sys.stderr)
+        code = 1
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
+    print("\nStopping...")
+    local.stop()
+    print("Local system stopped: no process left, state record removed.")
+    return code
+
+
+def _seed_demo(local: system.LocalSystem, record: system.SystemRecord, *, foreground: bool) -> demo.Demo:
+    """Seed the demo on the started system, print the banner; the demo's driver."""
+    assert local.plane is not None and local.s3 is not None  # noqa: S101 - the system has started
+    driver = demo.Demo(local.plane, local.s3, record.api_url)
+    driver.seed()
+    print(banner(record, local.plane.server, local.state_dir, foreground=foreground), end="\n\n")
+    return driver
+
+
+def _run(local: system.LocalSystem) -> None:
+    driver = _seed_demo(local, local.start(), foreground=True)
+    while True:
+        time.sleep(TICK_SECONDS)
+        local.check_running()
+        driver.tick()
+
+
+def cmd_up(state_dir: Path) -> int:
+    """Detached: start, seed, print, drive the demo until it settles, return."""
+    local = system.LocalSystem(state_dir, detached=True)
+    try:
+        record = local.start()
+    except system.AlreadyRunning as error:
+        print(f"localcluster: {error}", file=sys.stderr)
+        return 1
+    driver = _seed_demo(local, record, foreground=False)
+    try:
+        wait_until(driver.tick, timeout=SETTLE_TIMEOUT, what="the demo runs to settle", interval=TICK_SECONDS)
+    except (DeadlineExceeded, KeyboardInterrupt):
+        print("localcluster: stopped waiting for the demo to settle; the system keeps running", file=sys.stderr)
+        return 1
+    print(f"Nobody sends heartbeats once `up` returns: {demo.LIVE.run_name} and {demo.STALLED.run_name} "
+          "turn Disconnected within 5 minutes (`localcluster run` keeps them alive).")
     return 0
 
 
@@ -56,19 +147,22 @@ def cmd_down(state_dir: Path) -> int:
 def cmd_env(state_dir: Path) -> int:
     record = system.load_record(state_dir)
     if record is None:
-        print(f"localcluster: no local system in {state_dir}: run `localcluster up`", file=sys.stderr)
+        print(f"localcluster: no local system in {state_dir}: run `localcluster run` (or `up`)", file=sys.stderr)
         return 1
     print(record.shell_exports())
     return 0
 
 
+COMMANDS = {"run": cmd_run, "up": cmd_up, "down": cmd_down, "env": cmd_env}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localcluster", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["up", "down", "env"])
-    parser.add_argument("--state-dir", help="where state lives (default: .state/local in the repo)")
+    parser.add_argument("command", choices=list(COMMANDS))
+    parser.add_argument("--state-dir", help="where state lives (default: $TRACKER_STATE_DIR, else .state/local "
+                                            "in the repo)")
     args = parser.parse_args(argv)
-    state_dir = _state_dir(args.state_dir)
-    return {"up": cmd_up, "down": cmd_down, "env": cmd_env}[args.command](state_dir)
+    return COMMANDS[args.command](_state_dir(args.state_dir))
 
 
 if __name__ == "__main__":

@@ -84,12 +84,14 @@ class Operator:
             "apiVersion: kopf.dev/v1\nkind: ClusterKopfPeering\nmetadata:\n"
             f"  name: {self.peering}\n"))
         port = free_port()
+        # Kept before it is ready, so that `stop()` ends it when it never becomes ready.
         self.process = ManagedProcess(
             name="tracker-operator",
             argv=[str(BIN_DIR / "tracker-operator"), f"--peering={self.peering}",
                   f"--liveness=http://127.0.0.1:{port}/healthz"],
             log_path=self.state_dir / "operator.log", env=self.env(), tied_to_parent=self.tied_to_parent,
-        ).start_until(lambda: _alive(port), timeout=timeout, what="the operator's liveness endpoint")
+        )
+        self.process.start_until(lambda: _alive(port), timeout=timeout, what="the operator's liveness endpoint")
         return self
 
     def stop(self) -> None:
@@ -118,5 +120,10 @@ def start_api(database_url: str, state_dir: Path, *, tied_to_parent: bool = True
     process = ManagedProcess(
         name="tracker-api", argv=[str(BIN_DIR / "tracker-api"), "--host", "127.0.0.1", "--port", str(port)],
         log_path=state_dir / "api.log", env=env, tied_to_parent=tied_to_parent,
-    ).start_until(lambda: _alive(port, "/readyz"), timeout=60, what="the read API")
+    )
+    try:
+        process.start_until(lambda: _alive(port, "/readyz"), timeout=60, what="the read API")
+    except BaseException:
+        process.stop()  # never ready (or interrupted): nobody else holds a handle on it
+        raise
     return process, f"http://127.0.0.1:{port}"

@@ -2,7 +2,8 @@
 is given (no globals, no I/O at import; migrations are the entry point's job).
 
 Every `/api/v1` route is guarded by the authentication mode of `settings.api`; the
-OpenAPI document, Swagger UI, probes and metrics are open.
+OpenAPI document, Swagger UI, probes and metrics are open. The web pages
+(`tracker.api.web`) use the same authenticator, with a login form and a cookie.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import auth, deps, errors, paths
+from tracker.api import auth, deps, errors, paths, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
 from tracker.api.routes import health, jobs, outputs, runs
 from tracker.settings import Settings
@@ -42,6 +43,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
                            responses=guarded)  # fmt: skip
     app.include_router(health.router)
+    web.install(app)  # the HTML pages and /static, guarded by the same authenticator
     return app
 
 

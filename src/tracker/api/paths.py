@@ -20,6 +20,14 @@ JOB = "/jobs/{job_id}"
 OPENAPI = API + "/openapi.json"
 SWAGGER_UI = API + "/swagger-ui"
 
+# Web pages (HTML, outside /api/v1), served by `tracker.api.web`
+PAGE_HOME = "/"
+PAGE_RUNS = "/runs"
+PAGE_RUN = "/runs/{run}"
+PAGE_LOGIN = "/login"
+PAGE_LOGOUT = "/logout"
+STATIC = "/static"
+
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
 METRICS = "/metrics"
@@ -30,3 +38,9 @@ def api_path(template: str, **params: str) -> str:
     """The URL path of `template` under `/api/v1`, path parameters percent-encoded:
     `api_path(RUN, run="foo run")` -> `/api/v1/runs/foo%20run`."""
     return API + template.format(**{name: quote(value, safe="") for name, value in params.items()})
+
+
+def page_path(template: str, **params: str) -> str:
+    """The URL path of a web page, path parameters percent-encoded:
+    `page_path(PAGE_RUN, run="foo run")` -> `/runs/foo%20run`."""
+    return template.format(**{name: quote(value, safe="") for name, value in params.items()})

@@ -61,16 +61,21 @@ def heartbeat(ctx: CliContext, run: str) -> None:
 @pass_context
 def phase(ctx: CliContext, run: str, phase: str, error_message: str | None) -> None:
     """Set RUN's PHASE; Running stamps startedAt, a terminal phase completedAt."""
-    now = _now()
-    status: dict[str, Any] = {"phase": phase, "lastHeartbeatTime": now}
+    patch_run_status(ctx, run, phase_report(Phase(phase), _now(), error_message))
+    click.echo(f"run {run!r} is {phase}")
+
+
+def phase_report(phase: Phase, now: str, error_message: str | None = None) -> dict[str, Any]:
+    """The status patch for a phase change. Running starts an execution (a resumed run
+    too), so it clears the previous execution's completion time and error."""
+    status: dict[str, Any] = {"phase": phase.value, "lastHeartbeatTime": now}
     if phase == Phase.RUNNING:
-        status["startedAt"] = now
-    if Phase(phase).terminal:
+        status.update(startedAt=now, completedAt=None, errorMessage=None)
+    if phase.terminal:
         status["completedAt"] = now
     if error_message:
         status["errorMessage"] = error_message
-    patch_run_status(ctx, run, status)
-    click.echo(f"run {run!r} is {phase}")
+    return status
 
 
 @report.command()

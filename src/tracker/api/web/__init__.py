@@ -1,0 +1,20 @@
+"""The web pages the read API serves beside `/api/v1`: the runs list (`/runs`), the
+Run Detail page (`/runs/{run}`) and the login form, server-rendered from Jinja2
+templates with a little plain JavaScript (no build step), and their static files
+under `/static`. Guarded by the same authenticator as the JSON routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from tracker.api import paths
+from tracker.api.web import login, pages
+from tracker.api.web.rendering import STATIC
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, the login form and `/static` to `app`."""
+    app.include_router(login.router)
+    app.include_router(pages.router)
+    app.mount(paths.STATIC, StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,90 @@
+"""Browser tests: the real `tracker-api` console script on a free loopback port over a
+seeded SQLite index, and one headless Chromium (Debian's, never a downloaded one)
+driven by Playwright, both started once per session; a fresh browser context (tab)
+per test, at laptop or phone width."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_seed import seed
+from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, Api, serve
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tracker.store.engine import make_engine, migrate
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-index') / 'tracker.db'}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        seed(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API without authentication (`auth_mode: none`)."""
+    server = serve(database_url, tmp_path_factory.mktemp("api"), TRACKER_API__AUTH_MODE="none")
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture(scope="session")
+def token_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API with static tokens (`auth_mode: token`)."""
+    server = serve(database_url, tmp_path_factory.mktemp("token-api"), TRACKER_API__AUTH_MODE="token",
+                   TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}))  # fmt: skip
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/bootstrap (it installs Debian's chromium)")
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+def _page(browser: Browser, viewport: dict[str, int], **options: object) -> Iterator[Page]:
+    context = browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    # a page may answer 404 or 401 on purpose; its styles, scripts and icons may not
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document" else None)
+    yield page
+    context.close()
+    assert not errors, f"the page logged errors (script errors, CSP violations, missing files): {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh laptop-width tab (1280 px); script errors, CSP violations and missing
+    static files fail the test."""
+    yield from _page(browser, LAPTOP)
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A fresh phone-width tab (390 px, touch)."""
+    yield from _page(browser, PHONE, is_mobile=True, has_touch=True)
