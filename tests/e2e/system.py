@@ -110,9 +110,13 @@ def chart_values(*, s3_endpoint: str, s3_region: str, api_port: int, health_port
 
 
 def provide_secrets(system: E2ESystem, namespace: str) -> None:
-    """The Secrets the chart's components and worker pods read in `namespace`."""
-    system.kubectl("create", "namespace", namespace, check=False)
+    """`namespace`, enforcing the restricted Pod Security Standard (the apiserver refuses
+    any pod of the chart or any worker pod that is not restricted), and the Secrets the
+    chart's components and worker pods read there."""
     system.apply(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest",
+        }}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": DATABASE_SECRET, "namespace": namespace},
          "stringData": {"url": system.database_url}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": S3_SECRET, "namespace": namespace},

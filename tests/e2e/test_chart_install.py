@@ -44,6 +44,18 @@ def test_pods_run_the_console_scripts_of_the_distribution(e2e_system: E2ESystem)
         assert running[component]["spec"]["securityContext"]["runAsNonRoot"] is True
 
 
+def test_the_namespaces_enforce_the_restricted_pod_security_standard(e2e_system: E2ESystem) -> None:
+    """So the chart's pods (and the worker pods the other tests run) are restricted by
+    the apiserver's own judgement: a privileged pod is refused there."""
+    labels = json.loads(e2e_system.kubectl("get", "namespace", RELEASE_NAMESPACE, "-o", "json").stdout)
+    assert labels["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged", "namespace": RELEASE_NAMESPACE},
+           "spec": {"containers": [{"name": "c", "image": "workflow-tracker:e2e", "command": ["true"],
+                                    "securityContext": {"privileged": True}}]}}
+    refused = e2e_system.kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
+    assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr
+
+
 def test_the_api_wants_a_kubernetes_token(e2e_system: E2ESystem) -> None:
     runs = f"{e2e_system.api_url}/api/v1/runs"
     assert httpx.get(runs, timeout=10).status_code == 401
