@@ -17,4 +17,3 @@ LABEL_DUPLICATE_OF = f"{GROUP}/duplicate-of"
 LABEL_COMPONENT = "app.kubernetes.io/component"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 PART_OF = "workflow-tracker"
-
