@@ -9,17 +9,16 @@ import pytest
 
 from localcluster.s3server import S3Server, object_body, put_objects
 from tracker.domain.s3url import S3Url
-from tracker.s3.copy import (
-    MARKER,
+from tracker.s3.copy import CopyResult, copy_prefix, move_prefix
+from tracker.s3.errors import (
+    AccessDenied,
     CopyNotVerified,
-    CopyResult,
     DestinationConflict,
     OverlappingPrefixes,
+    RefusedPrefix,
     SourceChanged,
-    copy_prefix,
-    move_prefix,
 )
-from tracker.s3.delete import AccessDenied, RefusedPrefix
+from tracker.s3.verification import MARKER
 
 if TYPE_CHECKING:
     from fixtures.faultproxy import FaultProxy

@@ -13,7 +13,8 @@ from botocore.httpchecksum import Crc32Checksum
 
 from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
 from tracker.domain.s3url import S3Url
-from tracker.s3.delete import AccessDenied, DeleteFailed, RefusedPrefix, delete_prefix
+from tracker.s3.delete import delete_prefix
+from tracker.s3.errors import AccessDenied, DeleteFailed, RefusedPrefix
 from tracker.s3.listing import FenceViolation
 
 if TYPE_CHECKING:

@@ -13,21 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.domain.s3url import S3Url, contains, rebase
-from tracker.s3.copy import (
-    MAX_PARTS,
-    MIN_PART_SIZE,
-    chunks,
-    is_verified_copy,
-    pair_by_key,
-    part_ranges,
-)
-from tracker.s3.delete import (
-    Target,
-    backoff_delay,
-    delete_batch,
-    hold_back_last,
-    run_bounded,
-)
+from tracker.s3.batches import Target, delete_batch
+from tracker.s3.multipart import MAX_PARTS, MIN_PART_SIZE, part_ranges
+from tracker.s3.pipeline import chunks, hold_back_last, pair_by_key, run_bounded
+from tracker.s3.retry import backoff_delay
+from tracker.s3.verification import is_verified_copy
 
 # Key characters that matter in S3: separators, dots, spaces, percent signs, unicode.
 rich_keys = st.lists(st.sampled_from(["a", "Z", "1", "-", "_", " ", "%", "%41", ".", "..", "/", "//", "é", "漢",

@@ -23,63 +23,29 @@ source bucket the sources' noncurrent versions stay (use a lifecycle rule).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 from botocore.exceptions import ClientError
 
-from tracker.domain.records import OutputObject
-from tracker.domain.s3url import S3Url, contains, overlaps, rebase
+from tracker.domain.s3url import S3Url
+from tracker.s3.batches import BATCH_LIMIT, DeleteTally, Journal, Target, delete_targets, shown
 from tracker.s3.client import S3Client
-from tracker.s3.delete import (
-    BATCH_LIMIT,
-    DeleteTally,
-    Journal,
+from tracker.s3.delete import refuse_unsafe
+from tracker.s3.errors import (
+    CopyNotVerified,
+    DestinationConflict,
     KeyFailure,
-    RefusedPrefix,
     S3OperationError,
-    Target,
-    call_s3,
-    delete_targets,
-    denied_as_error,
+    SourceChanged,
     error_code,
-    refuse_unsafe,
-    run_bounded,
-    shown,
 )
-from tracker.s3.listing import iter_pages
-
-log = logging.getLogger(__name__)
-S = TypeVar("S")
-D = TypeVar("D")
-MARKER = "tracker-source-etag"
-MiB, GiB = 2**20, 2**30
-MIN_PART_SIZE = 5 * MiB
-MAX_COPY_SIZE = 5 * GiB  # the largest CopyObject, and the largest part
-MAX_PARTS = 10_000
-_CARRIED = ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl",
-            "WebsiteRedirectLocation", "StorageClass")
-_NOT_MD5 = ("aws:kms", "aws:kms:dsse")
-
-
-class OverlappingPrefixes(RefusedPrefix):
-    """Source and destination share objects; copying would read what it writes."""
-
-
-class CopyNotVerified(S3OperationError):
-    reason = "CopyNotVerified"
-
-
-class DestinationConflict(S3OperationError):
-    reason = "DestinationConflict"
-
-
-class SourceChanged(S3OperationError):
-    reason = "SourceChanged"
+from tracker.s3.multipart import MAX_COPY_SIZE, MIN_PART_SIZE, MiB, copy_parts
+from tracker.s3.pairs import Options, Outcome, Pair, check_prefixes, listed_pairs
+from tracker.s3.pipeline import chunks, run_bounded
+from tracker.s3.retry import call_s3
+from tracker.s3.verification import attributes, existing, head, is_verified_copy, unquoted, verify
 
 
 @dataclass(frozen=True)
@@ -94,113 +60,10 @@ class CopyResult:
     bytes_found: int = 0
 
 
-@dataclass(frozen=True)
-class Pair:
-    """A source object, where its copy goes, and what the destination listing showed there."""
-
-    source: S3Url
-    destination: S3Url
-    size: int
-    etag: str
-    found: OutputObject | None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: str  # copied | skipped | would_copy | conflict | unverified | vanished
-    pair: Pair
-    size: int = 0
-    detail: str = ""
-
-
-def part_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
-    """Inclusive byte ranges for UploadPartCopy; parts grow if needed to stay within 10,000."""
-    part_size = max(part_size, -(-size // MAX_PARTS))
-    return [(start, min(start + part_size, size) - 1) for start in range(0, size, part_size)]
-
-
-def is_verified_copy(source_etag: str, source_size: int, *, etag: str | None, size: int,
-                     metadata: dict[str, str] | None = None) -> bool:
-    """Same size, and the same ETag or our marker naming the source's ETag."""
-    if not source_etag or size != source_size:
-        return False
-    return etag == source_etag or (metadata or {}).get(MARKER) == source_etag
-
-
-def pair_by_key(sources: Iterable[tuple[str, S]], destinations: Iterable[tuple[str, D]]) -> Iterator[tuple[str, S, D | None]]:
-    """Merge two listings sorted by key: each source with the destination of the same key, if any."""
-    remaining = iter(destinations)
-    current = next(remaining, None)
-    last_source = last_destination = None
-    for key, item in sources:
-        if last_source is not None and key <= last_source:
-            raise ValueError(f"source listing out of order at {key!r}")
-        last_source = key
-        while current is not None and current[0] < key:
-            last_destination, current = current[0], next(remaining, None)
-            if current is not None and current[0] <= last_destination:
-                raise ValueError(f"destination listing out of order at {current[0]!r}")
-        yield key, item, current[1] if current is not None and current[0] == key else None
-
-
-def chunks(items: Iterable[S], size: int) -> Iterator[list[S]]:
-    batch: list[S] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def unquoted(etag: str | None) -> str:
-    return (etag or "").strip('"')
-
-
-def check_prefixes(source: S3Url, destination: S3Url) -> None:
-    for name, prefix in (("source", source), ("destination", destination)):
-        if not prefix.is_prefix:
-            raise RefusedPrefix(f"the {name} {prefix} is not a prefix: it must end in '/'")
-    if overlaps(source, destination):
-        raise OverlappingPrefixes(f"refusing to copy {source} to {destination}: the prefixes overlap")
-
-
-def listed_pairs(client: S3Client, source: S3Url, destination: S3Url, *, page_size: int) -> Iterator[Pair]:
-    def relative(prefix: S3Url) -> Iterator[tuple[str, OutputObject]]:
-        pages = denied_as_error(iter_pages(client, prefix, page_size=page_size), f"listing {prefix} (s3:ListBucket)")
-        base = len(str(prefix))
-        for page in pages:
-            yield from ((obj.url[base:], obj) for obj in page)
-
-    for key, obj, found in pair_by_key(relative(source), relative(destination)):
-        target = rebase(source.child(key), source, destination)
-        assert contains(destination, target)
-        yield Pair(source.child(key), target, obj.size, obj.etag or "", found)
-
-
-def head(client: S3Client, url: S3Url, *, backoff_base: float = 0.2) -> dict[str, Any] | None:
-    try:
-        return call_s3(client.head_object, Bucket=url.bucket, Key=url.key, what=f"reading {url} (HeadObject)",
-                       backoff_base=backoff_base)
-    except ClientError as error:
-        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-
-
-@dataclass(frozen=True)
-class _Options:
-    dry_run: bool
-    multipart_threshold: int
-    part_size: int
-    backoff_base: float
-
-
-def copy_one(client: S3Client, pair: Pair, options: _Options) -> Outcome:
+def copy_one(client: S3Client, pair: Pair, options: Options) -> Outcome:
     """Copy one object unless the destination already holds a verified copy; verify."""
     if pair.found is not None:
-        verdict = _existing(client, pair, options.backoff_base)
+        verdict = existing(client, pair, options.backoff_base)
         if verdict == "skipped":
             return Outcome(verdict, pair, pair.size)
         if verdict == "conflict":
@@ -215,85 +78,20 @@ def copy_one(client: S3Client, pair: Pair, options: _Options) -> Outcome:
         multipart = size > options.multipart_threshold
         try:
             if multipart:
-                _copy_parts(client, pair, source_head, etag, size, options)
+                copy_parts(client, pair, source_head, etag, size, options)
             else:
                 call_s3(client.copy_object, what=f"copying {pair.source} to {pair.destination} (CopyObject)",
                         Bucket=pair.destination.bucket, Key=pair.destination.key,
                         CopySource={"Bucket": pair.source.bucket, "Key": pair.source.key},
                         CopySourceIfMatch=f'"{etag}"', MetadataDirective="REPLACE", backoff_base=options.backoff_base,
-                        **_attributes(source_head, etag))
+                        **attributes(source_head, etag))
         except ClientError as error:
             if error_code(error) in ("PreconditionFailed", "412") and attempt < 2:
                 continue  # the source changed between HeadObject and the copy: copy the new one
             raise
         copied = head(client, pair.destination, backoff_base=options.backoff_base)
-        return _verify(pair, source_head, copied, etag=etag, size=size, multipart=multipart)
+        return verify(pair, source_head, copied, etag=etag, size=size, multipart=multipart)
     raise AssertionError("unreachable")
-
-
-def _existing(client: S3Client, pair: Pair, backoff_base: float) -> str:
-    assert pair.found is not None
-    if is_verified_copy(pair.etag, pair.size, etag=pair.found.etag, size=pair.found.size):
-        return "skipped"
-    found = head(client, pair.destination, backoff_base=backoff_base)
-    if found is None:
-        return "absent"
-    metadata = found.get("Metadata") or {}
-    if is_verified_copy(pair.etag, pair.size, etag=unquoted(found["ETag"]), size=int(found["ContentLength"]),
-                        metadata=metadata):
-        return "skipped"
-    return "stale" if MARKER in metadata else "conflict"
-
-
-def _verify(pair: Pair, source_head: dict[str, Any], copied: dict[str, Any] | None, *, etag: str, size: int,
-            multipart: bool) -> Outcome:
-    if copied is None:
-        return Outcome("unverified", pair, size, "the copy is missing")
-    copied_etag, copied_size = unquoted(copied["ETag"]), int(copied["ContentLength"])
-    if not is_verified_copy(etag, size, etag=copied_etag, size=copied_size, metadata=copied.get("Metadata")):
-        return Outcome("unverified", pair, size, f"size {copied_size} (expected {size}), marker "
-                                                 f"{(copied.get('Metadata') or {}).get(MARKER)!r} (expected {etag!r})")
-    md5_etags = all(h.get("ServerSideEncryption") not in _NOT_MD5 and not h.get("SSECustomerAlgorithm")
-                    for h in (source_head, copied))
-    if not multipart and "-" not in etag and md5_etags and copied_etag != etag:
-        return Outcome("unverified", pair, size, f"ETag {copied_etag} (expected {etag})")
-    return Outcome("copied", pair, size)
-
-
-def _attributes(source_head: dict[str, Any], etag: str) -> dict[str, Any]:
-    """What a REPLACE copy must set again: content headers, storage class, metadata + marker."""
-    attributes = {name: source_head[name] for name in _CARRIED if source_head.get(name)}
-    attributes["Metadata"] = {**(source_head.get("Metadata") or {}), MARKER: etag}
-    return attributes
-
-
-def _copy_parts(client: S3Client, pair: Pair, source_head: dict[str, Any], etag: str, size: int,
-                options: _Options) -> None:
-    src, dst = pair.source, pair.destination
-
-    def call(fn: Callable[..., Any], **kwargs: Any) -> Any:
-        return call_s3(fn, what=f"copying {src} to {dst} (multipart)", backoff_base=options.backoff_base, **kwargs)
-
-    attributes = _attributes(source_head, etag)
-    tags = call(client.get_object_tagging, Bucket=src.bucket, Key=src.key)["TagSet"]
-    if tags:
-        attributes["Tagging"] = urlencode([(tag["Key"], tag["Value"]) for tag in tags])
-    upload = call(client.create_multipart_upload, Bucket=dst.bucket, Key=dst.key, **attributes)["UploadId"]
-    try:
-        parts = []
-        for number, (first, last) in enumerate(part_ranges(size, options.part_size), start=1):
-            response = call(client.upload_part_copy, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
-                            PartNumber=number, CopySource={"Bucket": src.bucket, "Key": src.key},
-                            CopySourceRange=f"bytes={first}-{last}", CopySourceIfMatch=f'"{etag}"')
-            parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
-        call(client.complete_multipart_upload, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
-             MultipartUpload={"Parts": parts})
-    except BaseException:
-        try:
-            client.abort_multipart_upload(Bucket=dst.bucket, Key=dst.key, UploadId=upload)
-        except Exception:
-            log.warning("could not abort multipart upload %s of %s", upload, dst, exc_info=True)
-        raise
 
 
 @dataclass
@@ -345,7 +143,7 @@ def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
         raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_COPY_SIZE} bytes")
     if not 0 <= multipart_threshold <= MAX_COPY_SIZE:
         raise ValueError(f"multipart_threshold must be between 0 and {MAX_COPY_SIZE} bytes")
-    options = _Options(dry_run, multipart_threshold, part_size, backoff_base)
+    options = Options(dry_run, multipart_threshold, part_size, backoff_base)
     tally = CopyTally(dry_run=dry_run)
 
     def pairs() -> Iterator[Pair]:

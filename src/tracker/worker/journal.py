@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from botocore.exceptions import ClientError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.s3.batches import BatchOutcome, Target
 from tracker.s3.client import S3Client
-from tracker.s3.delete import BatchOutcome, Target
 from tracker.store import journal as rows
 
 
 class DeleteJournal:
-    """`tracker.s3.delete.Journal` backed by the index database."""
+    """`tracker.s3.batches.Journal` backed by the index database."""
 
     def __init__(self, sessions: sessionmaker[Session], job_id: str, bucket: str) -> None:
         self._sessions, self._job_id, self._bucket = sessions, job_id, bucket

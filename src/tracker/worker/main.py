@@ -22,7 +22,7 @@ from tracker.kube.client import load_api_client
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import find_run
 from tracker.s3.client import make_client
-from tracker.s3.delete import S3OperationError
+from tracker.s3.errors import S3OperationError
 from tracker.s3.listing import FenceViolation
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, session_factory
