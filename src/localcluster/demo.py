@@ -29,9 +29,9 @@ from tracker.api.client import ApiClient, ApiError
 from tracker.cli.context import CliContext
 from tracker.cli.errors import CliError
 from tracker.cli.lifecycle import Lifecycle
-from tracker.cli.report import patch_run_status
+from tracker.cli.report import patch_run_status, phase_report
 from tracker.domain.conditions import rfc3339
-from tracker.domain.records import Operation
+from tracker.domain.records import Operation, Phase
 from tracker.kube.resources import API_VERSION, GROUP, RUN_KIND, RUNS, VERSION
 from tracker.kube.runs import find_run
 
@@ -176,16 +176,16 @@ def resumed_start(seeded: datetime) -> str:
 
 
 def resumed_report(started_at: str, now: datetime) -> Status:
-    """sad_einstein run again with -resume: a new execution (startedAt moves forward)."""
-    return {"phase": "Running", "startedAt": started_at, "lastHeartbeatTime": rfc3339(now),
-            "completedAt": None, "errorMessage": None,  # null removes them (merge patch)
+    """sad_einstein run again with -resume: a new execution, as `tracker report phase
+    Running` reports it, but started a while ago (startedAt moves forward)."""
+    return {**phase_report(Phase.RUNNING, rfc3339(now)), "startedAt": started_at,
             "processes": [{"name": "FASTP", "cached": 12}, {"name": "BWA_MEM", "cached": 11, "running": 1},
                           {"name": "GATK4_MARKDUPLICATES", "pending": 12}]}
 
 
 def failed_again_report(now: datetime) -> Status:
-    return {"phase": "Failed", "completedAt": rfc3339(now), "lastHeartbeatTime": rfc3339(now), "cost": 8.9,
-            "errorMessage": "Process `GATK4_MARKDUPLICATES (sample_03)` terminated with exit status (1)",
+    error = "Process `GATK4_MARKDUPLICATES (sample_03)` terminated with exit status (1)"
+    return {**phase_report(Phase.FAILED, rfc3339(now), error), "cost": 8.9,
             "processes": [{"name": "FASTP", "cached": 12}, {"name": "BWA_MEM", "cached": 11, "succeeded": 1},
                           {"name": "GATK4_MARKDUPLICATES", "succeeded": 6, "failed": 1, "aborted": 5}]}
 
