@@ -16,7 +16,6 @@ from e2e.system import (
     kind_system,
     local_system,
     provide_secrets,
-    username,
 )
 
 from localcluster.postgres import PostgresServer
@@ -57,4 +56,4 @@ def _person(system: E2ESystem, runs_namespace: str, home: str, name: str) -> Per
     for role in RUNNER_ROLES:
         system.kubectl("create", "rolebinding", f"{name}-{role}", f"--clusterrole={role}",
                        f"--serviceaccount={home}:{name}", "-n", runs_namespace)
-    return Person(name=name, username=username(home, name), kubeconfig=kubeconfig)
+    return Person(home=home, name=name, kubeconfig=kubeconfig)

@@ -6,14 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from e2e.system import username
+
 
 @dataclass
 class Person:
     """Someone with a kubeconfig of their own (a ServiceAccount) in the runs namespace."""
 
+    home: str  # the ServiceAccount's namespace
     name: str
-    username: str
     kubeconfig: Path
+
+    @property
+    def username(self) -> str:
+        return username(self.home, self.name)
 
 
 @dataclass

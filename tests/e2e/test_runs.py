@@ -6,6 +6,8 @@ read API (with Kubernetes tokens) and the Run Detail page show each step."""
 
 from __future__ import annotations
 
+from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -32,12 +34,12 @@ def bucket(e2e_system: E2ESystem) -> str:
 
 
 def cli(system: E2ESystem, person: Person, namespace: str) -> Cli:
-    token = system.token(*person.username.removeprefix("system:serviceaccount:").split(":"))
+    token = system.token(person.home, person.name)
     return Cli(person.kubeconfig, namespace, api_url=system.api_url, api_token=token)
 
 
 def api_get(system: E2ESystem, person: Person, path: str) -> httpx.Response:
-    token = system.token(*person.username.removeprefix("system:serviceaccount:").split(":"))
+    token = system.token(person.home, person.name)
     return httpx.get(f"{system.api_url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=15)
 
 
@@ -45,23 +47,14 @@ def start_run(system: E2ESystem, ns: RunsNamespace, name: str, bucket: str) -> s
     """alice's runner creates the run and reports it Running, then publishes outputs."""
     output_dir = f"s3://{bucket}/runs/{name}/"
     put_objects(system.s3_client(), bucket, [(f"runs/{name}/{key}", size) for key, size in OUTPUTS.items()])
-    create_run(_AsAlice(system, ns), ns.name, name, owner=ns.alice.username, outputDir=output_dir,
+    as_alice = SimpleNamespace(kubectl=partial(system.kubectl, kubeconfig=ns.alice.kubeconfig))
+    create_run(as_alice, ns.name, name, owner=ns.alice.username, outputDir=output_dir,
                workflow={"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14", "commit": "abc123"})
     runner = cli(system, ns.alice, ns.name)
     for args in (("phase", name, "Running"), ("heartbeat", name)):
         result = runner("report", *args)
         assert result.returncode == 0, result.stderr
     return output_dir
-
-
-class _AsAlice:
-    """`create_run` wants something with `kubectl`: alice's kubectl."""
-
-    def __init__(self, system: E2ESystem, ns: RunsNamespace) -> None:
-        self.system, self.ns = system, ns
-
-    def kubectl(self, *args: str, **kwargs: Any) -> Any:
-        return self.system.kubectl(*args, kubeconfig=self.ns.alice.kubeconfig, **kwargs)
 
 
 def wait_for(system: E2ESystem, namespace: str, name: str, what: str, check: Any, timeout: float = 120) -> Any:
