@@ -55,6 +55,15 @@ class WorkerJobSettings(BaseModel):
     extra_env: dict[str, str] = Field(default_factory=dict)
 
 
+class AdmissionSettings(BaseModel):
+    """How long admission treats a run it cannot use yet as "not ready" (a retry)."""
+
+    run_not_found_grace_seconds: float = Field(
+        5, ge=0, description="a run missing at admission may be created in the same apply: retry this long")
+    run_not_ready_seconds: float = Field(
+        120, ge=0, description="a run without status.id (not yet seen by the operator): retry this long")
+
+
 class PrincipalSettings(BaseModel):
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
@@ -88,6 +97,7 @@ class Settings(BaseSettings):
     prices: TierPrices = TierPrices()
     s3: S3Settings = S3Settings()
     worker: WorkerJobSettings = WorkerJobSettings()
+    admission: AdmissionSettings = AdmissionSettings()
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
     log_level: str = "INFO"

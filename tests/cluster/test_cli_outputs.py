@@ -19,7 +19,7 @@ from fixtures.cli import BIN_DIR, Cli
 from fixtures.workflowruns import create_run, now, report, status_of
 from localcluster.controlplane import ControlPlane
 from localcluster.processes import ManagedProcess, free_port, wait_until
-from localcluster.s3server import S3Server, put_objects
+from localcluster.s3server import S3Server, put_objects, seed_objects
 from localcluster.tracker import Operator
 
 pytestmark = pytest.mark.cluster
@@ -364,38 +364,30 @@ def test_index_queries_through_the_read_api(tracker_operator: Operator, tracked_
     assert all(line.endswith("Deleted") for line in listing.stdout.splitlines()[1:])
 
 
-def test_a_delete_while_one_is_active_prints_its_id_and_another_operation_waits(
-    tracker_operator: Operator, tracked_namespace: str, users: dict[str, Cli], s3_bucket: str,
-    operator_database: str,
+def test_a_delete_while_one_is_active_prints_its_id_and_a_different_request_is_refused(
+    tracker_operator: Operator, tracked_namespace: str, users: dict[str, Cli], s3_server: S3Server, s3_bucket: str,
 ) -> None:
-    """The active delete is recorded in the index as Running, as the operator records
-    one at admission, so it stays active for as long as the test needs."""
-    from tracker.domain.records import JobRecord
-    from tracker.store import jobs as job_rows
-    from tracker.store import runs as run_rows
-    from tracker.store.engine import make_engine, session_factory
-
+    """A real delete of 60,000 objects stays active while the CLI asks twice more."""
     plane, ns, alice = tracker_operator.plane, tracked_namespace, users["alice"]
-    create_run(plane, ns, "cli-busy", outputDir=f"s3://{s3_bucket}/busy/")
-    run_id = wait_until(lambda: status_of(plane, ns, "cli-busy").get("id"), timeout=30, what="cli-busy's id")
-    sessions = session_factory(make_engine(operator_database))
+    total = 60_000
+    seed_objects(s3_server, s3_bucket, prefix="runs/cli-busy/", count=total, size=1)
+    create_run(plane, ns, "cli-busy", outputDir=f"s3://{s3_bucket}/runs/cli-busy/")
+    wait_until(lambda: status_of(plane, ns, "cli-busy").get("id"), timeout=30, what="cli-busy's id")
 
-    def indexed() -> bool:
-        with sessions() as session:
-            return run_rows.get_run(session, ref=run_id) is not None
-
-    wait_until(indexed, timeout=30, what="cli-busy in the index")
-    active = "00000000-0000-4000-8000-0000000000aa"
-    with sessions.begin() as session:
-        job_rows.upsert_job(session, record=JobRecord(
-            id=active, namespace=ns, name="first-delete", run="cli-busy", operation="delete_outputs",
-            requested_by="alice", run_id=run_id, phase="Running"))
-
+    active = enqueued(alice("outputs", "delete", "cli-busy"), "delete", "cli-busy")
     again = alice("outputs", "delete", "cli-busy")
     assert (again.returncode, again.stderr) == (0, "")
-    assert again.stdout == (f"A delete job for 'cli-busy' is already running: {active}\n"
-                            f"Check progress: tracker outputs job-status {active}\n")
-    move = alice("outputs", "move", "cli-busy", f"s3://{s3_bucket}/elsewhere/")
-    assert (move.returncode, move.stdout, move.stderr) == (
-        1, "", f"tracker: run 'cli-busy' is busy: delete_outputs job {active} is running; try again when it has "
-               f"finished (tracker outputs job-status {active})\n")
+    assert re.fullmatch(rf"A delete job for 'cli-busy' is already (enqueued|running): {active}\n"
+                        rf"Check progress: tracker outputs job-status {active}\n", again.stdout), again.stdout
+    dry = alice("outputs", "delete", "cli-busy", "--dry-run", "--wait")
+    assert (dry.returncode, dry.stdout) == (1, "")
+    assert re.fullmatch(rf"tracker: run 'cli-busy' is busy: delete_outputs job {active} is (enqueued|running); "
+                        rf"try again when it has finished \(tracker outputs job-status {active}\)\n",
+                        dry.stderr), dry.stderr
+
+    done = wait_finished(plane, ns, active)["status"]
+    assert (done["phase"], done["objectsDeleted"]) == ("Succeeded", total)
+    jobs = json.loads(plane.kubectl("get", "olj", "-n", ns, "-o", "json").stdout)["items"]
+    refused = [j["status"] for j in jobs if j["spec"].get("dryRun")]
+    assert [(s["phase"], s["reason"], s.get("objectsToDelete", 0), s["activeJob"]["jobId"]) for s in refused] == [
+        ("Failed", "Busy", 0, active)]  # its own outcome, never the delete's

@@ -146,37 +146,6 @@ def test_shared_prefix_and_bucket_root_are_refused(tracker_operator: Operator, t
     assert (status["phase"], status["reason"]) == ("Failed", "BucketRoot")
 
 
-def test_second_mutating_request_resolves_to_the_active_job(tracker_operator: Operator, tracked_namespace: str,
-                                                            users: dict[str, Path], s3_bucket: str,
-                                                            operator_database: str) -> None:
-    """An active delete (kept Enqueued here by recording it as such in the index, as the
-    operator does at admission) absorbs a second request."""
-    from tracker.domain.records import JobRecord
-    from tracker.store import jobs as job_rows
-
-    plane, ns = tracker_operator.plane, tracked_namespace
-    create_run(plane, ns, "busy-run", outputDir=f"s3://{s3_bucket}/busy/")
-    run_id = wait_until(lambda: status_of(plane, ns, "busy-run").get("id"), timeout=30, what="busy-run's id")
-    wait_until(lambda: _indexed(operator_database, run_id), timeout=30, what="busy-run in the index")
-    sessions = session_factory(make_engine(operator_database))
-    with sessions.begin() as session:
-        job_rows.upsert_job(session, record=JobRecord(
-            id="00000000-0000-4000-8000-00000000beef", namespace=ns, name="first-delete", run="busy-run",
-            operation="delete_outputs", requested_by="alice", run_id=run_id, phase="Running"))
-    status = submit(tracker_operator, ns, users["alice"], "alice", "move_outputs", "second",
-                    run="busy-run", destination=f"s3://{s3_bucket}/elsewhere/")
-    assert status["jobId"] == "00000000-0000-4000-8000-00000000beef"
-    assert (status["phase"], status["reason"]) == ("Running", "Duplicate")
-    assert "already running as job 00000000-0000-4000-8000-00000000beef (first-delete)" in status["message"]
-    labels = json.loads(plane.kubectl("get", "olj", "second", "-n", ns, "-o", "json").stdout)["metadata"]["labels"]
-    assert labels["tracker.dev/duplicate-of"] == "00000000-0000-4000-8000-00000000beef"
-
-
-def _indexed(database_url: str, run_id: str) -> bool:
-    with session_factory(make_engine(database_url))() as session:
-        return run_rows.get_run(session, ref=run_id) is not None
-
-
 def test_applying_the_same_manifest_twice_changes_nothing(tracker_operator: Operator, tracked_namespace: str,
                                                           users: dict[str, Path], indexed_run: str) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace

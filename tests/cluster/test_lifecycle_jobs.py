@@ -203,3 +203,107 @@ def test_operator_killed_mid_job_then_restarted_finishes_it(
             return job is not None and job.phase == "Succeeded" and job.counters.objects_deleted == 50
 
     wait_until(recorded, timeout=60, what="the first job's outcome in the index after the restart")
+
+
+# -- two requests in one apply: a job's outcome is its own -----------------------------------
+def apply_jobs(operator: Operator, namespace: str, *jobs: tuple[str, dict[str, Any]]) -> None:
+    """Every job in ONE `kubectl apply` (a List), in the order given."""
+    items = [{"apiVersion": "tracker.dev/v1alpha1", "kind": "OutputLifecycleJob",
+              "metadata": {"name": name, "namespace": namespace}, "spec": {"requestedBy": "admin", **spec}}
+             for name, spec in jobs]
+    operator.plane.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+
+def job_body(operator: Operator, namespace: str, name: str) -> dict[str, Any]:
+    return json.loads(operator.plane.kubectl("get", "olj", name, "-n", namespace, "-o", "json").stdout)
+
+
+def conditions_of(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in status.get("conditions") or ()}
+
+
+def test_a_real_delete_during_a_dry_run_is_refused_naming_it(tracker_operator: Operator, tracked_namespace: str,
+                                                            s3_server: S3Server, s3_bucket: str) -> None:
+    ns = tracked_namespace
+    sizes = {f"f{i}.txt": 100 + i for i in range(30)}
+    run = published_run(tracker_operator, ns, s3_server, s3_bucket, "both-1", sizes)
+    apply_jobs(tracker_operator, ns, ("both-1-dry", {"run": run, "operation": "delete_outputs", "dryRun": True}),
+               ("both-1-real", {"run": run, "operation": "delete_outputs"}))
+    dry_uid = job_body(tracker_operator, ns, "both-1-dry")["metadata"]["uid"]
+    real = job_body(tracker_operator, ns, "both-1-real")
+
+    refused = wait_finished(tracker_operator, ns, "both-1-real", timeout=60)
+    assert (refused["phase"], refused["reason"], refused["jobId"]) == ("Failed", "Busy", real["metadata"]["uid"])
+    assert refused["message"] == (
+        f"run '{run}' is busy: delete_outputs (dry run) job {dry_uid} (both-1-dry) is enqueued; this "
+        "delete_outputs request was not started: request it again when that job has finished")
+    assert refused["activeJob"] == {"jobId": dry_uid, "name": "both-1-dry", "operation": "delete_outputs",
+                                    "dryRun": True, "phase": "Enqueued"}
+    assert conditions_of(refused) == {"Admitted": ("False", "Busy"), "Running": ("False", "Busy"),
+                                      "Succeeded": ("False", "Busy"), "Failed": ("True", "Busy")}
+    assert "kubernetesJob" not in refused and refused["observedGeneration"] == 1
+    assert "tracker.dev/duplicate-of" not in (job_body(tracker_operator, ns, "both-1-real")["metadata"].get("labels") or {})
+
+    dry = wait_finished(tracker_operator, ns, "both-1-dry")
+    assert (dry["phase"], dry["reason"], dry["jobId"]) == ("Succeeded", "Completed", dry_uid)
+    assert (dry["objectsToDelete"], dry["bytesToDelete"], dry["objectsDeleted"]) == (30, sum(sizes.values()), 0)
+    assert dry["source"] == f"s3://{s3_bucket}/runs/{run}/"
+    assert conditions_of(dry) == {"Admitted": ("True", "Admitted"), "Running": ("False", "Completed"),
+                                  "Succeeded": ("True", "Completed"), "Failed": ("False", "Completed")}
+    assert dry["observedGeneration"] == 1
+    assert len(keys_under(s3_server, s3_bucket, f"runs/{run}/")) == 30
+    assert "deletedAt" not in status_of(tracker_operator.plane, ns, run)["outputs"]
+    # The refused request keeps its own outcome after the dry run finished.
+    assert job_status(tracker_operator, ns, "both-1-real") == refused
+
+
+def test_two_identical_deletes_in_one_apply_are_one_job(tracker_operator: Operator, tracked_namespace: str,
+                                                       s3_server: S3Server, s3_bucket: str) -> None:
+    ns = tracked_namespace
+    sizes = {f"f{i}.txt": 10 for i in range(25)}
+    run = published_run(tracker_operator, ns, s3_server, s3_bucket, "twin-1", sizes)
+    apply_jobs(tracker_operator, ns, ("twin-1-a", {"run": run, "operation": "delete_outputs"}),
+               ("twin-1-b", {"run": run, "operation": "delete_outputs"}))
+    first_uid = job_body(tracker_operator, ns, "twin-1-a")["metadata"]["uid"]
+
+    second = wait_until(lambda: (s := job_status(tracker_operator, ns, "twin-1-b")).get("phase") and s,
+                        timeout=60, what="the second request to be admitted")
+    assert (second["jobId"], second["reason"]) == (first_uid, "Duplicate")
+    assert second["activeJob"] == {"jobId": first_uid, "name": "twin-1-a", "operation": "delete_outputs",
+                                   "dryRun": False, "phase": "Enqueued"}
+    labels = job_body(tracker_operator, ns, "twin-1-b")["metadata"]["labels"]
+    assert labels["tracker.dev/duplicate-of"] == first_uid
+
+    first = wait_finished(tracker_operator, ns, "twin-1-a")
+    assert (first["phase"], first["objectsDeleted"]) == ("Succeeded", 25)
+    followed = wait_until(lambda: (s := job_status(tracker_operator, ns, "twin-1-b")).get("phase") == "Succeeded"
+                          and s, timeout=60, what="the duplicate to follow the first job")
+    assert (followed["jobId"], followed["reason"]) == (first_uid, "Duplicate")
+    assert (followed["objectsDeleted"], followed["bytesDeleted"]) == (25, 250)
+    assert followed["kubernetesJob"] == first["kubernetesJob"]
+    assert conditions_of(followed)["Succeeded"] == ("True", "Completed")
+    jobs = json.loads(tracker_operator.plane.kubectl("get", "jobs", "-n", ns, "-o", "json").stdout)["items"]
+    deletes = [j for j in jobs if j["metadata"]["labels"].get("tracker.dev/operation") == "delete_outputs"]
+    assert [j["metadata"]["name"] for j in deletes] == [first["kubernetesJob"]]
+    assert keys_under(s3_server, s3_bucket, f"runs/{run}/") == []
+
+
+def test_a_job_applied_with_its_run_waits_for_the_run(tracker_operator: Operator, tracked_namespace: str,
+                                                     s3_bucket: str) -> None:
+    """Listed before its run, the job meets no run (then one without an id) at admission:
+    a retry, not RunNotFound."""
+    ns = tracked_namespace
+    run = {"apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "together", "namespace": ns},
+           "spec": {"runName": "together", "owner": "admin", "outputDir": f"s3://{s3_bucket}/runs/together/"}}
+    job = {"apiVersion": "tracker.dev/v1alpha1", "kind": "OutputLifecycleJob",
+           "metadata": {"name": "together-mark", "namespace": ns},
+           "spec": {"run": "together", "operation": "mark_outputs_deleted", "requestedBy": "admin"}}
+    tracker_operator.plane.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                         "items": [job, run]}))
+    status = wait_finished(tracker_operator, ns, "together-mark", timeout=60)
+    assert (status["phase"], status["reason"], status["rowsMarkedDeleted"]) == ("Succeeded", "Completed", 0), status
+    assert status["runId"] == status_of(tracker_operator.plane, ns, "together")["id"]
+    assert conditions_of(status)["Succeeded"] == ("True", "Completed")
+    body = json.loads(tracker_operator.plane.kubectl("get", "wfr", "together", "-n", ns, "-o", "json").stdout)
+    wait_until(lambda: status_of(tracker_operator.plane, ns, "together").get("observedGeneration")
+               == body["metadata"]["generation"], timeout=30, what="the run's observedGeneration")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tracker.domain.records import JobCounters, camel
 
 CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 WFR_FILE = CRD_DIR / "workflowruns.tracker.dev.yaml"
@@ -260,14 +263,12 @@ def test_outputlifecyclejob_spec(olj: dict[str, Any]) -> None:
 
 def test_outputlifecyclejob_status(olj: dict[str, Any]) -> None:
     status = at(olj, "status")["properties"]
-    counters = {
-        "objectsDeleted", "bytesDeleted", "objectsCopied", "bytesCopied",
-        "rowsRewritten", "objectsIndexed",
-    }
+    counters = {camel(f.name) for f in fields(JobCounters)}
     assert set(status) == counters | {
         "jobId", "phase", "reason", "message", "runId", "startedAt", "completedAt",
-        "kubernetesJob", "conditions", "observedGeneration",
+        "kubernetesJob", "conditions", "observedGeneration", "source", "destination", "activeJob",
     }
+    assert all(node.get("description") for _, node in walk(at(olj, "status")) if _ != "<root>")
     assert status["phase"]["enum"] == ["Enqueued", "Running", "Succeeded", "Failed"]
     for name in counters:
         assert (status[name]["type"], status[name]["format"], status[name]["minimum"]) == (

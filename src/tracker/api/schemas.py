@@ -216,12 +216,19 @@ class LookupResult(Schema):
 
 # -- lifecycle jobs ----------------------------------------------------------------
 class JobCounters(Schema):
+    """tracker.domain.records.JobCounters on the wire (a unit test keeps them equal)."""
+
     objects_deleted: int = 0
     bytes_deleted: int = 0
     objects_copied: int = 0
     bytes_copied: int = 0
     rows_rewritten: int = 0
+    rows_marked_deleted: int = 0
     objects_indexed: int = 0
+    objects_to_delete: int = Field(0, description="dry run: objects a delete would delete")
+    bytes_to_delete: int = Field(0, description="dry run: bytes a delete would delete")
+    objects_to_move: int = Field(0, description="dry run: objects a move would move")
+    bytes_to_move: int = Field(0, description="dry run: bytes a move would move")
 
 
 class Job(Schema):
@@ -232,6 +239,7 @@ class Job(Schema):
     run_id: str | None = None
     operation: str
     destination: str | None = None
+    source: str | None = Field(None, description="the run's outputDir the job acted on")
     requested_by: str
     requested_by_groups: list[str] = Field(default_factory=list)
     dry_run: bool = False

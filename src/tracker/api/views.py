@@ -3,6 +3,7 @@ deleted-outputs rules (a deleted run's outputs show `Deleted` and cost nothing).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from tracker.api import schemas
@@ -129,19 +130,15 @@ def _file_fields(obj: OutputObject, deleted_at: datetime | None, output_dir: str
 
 
 def job(record: JobRecord) -> schemas.Job:
-    c = record.counters
     return schemas.Job(
         id=record.id, namespace=record.namespace, name=record.name, run=record.run,
         run_id=record.run_id, operation=str(record.operation), destination=record.destination,
-        requested_by=record.requested_by, requested_by_groups=list(record.requested_by_groups),
+        source=record.source, requested_by=record.requested_by,
+        requested_by_groups=list(record.requested_by_groups),
         dry_run=record.dry_run, phase=str(record.phase), reason=record.reason,
         message=record.message, created_at=record.created_at, started_at=record.started_at,
         completed_at=record.completed_at, kubernetes_job=record.kubernetes_job,
-        counters=schemas.JobCounters(
-            objects_deleted=c.objects_deleted, bytes_deleted=c.bytes_deleted,
-            objects_copied=c.objects_copied, bytes_copied=c.bytes_copied,
-            rows_rewritten=c.rows_rewritten, objects_indexed=c.objects_indexed,
-        ),
+        counters=schemas.JobCounters(**dataclasses.asdict(record.counters)),
     )  # fmt: skip
 
 

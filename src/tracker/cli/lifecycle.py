@@ -4,7 +4,6 @@ verdict, follow it to the end, and describe a job as `job-status` prints it."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from tracker.cli.errors import CliError
 from tracker.cli.wait import Clock, Deadline, ProgressLine, TimedOut, poll
 from tracker.domain.conditions import rfc3339
 from tracker.domain.cost import human_size
+from tracker.domain.contention import DUPLICATE, Ask, describe
 from tracker.domain.records import JobPhase, JobRecord, Operation
 from tracker.kube import convert
 from tracker.kube.client import current_identity
@@ -28,16 +28,23 @@ from tracker.kube.runs import AmbiguousRunName, find_run
 ADMISSION_SECONDS = 30.0  # how long a command waits for the operator's verdict
 Body = dict[str, Any]
 
-# The counters job-status prints for each operation, in order.
-COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
-    Operation.DELETE_OUTPUTS: (("objects deleted", "objects_deleted"), ("bytes deleted", "bytes_deleted")),
-    Operation.MOVE_OUTPUTS: (("objects copied", "objects_copied"), ("bytes copied", "bytes_copied"),
-                             ("objects deleted", "objects_deleted"), ("bytes deleted", "bytes_deleted"),
-                             ("rows rewritten", "rows_rewritten")),
-    Operation.INDEX_OUTPUTS: (("objects indexed", "objects_indexed"),),
-    Operation.REWRITE_OUTPUT_PATHS: (("rows rewritten", "rows_rewritten"),),
-    Operation.MARK_OUTPUTS_DELETED: (),
+# The counters (tracker.domain.records.JobCounters fields) job-status prints for each
+# operation, in order; a dry run prints what it would change instead.
+_SHOWN = {
+    Operation.DELETE_OUTPUTS: ("objects_deleted", "bytes_deleted"),
+    Operation.MOVE_OUTPUTS: ("objects_copied", "bytes_copied", "objects_deleted", "bytes_deleted", "rows_rewritten"),
+    Operation.INDEX_OUTPUTS: ("objects_indexed",),
+    Operation.REWRITE_OUTPUT_PATHS: ("rows_rewritten",),
+    Operation.MARK_OUTPUTS_DELETED: ("rows_marked_deleted",),
 }
+_SHOWN_DRY_RUN = {
+    Operation.DELETE_OUTPUTS: ("objects_to_delete", "bytes_to_delete"),
+    Operation.MOVE_OUTPUTS: ("objects_to_move", "bytes_to_move"),
+}
+COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
+    op: tuple((name.replace("_", " "), name) for name in names) for op, names in _SHOWN.items()}
+DRY_RUN_COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
+    op: tuple((name.replace("_", " "), name) for name in names) for op, names in _SHOWN_DRY_RUN.items()}
 _ROUTINE_REASONS = {None, "", "Completed", "Enqueued", "Running"}
 
 
@@ -64,13 +71,44 @@ def status_text(job: JobRecord) -> str:
         f"started: {rfc3339(job.started_at) if job.started_at else '-'}",
         f"completed: {rfc3339(job.completed_at) if job.completed_at else '-'}",
     ]
-    lines += [f"{label}: {getattr(job.counters, field)}" for label, field in COUNTERS.get(job.operation, ())]
+    lines += [f"{label}: {getattr(job.counters, field)}" for label, field in counters_shown(job)]
     if job.destination:
         lines.append(f"destination: {job.destination}")
     if job.phase == JobPhase.FAILED or job.dry_run or job.reason not in _ROUTINE_REASONS:
         lines.append(f"reason: {job.reason or '-'}")
         lines.append(f"message: {job.message or '-'}")
     return "\n".join(lines) + "\n"
+
+
+def counters_shown(job: JobRecord) -> tuple[tuple[str, str], ...]:
+    """(label, JobCounters field) pairs job-status prints for `job`."""
+    if job.dry_run and job.operation in DRY_RUN_COUNTERS:
+        return DRY_RUN_COUNTERS[job.operation]
+    return COUNTERS.get(job.operation, ())
+
+
+def outcome_text(job: JobRecord) -> str:
+    """What a finished job did: for a dry run, the counts it found (from its counters);
+    otherwise the operator's or worker's message, shown as it is."""
+    c = job.counters
+    if job.dry_run and job.operation == Operation.DELETE_OUTPUTS:
+        return (f"dry run: would delete {c.objects_to_delete} objects ({human_size(c.bytes_to_delete)}) "
+                f"under {job.source or '-'}; nothing was changed")
+    if job.dry_run and job.operation == Operation.MOVE_OUTPUTS:
+        return (f"dry run: would move {c.objects_to_move} objects ({human_size(c.bytes_to_move)}) "
+                f"from {job.source or '-'} to {job.destination or '-'}; nothing was changed")
+    return job.message or "done"
+
+
+def active_job(body: Body) -> dict[str, Any]:
+    """The active job a request met at admission (status.activeJob)."""
+    return dict((body.get("status") or {}).get("activeJob") or {})
+
+
+def describe_active(active: dict[str, Any]) -> str:
+    """`delete_outputs (dry run) job 7f3e...`: the active job as a busy error names it."""
+    ask = Ask.of(active.get("operation") or "another", active.get("dryRun"), active.get("destination"))
+    return f"{describe(ask)} job {active.get('jobId')}"
 
 
 def progress_text(job: JobRecord, elapsed: float) -> str:
@@ -149,7 +187,7 @@ class Lifecycle:
         items = self.list()
         exact = [j for j in items if j["metadata"].get("uid") == job_id]
         named = [j for j in items if (j.get("status") or {}).get("jobId") == job_id
-                 and (j.get("status") or {}).get("reason") != "Duplicate"]  # fmt: skip
+                 and (j.get("status") or {}).get("reason") != DUPLICATE]  # fmt: skip
         prefixed = [j for j in items if len(job_id) >= 4 and j["metadata"].get("uid", "").startswith(job_id)]
         for matches in (exact, named, prefixed if len(prefixed) == 1 else []):
             if matches:
@@ -177,27 +215,6 @@ class Lifecycle:
                         on_update=show)
         finally:
             progress.clear()
-
-
-def rows_from_message(message: str | None) -> int | None:
-    """`12 output rows marked deleted (no S3 call)` -> 12."""
-    match = re.match(r"(\d+) output rows", message or "")
-    return int(match.group(1)) if match else None
-
-
-def moved_prefixes(message: str | None) -> tuple[str, str] | None:
-    """`N output rows rewritten from SRC to DST` -> (SRC, DST)."""
-    match = re.search(r"rewritten from (s3://\S+) to (s3://\S+)$", message or "")
-    return (match.group(1), match.group(2)) if match else None
-
-
-def active_operation(jobs: list[Body], job_id: str, message: str | None) -> tuple[str | None, Body | None]:
-    """The operation (and resource, when visible) of the active job a duplicate resolved to."""
-    body = next((j for j in jobs if j["metadata"].get("uid") == job_id), None)
-    if body is not None:
-        return body["spec"]["operation"], body
-    word = (message or "").split(" ", 1)[0]
-    return (word if word in {op.value for op in Operation} else None), None
 
 
 Printer = Callable[[str], None]

@@ -19,15 +19,16 @@ from tracker.cli.get import complete_names
 from tracker.cli.lifecycle import (
     Body,
     Lifecycle,
-    active_operation,
+    active_job,
+    describe_active,
     finished,
     job_record,
-    moved_prefixes,
+    outcome_text,
     phase_of,
-    rows_from_message,
     status_text,
 )
 from tracker.cli.wait import EXIT_INTERRUPTED, Deadline, Duration, ProgressLine, TimedOut, timed_out
+from tracker.domain.contention import BUSY, DUPLICATE
 from tracker.domain.records import JobCounters, JobPhase, JobRecord, Operation
 from tracker.domain.s3url import InvalidS3Url, parse_prefix, parse_url
 
@@ -66,20 +67,17 @@ class Request:
         return created
 
     def duplicate(self, job: Body) -> str:
-        """A request that resolved to an active job: of the same operation, the name of
-        the resource to follow; of another, an error (the run is busy)."""
-        status = job["status"]
-        self.job_id = status["jobId"]
-        try:
-            jobs = self.lc.list()
-        except CliError:
-            jobs = []
-        operation, active = active_operation(jobs, self.job_id, status.get("message"))
-        phase = str(status.get("phase") or "active").lower()
-        if operation != self.operation:
-            raise CliError(f"run {self.shown!r} is busy: {operation or 'another'} job {self.job_id} is {phase}; "
-                           f"try again when it has finished (tracker outputs job-status {self.job_id})")
-        return active["metadata"]["name"] if active else job["metadata"]["name"]
+        """A request that resolved to the same request already active: the name of the
+        active job's resource, to follow."""
+        self.job_id = job["status"]["jobId"]
+        return str(active_job(job).get("name") or job["metadata"]["name"])
+
+    def busy(self, job: Body) -> CliError:
+        """A different request while another job of the run is active: refused."""
+        active = active_job(job)
+        phase = str(active.get("phase") or "active").lower()
+        return CliError(f"run {self.shown!r} is busy: {describe_active(active)} is {phase}; try again when it "
+                        f"has finished (tracker outputs job-status {active.get('jobId')})")
 
     def follow(self, name: str, timeout: float) -> Body:
         try:
@@ -102,17 +100,20 @@ def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, time
     job = request.lc.await_admission(created, request.deadline)
     status = job.get("status") or {}
     phase, follow = status.get("phase"), job["metadata"]["name"]
-    if status.get("reason") == "Duplicate":
+    if status.get("reason") == DUPLICATE:
         follow = request.duplicate(job)
         click.echo(f"A {verb} job for {shown!r} is already {str(phase).lower()}: {request.job_id}")
         click.echo(f"Check progress: tracker outputs job-status {request.job_id}")
+    elif status.get("reason") == BUSY:
+        raise request.busy(job)
     elif phase == JobPhase.FAILED:
         raise _failure(status.get("jobId") or request.job_id, status)
     elif phase == JobPhase.SUCCEEDED:
         if status.get("reason") == "AlreadyDeleted":
             click.echo(f"The outputs of {shown!r} are already deleted: nothing to do.")
         else:
-            click.echo(f"{verb.capitalize()} job {status.get('jobId')} for {shown!r} succeeded: {status.get('message')}")
+            click.echo(f"{verb.capitalize()} job {status.get('jobId')} for {shown!r} succeeded: "
+                       f"{outcome_text(job_record(job))}")
         return
     else:
         request.job_id = status.get("jobId") or request.job_id
@@ -128,20 +129,20 @@ def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, time
     final_status = final.get("status") or {}
     if final_status.get("phase") != JobPhase.SUCCEEDED:
         raise _failure(request.job_id, final_status)
-    click.echo(f"Job {request.job_id} succeeded: {final_status.get('message') or 'done'}")
+    click.echo(f"Job {request.job_id} succeeded: {outcome_text(job_record(final))}")
 
 
 def update_index(ctx: CliContext, ref: str, operation: Operation, *, timeout: float,
                  destination: str | None = None) -> None:
     """update-db: an index-only job, which the operator finishes at admission."""
     request = Request(ctx, ref, operation, timeout)
-    source = (request.run or {}).get("spec", {}).get("outputDir")
-    outputs_count = ((request.run or {}).get("status") or {}).get("outputs", {}).get("count")
     created = request.submit(destination=destination)
     job = request.lc.await_admission(created, request.deadline)
     status = job.get("status") or {}
-    if status.get("reason") == "Duplicate":
+    if status.get("reason") == DUPLICATE:
         status = request.follow(request.duplicate(job), timeout).get("status") or {}
+    elif status.get("reason") == BUSY:
+        raise request.busy(job)
     elif not finished(job):
         status = request.follow(request.name, timeout).get("status") or {}
     if status.get("phase") != JobPhase.SUCCEEDED:
@@ -150,15 +151,11 @@ def update_index(ctx: CliContext, ref: str, operation: Operation, *, timeout: fl
     if status.get("reason") == "AlreadyDeleted":
         click.echo(f"The outputs of {shown!r} are already marked deleted: nothing to do.")
     elif operation is Operation.MARK_OUTPUTS_DELETED:
-        rows = rows_from_message(status.get("message"))
-        rows = rows if rows is not None else outputs_count or 0
-        click.echo(f"Updated {shown!r}: {rows} output rows marked deleted.")
+        click.echo(f"Updated {shown!r}: {status.get('rowsMarkedDeleted', 0)} output rows marked deleted.")
     else:
-        prefixes = moved_prefixes(status.get("message"))
-        source = source or (prefixes[0] if prefixes else "-")
         click.echo(f"Updated {shown!r}: {status.get('rowsRewritten', 0)} output rows rewritten.")
-        click.echo(f"  source: {source}")
-        click.echo(f"  dest:   {destination}")
+        click.echo(f"  source: {status.get('source') or '-'}")
+        click.echo(f"  dest:   {status.get('destination') or destination}")
 
 
 @click.group()

@@ -138,12 +138,28 @@ class OutputObject:
 
 @dataclass(frozen=True)
 class JobCounters:
+    """A job's counters: the one list the CRD status, the index columns, the API and the
+    CLI derive theirs from (camelCase on resources, e.g. `objectsToDelete`).
+
+    A dry run changes nothing and counts what would change in the `*_to_*` counters."""
+
     objects_deleted: int = 0
     bytes_deleted: int = 0
     objects_copied: int = 0
     bytes_copied: int = 0
     rows_rewritten: int = 0
+    rows_marked_deleted: int = 0
     objects_indexed: int = 0
+    objects_to_delete: int = 0
+    bytes_to_delete: int = 0
+    objects_to_move: int = 0
+    bytes_to_move: int = 0
+
+
+def camel(name: str) -> str:
+    """`objects_to_delete` -> `objectsToDelete` (the resources' spelling of a field)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 @dataclass(frozen=True)
@@ -158,6 +174,7 @@ class JobRecord:
     requested_by: str
     run_id: str | None = None
     destination: str | None = None
+    source: str | None = None  # the run's outputDir the job acted on
     requested_by_groups: tuple[str, ...] = ()
     dry_run: bool = False
     phase: str = JobPhase.ENQUEUED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,16 +16,14 @@ from tracker.domain.records import (
     Phase,
     ProcessCounts,
     RunRecord,
+    camel,
 )
 from tracker.domain.runhealth import RunSignals
 from tracker.settings import ThresholdSettings
 
 Body = Mapping[str, Any]
 _COUNTS = ("succeeded", "failed", "aborted", "running", "cached", "retried", "submitted", "pending")
-_COUNTERS = {
-    "objectsDeleted": "objects_deleted", "bytesDeleted": "bytes_deleted", "objectsCopied": "objects_copied",
-    "bytesCopied": "bytes_copied", "rowsRewritten": "rows_rewritten", "objectsIndexed": "objects_indexed",
-}
+_COUNTERS = {camel(f.name): f.name for f in fields(JobCounters)}
 
 
 def processes(status: Mapping[str, Any]) -> tuple[ProcessCounts, ...]:
@@ -118,6 +117,7 @@ def job_record(body: Body) -> JobRecord:
         requested_by=spec["requestedBy"],
         run_id=status.get("runId"),
         destination=spec.get("destination"),
+        source=status.get("source"),
         requested_by_groups=tuple(spec.get("requestedByGroups") or ()),
         dry_run=bool(spec.get("dryRun")),
         phase=status.get("phase") or "Enqueued",

@@ -2,11 +2,14 @@
 
 Conditions are one list shared by the operator and the worker, so a writer reads the
 object, computes its patch from what it read, and patches with that resourceVersion; a
-409 Conflict means someone else wrote first, and the patch is recomputed.
+409 Conflict means someone else wrote first, and the patch is recomputed after a short,
+growing, jittered pause (writers that collided do not collide again in lockstep).
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +20,15 @@ from tracker.kube.resources import GROUP, VERSION
 
 StatusPatch = dict[str, Any]
 MAX_CONFLICTS = 20
+BACKOFF_BASE = 0.02  # seconds before the first retry (on average three quarters of it)
+BACKOFF_CAP = 1.0
+
+
+def conflict_backoff(attempt: int, rng: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after the `attempt`-th conflict (0-based): doubling from
+    BACKOFF_BASE up to BACKOFF_CAP, with jitter in its upper half."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(attempt, 16))
+    return ceiling * (0.5 + 0.5 * rng())
 
 
 def patch_status(
@@ -26,10 +38,11 @@ def patch_status(
     namespace: str,
     name: str,
     compute: Callable[[dict[str, Any]], StatusPatch | None],
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Apply `compute(current_object)` to the object's status; returns the patched object."""
     custom = client.CustomObjectsApi(api)
-    for _ in range(MAX_CONFLICTS):
+    for attempt in range(MAX_CONFLICTS):
         current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
         patch = compute(current)
         if not patch:
@@ -40,4 +53,5 @@ def patch_status(
         except ApiException as error:
             if error.status != 409:
                 raise
+        sleep(conflict_backoff(attempt))
     raise RuntimeError(f"{plural}/{namespace}/{name}: status kept changing under {MAX_CONFLICTS} attempts")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +41,13 @@ class OperatorContext:
     identity_groups: tuple[str, ...]
     wakeups: Wakeups = field(default_factory=Wakeups)
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
-    _run_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _admissions: dict[str, asyncio.Lock] = field(default_factory=dict)
 
-    def run_lock(self, run_id: str) -> threading.Lock:
-        """Serialises lifecycle admissions of one run (handlers run in threads)."""
-        return self._run_locks.setdefault(run_id, threading.Lock())  # setdefault is atomic
+    def admission_lock(self, namespace: str) -> asyncio.Lock:
+        """Admits a namespace's lifecycle jobs one at a time, in the order they arrived
+        (asyncio locks are fair), so no two mutating jobs of a run are ever admitted at
+        once and of two requests in one apply, the first listed is met first."""
+        return self._admissions.setdefault(namespace, asyncio.Lock())
 
     @property
     def custom(self) -> client.CustomObjectsApi:

@@ -57,18 +57,19 @@ async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **
 
 # -- OutputLifecycleJob ----------------------------------------------------------
 @kopf.on.create(GROUP, VERSION, JOBS)
-def admit_job(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    status = lifecycle.admit(_ctx(memo), dict(body))
+async def admit_job(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, runtime: Any, **_: Any) -> None:
+    async with _ctx(memo).admission_lock(body.metadata.namespace):
+        status = await asyncio.to_thread(lifecycle.admit, _ctx(memo), dict(body), runtime.total_seconds())
     patch.status.update(status)
     if status.get("reason") == "Duplicate":
         patch.metadata.labels[LABEL_DUPLICATE_OF] = status["jobId"]
 
 
 @kopf.on.event(GROUP, VERSION, JOBS)
-def job_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    if event["type"] != "DELETED":
-        mirror.mirror_job(_ctx(memo), dict(body))
-        lifecycle.sync_duplicates(_ctx(memo), dict(body))
+async def job_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    if event["type"] != "DELETED" and body.status.get("jobId"):  # admitted: nothing delays an admission
+        await asyncio.to_thread(mirror.mirror_job, _ctx(memo), dict(body))
+        await asyncio.to_thread(lifecycle.sync_duplicates, _ctx(memo), dict(body))
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_LIFECYCLE_JOB: kopf.PRESENT})

@@ -40,6 +40,7 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
         "state": health.state,
         "tasksTerminalSince": rfc3339(since) if since else None,
         "conditions": health.conditions(current, now, signals),
+        "observedGeneration": body["metadata"].get("generation"),
     }
     return {k: v for k, v in wanted.items() if status.get(k) != v}
 

@@ -15,7 +15,7 @@ from tracker.store.models import LifecycleJob
 from tracker.store.types import plain, utcnow
 
 COUNTERS = tuple(f.name for f in fields(JobCounters))
-_FIELDS = ("namespace", "name", "run", "run_id", "operation", "destination", "requested_by",
+_FIELDS = ("namespace", "name", "run", "run_id", "operation", "destination", "source", "requested_by",
            "dry_run", "phase", "reason", "message", "started_at", "completed_at",
            "kubernetes_job")  # fmt: skip
 ACTIVE = (JobPhase.ENQUEUED.value, JobPhase.RUNNING.value)

@@ -159,6 +159,7 @@ class LifecycleJob(Base):
     run_id: Mapped[str | None] = mapped_column(ID)
     operation: Mapped[str] = mapped_column(String(32))
     destination: Mapped[str | None] = mapped_column(UrlText)
+    source: Mapped[str | None] = mapped_column(UrlText)
     requested_by: Mapped[str] = mapped_column(String(255))
     requested_by_groups: Mapped[list[str]] = mapped_column(Json, default=list)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -174,7 +175,12 @@ class LifecycleJob(Base):
     objects_copied: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_copied: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_rewritten: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_marked_deleted: Mapped[int] = mapped_column(BigInteger, default=0)
     objects_indexed: Mapped[int] = mapped_column(BigInteger, default=0)
+    objects_to_delete: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_to_delete: Mapped[int] = mapped_column(BigInteger, default=0)
+    objects_to_move: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_to_move: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

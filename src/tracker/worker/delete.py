@@ -18,6 +18,7 @@ def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any])
     prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
     if job["spec"].get("dryRun"):
         result = delete_prefix(ctx.s3, prefix, dry_run=True)
+        ctx.reporter.set(objects_to_delete=result.objects_found, bytes_to_delete=result.bytes_found)
         return (f"dry run: would delete {result.objects_found} objects "
                 f"({human_size(result.bytes_found)}) under {prefix}; nothing was changed")
     journal = resume(ctx.sessions, ctx.s3, job["status"]["jobId"], prefix.bucket)

@@ -18,6 +18,7 @@ def move_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -
     destination = parse_prefix(job["spec"]["destination"], field="destination")
     if job["spec"].get("dryRun"):
         result = move_prefix(ctx.s3, source, destination, dry_run=True)
+        ctx.reporter.set(objects_to_move=result.objects_found, bytes_to_move=result.bytes_found)
         return (f"dry run: would move {result.objects_found} objects ({human_size(result.bytes_found)}) "
                 f"from {source} to {destination} ({result.objects_skipped} already there); nothing was changed")
     journal = resume(ctx.sessions, ctx.s3, job["status"]["jobId"], source.bucket)

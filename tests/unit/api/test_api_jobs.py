@@ -69,7 +69,9 @@ def test_get_job(client: TestClient) -> None:
         "completedAt": None,
     }  # fmt: skip
     assert job["counters"] == {"objectsDeleted": 1, "bytesDeleted": 500, "objectsCopied": 0,
-                               "bytesCopied": 0, "rowsRewritten": 0, "objectsIndexed": 0}  # fmt: skip
+                               "bytesCopied": 0, "rowsRewritten": 0, "rowsMarkedDeleted": 0,
+                               "objectsIndexed": 0, "objectsToDelete": 0, "bytesToDelete": 0,
+                               "objectsToMove": 0, "bytesToMove": 0}  # fmt: skip
     ghost = client.get(api_path(JOB, job_id=JOB_GHOST)).json()
     assert (ghost["runId"], ghost["reason"], ghost["destination"]) == (None, "RunNotFound", "s3://archive/ghost/")
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.cli.lifecycle import active_operation, job_record, moved_prefixes, progress_text, rows_from_message, status_text
+from dataclasses import fields
+
+from tracker.api import schemas
+from tracker.cli.lifecycle import COUNTERS, DRY_RUN_COUNTERS, describe_active, job_record, outcome_text, progress_text, status_text
+from tracker.domain.records import JobCounters
 
 JOB_ID = "7f3e0000-0000-4000-8000-000000000001"
 RUN_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -67,7 +71,8 @@ def test_index_and_rewrite_jobs_show_their_own_counters() -> None:
     marked = job("mark_outputs_deleted", jobId=JOB_ID, phase="Succeeded", reason="AlreadyDeleted",
                  message="the outputs of run 'foo-run-001' are already marked deleted")
     assert status_text(job_record(marked)).splitlines()[4:] == [
-        "reason: AlreadyDeleted", "message: the outputs of run 'foo-run-001' are already marked deleted"]
+        "rows marked deleted: 0", "reason: AlreadyDeleted",
+        "message: the outputs of run 'foo-run-001' are already marked deleted"]
 
 
 def test_progress_line() -> None:
@@ -75,15 +80,31 @@ def test_progress_line() -> None:
     assert progress_text(job_record(body), 12.7) == "delete_outputs running: 2000 objects deleted (3.0 MiB) [12s]"
 
 
-def test_operator_messages_parsed_for_update_db() -> None:
-    assert rows_from_message("12 output rows marked deleted (no S3 call)") == 12
-    assert rows_from_message("something else") is None
-    assert moved_prefixes("3 output rows rewritten from s3://a/x/ to s3://b/y/") == ("s3://a/x/", "s3://b/y/")
+def test_a_dry_run_shows_what_it_would_change_from_its_counters() -> None:
+    body = job(spec={"dryRun": True}, jobId=JOB_ID, runId=RUN_ID, phase="Succeeded", reason="Completed",
+               message="prose nobody parses", source="s3://b/runs/foo/", objectsToDelete=30, bytesToDelete=30000)
+    record = job_record(body)
+    assert status_text(record).splitlines()[4:] == [
+        "objects to delete: 30", "bytes to delete: 30000", "reason: Completed", "message: prose nobody parses"]
+    assert outcome_text(record) == ("dry run: would delete 30 objects (29.3 KiB) under s3://b/runs/foo/; "
+                                    "nothing was changed")
+    move = job_record(job("move_outputs", {"dryRun": True, "destination": "s3://a/x/"}, jobId=JOB_ID,
+                          phase="Succeeded", source="s3://b/runs/foo/", objectsToMove=2, bytesToMove=33))
+    assert outcome_text(move) == ("dry run: would move 2 objects (33 B) from s3://b/runs/foo/ to s3://a/x/; "
+                                  "nothing was changed")
+    real = job_record(job(jobId=JOB_ID, phase="Succeeded", message="deleted 3 objects (30 B) under s3://b/x/"))
+    assert outcome_text(real) == "deleted 3 objects (30 B) under s3://b/x/"
 
 
-def test_the_operation_of_the_job_a_duplicate_resolved_to() -> None:
-    active = job("move_outputs")
-    assert active_operation([active], JOB_ID, None) == ("move_outputs", active)
-    message = f"delete_outputs for run 'foo' is already running as job {JOB_ID} (first): this request resolves to it"
-    assert active_operation([], JOB_ID, message) == ("delete_outputs", None)
-    assert active_operation([], JOB_ID, "who knows") == (None, None)
+def test_the_active_job_a_busy_request_met_is_named_from_its_fields() -> None:
+    assert describe_active({"jobId": JOB_ID, "name": "dry", "operation": "delete_outputs", "dryRun": True}) == (
+        f"delete_outputs (dry run) job {JOB_ID}")
+    assert describe_active({"jobId": JOB_ID, "name": "mv", "operation": "move_outputs",
+                            "destination": "s3://a/x/"}) == f"move_outputs to s3://a/x/ job {JOB_ID}"
+
+
+def test_every_counter_shown_is_a_job_counter_and_the_api_carries_them_all() -> None:
+    names = {f.name for f in fields(JobCounters)}
+    shown = {name for table in (COUNTERS, DRY_RUN_COUNTERS) for pairs in table.values() for _, name in pairs}
+    assert shown <= names
+    assert set(schemas.JobCounters.model_fields) == names
