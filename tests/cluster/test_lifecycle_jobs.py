@@ -281,7 +281,7 @@ def test_two_identical_deletes_in_one_apply_are_one_job(tracker_operator: Operat
     assert (followed["jobId"], followed["reason"]) == (first_uid, "Duplicate")
     assert (followed["objectsDeleted"], followed["bytesDeleted"]) == (25, 250)
     assert followed["kubernetesJob"] == first["kubernetesJob"]
-    assert conditions_of(followed)["Succeeded"] == ("True", "Completed")
+    assert conditions_of(followed)["Succeeded"] == ("True", "Duplicate")  # its own reason: it followed
     jobs = json.loads(tracker_operator.plane.kubectl("get", "jobs", "-n", ns, "-o", "json").stdout)["items"]
     deletes = [j for j in jobs if j["metadata"]["labels"].get("tracker.dev/operation") == "delete_outputs"]
     assert [j["metadata"]["name"] for j in deletes] == [first["kubernetesJob"]]

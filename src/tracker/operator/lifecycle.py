@@ -189,6 +189,8 @@ def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:
     mirrored = {k: v for k, v in status.items() if k not in _OWN_FIELDS}
     for duplicate in duplicates:
         own = duplicate.get("status") or {}
+        if own.get("reason") != DUPLICATE:
+            continue  # labelled, its admission status not written yet (kopf patches them apart)
         if any(own.get(k) != v for k, v in mirrored.items()):
             patch = with_phase(duplicate, {**mirrored, "reason": own.get("reason"), "message": own.get("message")})
             ctx.custom.patch_namespaced_custom_object_status(
