@@ -288,22 +288,25 @@ def test_two_identical_deletes_in_one_apply_are_one_job(tracker_operator: Operat
     assert keys_under(s3_server, s3_bucket, f"runs/{run}/") == []
 
 
-def test_a_job_applied_with_its_run_waits_for_the_run(tracker_operator: Operator, tracked_namespace: str,
-                                                     s3_bucket: str) -> None:
-    """Listed before its run, the job meets no run (then one without an id) at admission:
-    a retry, not RunNotFound."""
-    ns = tracked_namespace
-    run = {"apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "together", "namespace": ns},
-           "spec": {"runName": "together", "owner": "admin", "outputDir": f"s3://{s3_bucket}/runs/together/"}}
-    job = {"apiVersion": "tracker.dev/v1alpha1", "kind": "OutputLifecycleJob",
-           "metadata": {"name": "together-mark", "namespace": ns},
-           "spec": {"run": "together", "operation": "mark_outputs_deleted", "requestedBy": "admin"}}
-    tracker_operator.plane.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                                         "items": [job, run]}))
-    status = wait_finished(tracker_operator, ns, "together-mark", timeout=60)
+def test_a_job_applied_before_its_run_waits_for_the_run(tracker_operator: Operator, tracked_namespace: str,
+                                                       s3_bucket: str) -> None:
+    """The job meets no run at admission: a retry (kopf records it on the job), not
+    RunNotFound; the run created meanwhile is found."""
+    ns, plane = tracked_namespace, tracker_operator.plane
+    apply_jobs(tracker_operator, ns, ("early-mark", {"run": "early", "operation": "mark_outputs_deleted"}))
+
+    def retried_or_admitted() -> dict[str, Any] | None:
+        body = job_body(tracker_operator, ns, "early-mark")
+        retried = any(k.startswith("tracker.dev/admit_job") for k in body["metadata"].get("annotations") or {})
+        return body if retried or (body.get("status") or {}).get("phase") else None
+
+    seen = wait_until(retried_or_admitted, timeout=30, what="the operator to look at the job")
+    assert (seen.get("status") or {}).get("phase") is None, seen["status"]  # not refused: it waits
+    create_run(plane, ns, "early", owner="admin", outputDir=f"s3://{s3_bucket}/runs/early/")
+    status = wait_finished(tracker_operator, ns, "early-mark", timeout=60)
     assert (status["phase"], status["reason"], status["rowsMarkedDeleted"]) == ("Succeeded", "Completed", 0), status
-    assert status["runId"] == status_of(tracker_operator.plane, ns, "together")["id"]
+    assert status["runId"] == status_of(plane, ns, "early")["id"]
     assert conditions_of(status)["Succeeded"] == ("True", "Completed")
-    body = json.loads(tracker_operator.plane.kubectl("get", "wfr", "together", "-n", ns, "-o", "json").stdout)
-    wait_until(lambda: status_of(tracker_operator.plane, ns, "together").get("observedGeneration")
-               == body["metadata"]["generation"], timeout=30, what="the run's observedGeneration")
+    generation = json.loads(plane.kubectl("get", "wfr", "early", "-n", ns, "-o", "json").stdout)["metadata"]["generation"]
+    wait_until(lambda: status_of(plane, ns, "early").get("observedGeneration") == generation, timeout=30,
+               what="the run's observedGeneration")
