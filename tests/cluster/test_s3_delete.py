@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError
 from botocore.httpchecksum import Crc32Checksum
 
 from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
+from tracker.domain.fence import FenceError, FenceViolation
 from tracker.domain.s3url import S3Url
 from tracker.s3.delete import delete_prefix
-from tracker.s3.errors import AccessDenied, DeleteFailed, RefusedPrefix
-from tracker.s3.listing import FenceViolation
+from tracker.s3.errors import AccessDenied, DeleteFailed
 
 if TYPE_CHECKING:
     from fixtures.faultproxy import FaultProxy
@@ -255,7 +255,7 @@ def test_versions_false_leaves_noncurrent_versions(s3_server: S3Server, s3_bucke
 def test_a_bucket_root_or_a_non_prefix_is_refused(s3_server: S3Server, s3_bucket: str, key: str) -> None:
     client = s3_server.client()
     put_objects(client, s3_bucket, NEIGHBOURS)
-    with pytest.raises(RefusedPrefix, match="refusing to delete"):
+    with pytest.raises(FenceError, match="refusing to delete"):
         delete_prefix(client, S3Url(s3_bucket, key))
     assert sorted(keys(client, s3_bucket)) == sorted(NEIGHBOURS)
 

@@ -20,7 +20,6 @@ from tracker.domain.records import RunRecord
 from tracker.store import runs
 from tracker.store.engine import (
     alembic_config,
-    current_revision,
     make_engine,
     migrate,
     session_factory,
@@ -67,6 +66,11 @@ def test_postgresql_urls_use_psycopg_and_other_databases_are_refused() -> None:
         assert engine.pool._pre_ping  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="unsupported database URL"):
         make_engine("mysql://u@db.example/tracker")
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def test_nothing_is_created_before_migrate_and_migrate_is_repeatable(db_url: str) -> None:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from tracker.domain.records import OutputsSummary, Phase, ProcessCounts, RunRecord
-from tracker.store import runs
+from tracker.domain.records import OutputObject, OutputsSummary, Phase, ProcessCounts, RunRecord
+from tracker.store import outputs, runs
 from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunNotFound
 
 T0 = datetime(2026, 5, 13, 19, 0, tzinfo=UTC)
@@ -58,8 +58,9 @@ def test_enum_phases_are_stored_as_their_values(session: Session, add_run: AddRu
 def test_upsert_replaces_fields_and_processes_but_keeps_created_at_and_outputs(session: Session) -> None:
     record = full_record()
     runs.upsert_run(session, record=record)
-    summary = OutputsSummary(count=3, bytes=300, indexed_at=T0)
-    runs.set_outputs_summary(session, run_id=record.id, summary=summary)
+    outputs.upsert_outputs(session, run_id=record.id, objects=[OutputObject(f"s3://b/r/{i}", 100) for i in range(3)])
+    summary = outputs.refresh_outputs_summary(session, run_id=record.id, indexed_at=T0)
+    assert summary == OutputsSummary(count=3, bytes=300, indexed_at=T0)
     updated = dataclasses.replace(
         record, created_at=None, phase="Succeeded", state="Succeeded", labels={},
         completed_at=T0 + timedelta(hours=1), processes=(ProcessCounts("ALIGN", succeeded=9),),
@@ -161,11 +162,11 @@ def test_list_rejects_unknown_sort_keys_and_bad_labels(session: Session) -> None
 def test_outputs_summary(session: Session, add_run: AddRun) -> None:
     one, two = add_run(), add_run()
     assert runs.outputs_summary(session, run_id=one.id) == OutputsSummary()
-    summary = OutputsSummary(count=2, bytes=10, indexed_at=T0, deleted_at=T0, deleted_by="bob")
-    runs.set_outputs_summary(session, run_id=two.id, summary=summary)
+    outputs.upsert_outputs(session, run_id=two.id, objects=[OutputObject("s3://b/x", 10)])
+    outputs.refresh_outputs_summary(session, run_id=two.id, indexed_at=T0)
+    outputs.mark_outputs_deleted(session, run_id=two.id, at=T0, by="bob")
+    summary = OutputsSummary(count=0, bytes=0, indexed_at=T0, deleted_at=T0, deleted_by="bob")
     assert runs.outputs_summaries(session, run_ids=[one.id, two.id, "nope"]) == {
         one.id: OutputsSummary(), two.id: summary}  # fmt: skip
     with pytest.raises(RunNotFound):
         runs.outputs_summary(session, run_id="nope")
-    with pytest.raises(RunNotFound):
-        runs.set_outputs_summary(session, run_id="nope", summary=summary)
