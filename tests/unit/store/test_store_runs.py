@@ -83,6 +83,37 @@ def test_a_run_name_is_unique_per_namespace(session: Session, add_run: AddRun) -
     assert runs.get_run(session, ref=first.id) == first  # an id is never ambiguous
 
 
+def test_a_run_name_is_free_again_once_its_run_is_removed(session: Session, add_run: AddRun) -> None:
+    old = add_run(namespace="a", run_name="again", output_dir="s3://b/again/")
+    assert runs.mark_run_removed(session, run_id=old.id, at=T0)
+    assert not runs.mark_run_removed(session, run_id=old.id, at=T0)  # already removed
+    assert not runs.mark_run_removed(session, run_id="nope", at=T0)
+    assert runs.get_run(session, ref="again", namespace="a") == old  # the only run of that name
+    new = add_run(namespace="a", run_name="again", output_dir="s3://b/again/")  # a new id: no DuplicateRunName
+    assert new.id != old.id
+    assert runs.get_run(session, ref=old.id) == old and runs.get_run(session, ref=new.id) == new
+    assert runs.get_run(session, ref="again", namespace="a") == new  # a name picks the live run
+    assert runs.get_run(session, ref="again") == new
+    with pytest.raises(DuplicateRunName):  # two live runs still may not share it
+        add_run(namespace="a", run_name="again")
+    assert runs.list_runs(session, name_contains="again")[1] == 2  # both stay listed
+
+    runs.mark_run_removed(session, run_id=new.id, at=T0)
+    with pytest.raises(AmbiguousRun, match=r"used by several runs, since deleted, in namespace a") as raised:
+        runs.get_run(session, ref="again", namespace="a")
+    assert set(raised.value.ids) == {old.id, new.id} and raised.value.namespaces == ("a",)
+    runs.upsert_run(session, record=new)  # the resource came back (same id): live again
+    assert runs.get_run(session, ref="again") == new
+
+
+def test_a_live_run_wins_over_a_removed_one_in_another_namespace(session: Session, add_run: AddRun) -> None:
+    gone = add_run(namespace="a", run_name="twin")
+    live = add_run(namespace="b", run_name="twin")
+    runs.mark_run_removed(session, run_id=gone.id, at=T0)
+    assert runs.get_run(session, ref="twin") == live
+    assert runs.get_run(session, ref="twin", namespace="a") == gone
+
+
 def test_a_resumed_run_keeps_its_previous_executions(session: Session, add_run: AddRun) -> None:
     first = add_run(session_id="s1", phase="Failed", started_at=T0, completed_at=T0 + timedelta(minutes=30),
                     error_message="exit 137", cost=1.5)  # fmt: skip
