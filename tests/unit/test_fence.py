@@ -67,7 +67,11 @@ def test_holds_is_exactly_same_bucket_and_string_prefix_on_keys(bucket: str, pre
     prefix = Fence(S3Url(bucket, prefix_key))
     assert prefix.holds(prefix.prefix.child(a))
     assert prefix.holds(S3Url(bucket, b)) == b.startswith(prefix_key)
-    assert prefix.holds_key(b) == b.startswith(prefix_key)
+    if b.startswith(prefix_key):
+        assert prefix.check_key(b) == b
+    else:
+        with pytest.raises(fence.FenceViolation):
+            prefix.check_key(b)
     assert not prefix.holds(S3Url(bucket + "x", prefix_key + a))
 
 

@@ -88,9 +88,6 @@ class Fence:
     def holds(self, url: S3Url) -> bool:
         return url.bucket == self.prefix.bucket and url.key.startswith(self.prefix.key)
 
-    def holds_key(self, key: str) -> bool:
-        return key.startswith(self.prefix.key)
-
     def check(self, url: S3Url, doing: str = "touch") -> S3Url:
         """`url`, when the fence holds it; else `FenceViolation` naming both."""
         if not self.holds(url):
