@@ -127,11 +127,12 @@ def guard(prefix: S3Url, action: str) -> Fence:
     return Fence(prefix)
 
 
-def guard_copy(source: S3Url, destination: S3Url) -> tuple[Fence, Fence]:
-    """The fences of a copy's source and destination, which must not overlap."""
+def guard_copy(source: S3Url, destination: S3Url, action: str = "copy") -> tuple[Fence, Fence]:
+    """The fences of a copy's (or move's, or rewrite's) source and destination, which
+    must not overlap."""
     fences = Fence(source), Fence(destination)
     if fences[0].overlaps(destination):
-        raise OverlappingPrefixes(f"refusing to copy {source} to {destination}: the prefixes overlap; "
+        raise OverlappingPrefixes(f"refusing to {action} {source} to {destination}: the prefixes overlap; "
                                   "choose a destination that neither contains nor lies inside the source")
     return fences
 

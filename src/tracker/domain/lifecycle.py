@@ -97,7 +97,7 @@ def review(
         except InvalidS3Url as error:
             return _refuse("InvalidDestination", str(error))
         try:
-            fence.guard_copy(source, destination)
+            fence.guard_copy(source, destination, operation.value.replace("_outputs", "").replace("_output_paths", ""))
         except fence.FenceError as error:
             return _refuse(error.reason, str(error))
         if destination.is_bucket_root:
