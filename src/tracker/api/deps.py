@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
-
 from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi._compat import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from tracker.api.auth import ANONYMOUS, ReviewUnavailable, User
