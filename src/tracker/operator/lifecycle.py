@@ -67,7 +67,8 @@ def admit(ctx: OperatorContext, body: dict[str, Any]) -> Status:
             active = job_rows.active_mutating_job(session, run_id=run_id) if operation.mutating else None
             sharing = _runs_sharing(session, run, run_id, operation)
         verdict = review(
-            Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()), spec.get("destination")),
+            Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()),
+                    spec.get("destination")),
             run_facts(run), admins=ctx.settings.admins.to_domain(), operator_identity=ctx.identity,
             runs_sharing_prefix=sharing,
         )
@@ -127,7 +128,8 @@ def ensure_worker_identity(ctx: OperatorContext, namespace: str) -> None:
     worker = ctx.settings.worker
     _create(lambda: ctx.core.create_namespaced_service_account(
         namespace, manifests.worker_service_account(namespace, worker)))
-    _create(lambda: ctx.rbac.create_namespaced_role_binding(namespace, manifests.worker_role_binding(namespace, worker)))
+    _create(lambda: ctx.rbac.create_namespaced_role_binding(
+        namespace, manifests.worker_role_binding(namespace, worker)))
 
 
 def _create(call: Any) -> None:
