@@ -79,7 +79,7 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
                    for t in pending.values()]
         try:
             response = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": False})
-        except Exception as error:  # noqa: BLE001 - returned, so keys deleted by earlier attempts still count
+        except Exception as error:
             if isinstance(error, ClientError) and is_transient(error) and request_attempts < max_key_retries:
                 time.sleep(backoff_delay(request_attempts, base=backoff_base))
                 request_attempts += 1
@@ -95,7 +95,8 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
             target = _pop(pending, entry)
             if target is None:
                 continue
-            failure = KeyFailure(target.key, str(entry.get("Code", "")), str(entry.get("Message", "")), target.version_id)
+            code, message = str(entry.get("Code", "")), str(entry.get("Message", ""))
+            failure = KeyFailure(target.key, code, message, target.version_id)
             if failure.code in DENIED:
                 outcome.denied.append(failure)
             elif failure.code == "PreconditionFailed":
@@ -103,7 +104,8 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
             else:
                 retry[(target.key, target.version_id)] = (target, failure)
         for ident, target in pending.items():
-            retry[ident] = (target, KeyFailure(target.key, "NotReported", "neither Deleted nor Error", target.version_id))
+            unreported = KeyFailure(target.key, "NotReported", "neither Deleted nor Error", target.version_id)
+            retry[ident] = (target, unreported)
         if retry and key_attempts >= max_key_retries:
             outcome.failed.extend(failure for _, failure in retry.values())
             break
