@@ -135,8 +135,9 @@ _COLUMNS = "INSERT INTO outputs (run_id, url, size, last_modified, etag, storage
 _ON_CONFLICT = """ON CONFLICT (run_id, url) DO UPDATE SET size = excluded.size,
  last_modified = excluded.last_modified, etag = excluded.etag,
  storage_class = excluded.storage_class, seen_at = excluded.seen_at, deleted_at = NULL"""
+# The f-string joins the module's own constants above; every value travels as a bound parameter.
 _UPSERT_JSON = text(f"""{_COLUMNS} SELECT :run_id, e->>0, (e->>1)::bigint, (e->>2)::timestamptz,
- e->>3, e->>4, :seen_at FROM json_array_elements(CAST(:rows AS json)) AS e {_ON_CONFLICT}""",
+ e->>3, e->>4, :seen_at FROM json_array_elements(CAST(:rows AS json)) AS e {_ON_CONFLICT}""",  # noqa: S608
 ).bindparams(bindparam("seen_at", type_=UTCDateTime()))  # fmt: skip
 
 
