@@ -37,7 +37,7 @@ class S3Server:
     """
 
     access_key = "test-access-key"
-    secret_key = "test-secret-key"  # noqa: S105 - moto accepts any credentials
+    secret_key = "test-secret-key"
     region = "us-east-1"
 
     def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:

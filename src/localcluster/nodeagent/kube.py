@@ -7,6 +7,7 @@ builders and the API calls speak the same language. Errors are the client's own
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -113,10 +114,8 @@ class Kube:
         with self._lock:
             responses = list(self._watch_responses)
         for raw in responses:
-            try:
+            with contextlib.suppress(Exception):
                 raw.shutdown()
-            except Exception:  # noqa: BLE001 - best effort while stopping
-                pass
 
     def _send(
         self,
