@@ -100,9 +100,12 @@ def test_timestamps_are_stored_in_utc_and_come_back_utc_aware(factory: sessionma
         runs.upsert_run(session, record=record("r1", started_at=started, created_at=T0))
     with factory() as session:
         found = runs.get_run(session, ref="r1")
-    assert found is not None and found.started_at == started
-    assert found.started_at.tzinfo is UTC and found.started_at.hour == 19
-    assert found.created_at == T0 and found.created_at.tzinfo is UTC
+    assert found is not None
+    assert found.started_at == started
+    assert found.started_at.tzinfo is UTC
+    assert found.started_at.hour == 19
+    assert found.created_at == T0
+    assert found.created_at.tzinfo is UTC
 
 
 def test_naive_timestamps_are_refused(factory: sessionmaker[Session]) -> None:
@@ -150,7 +153,7 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(engine: sa.Engin
         try:
             with sessions.begin() as session:
                 runs.upsert_run(session, record=record("r2"))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     thread = threading.Thread(target=second_writer)
@@ -159,9 +162,11 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(engine: sa.Engin
     first.commit()
     first.close()
     thread.join(timeout=30)
-    assert not thread.is_alive() and errors == []
+    assert not thread.is_alive()
+    assert errors == []
     with sessions() as session:
-        assert runs.get_run(session, ref="r1") and runs.get_run(session, ref="r2")
+        assert runs.get_run(session, ref="r1")
+        assert runs.get_run(session, ref="r2")
 
 
 def test_readonly_sessions_cannot_write_but_share_the_pool_with_writers(engine: sa.Engine) -> None:

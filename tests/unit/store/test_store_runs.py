@@ -51,7 +51,8 @@ def test_every_field_round_trips(session: Session) -> None:
 def test_enum_phases_are_stored_as_their_values(session: Session, add_run: AddRun) -> None:
     record = add_run(phase=Phase.SUCCEEDED, state=Phase.SUCCEEDED)
     found = runs.get_run(session, ref=record.id)
-    assert found is not None and (found.phase, found.state) == ("Succeeded", "Succeeded")
+    assert found is not None
+    assert (found.phase, found.state) == ("Succeeded", "Succeeded")
     assert runs.list_runs(session, state="Succeeded")[1] == 1
 
 
