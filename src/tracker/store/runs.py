@@ -77,7 +77,9 @@ def _resumed(before: datetime | None, now: datetime | None) -> bool:
 
 def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunRecord | None:
     """The run whose id or run name is `ref` (a run name may need `namespace`)."""
-    scoped = (lambda s: s.where(Run.namespace == namespace)) if namespace else (lambda s: s)
+    def scoped(stmt: Select[Run]) -> Select[Run]:
+        return stmt.where(Run.namespace == namespace) if namespace else stmt
+
     run = session.scalars(scoped(select_runs().where(Run.id == ref))).first()
     if run is not None:
         return to_record(run)
@@ -171,7 +173,7 @@ def set_outputs_summary(session: Session, *, run_id: str, summary: OutputsSummar
     session.flush()
 
 
-def select_runs() -> Select[tuple[Run]]:
+def select_runs() -> Select[Run]:
     return (select(Run).options(selectinload(Run.processes))
             .execution_options(populate_existing=True))  # fmt: skip
 
