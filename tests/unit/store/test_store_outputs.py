@@ -218,5 +218,5 @@ def test_fence_finds_rows_and_output_dirs_under_and_over_the_prefix(session: Ses
     assert fence(session, "s3://b/proj/", me) == ["nested", "parent"]
     assert nested
     assert fence(session, "S3://B/PROJ/", me) == []
-    with pytest.raises(ValueError, match="must be non-empty"):
+    with pytest.raises(ValueError, match="must not be empty"):
         outputs.runs_with_outputs_under(session, prefix="", exclude_run_id=me.id)
