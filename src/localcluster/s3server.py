@@ -18,14 +18,17 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from localcluster.processes import ManagedProcess, free_port
 
-S3Client = Any  # boto3's clients are generated at runtime; no stubs are installed
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client as S3Client  # the stubs (a dev dependency) type the client boto3 generates at runtime
+else:
+    S3Client = Any
 # Settings that would make moto check credentials or policies; the server must not.
 _AUTH_ENV = ("INITIAL_NO_AUTH_ACTION_COUNT", "MOTO_ENABLE_IAM_AUTH")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +20,9 @@ from tracker.s3.client import S3Client
 from tracker.s3.errors import DENIED, AccessDenied, DeleteFailed, KeyFailure, denied, is_denied, is_transient
 from tracker.s3.pipeline import run_bounded
 from tracker.s3.retry import backoff_delay
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import DeletedObjectTypeDef, ErrorTypeDef, ObjectIdentifierTypeDef
 
 BATCH_LIMIT = 1000  # keys per DeleteObjects request, S3's maximum
 SHOWN_KEYS = 10
@@ -75,8 +78,7 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
     pending = {(t.key, t.version_id): t for t in targets}
     key_attempts = request_attempts = 0
     while pending:
-        objects = [{k: v for k, v in (("Key", t.key), ("VersionId", t.version_id), ("ETag", t.etag)) if v is not None}
-                   for t in pending.values()]
+        objects = [_identifier(t) for t in pending.values()]
         try:
             response = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": False})
         except Exception as error:
@@ -91,11 +93,11 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
             if target is not None:
                 outcome.deleted.append(target)
         retry: dict[tuple[str, str | None], tuple[Target, KeyFailure]] = {}
-        for entry in response.get("Errors", ()):
-            target = _pop(pending, entry)
+        for problem in response.get("Errors", ()):
+            target = _pop(pending, problem)
             if target is None:
                 continue
-            code, message = str(entry.get("Code", "")), str(entry.get("Message", ""))
+            code, message = str(problem.get("Code", "")), str(problem.get("Message", ""))
             failure = KeyFailure(target.key, code, message, target.version_id)
             if failure.code in DENIED:
                 outcome.denied.append(failure)
@@ -116,7 +118,18 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
     return outcome
 
 
-def _pop(pending: dict[tuple[str, str | None], Target], entry: dict[str, str]) -> Target | None:
+def _identifier(target: Target) -> ObjectIdentifierTypeDef:
+    identifier: ObjectIdentifierTypeDef = {"Key": target.key}
+    if target.version_id is not None:
+        identifier["VersionId"] = target.version_id
+    if target.etag is not None:
+        identifier["ETag"] = target.etag
+    return identifier
+
+
+def _pop(
+    pending: dict[tuple[str, str | None], Target], entry: DeletedObjectTypeDef | ErrorTypeDef
+) -> Target | None:
     key = entry.get("Key", "")
     return pending.pop((key, entry.get("VersionId")), None) or pending.pop((key, None), None)
 
