@@ -46,9 +46,9 @@ async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf
 @kopf.on.event(GROUP, VERSION, RUNS)
 async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx = _ctx(memo)
-    ctx.wakeups.wake((body.metadata.namespace, body.metadata.name))
+    ctx.wakeups.wake(runs.key(body))
     if event["type"] == "DELETED":
-        mirror.forget_run(ctx, body.metadata.namespace, body.metadata.name)
+        mirror.forget_run(ctx, *runs.key(body))
         return
     await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
     if not runs.is_active(body.status):

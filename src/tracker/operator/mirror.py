@@ -37,7 +37,8 @@ def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
             run_rows.upsert_run(session, record=record)
     except DuplicateRunName as error:
         if previous is None or previous[0] != "duplicate":
-            kopf.event(body, type="Warning", reason="DuplicateRunName",
+            # kopf takes a raw body as well as its Body view (it reads apiVersion, kind and metadata)
+            kopf.event(body, type="Warning", reason="DuplicateRunName",  # type: ignore[arg-type]
                        message=f"not indexed: {error} (run names are unique per namespace, in the index too)")
         ctx.mirrored[key] = ("duplicate", now)
         return
