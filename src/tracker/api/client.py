@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -131,7 +131,7 @@ class ApiClient:
 
 def _message(response: httpx.Response) -> str:
     """The server's `detail`, else the status line."""
-    detail: Any = None
+    detail: object = None
     with contextlib.suppress(ValueError, AttributeError):
         detail = response.json().get("detail")
     if not isinstance(detail, str) or not detail:

@@ -55,7 +55,7 @@ def authenticated(
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing bearer token (Authorization: Bearer TOKEN)", headers=UNAUTHENTICATED)
     try:
-        user = request.app.state.authenticator.authenticate(credentials.credentials)
+        user: User | None = request.app.state.authenticator.authenticate(credentials.credentials)
     except ReviewUnavailable as error:
         raise HTTPException(503, str(error)) from error
     if user is None:
