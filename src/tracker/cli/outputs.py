@@ -80,7 +80,8 @@ class Request:
         if operation != self.operation:
             raise CliError(f"run {self.shown!r} is busy: {operation or 'another'} job {self.job_id} is {phase}; "
                            f"try again when it has finished (tracker outputs job-status {self.job_id})")
-        return active["metadata"]["name"] if active else job["metadata"]["name"]
+        name: str = active["metadata"]["name"] if active else job["metadata"]["name"]
+        return name
 
     def follow(self, name: str, timeout: float) -> Body:
         try:

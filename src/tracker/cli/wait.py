@@ -42,7 +42,7 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[float, Any]):
     name = "duration"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
