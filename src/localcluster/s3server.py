@@ -26,7 +26,8 @@ from botocore.config import Config
 from localcluster.processes import ManagedProcess, free_port
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client as S3Client  # the stubs (a dev dependency) type the client boto3 generates at runtime
+    # The stubs (a dev dependency) type the client boto3 generates at runtime.
+    from mypy_boto3_s3 import S3Client as S3Client
 else:
     S3Client = Any
 # Settings that would make moto check credentials or policies; the server must not.
@@ -46,8 +47,9 @@ class S3Server:
     def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._own_log_dir = None if log_dir else Path(tempfile.mkdtemp(prefix="wt-s3-"))
-        log_dir = log_dir or self._own_log_dir
+        self._own_log_dir: Path | None = None
+        if log_dir is None:
+            log_dir = self._own_log_dir = Path(tempfile.mkdtemp(prefix="wt-s3-"))
         env = {k: v for k, v in os.environ.items() if k not in _AUTH_ENV}
         self.process = ManagedProcess(
             name="s3-server",
@@ -160,7 +162,7 @@ def seed_objects(server: S3Server, bucket: str, *, prefix: str, count: int, size
 
 def _seeding(app: Any) -> Any:
     """WSGI middleware answering SEED_PATH by writing straight into moto's S3 backend."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
 
     def middleware(environ: dict[str, Any], start_response: Any) -> Any:
@@ -188,7 +190,7 @@ def serve(argv: list[str] | None = None) -> None:
     import argparse
 
     from moto import backends
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
     parser = argparse.ArgumentParser()

@@ -127,7 +127,7 @@ class Kube:
         timeout: float | tuple[float, float],
     ) -> Any:
         headers = {"Accept": "application/json", "Content-Type": content_type}
-        _, url, headers, body, _ = self.api_client.param_serialize(
+        _, url, headers, serialized, _ = self.api_client.param_serialize(
             method=method,
             resource_path=path,
             query_params=list((query or {}).items()),
@@ -135,7 +135,7 @@ class Kube:
             body=dict(body) if body is not None else None,
             auth_settings=["BearerToken"],
         )
-        return self.api_client.call_api(method, url, header_params=headers, body=body,
+        return self.api_client.call_api(method, url, header_params=headers, body=serialized,
                                         _request_timeout=timeout)
 
 
