@@ -55,7 +55,8 @@ def listed_pairs(client: S3Client, source: S3Url, destination: S3Url, *, page_si
 
     for key, obj, found in pair_by_key(relative(source), relative(destination)):
         target = rebase(source.child(key), source, destination)
-        assert contains(destination, target)
+        if not contains(destination, target):
+            raise RefusedPrefix(f"refusing to copy {source.child(key)} to {target}: outside {destination}")
         yield Pair(source.child(key), target, obj.size, obj.etag or "", found)
 
 

@@ -50,7 +50,8 @@ def head(client: S3Client, url: S3Url, *, backoff_base: float = 0.2) -> dict[str
 
 
 def existing(client: S3Client, pair: Pair, backoff_base: float) -> str:
-    assert pair.found is not None
+    if pair.found is None:
+        raise ValueError(f"{pair.destination} was not listed: there is no existing object to check")
     if is_verified_copy(pair.etag, pair.size, etag=pair.found.etag, size=pair.found.size):
         return "skipped"
     found = head(client, pair.destination, backoff_base=backoff_base)
