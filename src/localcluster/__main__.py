@@ -105,7 +105,7 @@ def cmd_run(state_dir: Path) -> int:
 def _seed_demo(local: system.LocalSystem, record: system.SystemRecord, *, foreground: bool) -> demo.Demo:
     """Seed the demo on the started system, print the banner; the demo's driver."""
     if local.plane is None or local.s3 is None:
-        raise RuntimeError("the demo needs the control plane and the S3 server started")
+        raise RuntimeError("the local system has not started: no control plane or S3 server to seed")
     driver = demo.Demo(local.plane, local.s3, record.api_url)
     driver.seed()
     print(banner(record, local.plane.server, local.state_dir, foreground=foreground), end="\n\n")

@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
-from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Result, bindparam, case, func, literal, select, text, update
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,7 @@ from tracker.store.lookup import (
 )
 from tracker.store.models import Base, Output, Run
 from tracker.store.textsearch import under_prefix
-from tracker.store.types import UTCDateTime, utcnow
+from tracker.store.types import UTCDateTime, rowcount, utcnow
 
 __all__ = [
     "browse_outputs", "lookup_runs_by_url", "mark_missing_outputs_deleted",
@@ -79,7 +78,7 @@ def mark_outputs_deleted(session: Session, *, run_id: str, at: datetime, by: str
     first deletion's, when repeated). Count and bytes become 0. Returns rows newly
     marked, so a repeat returns 0."""
     _require_run(session, run_id)
-    marked = _rowcount(session.execute(update(outputs).where(
+    marked = rowcount(session.execute(update(outputs).where(
         outputs.c.run_id == run_id, outputs.c.deleted_at.is_(None)).values(deleted_at=at)
     ))  # fmt: skip
     first = runs.c.outputs_deleted_at.is_(None)
@@ -96,7 +95,7 @@ def mark_missing_outputs_deleted(
 ) -> int:
     """After a full re-index that started at `seen_before`: mark deleted the rows whose
     object was not listed again. Returns rows newly marked."""
-    return _rowcount(session.execute(update(outputs).where(
+    return rowcount(session.execute(update(outputs).where(
         outputs.c.run_id == run_id, outputs.c.deleted_at.is_(None),
         (outputs.c.seen_at.is_(None)) | (outputs.c.seen_at < seen_before),
     ).values(deleted_at=at)))  # fmt: skip
@@ -114,7 +113,7 @@ def rewrite_output_paths(session: Session, *, run_id: str, old_prefix: str, new_
         new_url = new_url.collate("C")
     try:
         with session.begin_nested():
-            rewritten = _rowcount(session.execute(
+            rewritten = rowcount(session.execute(
                 update(outputs)
                 .where(outputs.c.run_id == run_id, *under_prefix(outputs.c.url, old_prefix))
                 .values(url=new_url + func.substr(outputs.c.url, len(old_prefix) + 1))
@@ -127,12 +126,6 @@ def rewrite_output_paths(session: Session, *, run_id: str, old_prefix: str, new_
     session.execute(update(runs).where(runs.c.id == run_id).values(output_dir=new_prefix))
     return rewritten
 
-
-def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
-    """The rows an UPDATE matched (the session returns a CursorResult for one, typed as any Result)."""
-    if not isinstance(result, CursorResult):
-        raise TypeError(f"expected the CursorResult of an UPDATE, got {type(result).__name__}")
-    return result.rowcount
 
 
 # Bulk upsert, one statement per batch (SQLite's FTS5 triggers then flush once per

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, Text
+from sqlalchemy import JSON, BigInteger, CursorResult, DateTime, Integer, Result, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -57,3 +57,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 def plain(value: Any) -> Any:
     """Enum members as their value: drivers differ on enums (psycopg sends the name)."""
     return value.value if isinstance(value, Enum) else value
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE matched (the session returns a CursorResult for one, typed as any Result)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"expected the CursorResult of an UPDATE, got {type(result).__name__}")
+    return result.rowcount
