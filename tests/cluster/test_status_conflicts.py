@@ -36,6 +36,7 @@ def test_a_conflicting_status_write_backs_off_and_keeps_the_other_write(crds_ins
     patched = patch_status(api, plural=JOBS, namespace=namespace, name="contended", compute=compute,
                            sleep=sleeps.append)
     # (The session's operator, when running, may write too: each write is one more conflict.)
-    assert len(seen) >= 3 and patched["status"]["reason"] == "Mine"
+    assert len(seen) >= 3
+    assert patched["status"]["reason"] == "Mine"
     assert len(sleeps) == len(seen) - 1
     assert 0 < sleeps[0] <= conflict_backoff(0, lambda: 1.0) <= conflict_backoff(1, lambda: 0.0) <= sleeps[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,6 +19,7 @@ def test_backoff_stays_within_its_jittered_ceiling(attempt: int, draw: float) ->
 def test_backoff_grows_then_caps_and_never_busy_loops() -> None:
     lows = [conflict_backoff(a, lambda: 0.0) for a in range(MAX_CONFLICTS)]
     assert lows[0] > 0
-    assert all(later >= earlier for earlier, later in zip(lows, lows[1:], strict=False))
-    assert lows[1] == 2 * lows[0] and lows[-1] == BACKOFF_CAP / 2
+    assert all(later >= earlier for earlier, later in itertools.pairwise(lows))
+    assert lows[1] == 2 * lows[0]
+    assert lows[-1] == BACKOFF_CAP / 2
     assert conflict_backoff(3, lambda: 0.0) != conflict_backoff(3, lambda: 0.99)  # jitter

@@ -47,7 +47,8 @@ def _destination(text: str) -> str:
 
 
 def _failure(job_id: str, status: dict[str, Any]) -> CliError:
-    return CliError(f"job {job_id} failed ({status.get('reason') or 'Failed'}): {status.get('message') or 'no message'}")
+    reason, message = status.get("reason") or "Failed", status.get("message") or "no message"
+    return CliError(f"job {job_id} failed ({reason}): {message}")
 
 
 class Request:

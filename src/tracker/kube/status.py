@@ -16,6 +16,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, VERSION
 
 StatusPatch = dict[str, Any]
@@ -27,7 +28,7 @@ BACKOFF_CAP = 1.0
 def conflict_backoff(attempt: int, rng: Callable[[], float] = random.random) -> float:
     """Seconds to wait after the `attempt`-th conflict (0-based): doubling from
     BACKOFF_BASE up to BACKOFF_CAP, with jitter in its upper half."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(attempt, 16))
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(attempt, 16)))
     return ceiling * (0.5 + 0.5 * rng())
 
 
@@ -43,13 +44,13 @@ def patch_status(
     """Apply `compute(current_object)` to the object's status; returns the patched object."""
     custom = client.CustomObjectsApi(api)
     for attempt in range(MAX_CONFLICTS):
-        current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        current = resource(custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name))
         patch = compute(current)
         if not patch:
             return current
         body = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]}, "status": patch}
         try:
-            return custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, plural, name, body)
+            return resource(custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, plural, name, body))
         except ApiException as error:
             if error.status != 409:
                 raise

@@ -46,7 +46,7 @@ async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf
 @kopf.on.event(GROUP, VERSION, RUNS)
 async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx = _ctx(memo)
-    ctx.wakeups.wake((body.metadata.namespace, body.metadata.name))
+    ctx.wakeups.wake(runs.key(body))
     if event["type"] == "DELETED":
         await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
         return
@@ -58,7 +58,7 @@ async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **
 # -- OutputLifecycleJob ----------------------------------------------------------
 @kopf.on.create(GROUP, VERSION, JOBS)
 async def admit_job(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, runtime: Any, **_: Any) -> None:
-    async with _ctx(memo).admission_lock(body.metadata.namespace):
+    async with _ctx(memo).admission_lock(str(body.metadata.namespace)):
         status = await asyncio.to_thread(lifecycle.admit, _ctx(memo), dict(body), runtime.total_seconds())
     patch.status.update(status)
     if status.get("reason") == "Duplicate":

@@ -21,6 +21,7 @@ from tracker.domain.contention import BUSY, DUPLICATE, Meeting
 from tracker.domain.lifecycle import Outcome, Request, RunFacts, Verdict, review
 from tracker.domain.records import JobPhase, Operation
 from tracker.kube import convert, manifests
+from tracker.kube.client import as_body, resource
 from tracker.kube.jobstatus import with_phase
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
@@ -132,7 +133,7 @@ def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Sta
     metadata = body["metadata"]
     job = manifests.worker_job(lifecycle_job=body, job_id=metadata["uid"], run_id=run_id, settings=ctx.settings)
     ensure_worker_identity(ctx, metadata["namespace"])
-    _create(lambda: ctx.batch.create_namespaced_job(metadata["namespace"], job))
+    _create(lambda: ctx.batch.create_namespaced_job(metadata["namespace"], as_body(job)))
     return {"phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": job["metadata"]["name"],
             "message": f"Kubernetes Job {job['metadata']['name']} will run the worker"}
 
@@ -141,8 +142,9 @@ def ensure_worker_identity(ctx: OperatorContext, namespace: str) -> None:
     """The worker's ServiceAccount and RoleBinding in `namespace` (idempotent)."""
     worker = ctx.settings.worker
     _create(lambda: ctx.core.create_namespaced_service_account(
-        namespace, manifests.worker_service_account(namespace, worker)))
-    _create(lambda: ctx.rbac.create_namespaced_role_binding(namespace, manifests.worker_role_binding(namespace, worker)))
+        namespace, as_body(manifests.worker_service_account(namespace, worker))))
+    _create(lambda: ctx.rbac.create_namespaced_role_binding(
+        namespace, as_body(manifests.worker_role_binding(namespace, worker))))
 
 
 def _create(call: Any) -> None:
@@ -182,8 +184,8 @@ def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:
     if not status.get("jobId") or status.get("reason") == DUPLICATE:
         return
     namespace = body["metadata"]["namespace"]
-    duplicates = ctx.custom.list_namespaced_custom_object(
-        GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}")["items"]
+    duplicates = resource(ctx.custom.list_namespaced_custom_object(
+        GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}"))["items"]
     mirrored = {k: v for k, v in status.items() if k not in _OWN_FIELDS}
     for duplicate in duplicates:
         own = duplicate.get("status") or {}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
-from dataclasses import fields
-
 from tracker.api import schemas
-from tracker.cli.lifecycle import COUNTERS, DRY_RUN_COUNTERS, describe_active, job_record, outcome_text, progress_text, status_text
+from tracker.cli.lifecycle import (
+    COUNTERS,
+    DRY_RUN_COUNTERS,
+    describe_active,
+    job_record,
+    outcome_text,
+    progress_text,
+    status_text,
+)
 from tracker.domain.records import JobCounters
 
 JOB_ID = "7f3e0000-0000-4000-8000-000000000001"
