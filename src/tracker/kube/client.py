@@ -7,6 +7,8 @@ from pathlib import Path
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
 
 def load_api_client(kubeconfig: Path | str | None = None, context: str | None = None) -> client.ApiClient:
     """In-cluster credentials inside a pod (unless a kubeconfig is named), else the
@@ -28,3 +30,11 @@ def current_identity(api: client.ApiClient) -> tuple[str, tuple[str, ...]]:
     )
     info = review.status.user_info
     return info.username, tuple(info.groups or ())
+
+
+def own_namespace(path: Path = SERVICE_ACCOUNT_NAMESPACE) -> str | None:
+    """The namespace of the pod this process runs in (its service account's), if any."""
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
