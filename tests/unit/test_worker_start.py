@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from tracker.operator.deadlines import StartDeadlines
-from tracker.operator.workers import cannot_start, owner_of, worker_started
+from tracker.operator.workers import cannot_start, owner_of, shown_reason, worker_started
 
 
 def test_a_worker_that_cannot_start_is_a_false_condition_with_the_pods_reason() -> None:
@@ -56,3 +56,12 @@ def test_the_deadline_keeper_calls_back_at_each_deadline_and_not_for_forgotten_o
 
     asyncio.run(scenario())
     assert fired == [("lab", "soon"), ("lab", "late")]
+
+
+def test_an_enqueued_job_shows_its_pods_reason_even_when_admission_wrote_later() -> None:
+    conditions = cannot_start("CreateContainerConfigError", 'secrets "s3" not found', [])["conditions"]
+    assert shown_reason({"status": {"phase": "Enqueued", "reason": "Enqueued", "conditions": conditions}}) == {
+        "reason": "CreateContainerConfigError", "message": 'secrets "s3" not found'}
+    assert shown_reason({"status": {"phase": "Enqueued", "reason": "CreateContainerConfigError",
+                                    "conditions": conditions}}) is None
+    assert shown_reason({"status": {"phase": "Failed", "reason": "Forbidden", "conditions": conditions}}) is None

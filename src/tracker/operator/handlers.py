@@ -21,7 +21,7 @@ PREFIX = GROUP
 
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     tracker_settings = Settings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
@@ -30,7 +30,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.execution.max_workers = 8
     settings.watching.server_timeout = 300
     settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
-    memo.ctx = build_context(tracker_settings)
+    memo.ctx = await asyncio.to_thread(build_context, tracker_settings)
     memo.deadlines = asyncio.create_task(memo.ctx.start_deadlines.run(
         lambda key: workers.enforce_start_deadline(memo.ctx, key)))
 

@@ -18,7 +18,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tracker.domain.conditions import Desired, apply, find, is_true, parse_time
+from tracker.domain.conditions import Desired, apply, find, is_true, parse_time, rfc3339
 from tracker.domain.records import JobPhase
 from tracker.domain.workerpods import start_problem
 from tracker.kube.resources import (
@@ -95,6 +95,19 @@ def lifecycle_job_changed(ctx: OperatorContext, body: dict[str, Any]) -> None:
         ctx.start_deadlines.forget(key)
     if worker_started(body) is not None:
         _patch_if_present(ctx, key[0], key[1], worker_started)
+    elif shown_reason(body) is not None:
+        _patch_if_present(ctx, key[0], key[1], shown_reason)
+
+
+def shown_reason(body: dict[str, Any]) -> Status | None:
+    """An Enqueued job's reason and message are its worker pod's while it cannot start
+    (the pod may have said so before the job's admission wrote `Enqueued`)."""
+    status = body.get("status") or {}
+    worker = find(status.get("conditions") or [], WORKER_STARTED)
+    if (status.get("phase") != JobPhase.ENQUEUED or worker is None or worker.get("status") != "False"
+            or status.get("reason") in (worker.get("reason"), "Duplicate")):
+        return None
+    return {"reason": worker["reason"], "message": worker["message"]}
 
 
 def enforce_start_deadline(ctx: OperatorContext, key: Key) -> None:
@@ -117,7 +130,7 @@ def enforce_start_deadline(ctx: OperatorContext, key: Key) -> None:
                    f"({reason}): {cause}")
         failed_job.update(current)
         return {"phase": JobPhase.FAILED, "reason": reason, "message": message,
-                "completedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "completedAt": rfc3339(datetime.now(UTC)),
                 "conditions": apply(conditions, Desired(WORKER_STARTED, False, reason, message),
                                     datetime.now(UTC))}
 
