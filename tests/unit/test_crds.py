@@ -268,7 +268,8 @@ def test_outputlifecyclejob_status(olj: dict[str, Any]) -> None:
     counters = {camel(f.name) for f in fields(JobCounters)}
     assert set(status) == counters | {
         "jobId", "phase", "reason", "message", "runId", "startedAt", "completedAt",
-        "kubernetesJob", "conditions", "observedGeneration", "source", "destination", "activeJob",
+        "kubernetesJob", "kubernetesJobNamespace", "workerStartDeadline", "conditions", "observedGeneration",
+        "source", "destination", "activeJob",
     }
     assert all(node.get("description") for _, node in walk(at(olj, "status")) if _ != "<root>")
     assert status["phase"]["enum"] == ["Enqueued", "Running", "Succeeded", "Failed"]
