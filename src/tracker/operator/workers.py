@@ -22,6 +22,7 @@ from tracker.domain.conditions import Desired, apply, find, is_true, parse_time,
 from tracker.domain.records import JobPhase
 from tracker.domain.workerpods import start_problem
 from tracker.kube.client import resource
+from tracker.kube.jobstatus import with_phase
 from tracker.kube.resources import (
     GROUP,
     JOBS,
@@ -30,7 +31,6 @@ from tracker.kube.resources import (
     LABEL_LIFECYCLE_JOB_UID,
     VERSION,
 )
-from tracker.kube.jobstatus import with_phase
 from tracker.kube.status import patch_status
 from tracker.operator.context import OperatorContext
 
