@@ -79,6 +79,18 @@ class ApiSettings(BaseModel):
     base_url: str = ""
 
 
+class TowerSettings(BaseModel):
+    """The Nextflow trace receiver (Tower protocol), served by the API process."""
+
+    enabled: bool = True
+    base_path: str = Field("/tower", pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+                           description="where `-with-tower http://HOST:PORT/tower` points")
+    default_namespace: str | None = Field(
+        None, description="namespace of runs whose token names none (not a service account)")
+    workspaces: dict[str, str] = Field(
+        default_factory=dict, description="Nextflow workspaceId -> namespace, for `tower.workspaceId`")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore")
 
@@ -90,6 +102,7 @@ class Settings(BaseSettings):
     worker: WorkerJobSettings = WorkerJobSettings()
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
+    tower: TowerSettings = TowerSettings()
     log_level: str = "INFO"
     peering_lifetime_seconds: int = Field(
         20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one")

@@ -48,9 +48,9 @@ def test_output_dir_prefers_nextflow_output_dir_when_it_is_s3() -> None:
 
 def test_begin_is_running_from_the_local_offset_start() -> None:
     status = nextflow.begin_status(_step("succeeded", "/begin"), RECEIVED)
-    # 2026-12-01T21:00:00.000+01:00 is 20:00 UTC; instant (epoch ms) is 20:00:02.1
-    assert status == {"phase": "Running", "startedAt": "2026-12-01T20:00:00Z", "completedAt": None,
-                      "errorMessage": None, "lastHeartbeatTime": "2026-12-01T20:00:02Z"}
+    # 2026-11-30T21:00:00.000+01:00 is 20:00 UTC; instant (epoch ms) is 20:00:02.1
+    assert status == {"phase": "Running", "startedAt": "2026-11-30T20:00:00Z", "completedAt": None,
+                      "errorMessage": None, "lastHeartbeatTime": "2026-11-30T20:00:02Z"}
 
 
 def test_progress_counts_keep_retries_out_of_failed() -> None:
@@ -64,18 +64,18 @@ def test_progress_counts_keep_retries_out_of_failed() -> None:
 
 def test_heartbeat_is_the_instant_but_never_in_the_future() -> None:
     body = _step("succeeded", "/heartbeat")
-    assert nextflow.progress_status(body, RECEIVED)["lastHeartbeatTime"] == "2026-12-01T20:05:20Z"
-    early = datetime(2026, 12, 1, 20, 1, tzinfo=UTC)
-    assert nextflow.progress_status(body, early)["lastHeartbeatTime"] == "2026-12-01T20:01:00Z"
-    assert nextflow.progress_status({}, early) == {"lastHeartbeatTime": "2026-12-01T20:01:00Z"}
+    assert nextflow.progress_status(body, RECEIVED)["lastHeartbeatTime"] == "2026-11-30T20:05:20Z"
+    early = datetime(2026, 11, 30, 20, 1, tzinfo=UTC)
+    assert nextflow.progress_status(body, early)["lastHeartbeatTime"] == "2026-11-30T20:01:00Z"
+    assert nextflow.progress_status({}, early) == {"lastHeartbeatTime": "2026-11-30T20:01:00Z"}
 
 
 def test_complete_succeeded_and_failed() -> None:
     done = nextflow.complete_status(_step("succeeded", "/complete"), RECEIVED)
     assert done["phase"] == "Succeeded" and done["errorMessage"] is None
-    assert done["completedAt"] == "2026-12-01T20:15:09Z"
+    assert done["completedAt"] == "2026-11-30T20:15:09Z"
     failed = nextflow.complete_status(_step("failed", "/complete"), RECEIVED)
-    assert failed["phase"] == "Failed" and failed["completedAt"] == "2026-12-01T20:11:18Z"
+    assert failed["phase"] == "Failed" and failed["completedAt"] == "2026-11-30T20:11:18Z"
     assert failed["errorMessage"].startswith("Process `NFCORE_RNASEQ:RNASEQ:FASTQC (sample_1)` terminated")
     assert "Command exit status:\n  1" in failed["errorMessage"]
     fastqc = failed["processes"][0]
@@ -86,7 +86,7 @@ def test_task_maps_to_attempts_with_retried_and_cached_apart() -> None:
     first, second = _step("succeeded", "/progress", 0), _step("succeeded", "/progress", 1)
     cached = nextflow.task_record(first["tasks"][0], execution="w1")
     assert cached.status is TaskStatus.CACHED and cached.exit_code == 0
-    assert cached.submitted_at == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # the original run's trace
+    assert cached.submitted_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # the original run's trace
     submitted = nextflow.task_record(first["tasks"][1], execution="w1")
     assert submitted.status is TaskStatus.SUBMITTED and submitted.exit_code is None  # 2147483647
     assert submitted.started_at is None and submitted.completed_at is None
@@ -99,7 +99,7 @@ def test_task_maps_to_attempts_with_retried_and_cached_apart() -> None:
     assert (done.cpus, done.time_ms, done.pcpu, done.peak_rss) == (2, 14_400_000, 187.3, 1_610_612_736)
     assert (done.read_bytes, done.write_bytes, done.executor) == (4_294_967_296, 1_073_741_824, "awsbatch")
     assert done.work_dir == "s3://lab-scratch/work/9c/41d0e24e5f60718293a4b5c6d7e8f90"
-    assert done.started_at == datetime(2026, 12, 1, 20, 0, 35, tzinfo=UTC)
+    assert done.started_at == datetime(2026, 11, 30, 20, 0, 35, tzinfo=UTC)
     truncated = nextflow.task_record(first["tasks"][3], execution="w1")
     assert len(truncated.tag) == 255 and len(truncated.name) == 255
 
@@ -117,7 +117,7 @@ def test_every_vector_maps_without_error() -> None:
 @pytest.mark.parametrize(("body", "message"), [
     ({"workflow": None}, "workflow: expected an object"),
     ({"workflow": {"start": "yesterday"}}, "workflow.start: 'yesterday' is not an ISO 8601 date"),
-    ({"workflow": {"start": "2026-12-01T21:00:00"}}, "has no UTC offset"),
+    ({"workflow": {"start": "2026-11-30T21:00:00"}}, "has no UTC offset"),
 ])  # fmt: skip
 def test_malformed_begin_says_which_field(body: dict, message: str) -> None:
     with pytest.raises(TraceError, match=message.replace("(", r"\(")):

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import auth, deps, errors, paths, web
+from tracker.api import auth, deps, errors, paths, tower, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
 from tracker.api.routes import health, jobs, outputs, runs
 from tracker.settings import Settings
@@ -23,10 +23,12 @@ DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and out
 and lifecycle job history, from the SQL index. Errors answer `{"detail": "..."}`."""
 
 
-def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api: Any | None = None) -> FastAPI:
+def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api: Any | None = None,
+               write_sessions: sessionmaker[Session] | None = None) -> FastAPI:
     """The app. `sessions` should be read-only (`session_factory(engine, readonly=True)`);
     `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
-    loaded from the environment when not given)."""
+    loaded from the environment when not given). With read-write `write_sessions`
+    the Nextflow trace receiver is mounted under `settings.tower.base_path`."""
     app = FastAPI(
         title="Workflow Tracker", version=_version(), description=DESCRIPTION,
         openapi_url=paths.OPENAPI, docs_url=paths.SWAGGER_UI, redoc_url=None, redirect_slashes=False,
@@ -43,6 +45,8 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
                            responses=guarded)  # fmt: skip
     app.include_router(health.router)
+    if write_sessions is not None and settings.tower.enabled:
+        tower.install(app, settings, write_sessions, kube_api)
     web.install(app)  # the HTML pages and /static, guarded by the same authenticator
     return app
 

@@ -94,7 +94,8 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
 def output_dir(workflow: Body) -> str | None:
     """Nextflow's `outputDir` or the pipeline's `params.outdir`, whichever is an S3
     URL, as a prefix ending in `/`; None when neither is one."""
-    params = workflow.get("params") if isinstance(workflow.get("params"), Mapping) else {}
+    raw = workflow.get("params")
+    params: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     for candidate in (workflow.get("outputDir"), params.get("outdir")):
         if isinstance(candidate, str) and candidate.startswith("s3://"):
             prefix = candidate if candidate.endswith("/") else candidate + "/"
@@ -162,10 +163,7 @@ def error_message(workflow: Body) -> str | None:
     """The short message and the detailed report (when it adds anything)."""
     message = _text(workflow.get("errorMessage"), "workflow.errorMessage")
     report = _text(workflow.get("errorReport"), "workflow.errorReport")
-    if report and message and message.strip() not in report:
-        text = f"{message}\n\n{report}"
-    else:
-        text = report or message
+    text = f"{message}\n\n{report}" if report and message and message.strip() not in report else report or message
     return text[:MAX_ERROR] if text else None
 
 
