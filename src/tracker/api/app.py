@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api import auth, deps, errors, paths, tower, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
-from tracker.api.routes import health, jobs, outputs, runs
+from tracker.api.routes import health, jobs, outputs, runs, tasks
 from tracker.settings import Settings
 
 DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and outputs,
@@ -41,7 +41,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     guard = deps.anonymous if authenticator is None else deps.authenticated
     guarded = errors.responses(500, 503) | (errors.responses(401) if authenticator is not None else {})
-    for router in (runs.router, outputs.router, jobs.router):
+    for router in (runs.router, tasks.router, outputs.router, jobs.router):
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
                            responses=guarded)  # fmt: skip
     app.include_router(health.router)
