@@ -89,6 +89,10 @@ class TowerSettings(BaseModel):
         None, description="namespace of runs whose token names none (not a service account)")
     workspaces: dict[str, str] = Field(
         default_factory=dict, description="Nextflow workspaceId -> namespace, for `tower.workspaceId`")
+    runs: Literal["index", "kubernetes"] = Field(
+        "index", description="write runs into the index only, or as WorkflowRuns (the operator indexes them)")
+    status_interval_seconds: float = Field(
+        15.0, gt=0, le=120, description="at most one status write per run per interval (phase changes at once)")
 
 
 class Settings(BaseSettings):

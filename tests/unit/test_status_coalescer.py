@@ -38,6 +38,8 @@ def test_a_failed_write_is_retried_under_newer_reports() -> None:
     assert coalescer.take_due(T0 + timedelta(seconds=1)) == [("a", {"lastHeartbeatTime": "t2", "phase": "Running"})]
     coalescer.add("c", {"x": 1}, T0)
     assert coalescer.take("c") == {"x": 1} and coalescer.take("c") is None
+    coalescer.add("d", {"y": 1}, T0)
+    assert coalescer.drain() == [("d", {"y": 1})] and len(coalescer) == 0
 
 
 @settings(max_examples=60, deadline=None)

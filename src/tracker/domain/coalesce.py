@@ -44,6 +44,12 @@ class StatusCoalescer:
         pending = self._pending.pop(key, None)
         return pending.patch if pending is not None else None
 
+    def drain(self) -> list[tuple[Hashable, dict[str, Any]]]:
+        """Every pending patch, due or not (a flush before shutdown)."""
+        drained = [(key, p.patch) for key, p in self._pending.items()]
+        self._pending.clear()
+        return drained
+
     def give_back(self, key: Hashable, patch: dict[str, Any], now: datetime) -> None:
         """A patch whose write failed: pending again, under anything newer."""
         newer = self._pending.pop(key, None)

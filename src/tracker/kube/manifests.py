@@ -20,6 +20,7 @@ from tracker.kube.resources import (
     LABEL_PART_OF,
     LABEL_RUN_ID,
     PART_OF,
+    RUN_KIND,
 )
 from tracker.settings import Settings, WorkerJobSettings
 
@@ -178,3 +179,14 @@ def worker_role_binding(namespace: str, worker: WorkerJobSettings) -> Manifest:
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": worker.cluster_role},
         "subjects": [{"kind": "ServiceAccount", "name": worker.service_account, "namespace": namespace}],
     }
+
+
+def workflow_run_resource(*, namespace: str, name: str, spec: Mapping[str, Any]) -> Manifest:
+    """A WorkflowRun created for a runner that reports itself (the trace receiver).
+    Its run id will be its `metadata.uid` (the operator's default), so the receiver
+    knows it from the create answer and indexes task rows under it at once."""
+    return {
+        "apiVersion": API_VERSION, "kind": RUN_KIND,
+        "metadata": {"name": name, "namespace": namespace, "labels": {LABEL_PART_OF: PART_OF}},
+        "spec": dict(spec),
+    }  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api.auth import User
-from tracker.api.errors import ApiProblem, BadParameter, NotFound
+from tracker.api.errors import BadParameter, NotFound
 from tracker.api.tower.identity import RunPermissions
-from tracker.api.tower.runs import RunWriter
+from tracker.api.tower.runs import Conflict, Forbidden, RunWriter
 from tracker.domain import nextflow, placement
 from tracker.domain.nextflow import TraceError
 from tracker.domain.placement import PlacementError
@@ -29,14 +28,6 @@ from tracker.store.traces import TraceBinding
 
 _ALPHABET = string.ascii_letters + string.digits
 WORKFLOW_ID_LENGTH = 14  # Tower's ids are about 14 base62 characters; Nextflow keeps 16
-
-
-class Forbidden(ApiProblem):
-    status = 403
-
-
-class Conflict(ApiProblem):
-    status = 409
 
 
 Compute = Callable[[TraceBinding], tuple[dict[str, Any], dict[str, Any], list[Any]]]
@@ -64,30 +55,35 @@ class TraceReceiver:
             status = {"lastHeartbeatTime": nextflow.progress_status(body, self._clock())["lastHeartbeatTime"]}
         if not spec.get("runName"):
             raise BadParameter("runName: the create call must name the run")
+        session_id = spec.get("sessionId")
         with self._sessions.begin() as session, _stored():
-            run_id, name, fresh = self._target(session, user, namespace, spec, body.get("workflowId"))
+            run_id, name = self._target(session, user, namespace, spec, body.get("workflowId"))
+            if run_id is None:
+                run_id = self._writer.create(session, namespace=namespace, name=name, owner=user.name, spec=spec,
+                                             status=status | {"phase": Phase.SUBMITTED.value})  # fmt: skip
+                spec, status = {}, {}
+            spec.pop("runName", None)  # a run keeps the name it was created with
             binding = TraceBinding(workflow_id=_workflow_id(), run_id=run_id, namespace=namespace, name=name,
-                                   owner=user.name, session_id=spec.get("sessionId"))  # fmt: skip
+                                   owner=user.name, session_id=session_id)  # fmt: skip
             traces.add_binding(session, binding=binding)
-            if fresh:
-                status["phase"] = Phase.SUBMITTED.value
             self._writer.apply(session, binding=binding, spec=spec, status=status)
         return binding
 
     def _target(self, session: Session, user: User, namespace: str, spec: dict[str, Any],
-                bound: Any) -> tuple[str, str, bool]:  # fmt: skip
+                bound: Any) -> tuple[str | None, str]:  # fmt: skip
+        """The run id and object name to report on; no id yet for a new run."""
         if bound:
             existing = self._writer.find(session, ref=str(bound), namespace=namespace)
             if existing is None:
                 raise NotFound(f"TOWER_WORKFLOW_ID {bound!r} names no run in namespace {namespace!r}")
             if existing.owner != user.name:
                 raise Forbidden(f"run {bound!r} belongs to {existing.owner!r}, not {user.name!r}")
-            return existing.id, existing.name, False
+            return existing.id, existing.name
         previous = spec.get("sessionId") and traces.latest_for_session(
             session, namespace=namespace, session_id=spec["sessionId"])
         if previous and previous.owner == user.name:
-            return previous.run_id, previous.name, False  # a resumed session continues its run
-        return str(uuid.uuid4()), placement.object_name(spec["runName"]), True
+            return previous.run_id, previous.name  # a resumed session continues its run
+        return None, placement.object_name(spec["runName"])
 
     def begin(self, user: User, workflow_id: str, body: dict[str, Any]) -> TraceBinding:
         return self._report(user, workflow_id, lambda _b: (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -21,7 +22,7 @@ from tracker.api.auth import User
 from tracker.api.tower import schemas
 from tracker.api.tower.identity import AccessReview, ConfiguredPlacement, RunPermissions, trace_user
 from tracker.api.tower.receiver import TraceReceiver
-from tracker.api.tower.runs import IndexRuns
+from tracker.api.tower.runs import IndexRuns, RunWriter
 from tracker.settings import Settings
 from tracker.store.traces import TraceBinding
 
@@ -100,11 +101,20 @@ def install(app: FastAPI, settings: Settings, sessions: sessionmaker[Session], k
     through `sessions` (read-write)."""
     permissions: RunPermissions = ConfiguredPlacement()
     if settings.api.auth_mode == "kubernetes":
-        if kube_api is None:
-            from tracker.kube.client import load_api_client
+        from tracker.kube.client import load_api_client
 
-            kube_api = load_api_client()
+        kube_api = kube_api if kube_api is not None else load_api_client()
         permissions = AccessReview(kube_api)
-    app.state.tower = TraceReceiver(sessions=sessions, writer=IndexRuns(), permissions=permissions,
+    writer: RunWriter = IndexRuns()
+    if settings.tower.runs == "kubernetes":
+        from tracker.api.tower.kube import KubernetesRuns
+        from tracker.kube.client import load_api_client
+
+        kube_api = kube_api if kube_api is not None else load_api_client()
+        runs = KubernetesRuns(kube_api, interval=timedelta(seconds=settings.tower.status_interval_seconds))
+        app.router.on_startup.append(runs.start)
+        app.router.on_shutdown.append(runs.close)
+        writer = runs
+    app.state.tower = TraceReceiver(sessions=sessions, writer=writer, permissions=permissions,
                                     settings=settings.tower)  # fmt: skip
     app.include_router(router, prefix=settings.tower.base_path)

@@ -1,22 +1,22 @@
 """Where the receiver writes runs: the small interface between the trace protocol
-and the system of record, and its index implementation.
+and the system of record, its index implementation, and the errors writers raise.
 
 `IndexRuns` writes the run straight into the SQL index, in the receiver's own
 transaction (so the API and the Run Detail page show it at once, with its tasks).
-A Kubernetes implementation of the same interface (creating the WorkflowRun in the
-caller's namespace and patching its status, coalesced per run, so that the operator
-derives Disconnected/Stalled and indexes the run) is the next step; it would keep the
-index writes of tasks and hand the spec/status to a per-run status coalescer.
+`tracker.api.tower.kube.KubernetesRuns` creates and patches WorkflowRuns instead
+(the operator then indexes them); task rows go to the index either way.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from tracker.api.errors import ApiProblem
 from tracker.domain.conditions import parse_time
 from tracker.domain.records import ProcessCounts, RunRecord
 from tracker.store import runs
@@ -29,7 +29,23 @@ _TIMES = {"startedAt": "started_at", "completedAt": "completed_at", "lastHeartbe
 _STATUS = {"errorMessage": "error_message", "peakConcurrency": "peak_concurrency"}
 
 
+class Forbidden(ApiProblem):
+    status = 403
+
+
+class Conflict(ApiProblem):
+    status = 409
+
+
+class Unavailable(ApiProblem):
+    status = 503
+
+
 class RunWriter(Protocol):
+    def create(self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any],
+               status: dict[str, Any]) -> str:  # fmt: skip
+        """Create the run (its object `name` in `namespace`); returns its run id."""
+
     def find(self, session: Session, *, ref: str, namespace: str) -> RunRecord | None:
         """The run a launcher created for TOWER_WORKFLOW_ID (its name or id), if any."""
 
@@ -40,6 +56,12 @@ class RunWriter(Protocol):
 
 
 class IndexRuns:
+    def create(self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any],
+               status: dict[str, Any]) -> str:  # fmt: skip
+        binding = TraceBinding(workflow_id="", run_id=str(uuid.uuid4()), namespace=namespace, name=name, owner=owner)
+        self.apply(session, binding=binding, spec=spec, status=status)
+        return binding.run_id
+
     def find(self, session: Session, *, ref: str, namespace: str) -> RunRecord | None:
         return runs.get_run(session, ref=ref, namespace=namespace)
 
