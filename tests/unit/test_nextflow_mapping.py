@@ -131,10 +131,18 @@ def test_malformed_begin_says_which_field(body: dict, message: str) -> None:
     ({"taskId": 1, "pcpu": "NaN"}, "not a finite number"),
     ({"taskId": 1, "tag": {"a": 1}}, "expected a string"),
     ({"taskId": 1, "memory": 10**30}, "out of range"),
+    ({"taskId": 1, "cpus": 2**40}, r"tasks\[0\].cpus: .* is out of range"),
+    ({"taskId": 1, "hash": "a" * 65}, r"tasks\[0\].hash: longer than 64 characters"),
+    ({"taskId": 1, "start": "9999-12-31T23:59:59-05:00"}, "is out of range"),
 ])  # fmt: skip
 def test_malformed_task_says_which_field(task: dict, message: str) -> None:
     with pytest.raises(TraceError, match=message):
         nextflow.task_record(task, execution="w")
+
+
+def test_nul_characters_never_reach_the_index() -> None:
+    spec = nextflow.run_spec({"runName": "r\x001"}, {"params": {"a\x00": ["x\x00y", {"k": "\x00"}]}})
+    assert spec["runName"] == "r1" and spec["params"] == {"a": ["xy", {"k": ""}]}
 
 
 def test_negative_counts_are_refused() -> None:
@@ -180,7 +188,7 @@ counts = st.one_of(st.none(), st.integers(min_value=0, max_value=10**6))
 def test_counts_are_never_negative_and_failed_excludes_retries(raw: dict, name: str) -> None:
     entry = dict(raw, name=name, loadCpus=4, peakMemory=1 << 40, unknownField=[1, 2])
     counts = nextflow.process_counts(entry)
-    assert counts.name == name
+    assert counts.name == (name.replace("\x00", "") or "-")  # NUL cannot be stored
     assert all(getattr(counts, f.name) >= 0 for f in fields(ProcessCounts) if f.name != "name")
     assert counts.retried == (raw["retries"] or 0)
     assert counts.failed == max((raw["failed"] or 0) - (raw["retries"] or 0), 0)

@@ -58,7 +58,10 @@ def parse_time(value: Any, *, field: str) -> datetime | None:
         raise TraceError(f"{field}: {value!r} is not an ISO 8601 date") from error
     if moment.tzinfo is None:
         raise TraceError(f"{field}: {value!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise TraceError(f"{field}: {value!r} is out of range") from error
 
 
 def heartbeat_at(body: Body, received: datetime) -> datetime:
@@ -73,21 +76,21 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
     values are left out so a later call never blanks an earlier one."""
     w = workflow or {}
     spec: dict[str, Any] = {
-        "runName": _text(w.get("runName") or create.get("runName"), "runName"),
+        "runName": _text(w.get("runName") or create.get("runName"), "runName", 253),
         "engine": "nextflow",
-        "sessionId": _text(w.get("sessionId") or create.get("sessionId"), "sessionId"),
+        "sessionId": _text(w.get("sessionId") or create.get("sessionId"), "sessionId", 128),
         "workDir": _s3(w.get("workDir")),
         "outputDir": output_dir(w),
         "commandLine": _text(w.get("commandLine"), "commandLine"),
         "configText": _text(w.get("configText"), "configText"),
     }
     repo = {"repository": _text(w.get("repository") or create.get("repository"), "repository"),
-            "revision": _text(w.get("revision"), "revision"), "commit": _text(w.get("commitId"), "commitId")}
+            "revision": _text(w.get("revision"), "revision"), "commit": _text(w.get("commitId"), "commitId", 128)}
     spec["workflow"] = {k: v for k, v in repo.items() if v} or None
     params = w.get("params")
     if params is not None and not isinstance(params, Mapping):
         raise TraceError("workflow.params: expected an object")
-    spec["params"] = dict(params) if params else None
+    spec["params"] = _clean(dict(params)) if params else None
     return {k: v for k, v in spec.items() if v not in (None, "")}
 
 
@@ -145,7 +148,7 @@ def process_counts(entry: Any, index: int = 0) -> ProcessCounts:
     counts = {key: _count(entry.get(_NEXTFLOW_NAMES.get(key, key)), f"{where}.{_NEXTFLOW_NAMES.get(key, key)}")
               for key in COUNT_FIELDS}
     counts["failed"] = max(counts["failed"] - counts["retried"], 0)
-    return ProcessCounts(name=name, **counts)
+    return ProcessCounts(name=_text(name, f"{where}.name") or "-", **counts)
 
 
 def complete_status(body: Body, received: datetime) -> dict[str, Any]:
@@ -178,22 +181,22 @@ def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
         status = TaskStatus(str(task.get("status") or "NEW").upper())
     except ValueError as error:
         raise TraceError(f"{where}.status: unknown task status {task.get('status')!r}") from error
-    error_action = _text(task.get("errorAction"), f"{where}.errorAction")
+    error_action = _text(task.get("errorAction"), f"{where}.errorAction", 16)
     if status is TaskStatus.FAILED and error_action == "RETRY":
         status = TaskStatus.RETRIED
     exit_code = _integer(task.get("exit"), f"{where}.exit")
     return TaskRecord(
         execution=execution, task_id=task_id, status=status,
         name=_text(task.get("name"), f"{where}.name"), process=_text(task.get("process"), f"{where}.process"),
-        tag=_text(task.get("tag"), f"{where}.tag"), hash=_text(task.get("hash"), f"{where}.hash"),
-        attempt=_integer(task.get("attempt"), f"{where}.attempt") or 1,
+        tag=_text(task.get("tag"), f"{where}.tag"), hash=_text(task.get("hash"), f"{where}.hash", 64),
+        attempt=_small(task.get("attempt"), f"{where}.attempt") or 1,
         native_id=_text(task.get("nativeId"), f"{where}.nativeId"),
         submitted_at=parse_time(task.get("submit"), field=f"{where}.submit"),
         started_at=parse_time(task.get("start"), field=f"{where}.start"),
         completed_at=parse_time(task.get("complete"), field=f"{where}.complete"),
         duration_ms=_integer(task.get("duration"), f"{where}.duration"),
         realtime_ms=_integer(task.get("realtime"), f"{where}.realtime"),
-        cpus=_integer(task.get("cpus"), f"{where}.cpus"),
+        cpus=_small(task.get("cpus"), f"{where}.cpus"),
         memory_bytes=_integer(task.get("memory"), f"{where}.memory"),
         time_ms=_integer(task.get("time"), f"{where}.time"),
         pcpu=_number(task.get("pcpu"), f"{where}.pcpu"),
@@ -203,7 +206,7 @@ def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
         exit_code=None if exit_code == UNFINISHED_EXIT else exit_code,
         error_action=error_action,
         work_dir=_text(task.get("workdir"), f"{where}.workdir"),
-        executor=_text(task.get("executor"), f"{where}.executor"),
+        executor=_text(task.get("executor"), f"{where}.executor", 64),
     )  # fmt: skip
 
 
@@ -219,15 +222,30 @@ def _mapping(value: Any, field: str) -> Mapping[str, Any]:
     return value
 
 
-def _text(value: Any, field: str) -> str | None:
+def _text(value: Any, field: str, limit: int | None = None) -> str | None:
+    """A string (NUL characters dropped: no index can hold them), at most `limit` long."""
     if value is None:
         return None
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value).replace("\x00", "") or None
+        text = str(value).replace("\x00", "") or None
+        if text is not None and limit is not None and len(text) > limit:
+            raise TraceError(f"{field}: longer than {limit} characters")
+        return text
     raise TraceError(f"{field}: expected a string, got {type(value).__name__}")
 
 
-_INT64 = 2**63 - 1
+def _clean(value: Any) -> Any:
+    """A free-form JSON value (params) without NUL characters in keys or strings."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {str(k).replace("\x00", ""): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+_INT64, _INT32 = 2**63 - 1, 2**31 - 1
 
 
 def _integer(value: Any, field: str) -> int | None:
@@ -258,8 +276,16 @@ def _number(value: Any, field: str) -> float | None:
     return number
 
 
+def _small(value: Any, field: str) -> int | None:
+    """A number that fits a 32-bit column."""
+    number = _integer(value, field)
+    if number is not None and abs(number) > _INT32:
+        raise TraceError(f"{field}: {value!r} is out of range")
+    return number
+
+
 def _count(value: Any, field: str) -> int:
-    number = _integer(value, field) or 0
+    number = _small(value, field) or 0
     if number < 0:
         raise TraceError(f"{field}: a count cannot be negative")
     return number

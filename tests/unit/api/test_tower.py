@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from fixtures.nextflow_trace import authorization, load, replay, requests
 from sqlalchemy import Engine, func, select
 
@@ -24,6 +27,7 @@ ALICE, BOB = "alice-token", "bob-token"
 ALICE_SA = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"  # a JWT-shaped token: sent as Bearer
 USERS = {ALICE: "alice", BOB: "bob", ALICE_SA: "alice"}
 UA = {"User-Agent": "Nextflow/25.10.2"}
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -251,3 +255,43 @@ def test_every_vector_request_is_what_nextflow_sends() -> None:
             assert step["headers"]["User-Agent"].startswith("Nextflow/")
             assert len(json.dumps(step["body"])) < 200_000
             assert all(len(t.get("tag") or "") <= 255 for t in step["body"].get("tasks", []))
+
+
+# -- never a 5xx: generated bodies (NULs, huge numbers, far dates, wrong types) ---------
+_scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True)
+            | st.text(max_size=40) | st.sampled_from(["\x00", "9999-12-31T23:59:59-05:00", "2026-11-30T21:00+01:00",
+                                                     "s3://lab/x\x00/", "-", "RETRY", "CACHED", "x" * 300]))  # fmt: skip
+_json = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)  # fmt: skip
+_FIELDS = ("status", "hash", "name", "process", "tag", "attempt", "nativeId", "submit", "start", "complete",
+           "duration", "realtime", "cpus", "memory", "time", "pcpu", "peakRss", "readBytes", "writeBytes", "exit",
+           "errorAction", "workdir", "executor")  # fmt: skip
+_tasks = st.fixed_dictionaries({"taskId": st.integers(-1, 2**64)}, optional=dict.fromkeys(_FIELDS, _json))
+_process = st.fixed_dictionaries({"name": _json}, optional=dict.fromkeys(
+    ("succeeded", "failed", "running", "retries", "cached", "pending", "submitted", "aborted"), _json))
+_bodies = st.fixed_dictionaries({}, optional={
+    "tasks": st.lists(_tasks, max_size=4), "instant": _json,
+    "progress": _json | st.fixed_dictionaries({"processes": st.lists(_process, max_size=3), "peakRunning": _json}),
+    "workflow": _json | st.fixed_dictionaries({}, optional=dict.fromkeys(
+        ("start", "complete", "success", "errorMessage", "errorReport", "params", "outputDir", "workDir",
+         "sessionId", "commitId", "runName"), _json)),
+})  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=_bodies, call=st.sampled_from(["begin", "progress", "heartbeat", "complete"]))
+def test_generated_bodies_never_get_a_5xx(client: TestClient, body: dict[str, Any], call: str) -> None:
+    workflow_id = _create(client, runName=f"r-{uuid.uuid4().hex[:8]}", sessionId=uuid.uuid4().hex)
+    answer = client.put(f"/tower/trace/{workflow_id}/{call}", content=json.dumps(body).encode(),
+                        headers={"Authorization": authorization(ALICE, "basic")} | JSON)  # fmt: skip
+    assert answer.status_code < 500, answer.text
+    assert answer.status_code in (200, 422), answer.text
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=st.fixed_dictionaries({}, optional=dict.fromkeys(("sessionId", "runName", "repository", "workflowId",
+                                                               "instant"), _json)))  # fmt: skip
+def test_generated_creates_never_get_a_5xx(client: TestClient, body: dict[str, Any]) -> None:
+    answer = client.post("/tower/trace/create", content=json.dumps(body).encode(),
+                         headers={"Authorization": authorization(ALICE, "basic")} | JSON)  # fmt: skip
+    assert answer.status_code < 500, answer.text

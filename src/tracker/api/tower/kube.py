@@ -10,6 +10,7 @@ derives Disconnected/Stalled, emits Events and indexes the run and its outputs.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from sqlalchemy.orm import Session
 from urllib3.exceptions import HTTPError
 
+from tracker.api.errors import ApiProblem, BadParameter
 from tracker.api.tower.runs import Conflict, Unavailable
 from tracker.domain.coalesce import StatusCoalescer
 from tracker.domain.records import RunRecord
@@ -60,7 +62,7 @@ class KubernetesRuns:
         except ApiException as error:
             if error.status == 409:
                 raise Conflict(f"a WorkflowRun named {name!r} already exists in namespace {namespace!r}") from error
-            raise _unavailable(error, f"cannot create WorkflowRun {name!r} in {namespace!r}") from error
+            raise _refused(error, f"cannot create WorkflowRun {name!r} in {namespace!r}") from error
         except (HTTPError, OSError) as error:
             raise _unavailable(error, "cannot reach the Kubernetes API server") from error
         self._write((namespace, name), status)
@@ -88,8 +90,10 @@ class KubernetesRuns:
         if spec:
             try:
                 self._custom.patch_namespaced_custom_object(GROUP, VERSION, key[0], RUNS, key[1], {"spec": spec})
-            except (ApiException, HTTPError, OSError) as error:
-                raise _unavailable(error, f"cannot update WorkflowRun {key[1]!r}") from error
+            except ApiException as error:
+                raise _refused(error, f"cannot update WorkflowRun {key[1]!r}") from error
+            except (HTTPError, OSError) as error:
+                raise _unavailable(error, "cannot reach the Kubernetes API server") from error
         if not status:
             return
         with self._lock:
@@ -109,7 +113,7 @@ class KubernetesRuns:
             if error.status == 404:
                 log.warning("WorkflowRun %s/%s is gone: its status report is dropped", *key)
                 return
-            raise _unavailable(error, f"cannot report on WorkflowRun {key[1]!r}") from error
+            raise _refused(error, f"cannot report on WorkflowRun {key[1]!r}") from error
         except (HTTPError, OSError) as error:
             raise _unavailable(error, "cannot reach the Kubernetes API server") from error
 
@@ -124,10 +128,12 @@ class KubernetesRuns:
                 try:
                     self._write(key, patch)  # type: ignore[arg-type]
                 except Unavailable as error:
-                    log.warning("status of %s/%s not written, will retry: %s", *key, error.detail)  # type: ignore[str-format]
+                    log.warning("status of %s not written, will retry: %s", key, error.detail)
                     if not stopping:
                         with self._lock:
                             self._coalescer.give_back(key, patch, self._clock())
+                except ApiProblem as error:  # refused as invalid: retrying cannot help
+                    log.error("status of %s refused, dropped: %s", key, error.detail)
             if stopping:
                 return
             delay = 1.0 if next_due is None else max(0.05, min(1.0, (next_due - self._clock()).total_seconds()))
@@ -139,3 +145,15 @@ def _unavailable(error: Exception, doing: str) -> Unavailable:
     reason = getattr(error, "reason", None) or type(error).__name__
     log.error("%s: %s", doing, reason)
     return Unavailable(f"{doing}: the Kubernetes API server answered {reason}")
+
+
+def _refused(error: ApiException, doing: str) -> ApiProblem:
+    """The API server's refusal: invalid fields are the caller's (422, with the
+    server's message), anything else is ours to retry (503)."""
+    if error.status in (400, 422):
+        try:
+            message = json.loads(error.body or "{}").get("message") or error.reason
+        except ValueError:
+            message = error.reason
+        return BadParameter(f"{doing}: {message}")
+    return _unavailable(error, doing)
