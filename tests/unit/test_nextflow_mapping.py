@@ -11,8 +11,8 @@ from fixtures.nextflow_trace import load, requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.domain import nextflow
-from tracker.domain.nextflow import TraceError
+from tracker.domain import nextflow, tracevalues
+from tracker.domain.tracevalues import TraceError
 from tracker.domain.records import ProcessCounts
 from tracker.domain.tasks import TaskStatus
 
@@ -172,10 +172,10 @@ def _java(moment: datetime, digits: int) -> str:
 def test_dates_in_any_offset_and_precision_are_the_same_instant(moment: datetime, digits: int) -> None:
     moment = moment.replace(microsecond=(moment.microsecond // 1000) * 1000 if digits == 3 else
                             0 if digits == 0 else moment.microsecond)  # fmt: skip
-    parsed = nextflow.parse_time(_java(moment, digits), field="start")
+    parsed = tracevalues.parse_time(_java(moment, digits), field="start")
     assert parsed == moment.astimezone(UTC) and parsed.tzinfo is UTC
     millis = int(moment.timestamp() * 1000)
-    assert nextflow.parse_time(millis, field="instant") == datetime.fromtimestamp(millis / 1000, UTC)
+    assert tracevalues.parse_time(millis, field="instant") == datetime.fromtimestamp(millis / 1000, UTC)
 
 
 counts = st.one_of(st.none(), st.integers(min_value=0, max_value=10**6))

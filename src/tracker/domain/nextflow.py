@@ -1,6 +1,7 @@
 """Nextflow's Tower trace bodies (what its nf-tower client sends) mapped to a
 WorkflowRun's spec and status fields (camelCase, RFC 3339 times: as the custom
-resource holds them) and to task attempt records. Pure: callers give the time a request was received.
+resource holds them) and to task attempt records. Pure: callers give the time a
+request was received; values are read by `tracker.domain.tracevalues`.
 
 Facts the mapping relies on (nf-tower `TowerClient`, `TowerJsonGenerator`):
 dates are `OffsetDateTime` strings in the runner host's offset, `instant` and
@@ -12,12 +13,12 @@ including those it retried (also counted in `retries`) and those it ignored.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from tracker.domain import tracevalues as values
 from tracker.domain.conditions import rfc3339
 from tracker.domain.records import Phase, ProcessCounts
 from tracker.domain.s3url import InvalidS3Url, parse_prefix
@@ -28,46 +29,14 @@ MAX_TASKS = 100  # per progress call (TowerClient.TASKS_PER_REQUEST)
 MAX_ERROR = 32768  # status.errorMessage maxLength in the CRD
 COUNT_FIELDS = tuple(f.name for f in fields(ProcessCounts) if f.name != "name")
 _NEXTFLOW_NAMES = {"retried": "retries"}  # our count name -> Nextflow's, where they differ
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 Body = Mapping[str, Any]
-
-
-class TraceError(ValueError):
-    """A trace body that cannot be mapped; the message says which field and why."""
-
-
-def parse_time(value: Any, *, field: str) -> datetime | None:
-    """A date as Nextflow sends it (ISO with any offset or `Z`, up to nanoseconds;
-    or epoch milliseconds) as an aware UTC datetime; None for null."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise TraceError(f"{field}: expected a date, got {value!r}")
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, OSError, ValueError) as error:
-            raise TraceError(f"{field}: {value!r} is not a usable epoch-milliseconds time") from error
-    if not isinstance(value, str):
-        raise TraceError(f"{field}: expected a date, got {type(value).__name__}")
-    text = _FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise TraceError(f"{field}: {value!r} is not an ISO 8601 date") from error
-    if moment.tzinfo is None:
-        raise TraceError(f"{field}: {value!r} has no UTC offset")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as error:
-        raise TraceError(f"{field}: {value!r} is out of range") from error
 
 
 def heartbeat_at(body: Body, received: datetime) -> datetime:
     """When the runner was last alive: its `instant`, never later than `received`
     (a runner clock running ahead cannot hide a silence)."""
-    sent = parse_time(body.get("instant"), field="instant")
+    sent = values.parse_time(body.get("instant"), field="instant")
     return min(sent, received) if sent is not None else received
 
 
@@ -76,21 +45,21 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
     values are left out so a later call never blanks an earlier one."""
     w = workflow or {}
     spec: dict[str, Any] = {
-        "runName": _text(w.get("runName") or create.get("runName"), "runName", 253),
+        "runName": values.text(w.get("runName") or create.get("runName"), "runName", 253),
         "engine": "nextflow",
-        "sessionId": _text(w.get("sessionId") or create.get("sessionId"), "sessionId", 128),
+        "sessionId": values.text(w.get("sessionId") or create.get("sessionId"), "sessionId", 128),
         "workDir": _s3(w.get("workDir")),
         "outputDir": output_dir(w),
-        "commandLine": _text(w.get("commandLine"), "commandLine"),
-        "configText": _text(w.get("configText"), "configText"),
+        "commandLine": values.text(w.get("commandLine"), "commandLine"),
+        "configText": values.text(w.get("configText"), "configText"),
     }
-    repo = {"repository": _text(w.get("repository") or create.get("repository"), "repository"),
-            "revision": _text(w.get("revision"), "revision"), "commit": _text(w.get("commitId"), "commitId", 128)}
+    repo = {"repository": values.text(w.get("repository") or create.get("repository"), "repository"),
+            "revision": values.text(w.get("revision"), "revision"), "commit": values.text(w.get("commitId"), "commitId", 128)}
     spec["workflow"] = {k: v for k, v in repo.items() if v} or None
     params = w.get("params")
     if params is not None and not isinstance(params, Mapping):
-        raise TraceError("workflow.params: expected an object")
-    spec["params"] = _clean(dict(params)) if params else None
+        raise values.TraceError("workflow.params: expected an object")
+    spec["params"] = values.clean(dict(params)) if params else None
     return {k: v for k, v in spec.items() if v not in (None, "")}
 
 
@@ -113,9 +82,9 @@ def output_dir(workflow: Body) -> str | None:
 def begin_status(body: Body, received: datetime) -> dict[str, Any]:
     """Running, from the workflow's start; a new execution (a resume) clears the
     previous one's completion and error."""
-    workflow = _mapping(body.get("workflow"), "workflow")
+    workflow = values.mapping(body.get("workflow"), "workflow")
     alive = heartbeat_at(body, received)
-    started = parse_time(workflow.get("start"), field="workflow.start") or alive
+    started = values.parse_time(workflow.get("start"), field="workflow.start") or alive
     return {"phase": Phase.RUNNING.value, "startedAt": rfc3339(started), "completedAt": None,
             "errorMessage": None, "lastHeartbeatTime": rfc3339(alive)}  # fmt: skip
 
@@ -127,13 +96,13 @@ def progress_status(body: Body, received: datetime) -> dict[str, Any]:
     progress = body.get("progress")
     if progress is None:
         return status
-    progress = _mapping(progress, "progress")
+    progress = values.mapping(progress, "progress")
     entries = progress.get("processes") or []
     if not isinstance(entries, list):
-        raise TraceError("progress.processes: expected a list")
+        raise values.TraceError("progress.processes: expected a list")
     status["processes"] = [asdict(process_counts(entry, index)) for index, entry in enumerate(entries)]
     if progress.get("peakRunning") is not None:
-        status["peakConcurrency"] = _count(progress.get("peakRunning"), "progress.peakRunning")
+        status["peakConcurrency"] = values.count(progress.get("peakRunning"), "progress.peakRunning")
     return status
 
 
@@ -141,22 +110,22 @@ def process_counts(entry: Any, index: int = 0) -> ProcessCounts:
     """One `progress.processes[]` entry. Our `failed` counts attempts that failed
     for good (ignored ones included); retried attempts are `retried` only."""
     where = f"progress.processes[{index}]"
-    entry = _mapping(entry, where)
+    entry = values.mapping(entry, where)
     name = entry.get("name")
     if not isinstance(name, str) or not name:
-        raise TraceError(f"{where}.name: expected the process name")
-    counts = {key: _count(entry.get(_NEXTFLOW_NAMES.get(key, key)), f"{where}.{_NEXTFLOW_NAMES.get(key, key)}")
+        raise values.TraceError(f"{where}.name: expected the process name")
+    counts = {key: values.count(entry.get(_NEXTFLOW_NAMES.get(key, key)), f"{where}.{_NEXTFLOW_NAMES.get(key, key)}")
               for key in COUNT_FIELDS}
     counts["failed"] = max(counts["failed"] - counts["retried"], 0)
-    return ProcessCounts(name=_text(name, f"{where}.name") or "-", **counts)
+    return ProcessCounts(name=values.text(name, f"{where}.name") or "-", **counts)
 
 
 def complete_status(body: Body, received: datetime) -> dict[str, Any]:
     """Succeeded or Failed with completion time and error, plus the final counts."""
-    workflow = _mapping(body.get("workflow"), "workflow")
+    workflow = values.mapping(body.get("workflow"), "workflow")
     status = progress_status(body, received)
     success = workflow.get("success") is True
-    completed = parse_time(workflow.get("complete"), field="workflow.complete") or heartbeat_at(body, received)
+    completed = values.parse_time(workflow.get("complete"), field="workflow.complete") or heartbeat_at(body, received)
     status.update(phase=(Phase.SUCCEEDED if success else Phase.FAILED).value, completedAt=rfc3339(completed),
                   errorMessage=None if success else error_message(workflow))
     return status
@@ -164,8 +133,8 @@ def complete_status(body: Body, received: datetime) -> dict[str, Any]:
 
 def error_message(workflow: Body) -> str | None:
     """The short message and the detailed report (when it adds anything)."""
-    message = _text(workflow.get("errorMessage"), "workflow.errorMessage")
-    report = _text(workflow.get("errorReport"), "workflow.errorReport")
+    message = values.text(workflow.get("errorMessage"), "workflow.errorMessage")
+    report = values.text(workflow.get("errorReport"), "workflow.errorReport")
     text = f"{message}\n\n{report}" if report and message and message.strip() not in report else report or message
     return text[:MAX_ERROR] if text else None
 
@@ -173,40 +142,40 @@ def error_message(workflow: Body) -> str | None:
 def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
     """One `tasks[]` map (the trace record, camelCase, `%` as `p`)."""
     where = f"tasks[{index}]"
-    task = _mapping(raw, where)
+    task = values.mapping(raw, where)
     task_id = task.get("taskId")
     if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
-        raise TraceError(f"{where}.taskId: expected a task number, got {task_id!r}")
+        raise values.TraceError(f"{where}.taskId: expected a task number, got {task_id!r}")
     try:
         status = TaskStatus(str(task.get("status") or "NEW").upper())
     except ValueError as error:
-        raise TraceError(f"{where}.status: unknown task status {task.get('status')!r}") from error
-    error_action = _text(task.get("errorAction"), f"{where}.errorAction", 16)
+        raise values.TraceError(f"{where}.status: unknown task status {task.get('status')!r}") from error
+    error_action = values.text(task.get("errorAction"), f"{where}.errorAction", 16)
     if status is TaskStatus.FAILED and error_action == "RETRY":
         status = TaskStatus.RETRIED
-    exit_code = _integer(task.get("exit"), f"{where}.exit")
+    exit_code = values.integer(task.get("exit"), f"{where}.exit")
     return TaskRecord(
         execution=execution, task_id=task_id, status=status,
-        name=_text(task.get("name"), f"{where}.name"), process=_text(task.get("process"), f"{where}.process"),
-        tag=_text(task.get("tag"), f"{where}.tag"), hash=_text(task.get("hash"), f"{where}.hash", 64),
-        attempt=_small(task.get("attempt"), f"{where}.attempt") or 1,
-        native_id=_text(task.get("nativeId"), f"{where}.nativeId"),
-        submitted_at=parse_time(task.get("submit"), field=f"{where}.submit"),
-        started_at=parse_time(task.get("start"), field=f"{where}.start"),
-        completed_at=parse_time(task.get("complete"), field=f"{where}.complete"),
-        duration_ms=_integer(task.get("duration"), f"{where}.duration"),
-        realtime_ms=_integer(task.get("realtime"), f"{where}.realtime"),
-        cpus=_small(task.get("cpus"), f"{where}.cpus"),
-        memory_bytes=_integer(task.get("memory"), f"{where}.memory"),
-        time_ms=_integer(task.get("time"), f"{where}.time"),
-        pcpu=_number(task.get("pcpu"), f"{where}.pcpu"),
-        peak_rss=_integer(task.get("peakRss"), f"{where}.peakRss"),
-        read_bytes=_integer(task.get("readBytes"), f"{where}.readBytes"),
-        write_bytes=_integer(task.get("writeBytes"), f"{where}.writeBytes"),
+        name=values.text(task.get("name"), f"{where}.name"), process=values.text(task.get("process"), f"{where}.process"),
+        tag=values.text(task.get("tag"), f"{where}.tag"), hash=values.text(task.get("hash"), f"{where}.hash", 64),
+        attempt=values.small(task.get("attempt"), f"{where}.attempt") or 1,
+        native_id=values.text(task.get("nativeId"), f"{where}.nativeId"),
+        submitted_at=values.parse_time(task.get("submit"), field=f"{where}.submit"),
+        started_at=values.parse_time(task.get("start"), field=f"{where}.start"),
+        completed_at=values.parse_time(task.get("complete"), field=f"{where}.complete"),
+        duration_ms=values.integer(task.get("duration"), f"{where}.duration"),
+        realtime_ms=values.integer(task.get("realtime"), f"{where}.realtime"),
+        cpus=values.small(task.get("cpus"), f"{where}.cpus"),
+        memory_bytes=values.integer(task.get("memory"), f"{where}.memory"),
+        time_ms=values.integer(task.get("time"), f"{where}.time"),
+        pcpu=values.number(task.get("pcpu"), f"{where}.pcpu"),
+        peak_rss=values.integer(task.get("peakRss"), f"{where}.peakRss"),
+        read_bytes=values.integer(task.get("readBytes"), f"{where}.readBytes"),
+        write_bytes=values.integer(task.get("writeBytes"), f"{where}.writeBytes"),
         exit_code=None if exit_code == UNFINISHED_EXIT else exit_code,
         error_action=error_action,
-        work_dir=_text(task.get("workdir"), f"{where}.workdir"),
-        executor=_text(task.get("executor"), f"{where}.executor", 64),
+        work_dir=values.text(task.get("workdir"), f"{where}.workdir"),
+        executor=values.text(task.get("executor"), f"{where}.executor", 64),
     )  # fmt: skip
 
 
@@ -214,78 +183,3 @@ def _s3(value: Any) -> str | None:
     """A path Nextflow sends as a URI string, kept only when it is on S3 (the
     resource's workDir is an S3 URL)."""
     return value if isinstance(value, str) and value.startswith("s3://") else None
-
-
-def _mapping(value: Any, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TraceError(f"{field}: expected an object")
-    return value
-
-
-def _text(value: Any, field: str, limit: int | None = None) -> str | None:
-    """A string (NUL characters dropped: no index can hold them), at most `limit` long."""
-    if value is None:
-        return None
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        text = str(value).replace("\x00", "") or None
-        if text is not None and limit is not None and len(text) > limit:
-            raise TraceError(f"{field}: longer than {limit} characters")
-        return text
-    raise TraceError(f"{field}: expected a string, got {type(value).__name__}")
-
-
-def _clean(value: Any) -> Any:
-    """A free-form JSON value (params) without NUL characters in keys or strings."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, Mapping):
-        return {str(k).replace("\x00", ""): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-_INT64, _INT32 = 2**63 - 1, 2**31 - 1
-
-
-def _integer(value: Any, field: str) -> int | None:
-    if value is None or value == "-":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TraceError(f"{field}: expected a number, got {value!r}")
-    try:
-        number = int(float(value)) if not isinstance(value, int) else value
-    except (ValueError, OverflowError) as error:
-        raise TraceError(f"{field}: expected a number, got {value!r}") from error
-    if abs(number) > _INT64:
-        raise TraceError(f"{field}: {value!r} is out of range")
-    return number
-
-
-def _number(value: Any, field: str) -> float | None:
-    if value is None or value == "-":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TraceError(f"{field}: expected a number, got {value!r}")
-    try:
-        number = float(value)
-    except ValueError as error:
-        raise TraceError(f"{field}: expected a number, got {value!r}") from error
-    if number != number or number in (float("inf"), float("-inf")):
-        raise TraceError(f"{field}: {value!r} is not a finite number")
-    return number
-
-
-def _small(value: Any, field: str) -> int | None:
-    """A number that fits a 32-bit column."""
-    number = _integer(value, field)
-    if number is not None and abs(number) > _INT32:
-        raise TraceError(f"{field}: {value!r} is out of range")
-    return number
-
-
-def _count(value: Any, field: str) -> int:
-    number = _small(value, field) or 0
-    if number < 0:
-        raise TraceError(f"{field}: a count cannot be negative")
-    return number

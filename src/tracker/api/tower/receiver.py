@@ -18,7 +18,7 @@ from tracker.api.errors import BadParameter, NotFound
 from tracker.api.tower.identity import RunPermissions
 from tracker.api.tower.runs import Conflict, Forbidden, RunWriter
 from tracker.domain import nextflow, placement
-from tracker.domain.nextflow import TraceError
+from tracker.domain.tracevalues import TraceError
 from tracker.domain.placement import PlacementError
 from tracker.domain.records import Phase
 from tracker.settings import TowerSettings
