@@ -1,5 +1,5 @@
-"""Task attempts in the index: a batched upsert (one statement per batch, the
-caller's transaction) and filtered, sorted, paginated queries.
+"""Task attempts in the index: a batched upsert (one cached statement per batch, in
+the caller's transaction) and filtered, sorted, paginated queries.
 
 Rows are keyed by run id, execution and task id; a later report of the same attempt
 replaces the earlier one (runners send a task's latest state).
@@ -34,9 +34,10 @@ def upsert_tasks(session: Session, *, run_id: str, tasks: Sequence[TaskRecord]) 
     now = utcnow()
     rows = [dict({f: plain(getattr(t, f)) for f in TASK_FIELDS}, run_id=run_id, updated_at=now)
             for t in latest.values()]  # fmt: skip
-    statement = insert(session, Task).values(rows)
+    statement = insert(session, Task.__table__)
     updates = {c: statement.excluded[c] for c in (*TASK_FIELDS, "updated_at") if c not in _KEY}
-    session.execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=updates))
+    # executemany of one cached statement: a multi-row VALUES would be compiled anew each time
+    session.connection().execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=updates), rows)
 
 
 def list_tasks(

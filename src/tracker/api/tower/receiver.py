@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import secrets
 import string
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,10 @@ class TraceReceiver:
                  settings: TowerSettings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
         self._sessions, self._writer, self._permissions = sessions, writer, permissions
         self._settings, self._clock = settings, clock
+        bind = sessions.kw.get("bind")
+        # SQLite has one writer at a time; waiting here in order is far faster than
+        # SQLite's busy handler, which sleeps and retries.
+        self._serial: AbstractContextManager[Any] = threading.Lock() if bind is not None and bind.dialect.name == "sqlite" else nullcontext()
 
     def create(self, user: User, body: dict[str, Any], *, workspace_id: str | None) -> TraceBinding:
         """A new workflow id for this execution: bound to the launcher's run
@@ -56,7 +61,7 @@ class TraceReceiver:
         if not spec.get("runName"):
             raise BadParameter("runName: the create call must name the run")
         session_id = spec.get("sessionId")
-        with self._sessions.begin() as session, _stored():
+        with self._serial, self._sessions.begin() as session, _stored():
             run_id, name = self._target(session, user, namespace, spec, body.get("workflowId"))
             if run_id is None:
                 run_id = self._writer.create(session, namespace=namespace, name=name, owner=user.name, spec=spec,
@@ -106,7 +111,7 @@ class TraceReceiver:
         return self._report(user, workflow_id, lambda _b: ({}, nextflow.progress_status({}, self._clock()), []))
 
     def _report(self, user: User, workflow_id: str, compute: Compute) -> TraceBinding:
-        with self._sessions.begin() as session, _stored():
+        with self._serial, self._sessions.begin() as session, _stored():
             binding = traces.get_binding(session, workflow_id=workflow_id, lock=True)
             if binding is None:
                 raise NotFound(f"unknown workflow id {workflow_id!r}: start the run with POST /trace/create")
