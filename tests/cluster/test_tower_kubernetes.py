@@ -72,11 +72,13 @@ def test_a_reported_run_is_a_workflow_run_owned_by_the_token(receiver: str, trac
         replay(http, "succeeded", token, live=True)
         [run] = runs_in(plane, ns)
         name, spec = run["metadata"]["name"], run["spec"]
-        assert name.startswith("sad-einstein-") and len(name) == len("sad-einstein-") + 8
+        assert name.startswith("sad-einstein-")
+        assert len(name) == len("sad-einstein-") + 8
         assert (spec["runName"], spec["owner"]) == ("sad_einstein", f"system:serviceaccount:{ns}:alice")
         assert (spec["engine"], spec["outputDir"], spec["workflow"]["revision"]) == ("nextflow", "s3://lab-results/rnaseq/", "3.14.0")
         status = wait_for_state(plane, ns, name, "Succeeded", 30, tracker_operator)
-        assert status["id"] == run["metadata"]["uid"] and status["peakConcurrency"] == 3
+        assert status["id"] == run["metadata"]["uid"]
+        assert status["peakConcurrency"] == 3
         trim = next(p for p in status["processes"] if p["name"].endswith("TRIMGALORE"))
         assert (trim["succeeded"], trim["failed"], trim["retried"]) == (2, 0, 1)
         assert "Succeeded" in plane.kubectl("get", "wfr", name, "-n", ns, "--no-headers").stdout
@@ -114,7 +116,8 @@ def test_a_token_without_rights_in_its_namespace_is_refused(receiver: str, track
     body = {"sessionId": "s-1", "runName": "sneaky", "workflowId": None, "instant": 1}
     answer = httpx.post(receiver + "/tower/trace/create", json=body,
                         headers={"Authorization": authorization(token, "bearer")})  # fmt: skip
-    assert answer.status_code == 403 and "may not create WorkflowRuns" in answer.json()["detail"]
+    assert answer.status_code == 403
+    assert "may not create WorkflowRuns" in answer.json()["detail"]
     answer = httpx.post(receiver + "/tower/trace/create", json=body,
                         headers={"Authorization": authorization(token[:-4] + "AAAA", "basic")})  # fmt: skip
     assert answer.status_code == 401

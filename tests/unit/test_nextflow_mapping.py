@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.domain import nextflow, tracevalues
-from tracker.domain.tracevalues import TraceError
 from tracker.domain.records import ProcessCounts
 from tracker.domain.tasks import TaskStatus
+from tracker.domain.tracevalues import TraceError
 
 RECEIVED = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
 
@@ -26,14 +26,16 @@ def _step(name: str, path: str, nth: int = 0) -> dict:
 def test_create_and_begin_fill_the_spec_with_the_s3_output_dir() -> None:
     create, begin = _step("succeeded", "/trace/create"), _step("succeeded", "/begin")
     spec = nextflow.run_spec(create, begin["workflow"])
-    assert spec["runName"] == "sad_einstein" and spec["engine"] == "nextflow"
+    assert spec["runName"] == "sad_einstein"
+    assert spec["engine"] == "nextflow"
     assert spec["sessionId"] == "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c"
     assert spec["workflow"] == {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14.0",
                                 "commit": "b89fac32650aacc86fcda9ee77e00612a1d77066"}
     assert spec["workDir"] == "s3://lab-scratch/work"
     # workflow.outputDir is a local file:// path; params.outdir is the S3 one, made a prefix
     assert spec["outputDir"] == "s3://lab-results/rnaseq/"
-    assert spec["params"]["genome"] == "GRCh38" and "-with-tower" in spec["commandLine"]
+    assert spec["params"]["genome"] == "GRCh38"
+    assert "-with-tower" in spec["commandLine"]
     assert "executor = 'awsbatch'" in spec["configText"]
     assert nextflow.run_spec(create) == {"runName": "sad_einstein", "engine": "nextflow",
                                          "sessionId": "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c",
@@ -72,10 +74,12 @@ def test_heartbeat_is_the_instant_but_never_in_the_future() -> None:
 
 def test_complete_succeeded_and_failed() -> None:
     done = nextflow.complete_status(_step("succeeded", "/complete"), RECEIVED)
-    assert done["phase"] == "Succeeded" and done["errorMessage"] is None
+    assert done["phase"] == "Succeeded"
+    assert done["errorMessage"] is None
     assert done["completedAt"] == "2026-11-30T20:15:09Z"
     failed = nextflow.complete_status(_step("failed", "/complete"), RECEIVED)
-    assert failed["phase"] == "Failed" and failed["completedAt"] == "2026-11-30T20:11:18Z"
+    assert failed["phase"] == "Failed"
+    assert failed["completedAt"] == "2026-11-30T20:11:18Z"
     assert failed["errorMessage"].startswith("Process `NFCORE_RNASEQ:RNASEQ:FASTQC (sample_1)` terminated")
     assert "Command exit status:\n  1" in failed["errorMessage"]
     fastqc = failed["processes"][0]
@@ -85,11 +89,14 @@ def test_complete_succeeded_and_failed() -> None:
 def test_task_maps_to_attempts_with_retried_and_cached_apart() -> None:
     first, second = _step("succeeded", "/progress", 0), _step("succeeded", "/progress", 1)
     cached = nextflow.task_record(first["tasks"][0], execution="w1")
-    assert cached.status is TaskStatus.CACHED and cached.exit_code == 0
+    assert cached.status is TaskStatus.CACHED
+    assert cached.exit_code == 0
     assert cached.submitted_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # the original run's trace
     submitted = nextflow.task_record(first["tasks"][1], execution="w1")
-    assert submitted.status is TaskStatus.SUBMITTED and submitted.exit_code is None  # 2147483647
-    assert submitted.started_at is None and submitted.completed_at is None
+    assert submitted.status is TaskStatus.SUBMITTED
+    assert submitted.exit_code is None
+    assert submitted.started_at is None
+    assert submitted.completed_at is None
     retried = nextflow.task_record(second["tasks"][1], execution="w1")
     assert (retried.task_id, retried.status, retried.exit_code, retried.error_action) == (3, "RETRIED", 137, "RETRY")
     retry = nextflow.task_record(second["tasks"][3], execution="w1")
@@ -101,7 +108,8 @@ def test_task_maps_to_attempts_with_retried_and_cached_apart() -> None:
     assert done.work_dir == "s3://lab-scratch/work/9c/41d0e24e5f60718293a4b5c6d7e8f90"
     assert done.started_at == datetime(2026, 11, 30, 20, 0, 35, tzinfo=UTC)
     truncated = nextflow.task_record(first["tasks"][3], execution="w1")
-    assert len(truncated.tag) == 255 and len(truncated.name) == 255
+    assert len(truncated.tag) == 255
+    assert len(truncated.name) == 255
 
 
 def test_every_vector_maps_without_error() -> None:
@@ -142,7 +150,8 @@ def test_malformed_task_says_which_field(task: dict, message: str) -> None:
 
 def test_nul_characters_never_reach_the_index() -> None:
     spec = nextflow.run_spec({"runName": "r\x001"}, {"params": {"a\x00": ["x\x00y", {"k": "\x00"}]}})
-    assert spec["runName"] == "r1" and spec["params"] == {"a": ["xy", {"k": ""}]}
+    assert spec["runName"] == "r1"
+    assert spec["params"] == {"a": ["xy", {"k": ""}]}
 
 
 def test_negative_counts_are_refused() -> None:
@@ -173,7 +182,8 @@ def test_dates_in_any_offset_and_precision_are_the_same_instant(moment: datetime
     moment = moment.replace(microsecond=(moment.microsecond // 1000) * 1000 if digits == 3 else
                             0 if digits == 0 else moment.microsecond)  # fmt: skip
     parsed = tracevalues.parse_time(_java(moment, digits), field="start")
-    assert parsed == moment.astimezone(UTC) and parsed.tzinfo is UTC
+    assert parsed == moment.astimezone(UTC)
+    assert parsed.tzinfo is UTC
     millis = int(moment.timestamp() * 1000)
     assert tracevalues.parse_time(millis, field="instant") == datetime.fromtimestamp(millis / 1000, UTC)
 
@@ -182,8 +192,7 @@ counts = st.one_of(st.none(), st.integers(min_value=0, max_value=10**6))
 
 
 @PROPERTY
-@given(st.fixed_dictionaries({k: counts for k in ("succeeded", "failed", "aborted", "running", "cached",
-                                                  "retries", "submitted", "pending", "ignored")}),
+@given(st.fixed_dictionaries(dict.fromkeys(("succeeded", "failed", "aborted", "running", "cached", "retries", "submitted", "pending", "ignored"), counts)),
        st.text(min_size=1, max_size=255))
 def test_counts_are_never_negative_and_failed_excludes_retries(raw: dict, name: str) -> None:
     entry = dict(raw, name=name, loadCpus=4, peakMemory=1 << 40, unknownField=[1, 2])
@@ -206,7 +215,8 @@ def test_any_task_map_becomes_one_attempt(task_id: int, status: str, action: str
     raw = {"taskId": task_id, "status": status, "errorAction": action, "tag": tag, "name": name,
            "start": _java(start, 3) if start else None, "exit": exit_code, "futureField": {"x": 1}}
     record = nextflow.task_record(raw, execution="abc")
-    assert record.task_id == task_id and record.execution == "abc"
+    assert record.task_id == task_id
+    assert record.execution == "abc"
     assert record.status == ("RETRIED" if status == "FAILED" and action == "RETRY" else status)
     assert record.exit_code == (None if exit_code == nextflow.UNFINISHED_EXIT else exit_code)
     assert record.tag == (tag.replace("\x00", "") or None if tag else None)

@@ -21,7 +21,8 @@ def test_reports_merge_until_the_interval_and_phases_go_at_once() -> None:
     assert coalescer.next_due() == T0 + timedelta(seconds=15)
     assert coalescer.take_due(T0 + timedelta(seconds=15)) == [
         ("a", {"lastHeartbeatTime": "t2", "processes": [{"name": "P", "running": 2}]})]
-    assert len(coalescer) == 0 and coalescer.next_due() is None
+    assert len(coalescer) == 0
+    assert coalescer.next_due() is None
     coalescer.add("b", {"lastHeartbeatTime": "t3"}, T0)
     coalescer.add("b", {"phase": "Succeeded", "completedAt": "t4"}, T0 + timedelta(seconds=2))
     assert coalescer.next_due() == T0
@@ -37,9 +38,11 @@ def test_a_failed_write_is_retried_under_newer_reports() -> None:
     coalescer.give_back(key, patch, T0 + timedelta(seconds=1))
     assert coalescer.take_due(T0 + timedelta(seconds=1)) == [("a", {"lastHeartbeatTime": "t2", "phase": "Running"})]
     coalescer.add("c", {"x": 1}, T0)
-    assert coalescer.take("c") == {"x": 1} and coalescer.take("c") is None
+    assert coalescer.take("c") == {"x": 1}
+    assert coalescer.take("c") is None
     coalescer.add("d", {"y": 1}, T0)
-    assert coalescer.drain() == [("d", {"y": 1})] and len(coalescer) == 0
+    assert coalescer.drain() == [("d", {"y": 1})]
+    assert len(coalescer) == 0
 
 
 @settings(max_examples=60, deadline=None)

@@ -16,9 +16,9 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from tracker.cli import render
-from tracker.cli.tasks import get_tasks
 from tracker.cli.context import CliContext, api_error, pass_context
 from tracker.cli.errors import EXIT_USAGE, CliError
+from tracker.cli.tasks import get_tasks
 from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, JOB_KIND, JOBS, RUN_KIND, RUNS, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run

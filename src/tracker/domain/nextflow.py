@@ -54,7 +54,8 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
         "configText": values.text(w.get("configText"), "configText"),
     }
     repo = {"repository": values.text(w.get("repository") or create.get("repository"), "repository"),
-            "revision": values.text(w.get("revision"), "revision"), "commit": values.text(w.get("commitId"), "commitId", 128)}
+            "revision": values.text(w.get("revision"), "revision"),
+            "commit": values.text(w.get("commitId"), "commitId", 128)}
     spec["workflow"] = {k: v for k, v in repo.items() if v} or None
     params = w.get("params")
     if params is not None and not isinstance(params, Mapping):
@@ -156,7 +157,8 @@ def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
     exit_code = values.integer(task.get("exit"), f"{where}.exit")
     return TaskRecord(
         execution=execution, task_id=task_id, status=status,
-        name=values.text(task.get("name"), f"{where}.name"), process=values.text(task.get("process"), f"{where}.process"),
+        name=values.text(task.get("name"), f"{where}.name"),
+        process=values.text(task.get("process"), f"{where}.process"),
         tag=values.text(task.get("tag"), f"{where}.tag"), hash=values.text(task.get("hash"), f"{where}.hash", 64),
         attempt=values.small(task.get("attempt"), f"{where}.attempt") or 1,
         native_id=values.text(task.get("nativeId"), f"{where}.nativeId"),

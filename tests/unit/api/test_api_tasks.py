@@ -52,14 +52,16 @@ def reported(engine: Engine) -> Iterator[tuple[TestClient, str]]:
 def test_tasks_filtered_sorted_and_paged(reported: tuple[TestClient, str]) -> None:
     client, run_id = reported
     page = client.get("/api/v1/runs/sad_einstein/tasks", headers=AUTH).json()
-    assert page["runId"] == run_id and page["total"] == 6
+    assert page["runId"] == run_id
+    assert page["total"] == 6
     assert [t["status"] for t in page["items"]] == ["CACHED", "COMPLETED", "RETRIED", "COMPLETED", "COMPLETED", "COMPLETED"]
     retried = page["items"][2]
     assert (retried["taskId"], retried["exitCode"], retried["errorAction"], retried["nativeId"]) == (3, 137, "RETRY", "f3e2d1c0-0003")
     query = {"process": "NFCORE_RNASEQ:RNASEQ:TRIMGALORE", "status": ["COMPLETED", "RETRIED"], "sort": "-task_id",
              "limit": 2, "offset": 1}
     page = client.get(f"/api/v1/runs/{run_id}/tasks", params=query, headers=AUTH).json()
-    assert [(t["taskId"], t["attempt"]) for t in page["items"]] == [(4, 1), (3, 1)] and page["total"] == 3
+    assert [(t["taskId"], t["attempt"]) for t in page["items"]] == [(4, 1), (3, 1)]
+    assert page["total"] == 3
     one = client.get(f"/api/v1/runs/{run_id}/tasks/5", headers=AUTH).json()
     assert (one["attempt"], one["status"], one["memoryBytes"], one["submittedAt"]) == (2, "COMPLETED", 12 << 30, "2026-11-30T20:02:06Z")
 
@@ -76,7 +78,8 @@ def test_tasks_filtered_sorted_and_paged(reported: tuple[TestClient, str]) -> No
 def test_bad_task_requests_are_readable(reported: tuple[TestClient, str], path: str, status: int, message: str) -> None:
     client, _ = reported
     answer = client.get(path, headers=AUTH)
-    assert answer.status_code == status and message in answer.json()["detail"]
+    assert answer.status_code == status
+    assert message in answer.json()["detail"]
     assert client.get(path).status_code == 401
 
 
@@ -91,7 +94,8 @@ def server(engine: Engine) -> Iterator[str]:
     thread.start()
     deadline = time.monotonic() + 30
     while not served.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        assert time.monotonic() < deadline, "the server did not start"
+        assert thread.is_alive(), "the server thread died"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     served.should_exit = True
@@ -116,10 +120,13 @@ def test_cli_get_tasks_over_real_http(server: str) -> None:
     assert lines[3].split()[:6] == ["3", "NFCORE_RNASEQ:RNASEQ:TRIMGALORE", "sample_1", "RETRIED", "1", "137"]
     assert len(lines) == 7
     wide = run("sad_einstein", "-o", "wide")
-    assert "s3://lab-scratch/work/77/e0f1a24e5f60718293a4b5c6d7e8f90" in wide.output and "32.0 GiB" in wide.output
+    assert "s3://lab-scratch/work/77/e0f1a24e5f60718293a4b5c6d7e8f90" in wide.output
+    assert "32.0 GiB" in wide.output
     document = json.loads(run("sad_einstein", "-o", "json").output)
     assert [t["status"] for t in document["items"]][:3] == ["CACHED", "COMPLETED", "RETRIED"]
     missing = run("nosuchrun")
-    assert missing.exit_code == 1 and "cannot get the tasks of 'nosuchrun'" in missing.output
+    assert missing.exit_code == 1
+    assert "cannot get the tasks of 'nosuchrun'" in missing.output
     usage = CliRunner().invoke(cli, ["--api-url", server, "get", "tasks"])
-    assert usage.exit_code == 2 and "usage: tracker get tasks RUN" in usage.output
+    assert usage.exit_code == 2
+    assert "usage: tracker get tasks RUN" in usage.output

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from fixtures.nextflow_trace import authorization, load, replay, requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from fixtures.nextflow_trace import authorization, load, replay, requests
 from sqlalchemy import Engine, func, select
 
 from tracker.api.app import create_app
@@ -95,7 +95,8 @@ def test_a_successful_run_with_cached_and_retried_tasks(client: TestClient, engi
     run = _api(client, f"/runs/{run_id}")
     assert (run["runName"], run["phase"], run["state"], run["errorMessage"]) == ("sad_einstein", "Succeeded", "Succeeded", None)
     assert run["workflow"]["commit"] == "b89fac32650aacc86fcda9ee77e00612a1d77066"
-    assert run["sessionId"] == "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c" and run["params"]["genome"] == "GRCh38"
+    assert run["sessionId"] == "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c"
+    assert run["params"]["genome"] == "GRCh38"
     assert (run["startedAt"], run["completedAt"], run["peakConcurrency"]) == ("2026-11-30T20:00:00Z", "2026-11-30T20:15:09Z", 3)
     counts = {p["name"].rsplit(":", 1)[1]: p for p in run["processes"]}
     assert (counts["FASTQC"]["succeeded"], counts["FASTQC"]["cached"]) == (1, 1)
@@ -106,7 +107,9 @@ def test_a_successful_run_with_cached_and_retried_tasks(client: TestClient, engi
     assert [(t.task_id, t.status, t.attempt, t.exit_code) for t in page] == [
         (1, "CACHED", 1, 0), (2, "COMPLETED", 1, 0), (3, "RETRIED", 1, 137), (4, "COMPLETED", 1, 0),
         (5, "COMPLETED", 2, 0), (6, "COMPLETED", 1, 0)]  # fmt: skip
-    assert len(page[3].tag or "") == 255 and page[5].cpus == 8 and page[0].execution == workflow_id
+    assert len(page[3].tag or "") == 255
+    assert page[5].cpus == 8
+    assert page[0].execution == workflow_id
 
 
 def test_a_failed_run_reported_with_a_bearer_token(client: TestClient) -> None:
@@ -164,14 +167,17 @@ def _create(client: TestClient, token: str = ALICE, **body: Any) -> str:
 def test_bad_credentials_are_401_and_write_nothing(client: TestClient, engine: Engine, headers: dict[str, str],
                                                    message: str) -> None:
     answer = client.post("/tower/trace/create", json={"runName": "r1", "sessionId": "s"}, headers=headers | UA)
-    assert answer.status_code == 401 and message in answer.json()["detail"]
-    assert _count(engine, TraceWorkflow) == 0 and _count(engine, Run) == 0
+    assert answer.status_code == 401
+    assert message in answer.json()["detail"]
+    assert _count(engine, TraceWorkflow) == 0
+    assert _count(engine, Run) == 0
 
 
 def test_without_authentication_the_receiver_refuses_everyone(make_client: Callable[..., TestClient]) -> None:
     client = make_client(auth_mode="none")
     answer = client.post("/tower/trace/create", json={"runName": "r1"}, headers={"Authorization": authorization(ALICE, "basic")})
-    assert answer.status_code == 401 and "without authentication" in answer.json()["detail"]
+    assert answer.status_code == 401
+    assert "without authentication" in answer.json()["detail"]
 
 
 def test_malformed_bodies_are_4xx_and_write_nothing(client: TestClient, engine: Engine) -> None:
@@ -179,17 +185,22 @@ def test_malformed_bodies_are_4xx_and_write_nothing(client: TestClient, engine: 
     auth = {"Authorization": authorization(ALICE, "basic")} | UA
     progress = f"/tower/trace/{workflow_id}/progress"
     answer = client.put(progress, content=b'{"tasks": [', headers=auth | {"Content-Type": "application/json"})
-    assert answer.status_code == 422 and "JSON decode error" in answer.json()["detail"]
+    assert answer.status_code == 422
+    assert "JSON decode error" in answer.json()["detail"]
     many = {"tasks": [{"taskId": i, "status": "RUNNING"} for i in range(101)], "instant": 1764619200000}
     answer = client.put(progress, json=many, headers=auth)
-    assert answer.status_code == 422 and "at most 100 items" in answer.json()["detail"]
+    assert answer.status_code == 422
+    assert "at most 100 items" in answer.json()["detail"]
     bad = {"tasks": [{"taskId": 1, "status": "RUNNING"}, {"taskId": 2, "status": "RUNNING", "cpus": "lots"}]}
     answer = client.put(progress, json=bad, headers=auth)
-    assert answer.status_code == 422 and answer.json()["detail"] == "tasks[1].cpus: expected a number, got 'lots'"
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "tasks[1].cpus: expected a number, got 'lots'"
     answer = client.put(f"/tower/trace/{workflow_id}/begin", json={"workflow": {"start": "noon"}}, headers=auth)
-    assert answer.status_code == 422 and "workflow.start" in answer.json()["detail"]
+    assert answer.status_code == 422
+    assert "workflow.start" in answer.json()["detail"]
     answer = client.put(f"/tower/trace/{workflow_id}/complete", json={"progress": {}}, headers=auth)
-    assert answer.status_code == 422 and "workflow" in answer.json()["detail"]
+    assert answer.status_code == 422
+    assert "workflow" in answer.json()["detail"]
     assert _count(engine, Task) == 0
     [run] = _api(client, "/runs")["items"]
     assert run["phase"] == "Submitted"  # none of the refused calls changed it
@@ -199,27 +210,33 @@ def test_unknown_workflow_ids_and_other_peoples_runs(client: TestClient, engine:
     workflow_id = _create(client)
     for path in ("/trace/nosuchworkflow/progress", "/trace/" + "x" * 40 + "/heartbeat"):
         answer = client.put("/tower" + path, json={"tasks": []}, headers={"Authorization": authorization(ALICE, "basic")})
-        assert answer.status_code == 404 and "unknown workflow id" in answer.json()["detail"]
+        assert answer.status_code == 404
+        assert "unknown workflow id" in answer.json()["detail"]
     answer = client.put(f"/tower/trace/{workflow_id}/progress", json={"tasks": [{"taskId": 1}]},
                         headers={"Authorization": authorization(BOB, "basic")})  # fmt: skip
-    assert answer.status_code == 403 and "created by 'alice', not 'bob'" in answer.json()["detail"]
+    assert answer.status_code == 403
+    assert "created by 'alice', not 'bob'" in answer.json()["detail"]
     assert _count(engine, Task) == 0
     answer = client.patch(f"/tower/workflow/{workflow_id}", json={"schedRunId": "abc"},
                           headers={"Authorization": authorization(ALICE, "basic")})  # fmt: skip
-    assert answer.status_code == 200 and answer.json()["workflowId"] == workflow_id
+    assert answer.status_code == 200
+    assert answer.json()["workflowId"] == workflow_id
 
 
 def test_launcher_bound_runs_and_run_name_clashes(client: TestClient) -> None:
     first = _create(client, runName="shared", sessionId="s-a")
     run_id = _api(client, "/runs")["items"][0]["id"]
     bound = _create(client, runName="other", sessionId="s-b", workflowId=run_id)  # TOWER_WORKFLOW_ID
-    assert bound != first and len(_api(client, "/runs")["items"]) == 1
+    assert bound != first
+    assert len(_api(client, "/runs")["items"]) == 1
     answer = client.post("/tower/trace/create", json={"runName": "x", "workflowId": "nope"},
                          headers={"Authorization": authorization(ALICE, "basic")})  # fmt: skip
-    assert answer.status_code == 404 and "names no run" in answer.json()["detail"]
+    assert answer.status_code == 404
+    assert "names no run" in answer.json()["detail"]
     answer = client.post("/tower/trace/create", json={"runName": "shared", "sessionId": "s-c"},
                          headers={"Authorization": authorization(BOB, "basic")})  # fmt: skip
-    assert answer.status_code == 409 and "already used" in answer.json()["detail"]
+    assert answer.status_code == 409
+    assert "already used" in answer.json()["detail"]
     answer = client.post("/tower/trace/create", json={"runName": "mine", "workflowId": run_id},
                          headers={"Authorization": authorization(BOB, "basic")})  # fmt: skip
     assert answer.status_code == 403
@@ -232,15 +249,18 @@ def test_workspaces_select_namespaces(make_client: Callable[..., TestClient]) ->
                        headers=auth).status_code == 200  # fmt: skip
     assert _api(client, "/runs")["items"][0]["namespace"] == "genomics"
     answer = client.post("/tower/trace/create?workspaceId=7", json={"runName": "r2"}, headers=auth)
-    assert answer.status_code == 403 and "workspace '7' is not configured" in answer.json()["detail"]
+    assert answer.status_code == 403
+    assert "workspace '7' is not configured" in answer.json()["detail"]
     answer = client.post("/tower/trace/create", json={"runName": "r3"}, headers=auth)
-    assert answer.status_code == 403 and "no namespace for user 'alice'" in answer.json()["detail"]
+    assert answer.status_code == 403
+    assert "no namespace for user 'alice'" in answer.json()["detail"]
 
 
 def test_user_info_and_base_path_and_openapi(make_client: Callable[..., TestClient]) -> None:
     client = make_client(base_path="/nf/tower")
     answer = client.get("/nf/tower/user-info", headers={"Authorization": authorization(ALICE, "bearer")})
-    assert answer.status_code == 200 and answer.json()["user"]["userName"] == "alice"
+    assert answer.status_code == 200
+    assert answer.json()["user"]["userName"] == "alice"
     assert client.get("/tower/user-info").status_code == 404
     document = client.get("/api/v1/openapi.json").json()
     assert {"/nf/tower/trace/create", "/nf/tower/trace/{workflow_id}/progress", "/nf/tower/workflow/{workflow_id}",

@@ -58,13 +58,16 @@ def test_filters_sort_and_pages(factory: sessionmaker[Session]) -> None:
         tasks.upsert_tasks(session, run_id="another-run", tasks=[attempt(1)])
     with factory() as session:
         page, total = tasks.list_tasks(session, run_id=RUN)
-        assert [t.task_id for t in page] == [1, 2, 3, 4, 5] and total == 5
+        assert [t.task_id for t in page] == [1, 2, 3, 4, 5]
+        assert total == 5
         page, total = tasks.list_tasks(session, run_id=RUN, process="FASTQC", status=["COMPLETED", "RETRIED"])
-        assert [(t.task_id, t.status) for t in page] == [(2, "RETRIED"), (3, "COMPLETED")] and total == 2
+        assert [(t.task_id, t.status) for t in page] == [(2, "RETRIED"), (3, "COMPLETED")]
+        assert total == 2
         page, total = tasks.list_tasks(session, run_id=RUN, status="CACHED")
         assert [t.task_id for t in page] == [1]
         page, total = tasks.list_tasks(session, run_id=RUN, sort="-task_id", limit=2, offset=1)
-        assert [t.task_id for t in page] == [4, 3] and total == 5
+        assert [t.task_id for t in page] == [4, 3]
+        assert total == 5
         page, _ = tasks.list_tasks(session, run_id=RUN, sort="-duration_ms")  # nulls last either way
         assert page[0].task_id == 5
         with pytest.raises(ValueError, match="cannot sort by 'size'"):
@@ -107,6 +110,8 @@ def test_bindings_find_the_latest_execution_of_a_session(factory: sessionmaker[S
     with factory() as session:
         assert traces.get_binding(session, workflow_id="a" * 16) == first
         latest = traces.latest_for_session(session, namespace="lab", session_id="s-1")
-        assert latest is not None and latest.workflow_id == "b" * 16 and latest.reported == {"status": {"phase": "Running"}}
+        assert latest is not None
+        assert latest.workflow_id == "b" * 16
+        assert latest.reported == {"status": {"phase": "Running"}}
         assert traces.latest_for_session(session, namespace="other", session_id="s-1") is None
         assert traces.get_binding(session, workflow_id="c" * 16) is None

@@ -58,7 +58,8 @@ class KubernetesRuns:
                status: dict[str, Any]) -> str:  # fmt: skip
         body = manifests.workflow_run_resource(namespace=namespace, name=name, spec=spec | {"owner": owner})
         try:
-            created = self._custom.create_namespaced_custom_object(GROUP, VERSION, namespace, RUNS, body)
+            created: dict[str, Any] = self._custom.create_namespaced_custom_object(  # type: ignore[assignment]
+                GROUP, VERSION, namespace, RUNS, body)
         except ApiException as error:
             if error.status == 409:
                 raise Conflict(f"a WorkflowRun named {name!r} already exists in namespace {namespace!r}") from error

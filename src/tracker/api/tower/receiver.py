@@ -19,9 +19,9 @@ from tracker.api.errors import BadParameter, NotFound
 from tracker.api.tower.identity import RunPermissions
 from tracker.api.tower.runs import Conflict, Forbidden, RunWriter
 from tracker.domain import nextflow, placement
-from tracker.domain.tracevalues import TraceError
 from tracker.domain.placement import PlacementError
 from tracker.domain.records import Phase
+from tracker.domain.tracevalues import TraceError
 from tracker.settings import TowerSettings
 from tracker.store import tasks, traces
 from tracker.store.errors import AmbiguousRun, DuplicateRunName
@@ -36,13 +36,15 @@ Compute = Callable[[TraceBinding], tuple[dict[str, Any], dict[str, Any], list[An
 
 class TraceReceiver:
     def __init__(self, *, sessions: sessionmaker[Session], writer: RunWriter, permissions: RunPermissions,
-                 settings: TowerSettings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+                 settings: TowerSettings,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
         self._sessions, self._writer, self._permissions = sessions, writer, permissions
         self._settings, self._clock = settings, clock
         bind = sessions.kw.get("bind")
         # SQLite has one writer at a time; waiting here in order is far faster than
         # SQLite's busy handler, which sleeps and retries.
-        self._serial: AbstractContextManager[Any] = threading.Lock() if bind is not None and bind.dialect.name == "sqlite" else nullcontext()
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._serial: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
 
     def create(self, user: User, body: dict[str, Any], *, workspace_id: str | None) -> TraceBinding:
         """A new workflow id for this execution: bound to the launcher's run

@@ -17,7 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import errors, paths, schemas as api_schemas
+from tracker.api import errors, paths
+from tracker.api import schemas as api_schemas
 from tracker.api.auth import User
 from tracker.api.tower import schemas
 from tracker.api.tower.identity import AccessReview, ConfiguredPlacement, RunPermissions, trace_user
