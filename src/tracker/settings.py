@@ -36,13 +36,14 @@ class S3Settings(BaseModel):
 class WorkerJobSettings(BaseModel):
     """How the operator builds the Kubernetes Job that runs the worker."""
 
+    namespace: str | None = Field(
+        None, description="where worker Jobs run (and their Secrets live); unset: the operator's own namespace")
     image: str = "workflow-tracker:dev"
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
-    service_account: str = "tracker-worker"
-    cluster_role: str = Field("tracker-worker", description="the ClusterRole bound to the worker in a job's namespace")
-    service_account_annotations: dict[str, str] = Field(
-        default_factory=dict, description="e.g. an IRSA role ARN, so worker pods reach S3 without a Secret")
+    service_account: str = Field("tracker-worker", description="the worker's ServiceAccount in that namespace")
     backoff_limit: int = Field(3, ge=0)
+    start_deadline_seconds: int = Field(
+        300, ge=1, description="a job whose worker has not started by then (missing Secret, image pull, ...) fails")
     active_deadline_seconds: int = Field(6 * 3600, ge=60)
     ttl_seconds_after_finished: int = Field(24 * 3600, ge=0)
     cpu_request: str = "100m"
