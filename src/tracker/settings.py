@@ -89,6 +89,22 @@ class ApiSettings(BaseModel):
     base_url: str = ""
 
 
+class TowerSettings(BaseModel):
+    """The Nextflow trace receiver (Tower protocol), served by the API process."""
+
+    enabled: bool = True
+    base_path: str = Field("/tower", pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+                           description="where `-with-tower http://HOST:PORT/tower` points")
+    default_namespace: str | None = Field(
+        None, description="namespace of runs whose token names none (not a service account)")
+    workspaces: dict[str, str] = Field(
+        default_factory=dict, description="Nextflow workspaceId -> namespace, for `tower.workspaceId`")
+    runs: Literal["index", "kubernetes"] = Field(
+        "index", description="write runs into the index only, or as WorkflowRuns (the operator indexes them)")
+    status_interval_seconds: float = Field(
+        15.0, gt=0, le=120, description="at most one status write per run per interval (phase changes at once)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore")
 
@@ -101,6 +117,7 @@ class Settings(BaseSettings):
     admission: AdmissionSettings = AdmissionSettings()
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
+    tower: TowerSettings = TowerSettings()
     log_level: str = "INFO"
     peering_lifetime_seconds: int = Field(
         20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one")

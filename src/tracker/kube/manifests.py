@@ -23,6 +23,7 @@ from tracker.kube.resources import (
     LABEL_PART_OF,
     LABEL_RUN_ID,
     PART_OF,
+    RUN_KIND,
 )
 from tracker.settings import Settings
 
@@ -164,3 +165,14 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], namespace: str, run_id: str,
             },
         },
     }
+
+
+def workflow_run_resource(*, namespace: str, name: str, spec: Mapping[str, Any]) -> Manifest:
+    """A WorkflowRun created for a runner that reports itself (the trace receiver).
+    Its run id will be its `metadata.uid` (the operator's default), so the receiver
+    knows it from the create answer and indexes task rows under it at once."""
+    return {
+        "apiVersion": API_VERSION, "kind": RUN_KIND,
+        "metadata": {"name": name, "namespace": namespace, "labels": {LABEL_PART_OF: PART_OF}},
+        "spec": dict(spec),
+    }  # fmt: skip

@@ -37,7 +37,7 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
     health = assess(signals, now)
     current = list(status.get("conditions") or [])
     wanted: dict[str, Any] = {
-        "id": status.get("id") or str(uuid.uuid4()),
+        "id": status.get("id") or body["metadata"].get("uid") or str(uuid.uuid4()),
         "state": health.state,
         "tasksTerminalSince": rfc3339(since) if since else None,
         "conditions": health.conditions(current, now, signals),
