@@ -293,7 +293,9 @@ def test_two_identical_deletes_in_one_apply_are_one_job(tracker_operator: Operat
     assert followed["kubernetesJob"] == first["kubernetesJob"]
     assert conditions_of(followed)["Succeeded"] == ("True", "Duplicate")  # its own reason: it followed
     jobs = json.loads(tracker_operator.plane.kubectl("get", "jobs", "-A", "-o", "json").stdout)["items"]
-    ours = [j["metadata"]["name"] for j in jobs if j["metadata"]["labels"].get("tracker.dev/lifecycle-job-namespace") == ns]
+    ours = [j["metadata"]["name"] for j in jobs
+            if j["metadata"]["labels"].get("tracker.dev/lifecycle-job-namespace") == ns
+            and j["metadata"]["labels"].get("tracker.dev/operation") == "delete_outputs"]
     assert ours == [first["kubernetesJob"]]  # one Kubernetes Job for both requests
     assert keys_under(s3_server, s3_bucket, f"runs/{run}/") == []
 
