@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import auth, deps, errors, paths, web
+from tracker.api import auth, deps, errors, paths, swagger, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
 from tracker.api.routes import health, jobs, outputs, runs
 from tracker.settings import Settings
@@ -27,14 +27,15 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
     """The app. `sessions` should be read-only (`session_factory(engine, readonly=True)`);
     `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
     loaded from the environment when not given)."""
+    # docs_url=None: FastAPI's own Swagger UI page loads its assets from a CDN (see tracker.api.swagger)
     app = FastAPI(
         title="Workflow Tracker", version=_version(), description=DESCRIPTION,
-        openapi_url=paths.OPENAPI, docs_url=paths.SWAGGER_UI, redoc_url=None, redirect_slashes=False,
+        openapi_url=paths.OPENAPI, docs_url=None, redoc_url=None, redirect_slashes=False,
     )  # fmt: skip
     authenticator = auth.make_authenticator(settings.api, kube_api)
     app.state.settings, app.state.sessions, app.state.authenticator = settings, sessions, authenticator
     app.state.metrics = Metrics()
-    app.state.query_parameters = {}  # per route, filled on first use (deps.known_query_only)
+    app.state.query_parameters = None  # per operation, from the OpenAPI document on first use (deps)
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     guard = deps.anonymous if authenticator is None else deps.authenticated
@@ -43,6 +44,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
                            responses=guarded)  # fmt: skip
     app.include_router(health.router)
+    swagger.install(app)  # the Swagger UI and its assets, from a package (no CDN)
     web.install(app)  # the HTML pages and /static, guarded by the same authenticator
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class StoreError(Exception):
@@ -17,17 +18,28 @@ class RunNotFound(StoreError, LookupError):
         self.ref = ref
 
 
-class AmbiguousRun(StoreError, LookupError):
-    """A run name used in several namespaces was given without a namespace."""
+@dataclass(frozen=True)
+class RunCandidate:
+    """One of the runs an ambiguous run name may mean."""
 
-    def __init__(self, ref: str, namespaces: Sequence[str]) -> None:
-        shown = ", ".join(sorted(namespaces))
+    id: str
+    namespace: str
+    name: str
+    run_name: str
+
+
+class AmbiguousRun(StoreError, LookupError):
+    """A run name used in several namespaces was given without a namespace; carries
+    every run it may mean (`candidates`, by namespace then id)."""
+
+    def __init__(self, ref: str, candidates: Sequence[RunCandidate]) -> None:
+        self.candidates = tuple(sorted(candidates, key=lambda c: (c.namespace, c.id)))
+        self.namespaces = tuple(sorted({c.namespace for c in self.candidates}))
         super().__init__(
-            f"run name {ref!r} exists in several namespaces ({shown}): "
+            f"run name {ref!r} exists in several namespaces ({', '.join(self.namespaces)}): "
             "give a namespace or use the run id"
         )
         self.ref = ref
-        self.namespaces = tuple(sorted(namespaces))
 
 
 class DuplicateRunName(StoreError):

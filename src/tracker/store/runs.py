@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
 from tracker.store.dialects import dialect_of, insert, position
-from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunNotFound
+from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunCandidate, RunNotFound
 from tracker.store.models import Process, Run, RunExecution
 from tracker.store.results import RunExecution as Execution
 from tracker.store.types import plain, utcnow
@@ -83,7 +83,7 @@ def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunR
         return to_record(run)
     found = list(session.scalars(scoped(select_runs().where(Run.run_name == ref))))
     if len(found) > 1:
-        raise AmbiguousRun(ref, [r.namespace for r in found])
+        raise AmbiguousRun(ref, [RunCandidate(r.id, r.namespace, r.name, r.run_name) for r in found])
     return to_record(found[0]) if found else None
 
 

@@ -3,6 +3,7 @@ UI, unknown routes, and errors that leak nothing."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,51 @@ def test_openapi_and_swagger_ui(client: TestClient) -> None:
     errors = schema["paths"]["/api/v1/runs/{run}"]["get"]["responses"]
     assert {"404", "409", "422", "500"} <= set(errors)
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationProblem")
+    assert errors["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/AmbiguousRunProblem")
     page = client.get(SWAGGER_UI)
     assert page.status_code == 200 and "swagger-ui" in page.text and OPENAPI in page.text
     assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
+
+
+class _Links(HTMLParser):
+    """Every URL a page refers to (src, href), and the text inside its script elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline_scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value or "" for name, value in attrs if name in ("src", "href", "action", "srcset")]
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.inline_scripts.append(data)
+
+
+def test_swagger_ui_refers_only_to_local_assets(client: TestClient) -> None:
+    page = client.get(SWAGGER_UI)
+    links = _Links()
+    links.feed(page.text)
+    assert "http:" not in page.text and "https:" not in page.text and "//" not in page.text
+    assert links.inline_scripts == []  # the start-up code is a file: the CSP forbids inline code
+    assert len(links.urls) == 4  # favicon, stylesheet, bundle, start-up script
+    types = {}
+    for url in links.urls:
+        assert url.startswith("/") and not url.startswith("//"), url
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        types[url.rsplit("/", 1)[-1]] = asset.headers["content-type"].split(";")[0]
+    assert types == {"favicon.png": "image/png", "swagger-ui.css": "text/css",
+                     "swagger-ui-bundle.js": "text/javascript", "swagger-init.js": "text/javascript"}  # fmt: skip
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'none'"
+    assert all(set(sources.split()) <= {"'self'", "'none'"} for sources in policy.values()), policy
 
 
 @pytest.mark.parametrize("path", ["/nope", "/api/v1", "/api/v1/", "/api/v1/runs/", "/api/v2/runs",

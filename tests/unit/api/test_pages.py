@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from api_seed import FOO_ID, JOB_DELETE_FOO, TOKEN, TWIN_A_ID, at
+from api_seed import FOO_ID, JOB_DELETE_FOO, TOKEN, TWIN_A_ID, TWIN_B_ID, at
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -283,7 +283,9 @@ def test_unknown_run_is_a_readable_404(client: TestClient) -> None:
 def test_ambiguous_run_name_is_a_readable_409(client: TestClient) -> None:
     page = run_page(client, "twin", 409)
     assert "<h1>Which run?</h1>" in page and "exists in several namespaces (lab-a, lab-b)" in page
-    assert '<a href="/runs/twin?namespace=lab-a">' in page and '<a href="/runs/twin?namespace=lab-b">' in page
+    for run_id, namespace in ((TWIN_A_ID, "lab-a"), (TWIN_B_ID, "lab-b")):  # a link to each run, by id
+        assert f'<a href="/runs/{run_id}">twin in namespace {namespace}</a>' in page
+        assert f"id <code>{run_id}</code>" in page
     assert TWIN_A_ID in run_page(client, "twin", namespace="lab-a")
 
 
