@@ -2,7 +2,8 @@
 the internet: swagger-ui's dist files (script, stylesheet, favicon) come from the
 `fastapi-offline` package and are served with this package's start-up script under
 `/api/v1/swagger-ui/assets`. The page runs no inline code, so its
-Content-Security-Policy allows only the app itself ('self')."""
+Content-Security-Policy allows only the app itself ('self'), and `data:` images:
+swagger-ui.css draws its icons as data: URIs, which load nothing from anywhere."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tracker.api import paths
 # swagger-ui-bundle.js, swagger-ui.css, favicon.png from the pinned package; swagger-init.js from here
 ASSET_PACKAGES = [("fastapi_offline", "static"), (__name__, "static")]
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
