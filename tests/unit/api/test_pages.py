@@ -97,7 +97,7 @@ def test_runs_list_shows_every_run_newest_first(client: TestClient) -> None:
     page = response.text
     assert len(listed(page)) == 7 and listed(page)[-1] == "6f1c2a4e-0000-4000-8000-000000000001"
     assert "Showing 1–7 of 7 runs" in page
-    assert '<a class="nowrap" href="/runs/foo-run-001?namespace=genomics">foo-run-001</a>' in page
+    assert '<a class="run-link" href="/runs/foo-run-001?namespace=genomics">foo-run-001</a>' in page
     assert 'class="state state-stalled"' in page and 'class="state state-disconnected"' in page
 
 
@@ -126,7 +126,7 @@ def test_runs_list_keeps_filters_in_the_form(client: TestClient) -> None:
 
 
 def test_runs_list_sorts_on_the_server(client: TestClient) -> None:
-    names = lambda page: re.findall(r'<a class="nowrap" href="[^"]+">([^<]+)</a>', page)  # noqa: E731
+    names = lambda page: re.findall(r'<a class="run-link" href="[^"]+">([^<]+)</a>', page)  # noqa: E731
     assert names(html(client, PAGE_RUNS, sort="run_name")) == sorted(names(html(client, PAGE_RUNS)))
     assert names(html(client, PAGE_RUNS, sort="-run_name"))[0] == "twin"
     page = html(client, PAGE_RUNS, sort="run_name", owner="alice")
