@@ -3,6 +3,7 @@ UI, unknown routes, and errors that leak nothing."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -158,3 +159,15 @@ def test_a_bare_number_is_not_a_time(client: TestClient, value: str) -> None:
     response = client.get("/api/v1/runs", params={"created_before": value})
     assert response.status_code == 422
     assert "expected an RFC 3339 time such as 2026-05-13T19:02:11Z" in response.json()["detail"]
+
+
+def test_the_api_uses_no_fastapi_internals() -> None:
+    """Private modules (`fastapi._compat`) and attributes (`route.dependant`) change
+    without notice between FastAPI releases: the API uses public interfaces only."""
+    import tracker.api
+
+    private = re.compile(r"\bfastapi(\.\w+)*\._\w+|\bstarlette(\.\w+)*\._\w+|\bdependant\b")
+    found = [f"{path.name}:{number}: {line.strip()}"
+             for path in Path(tracker.api.__file__).parent.rglob("*.py")
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if private.search(line)]  # fmt: skip
+    assert found == []
