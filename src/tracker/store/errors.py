@@ -29,17 +29,24 @@ class RunCandidate:
 
 
 class AmbiguousRun(StoreError, LookupError):
-    """A run name used in several namespaces was given without a namespace; carries
-    every run it may mean (`candidates`, by namespace then id)."""
+    """A run name that names several runs: used in several namespaces and given without
+    a namespace, or (no live run having it) had by several removed runs. Carries every
+    run it may mean (`candidates`, by namespace, in the order given within one)."""
 
     def __init__(self, ref: str, candidates: Sequence[RunCandidate]) -> None:
-        self.candidates = tuple(sorted(candidates, key=lambda c: (c.namespace, c.id)))
-        self.namespaces = tuple(sorted({c.namespace for c in self.candidates}))
-        super().__init__(
-            f"run name {ref!r} exists in several namespaces ({', '.join(self.namespaces)}): "
-            "give a namespace or use the run id"
-        )
+        self.candidates = tuple(sorted(candidates, key=lambda c: c.namespace))
+        where = sorted({c.namespace for c in self.candidates})
+        ids = [c.id for c in self.candidates]
+        if len(where) > 1:
+            message = (f"run name {ref!r} exists in several namespaces ({', '.join(where)}): "
+                       "give a namespace or use the run id")
+        else:
+            message = (f"run name {ref!r} was used by several runs, since deleted, in namespace "
+                       f"{where[0] if where else '?'} (ids {', '.join(ids)}): use the run id")
+        super().__init__(message)
         self.ref = ref
+        self.namespaces = tuple(where)
+        self.ids = tuple(ids)
 
 
 class DuplicateRunName(StoreError):
