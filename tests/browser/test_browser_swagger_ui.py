@@ -16,6 +16,7 @@ from tracker.api.paths import SWAGGER_UI
 pytestmark = pytest.mark.browser
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+RENDER = 30_000  # ms: a 1.5 MB script to parse on a busy machine, then a request through it
 
 
 def test_swagger_ui_renders_with_no_request_off_loopback(api: Api, page: Page) -> None:
@@ -33,7 +34,7 @@ def test_swagger_ui_renders_with_no_request_off_loopback(api: Api, page: Page) -
 
     page.context.route("**/*", only_loopback)
     page.goto(api.url + SWAGGER_UI)
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Workflow Tracker")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Workflow Tracker", timeout=RENDER)
     operations = page.locator(".opblock-summary-path")
     expect(operations.first).to_be_visible()
     paths = operations.evaluate_all("(els) => els.map((el) => el.dataset.path)")
@@ -43,7 +44,7 @@ def test_swagger_ui_renders_with_no_request_off_loopback(api: Api, page: Page) -
     page.locator('.opblock-summary-path[data-path="/api/v1/runs"]').click()  # run one operation from the page
     page.get_by_role("button", name="Try it out").click()
     page.get_by_role("button", name="Execute").click()
-    expect(page.locator(".live-responses-table tbody .response-col_status")).to_have_text("200")
+    expect(page.locator(".live-responses-table tbody .response-col_status")).to_have_text("200", timeout=RENDER)
     expect(page.locator(".live-responses-table tbody .response-col_description")).to_contain_text('"total"')
     screenshot(page, "swagger-ui-executed-laptop")
 
