@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_seed import seed, seed_long_names
-from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, HD_LAPTOP, Api, serve
+from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, HD_LAPTOP, LAPTOP, PHONE, Api, serve
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tracker.store.engine import make_engine, migrate

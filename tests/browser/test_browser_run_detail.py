@@ -11,7 +11,6 @@ from browser_seed import BATCH, XSS
 from browserkit import Api, screenshot
 from pagechecks import assert_readable_contrast, css
 from playwright.sync_api import Browser, Locator, Page, expect
-
 from unit.api.api_seed import TWIN_A_ID, TWIN_B_ID
 
 pytestmark = pytest.mark.browser
@@ -237,11 +236,13 @@ def test_failed_run_opens_on_its_error(api: Api, page: Page) -> None:
 
 def test_unknown_and_ambiguous_runs_are_readable_pages(api: Api, page: Page) -> None:
     response = page.goto(f"{api.url}/runs/no-such-run")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     expect(page.locator("h1")).to_have_text("Run not found")
     expect(page.locator("#error-detail")).to_have_text("no run 'no-such-run' in the index")
     response = page.goto(f"{api.url}/runs/twin")
-    assert response is not None and response.status == 409
+    assert response is not None
+    assert response.status == 409
     expect(page.locator("h1")).to_have_text("Which run?")
     expect(page.locator("#candidates li")).to_have_text([f"twin in namespace lab-a id {TWIN_A_ID}",
                                                          f"twin in namespace lab-b id {TWIN_B_ID}"])  # fmt: skip

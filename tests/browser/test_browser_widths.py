@@ -50,7 +50,8 @@ def test_wide_tables_scroll_in_their_own_box(api: Api, phone: Page) -> None:
     phone.goto(f"{api.url}/runs/rnaseq-full")
     box = phone.locator("#processes .table-scroll")
     sizes = box.evaluate("(el) => [el.scrollWidth, el.clientWidth, document.documentElement.clientWidth]")
-    assert sizes[0] > sizes[1] and sizes[1] <= sizes[2], sizes  # the table scrolls, the page does not
+    assert sizes[0] > sizes[1], sizes  # the table scrolls
+    assert sizes[1] <= sizes[2], sizes  # the page does not
     box.scroll_into_view_if_needed()
     submitted = phone.locator("#process-table thead th", has_text="Submitted")
     expect(submitted).not_to_be_in_viewport()  # off to the right, inside the box
@@ -102,9 +103,11 @@ def test_runs_list_fits_a_1366_px_laptop_with_long_names(long_names_api: Api, hd
         ["Run", "State", "Owner", "Cluster", "Created", "Duration", "Cost", "Outputs"])
     text = hd_laptop.locator("#runs-table").inner_text()
     for namespace, run_name, owner, cluster, _ in LONG_NAMES:
-        assert run_name in text and namespace in text and owner in text and (cluster or "") in text
+        for value in (namespace, run_name, owner, cluster or ""):
+            assert value in text
     found = hd_laptop.evaluate(_CELLS_FIT)
-    assert found["headings"] == 8 and found["rows"] == [8] * len(LONG_NAMES), found
+    assert found["headings"] == 8, found
+    assert found["rows"] == [8] * len(LONG_NAMES), found
     assert found["problems"] == [], found["problems"]
     assert_no_horizontal_overflow(hd_laptop)
     screenshot(hd_laptop, "runs-list-long-names-1366")

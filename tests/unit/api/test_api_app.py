@@ -32,8 +32,11 @@ def test_openapi_and_swagger_ui(client: TestClient) -> None:
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationProblem")
     assert errors["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/AmbiguousRunProblem")
     page = client.get(SWAGGER_UI)
-    assert page.status_code == 200 and "swagger-ui" in page.text and OPENAPI in page.text
-    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
+    assert page.status_code == 200
+    assert "swagger-ui" in page.text
+    assert OPENAPI in page.text
+    assert client.get("/docs").status_code == 404
+    assert client.get("/openapi.json").status_code == 404
 
 
 class _Links(HTMLParser):
@@ -61,19 +64,22 @@ def test_swagger_ui_refers_only_to_local_assets(client: TestClient) -> None:
     page = client.get(SWAGGER_UI)
     links = _Links()
     links.feed(page.text)
-    assert "http:" not in page.text and "https:" not in page.text and "//" not in page.text
+    for remote in ("http:", "https:", "//"):
+        assert remote not in page.text
     assert links.inline_scripts == []  # the start-up code is a file: the CSP forbids inline code
     assert len(links.urls) == 4  # favicon, stylesheet, bundle, start-up script
     types = {}
     for url in links.urls:
-        assert url.startswith("/") and not url.startswith("//"), url
+        assert url.startswith("/"), url
+        assert not url.startswith("//"), url
         asset = client.get(url)
         assert asset.status_code == 200, url
         types[url.rsplit("/", 1)[-1]] = asset.headers["content-type"].split(";")[0]
     assert types == {"favicon.png": "image/png", "swagger-ui.css": "text/css",
                      "swagger-ui-bundle.js": "text/javascript", "swagger-init.js": "text/javascript"}  # fmt: skip
     policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
-    assert policy["default-src"] == "'none'" and policy["script-src"] == "'self'"
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
     # only the app itself; images also as data: URIs (swagger-ui.css's icons), which fetch nothing
     assert all(set(sources.split()) <= {"'self'", "'none'"} for directive, sources in policy.items()
                if directive != "img-src"), policy  # fmt: skip
@@ -84,12 +90,14 @@ def test_swagger_ui_refers_only_to_local_assets(client: TestClient) -> None:
                                   "/api/v1/runs/foo-run-001/nope", "/api/v1/jobs/"])  # fmt: skip
 def test_unknown_routes_are_404(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
-    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
 
 
 def test_read_only(client: TestClient) -> None:
     response = client.post(api_path(RUNS), json={})
-    assert response.status_code == 405 and response.json() == {"detail": "Method Not Allowed"}
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
     assert client.delete(api_path(JOB, job_id="x")).status_code == 405
 
 
@@ -99,7 +107,8 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     client.get(api_path(RUN, run="missing"))
     client.get("/no/such/route")
     response = client.get(METRICS)
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'tracker_api_requests_total{method="GET",route="/api/v1/runs/{run}",status="200"} 2.0' in text
     assert 'tracker_api_requests_total{method="GET",route="/api/v1/runs/{run}",status="404"} 1.0' in text
@@ -119,15 +128,18 @@ def test_unexpected_errors_are_a_plain_500_that_leaks_nothing(caplog: pytest.Log
     app = create_app(Settings(), broken_sessions(RuntimeError("password=hunter2 at db.internal")))  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get(api_path(RUN, run="foo-run-001"))
-    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
-    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error"}
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
     assert "hunter2" in caplog.text  # the operator of the API sees it in the log
 
 
 def test_an_unreachable_database_is_503_and_not_ready(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}")  # a directory: SQLite cannot open it
     with TestClient(create_app(Settings(), session_factory(engine, readonly=True))) as client:
-        assert client.get(READYZ).status_code == 503 and client.get(READYZ).json() == {"status": "unavailable"}
+        assert client.get(READYZ).status_code == 503
+        assert client.get(READYZ).json() == {"status": "unavailable"}
         response = client.get(api_path(RUNS))
         assert response.status_code == 503
         assert response.json() == {"detail": "the index database is unavailable"}

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from tracker.api import paths
 
 # swagger-ui-bundle.js, swagger-ui.css, favicon.png from the pinned package; swagger-init.js from here
-ASSET_PACKAGES = [("fastapi_offline", "static"), (__name__, "static")]
+ASSET_PACKAGES: list[str | tuple[str, str]] = [("fastapi_offline", "static"), (__name__, "static")]
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
