@@ -13,13 +13,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
         > requirements.txt \
     && /opt/tracker/bin/pip install --requirement requirements.txt
 # Then the project itself, as a wheel: the console scripts are the ones pyproject.toml
-# names. src/localcluster (the development system) is not in the build context, so
-# its console script is dropped.
+# names.
 COPY README.md ./
 COPY src ./src
 RUN /opt/tracker/bin/pip wheel --no-deps --wheel-dir /wheels . \
     && /opt/tracker/bin/pip install --no-deps /wheels/*.whl \
-    && rm /opt/tracker/bin/localcluster \
     && /opt/tracker/bin/python -c "import tracker.operator.handlers, tracker.api.app, tracker.worker.main"
 
 FROM ${PYTHON_IMAGE}
