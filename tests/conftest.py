@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from fixtures.tiers import NO_SERVER, SERVER_PLUGINS, disagreement
+
 from localcluster.repo import ENV as REPO_ENV
 
 TESTS = Path(__file__).resolve().parent

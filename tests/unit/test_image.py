@@ -42,7 +42,8 @@ def test_shellcheck_finds_nothing() -> None:
 def test_the_image_runs_non_root_from_a_pinned_base() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, re.M)
-    assert base and re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base[1])
+    assert base
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base[1])
     stages = re.findall(r"^FROM ", dockerfile, re.M)
     assert len(stages) == 2
     assert re.search(r"^USER 10001:10001$", dockerfile, re.M)

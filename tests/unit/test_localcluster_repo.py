@@ -37,7 +37,8 @@ def test_localcluster_without_a_checkout_exits_2_with_one_line(
     assert cli.main([command]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith(f"localcluster: {ENV} is not set")
+    assert err.count("\n") == 1
+    assert err.startswith(f"localcluster: {ENV} is not set")
 
 
 def test_localcluster_repo_option_names_the_checkout(monkeypatch: pytest.MonkeyPatch,

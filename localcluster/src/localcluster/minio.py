@@ -39,7 +39,8 @@ def minio_binary() -> Path:
     override = os.environ.get("TRACKER_MINIO_BIN")
     if override:
         return Path(override)
-    result = subprocess.run([str(repo_root() / "scripts" / "build-minio.sh")], check=True, stdout=subprocess.PIPE, text=True)
+    build_script = repo_root() / "scripts" / "build-minio.sh"
+    result = subprocess.run([str(build_script)], check=True, stdout=subprocess.PIPE, text=True)
     return Path(result.stdout.strip().splitlines()[-1]) / "minio"
 
 
@@ -51,7 +52,7 @@ class MinioServer:
     """
 
     access_key = "tracker-minio"
-    secret_key = "tracker-minio-secret"  # noqa: S105 - a throwaway local server's root key
+    secret_key = "tracker-minio-secret"
     region = "us-east-1"
 
     def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:
