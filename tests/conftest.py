@@ -7,4 +7,5 @@ pytest_plugins = [
     "fixtures.postgres",
     "fixtures.tracker",
     "fixtures.faultproxy",
+    "fixtures.image",
 ]
