@@ -72,6 +72,8 @@ if cache_begin "$out" rootfs oci; then
   cache_end "$out"
 fi
 touch "$out"
-# Images of older inputs nobody used for two days.
-find "$tool_cache_root" -maxdepth 1 -name 'image-*' ! -name '*.lock' -mtime +2 -exec rm -rf {} +
+# Images of other inputs nobody built or used for two hours (each is ~600 MB; a test
+# session calls this script when it starts, which keeps its image).
+find "$tool_cache_root" -maxdepth 1 -name 'image-*' ! -name '*.lock' ! -name "image-$key" -mmin +120 \
+  -exec rm -rf {} +
 echo "$out"

@@ -24,7 +24,8 @@ from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
 from localcluster.tracker import provide_s3_secret
 
-pytestmark = pytest.mark.image
+# The first test of a session may build the image (scripts/test builds it beforehand).
+pytestmark = [pytest.mark.image, pytest.mark.timeout(1800)]
 
 
 def kube_json(plane: ControlPlane, *args: str) -> Any:

@@ -16,7 +16,8 @@ from fixtures.image import (INDEX_MOUNT, INDEX_URL, Container, Image, Mount, cha
                             owned_by_pod_user, process_status, run_to_completion)
 from localcluster.processes import free_port
 
-pytestmark = pytest.mark.image
+# The first test of a session may build the image (scripts/test builds it beforehand).
+pytestmark = [pytest.mark.image, pytest.mark.timeout(1800)]
 
 PROBE = """
 import errno, importlib.util, json, shutil
