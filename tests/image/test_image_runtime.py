@@ -46,6 +46,7 @@ def test_runs_as_the_charts_user_read_only_without_capabilities(tracker_image: I
     assert code == 0, log
     probe = json.loads(log.splitlines()[-1])
     uid, gid = chart_security_context()
+    assert tracker_image.config["User"] == f"{uid}:{gid}"  # the image's USER is the chart's
     assert probe["ids"] == [str(uid)] * 4 + [str(gid)] * 4
     assert (probe["CapEff"], probe["CapBnd"], probe["NoNewPrivs"]) == ("0" * 16, "0" * 16, "1")
     assert (probe["root"], probe["etc"], probe["tmp"]) == ("EROFS", "EROFS", "written")
