@@ -102,7 +102,8 @@ def cmd_run(state_dir: Path) -> int:
 
 def _seed_demo(local: system.LocalSystem, record: system.SystemRecord, *, foreground: bool) -> demo.Demo:
     """Seed the demo on the started system, print the banner; the demo's driver."""
-    assert local.plane is not None and local.s3 is not None  # noqa: S101 - the system has started
+    if local.plane is None or local.s3 is None:
+        raise RuntimeError("the local system has not started: no control plane or S3 server to seed")
     driver = demo.Demo(local.plane, local.s3, record.api_url)
     driver.seed()
     print(banner(record, local.plane.server, local.state_dir, foreground=foreground), end="\n\n")

@@ -316,6 +316,8 @@ def test_index_queries_through_the_read_api(tracker_operator: Operator, tracked_
 
     info = alice("outputs", "info", f"s3://{s3_bucket}/runs/CLI-API-1/QC/")  # any case
     assert (info.returncode, info.stdout, info.stderr) == (0, f"cli-api-1  id={run['id']}\n", "")
+    capitals = alice("outputs", "info", f"S3://{s3_bucket.upper()}/RUNS/CLI-API-1/SAMPLE ONE.BAM")  # bucket too
+    assert (capitals.returncode, capitals.stdout, capitals.stderr) == (0, f"cli-api-1  id={run['id']}\n", "")
     by_file = alice("outputs", "info", f"s3://{s3_bucket}/runs/cli-api-1/sample one.bam")
     assert (by_file.returncode, by_file.stdout) == (0, f"cli-api-1  id={run['id']}\n")
     nothing = alice("outputs", "info", f"s3://{s3_bucket}/runs/nothing-here/")

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from localcluster.s3server import S3Server, object_body, put_objects
+from tracker.domain.fence import BucketRoot, OverlappingPrefixes
 from tracker.domain.s3url import S3Url
 from tracker.s3.copy import CopyResult, copy_prefix, move_prefix
 from tracker.s3.errors import (
     AccessDenied,
     CopyNotVerified,
     DestinationConflict,
-    OverlappingPrefixes,
-    RefusedPrefix,
     SourceChanged,
 )
 from tracker.s3.verification import MARKER
@@ -212,7 +211,7 @@ def test_overlapping_prefixes_are_refused(
 
 
 def test_a_bucket_root_source_is_refused(s3_bucket: str, other_bucket: str, fault_proxy: FaultProxy) -> None:
-    with pytest.raises(RefusedPrefix, match="refusing to move the whole bucket"):
+    with pytest.raises(BucketRoot, match="refusing to move the whole bucket"):
         move_prefix(fault_proxy.client(), S3Url(s3_bucket, ""), S3Url(other_bucket, "x/"))
     assert fault_proxy.requests == []
 

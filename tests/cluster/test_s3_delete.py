@@ -12,10 +12,11 @@ from botocore.exceptions import ClientError
 from botocore.httpchecksum import Crc32Checksum
 
 from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
+from tracker.domain.fence import Fence, FenceError, FenceViolation
 from tracker.domain.s3url import S3Url
+from tracker.s3.batches import DeleteTally, Target, delete_targets
 from tracker.s3.delete import delete_prefix
-from tracker.s3.errors import AccessDenied, DeleteFailed, RefusedPrefix
-from tracker.s3.listing import FenceViolation
+from tracker.s3.errors import AccessDenied, DeleteFailed
 
 if TYPE_CHECKING:
     from fixtures.faultproxy import FaultProxy
@@ -255,9 +256,21 @@ def test_versions_false_leaves_noncurrent_versions(s3_server: S3Server, s3_bucke
 def test_a_bucket_root_or_a_non_prefix_is_refused(s3_server: S3Server, s3_bucket: str, key: str) -> None:
     client = s3_server.client()
     put_objects(client, s3_bucket, NEIGHBOURS)
-    with pytest.raises(RefusedPrefix, match="refusing to delete"):
+    with pytest.raises(FenceError, match="refusing to delete"):
         delete_prefix(client, S3Url(s3_bucket, key))
     assert sorted(keys(client, s3_bucket)) == sorted(NEIGHBOURS)
+
+
+@pytest.mark.parametrize("outside", ["run-10/sample.bam", "Run-1/x", "run-1"])
+def test_a_batch_with_a_key_outside_the_fence_is_never_sent(s3_server: S3Server, s3_bucket: str, outside: str) -> None:
+    client = s3_server.client()
+    put_objects(client, s3_bucket, [*NEIGHBOURS.items(), (f"{RUN_1}a", 1)])
+    sent: list[Any] = []
+    client.meta.events.register("before-call.s3.DeleteObjects", lambda **kwargs: sent.append(kwargs))
+    with pytest.raises(FenceViolation, match=outside):
+        delete_targets(client, Fence(S3Url(s3_bucket, RUN_1)), [[Target(f"{RUN_1}a", 1), Target(outside)]],
+                       tally=DeleteTally(), batches_in_flight=1, max_key_retries=0, backoff_base=0)
+    assert sent == [] and sorted(keys(client, s3_bucket)) == sorted([*NEIGHBOURS, f"{RUN_1}a"])
 
 
 def test_a_key_outside_the_prefix_aborts_and_nothing_outside_is_deleted(s3_server: S3Server, s3_bucket: str) -> None:

@@ -62,7 +62,10 @@ def test_bucket_roots_and_shared_prefixes_are_refused(operation: Operation) -> N
 @pytest.mark.parametrize("destination", ["s3://bkt/runs/", "s3://bkt/runs/foo-run-001/", "s3://bkt/runs/foo-run-001/x/"])
 @pytest.mark.parametrize("operation", [Operation.MOVE_OUTPUTS, Operation.REWRITE_OUTPUT_PATHS])
 def test_overlapping_destinations_are_refused(operation: Operation, destination: str) -> None:
-    assert check(operation, destination=destination).reason == "OverlappingDestination"
+    verdict = check(operation, destination=destination)
+    assert verdict.reason == "OverlappingDestination"
+    action = "move" if operation is Operation.MOVE_OUTPUTS else "rewrite"
+    assert verdict.message.startswith(f"refusing to {action} s3://bkt/runs/foo-run-001/ to {destination}: ")
 
 
 def test_sibling_destination_is_fine() -> None:

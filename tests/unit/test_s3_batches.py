@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.domain.s3url import S3Url, contains, rebase
+from tracker.domain.fence import Fence, rebase
+from tracker.domain.s3url import S3Url
 from tracker.s3.batches import Target, delete_batch
 from tracker.s3.multipart import MAX_PARTS, MIN_PART_SIZE, part_ranges
 from tracker.s3.pipeline import chunks, hold_back_last, pair_by_key, run_bounded
@@ -231,6 +232,6 @@ def test_pair_by_key_refuses_unordered_listings() -> None:
 @given(relative=rich_keys)
 def test_rebased_keys_keep_their_characters_and_stay_in_the_destination(relative: str) -> None:
     source, destination = S3Url("bkt", "run-1/"), S3Url("other", "moved/run-1/")
-    moved = rebase(source.child(relative), source, destination)
+    moved = rebase(source.child(relative), Fence(source), Fence(destination))
     assert moved.key == "moved/run-1/" + relative
-    assert contains(destination, moved) and not contains(source, moved)
+    assert Fence(destination).holds(moved) and not Fence(source).holds(moved)

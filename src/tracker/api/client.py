@@ -64,10 +64,6 @@ class ApiClient:
         """The run (id or run name) with everything the Run Detail page shows."""
         return self._get(schemas.RunDetail, paths.api_path(paths.RUN, run=ref), {"namespace": namespace})
 
-    def run_processes(self, ref: str, *, namespace: str | None = None) -> schemas.ProcessList:
-        return self._get(schemas.ProcessList, paths.api_path(paths.RUN_PROCESSES, run=ref),
-                         {"namespace": namespace})  # fmt: skip
-
     def run_outputs(self, ref: str, *, dir: str = "", q: str | Sequence[str] | None = None,
                     namespace: str | None = None, limit: int = 100, offset: int = 0) -> schemas.RunOutputs:  # fmt: skip
         """One directory level of the run's outputs, or (with `q`) those matching."""

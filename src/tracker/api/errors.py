@@ -66,7 +66,8 @@ def readable(errors: Sequence[Any]) -> str:
 
 
 async def _validation(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+    if not isinstance(error, RequestValidationError):
+        raise TypeError(f"handler for RequestValidationError called with {type(error).__name__}")
     details = list(error.errors())
     body = schemas.ValidationProblem(
         detail=readable(details),
@@ -78,12 +79,14 @@ async def _validation(_request: Request, error: Exception) -> JSONResponse:
 
 
 async def _http(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, HTTPException)
+    if not isinstance(error, HTTPException):
+        raise TypeError(f"handler for HTTPException called with {type(error).__name__}")
     return problem(error.status_code, str(error.detail), dict(error.headers or {}) or None)
 
 
 async def _api_problem(_request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ApiProblem)
+    if not isinstance(error, ApiProblem):
+        raise TypeError(f"handler for ApiProblem called with {type(error).__name__}")
     return problem(error.status, error.detail)
 
 

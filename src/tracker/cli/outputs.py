@@ -29,7 +29,7 @@ from tracker.cli.lifecycle import (
 )
 from tracker.cli.wait import EXIT_INTERRUPTED, Deadline, Duration, ProgressLine, TimedOut, timed_out
 from tracker.domain.records import JobCounters, JobPhase, JobRecord, Operation
-from tracker.domain.s3url import InvalidS3Url, parse_prefix, parse_url
+from tracker.domain.s3url import InvalidS3Url, parse_lookup_url, parse_prefix
 
 VERBS = {Operation.DELETE_OUTPUTS: "delete", Operation.MOVE_OUTPUTS: "move", Operation.INDEX_OUTPUTS: "index",
          Operation.MARK_OUTPUTS_DELETED: "update-db", Operation.REWRITE_OUTPUT_PATHS: "update-db"}
@@ -308,7 +308,7 @@ def info(ctx: CliContext, url: str) -> None:
     from tracker.api.client import ApiError
 
     try:
-        parse_url(url)
+        parse_lookup_url(url)
     except InvalidS3Url as error:
         raise CliError(str(error), EXIT_USAGE) from error
     try:

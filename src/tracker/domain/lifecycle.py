@@ -2,9 +2,9 @@
 
 `review` decides, from facts about the run and the request alone, whether a
 lifecycle job may start, is already done (outputs already deleted), or must be
-refused — and says why in words a user can act on. The prefix fence's refusals live
-here: bucket roots, prefixes that also hold another run's outputs, destinations that
-overlap the source, moves and rewrites of deleted outputs.
+refused — and says why in words a user can act on: moves and rewrites of deleted
+outputs, and the prefix fence's refusals (`tracker.domain.fence`: bucket roots,
+prefixes that also hold another run's outputs, destinations that overlap the source).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tracker.domain import fence
 from tracker.domain.authz import Admins, authorize
 from tracker.domain.records import Operation
-from tracker.domain.s3url import InvalidS3Url, S3Url, overlaps, parse_prefix
+from tracker.domain.s3url import InvalidS3Url, S3Url, parse_prefix
 
 
 class Outcome(StrEnum):
@@ -95,18 +96,17 @@ def review(
             destination = parse_prefix(request.destination, field="destination")
         except InvalidS3Url as error:
             return _refuse("InvalidDestination", str(error))
-        if overlaps(source, destination):
-            return _refuse("OverlappingDestination",
-                           f"destination {destination} overlaps the run's outputDir {source}: "
-                           "choose a prefix that neither contains nor lies inside it")
+        try:
+            fence.guard_copy(source, destination, operation.value.replace("_outputs", "").replace("_output_paths", ""))
+        except fence.FenceError as error:
+            return _refuse(error.reason, str(error))
         if destination.is_bucket_root:
             return _refuse("BucketRoot", f"destination {destination} is a bucket root: name a prefix")
-    if operation in (Operation.DELETE_OUTPUTS, Operation.MOVE_OUTPUTS):
-        if source.is_bucket_root:
-            return _refuse("BucketRoot", f"outputDir {source} is a bucket root: refusing to "
-                                         f"{operation.value.replace('_outputs', '')} a whole bucket")
-        if runs_sharing_prefix:
-            names = ", ".join(repr(n) for n in sorted(runs_sharing_prefix)[:5])
-            return _refuse("SharedPrefix", f"outputDir {source} also holds the outputs of other runs "
-                                           f"({names}): refusing to touch them")
+    try:
+        if operation in (Operation.DELETE_OUTPUTS, Operation.MOVE_OUTPUTS):
+            action = operation.value.replace("_outputs", "")
+            fence.guard(source, action)
+            fence.refuse_shared(source, runs_sharing_prefix, action)
+    except fence.FenceError as error:
+        return _refuse(error.reason, str(error))
     return Verdict(Outcome.START, source=source, destination=destination)

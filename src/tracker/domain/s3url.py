@@ -1,9 +1,8 @@
-"""S3 URLs and the prefix fence.
+"""S3 URLs: parsing object URLs and output prefixes.
 
 S3 keys are literal strings: `a/../b` and `a//b` are keys like any other, and a
-percent sign is a percent sign. A run's output prefix is `s3://bucket/key/`; an object
-belongs to it exactly when its key starts with the prefix's key, and because a prefix
-ends in `/`, `s3://b/run-1/` never covers `s3://b/run-10/x`.
+percent sign is a percent sign. A run's output prefix is `s3://bucket/key/`; which
+objects it holds is the prefix fence's rule (`tracker.domain.fence`).
 
 Prefixes that users type (outputDir, destinations) are held to a stricter shape than
 keys, because other tools normalise `.`/`..`/empty segments and a user who writes
@@ -77,27 +76,11 @@ def parse_prefix(text: str, *, field: str = "prefix") -> S3Url:
     return url
 
 
-def contains(prefix: S3Url, url: S3Url) -> bool:
-    """True when `url` lies under `prefix` (same bucket, key starts with the prefix key)."""
-    if not prefix.is_prefix:
-        raise ValueError(f"{prefix} is not a prefix")
-    return url.bucket == prefix.bucket and url.key.startswith(prefix.key)
-
-
-def overlaps(a: S3Url, b: S3Url) -> bool:
-    """True when two prefixes share any possible object (one contains the other)."""
-    return contains(a, b) or contains(b, a)
-
-
-def rebase(url: S3Url, old_prefix: S3Url, new_prefix: S3Url) -> S3Url:
-    """`url` moved from under `old_prefix` to the same place under `new_prefix`."""
-    if not contains(old_prefix, url):
-        raise ValueError(f"{url} is not under {old_prefix}")
-    if not new_prefix.is_prefix:
-        raise ValueError(f"{new_prefix} is not a prefix")
-    return new_prefix.child(url.key[len(old_prefix.key):])
-
-
-def rebase_text(url: str, old_prefix: str, new_prefix: str) -> str | None:
-    """String form of `rebase` for index rows: None when `url` is not under `old_prefix`."""
-    return new_prefix + url[len(old_prefix):] if url.startswith(old_prefix) else None
+def parse_lookup_url(text: str) -> S3Url:
+    """A URL typed to look outputs up, in any case: `S3://My-Bucket/Key` reads as
+    `s3://my-bucket/Key` (bucket names are lowercase, so capitals there are only how it
+    was typed; the key keeps its case, the lookup ignores it). Raises `InvalidS3Url`."""
+    if text[: len(SCHEME)].lower() == SCHEME:
+        bucket, slash, key = text[len(SCHEME):].partition("/")
+        text = SCHEME + bucket.lower() + slash + key
+    return parse_url(text)

@@ -48,7 +48,7 @@ async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **
     ctx = _ctx(memo)
     ctx.wakeups.wake((body.metadata.namespace, body.metadata.name))
     if event["type"] == "DELETED":
-        mirror.forget_run(ctx, body.metadata.namespace, body.metadata.name)
+        await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
         return
     await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
     if not runs.is_active(body.status):

@@ -23,8 +23,7 @@ from tracker.kube.runs import AmbiguousRunName, find_run
 from tracker.kube.status import patch_status
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
-from tracker.store import lookup
-from tracker.worker import indexops
+from tracker.worker import indexops, sharing
 
 Status = dict[str, Any]
 
@@ -87,10 +86,9 @@ def admit(ctx: OperatorContext, body: dict[str, Any]) -> Status:
 
 
 def _runs_sharing(session: Any, run: dict[str, Any], run_id: str, operation: Operation) -> list[str]:
-    output_dir = run["spec"].get("outputDir")
-    if operation not in (Operation.DELETE_OUTPUTS, Operation.MOVE_OUTPUTS) or not output_dir:
+    if operation not in (Operation.DELETE_OUTPUTS, Operation.MOVE_OUTPUTS):
         return []
-    return [r.run_name for r in lookup.runs_with_outputs_under(session, prefix=output_dir, exclude_run_id=run_id)]
+    return sharing.runs_sharing(session, {**run, "status": {**(run.get("status") or {}), "id": run_id}})
 
 
 def duplicate_of(active: JobRecord) -> Status:

@@ -120,9 +120,10 @@ def request_indexing(ctx: OperatorContext, body: dict[str, Any]) -> None:
     outputs = status.get("outputs") or {}
     indexed_at, completed_at = outputs.get("indexedAt"), status.get("completedAt")
     already_indexed = indexed_at is not None and (completed_at is None or indexed_at >= completed_at)
-    if not spec.get("outputDir") or outputs.get("deletedAt") or already_indexed:
-        return
-    marker = f"{status.get('startedAt')}/{status.get('completedAt')}/{status.get('phase')}"
+    if not status.get("id") or not spec.get("outputDir") or outputs.get("deletedAt") or already_indexed:
+        return  # (no id yet: the patch that assigns it brings another event)
+    # The run id too: a run re-created under a deleted run's resource name is another run.
+    marker = f"{status.get('id')}/{status.get('startedAt')}/{status.get('completedAt')}/{status.get('phase')}"
     resource = manifests.lifecycle_job_resource(
         namespace=metadata["namespace"], run_name=spec["runName"], operation="index_outputs",
         requested_by=ctx.identity, requested_by_groups=ctx.identity_groups,

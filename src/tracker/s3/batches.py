@@ -4,7 +4,8 @@ Used by delete_prefix and by move_prefix. Each batch (at most 1,000 targets) is 
 DeleteObjects request with Quiet=False, so S3 answers for every key; only keys S3
 reports in `Deleted` are counted. Per-key errors are retried with backoff, throttling
 of the request too; a `Journal` records each batch before it goes out and when it is
-settled. `DeleteTally` keeps the counters and raises what stopped the delete.
+settled. Every key is checked against the prefix fence before its batch goes out.
+`DeleteTally` keeps the counters and raises what stopped the delete.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from botocore.exceptions import ClientError
 
+from tracker.domain.fence import Fence
 from tracker.s3.client import S3Client
 from tracker.s3.errors import DENIED, AccessDenied, DeleteFailed, KeyFailure, denied, is_denied, is_transient
 from tracker.s3.pipeline import run_bounded
@@ -179,15 +181,20 @@ def shown(failures: list[KeyFailure]) -> str:
     return text + (f" and {len(failures) - SHOWN_KEYS} more" if len(failures) > SHOWN_KEYS else "")
 
 
-def delete_targets(client: S3Client, bucket: str, batches: Iterable[list[Target]], *, tally: DeleteTally,
+def delete_targets(client: S3Client, fence: Fence, batches: Iterable[list[Target]], *, tally: DeleteTally,
                    batches_in_flight: int, max_key_retries: int, backoff_base: float,
                    on_batch: Callable[[DeleteTally], None] | None = None, journal: Journal | None = None) -> None:
-    """Delete batches (each at most 1,000 targets) concurrently into `tally`; stops pulling at a failure."""
+    """Delete batches (each at most 1,000 targets, every key inside `fence`) concurrently
+    into `tally`; stops pulling at a failure. A key outside the fence raises
+    `FenceViolation` before its batch is sent."""
+    bucket = fence.prefix.bucket
 
     def gated() -> Iterator[list[Target]]:
         for batch in batches:
             if tally.stopped:
                 return
+            for target in batch:
+                fence.check_key(target.key, "delete")
             if journal is not None:
                 journal.sending(batch)
             yield batch

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field, replace
 
 from botocore.exceptions import ClientError
 
+from tracker.domain.fence import guard, guard_copy
 from tracker.domain.s3url import S3Url
 from tracker.s3.batches import BATCH_LIMIT, DeleteTally, Journal, Target, delete_targets, shown
 from tracker.s3.client import S3Client
-from tracker.s3.delete import refuse_unsafe
 from tracker.s3.errors import (
     CopyNotVerified,
     DestinationConflict,
@@ -42,7 +42,7 @@ from tracker.s3.errors import (
     error_code,
 )
 from tracker.s3.multipart import MAX_COPY_SIZE, MIN_PART_SIZE, MiB, copy_parts
-from tracker.s3.pairs import Options, Outcome, Pair, check_prefixes, listed_pairs
+from tracker.s3.pairs import Options, Outcome, Pair, listed_pairs
 from tracker.s3.pipeline import chunks, run_bounded
 from tracker.s3.retry import call_s3
 from tracker.s3.verification import attributes, existing, head, is_verified_copy, unquoted, verify
@@ -63,7 +63,7 @@ class CopyResult:
 def copy_one(client: S3Client, pair: Pair, options: Options) -> Outcome:
     """Copy one object unless the destination already holds a verified copy; verify."""
     if pair.found is not None:
-        verdict = existing(client, pair, options.backoff_base)
+        verdict = existing(client, pair, pair.found, options.backoff_base)
         if verdict == "skipped":
             return Outcome(verdict, pair, pair.size)
         if verdict == "conflict":
@@ -138,7 +138,7 @@ def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
 
     `on_progress(result_so_far)` runs in the calling thread after each object.
     """
-    check_prefixes(source, destination)
+    guard_copy(source, destination)
     if not MIN_PART_SIZE <= part_size <= MAX_COPY_SIZE:
         raise ValueError(f"part_size must be between {MIN_PART_SIZE} and {MAX_COPY_SIZE} bytes")
     if not 0 <= multipart_threshold <= MAX_COPY_SIZE:
@@ -172,7 +172,7 @@ def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
                 max_key_retries: int = 5, page_size: int = BATCH_LIMIT, backoff_base: float = 0.2,
                 journal: Journal | None = None) -> CopyResult:
     """copy_prefix, then delete the sources whose verified copies still match them."""
-    refuse_unsafe(source, "move")
+    source_fence = guard(source, "move")
     copied = copy_prefix(client, source, destination, in_flight=in_flight, multipart_threshold=multipart_threshold,
                          part_size=part_size, on_progress=on_progress, dry_run=dry_run, page_size=page_size,
                          backoff_base=backoff_base)
@@ -192,7 +192,7 @@ def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
         batches = _verified_sources(client, source, destination, page_size=page_size, heads=heads, left=left,
                                     backoff_base=backoff_base)
         try:
-            delete_targets(client, source.bucket, batches, tally=tally, batches_in_flight=batches_in_flight,
+            delete_targets(client, source_fence, batches, tally=tally, batches_in_flight=batches_in_flight,
                            max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress,
                            journal=journal)
             tally.raise_if_failed(str(source))

@@ -26,22 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from tracker.domain.fence import guard
 from tracker.domain.s3url import S3Url
 from tracker.s3.batches import BATCH_LIMIT, DeleteResult, DeleteTally, Journal, Target, delete_targets
 from tracker.s3.client import S3Client
-from tracker.s3.errors import PrefixNotEmpty, RefusedPrefix, S3OperationError, denied_as_error
+from tracker.s3.errors import PrefixNotEmpty, S3OperationError, denied_as_error
 from tracker.s3.listing import iter_pages, iter_version_pages
 from tracker.s3.pipeline import hold_back_last
 from tracker.s3.retry import call_s3
 
 MAX_PASSES = 5
-
-
-def refuse_unsafe(prefix: S3Url, what: str) -> None:
-    if prefix.is_bucket_root:
-        raise RefusedPrefix(f"refusing to {what} the whole bucket {prefix}: name a prefix under it")
-    if not prefix.is_prefix:
-        raise RefusedPrefix(f"refusing to {what} {prefix}: a prefix must end in '/'")
 
 
 def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4,
@@ -53,7 +47,7 @@ def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4
     `on_progress(objects, bytes)` gets the running totals after each batch (in a dry run,
     the totals found so far), in the calling thread.
     """
-    refuse_unsafe(prefix, "delete")
+    fence = guard(prefix, "delete")
     if not 1 <= page_size <= BATCH_LIMIT:
         raise ValueError(f"page_size must be 1..{BATCH_LIMIT}")
     if versions is None:
@@ -74,7 +68,7 @@ def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4
                 for _batch in batches:
                     progress(tally)
                 return tally.result()
-            delete_targets(client, prefix.bucket, batches, tally=tally, batches_in_flight=batches_in_flight,
+            delete_targets(client, fence, batches, tally=tally, batches_in_flight=batches_in_flight,
                            max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress,
                            journal=journal)
             tally.raise_if_failed(str(prefix))

@@ -15,16 +15,11 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-from tracker.domain.s3url import InvalidS3Url
 
 T = TypeVar("T")
 _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling",
               "ThrottlingException", "RequestLimitExceeded", "500", "502", "503", "504"}
 DENIED = {"AccessDenied", "AllAccessDisabled", "403"}
-
-
-class RefusedPrefix(InvalidS3Url):
-    """A prefix delete and copy will not work on (a bucket root, a key that is not a prefix)."""
 
 
 class S3OperationError(RuntimeError):
@@ -61,10 +56,6 @@ class KeyFailure:
     code: str
     message: str = ""
     version_id: str | None = None
-
-
-class OverlappingPrefixes(RefusedPrefix):
-    """Source and destination share objects; copying would read what it writes."""
 
 
 class CopyNotVerified(S3OperationError):

@@ -1,30 +1,27 @@
-"""Listing a prefix page by page, inside the prefix fence."""
+"""Listing a prefix page by page, inside the prefix fence: every key S3 returns is
+checked by `tracker.domain.fence` before anything is done with it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tracker.domain.fence import Fence
 from tracker.domain.records import OutputObject
-from tracker.domain.s3url import S3Url, contains
+from tracker.domain.s3url import S3Url
 from tracker.s3.client import S3Client
-
-
-class FenceViolation(RuntimeError):
-    """S3 returned a key outside the requested prefix; nothing is done with it."""
 
 
 def iter_pages(client: S3Client, prefix: S3Url, *, page_size: int = 1000) -> Iterator[list[OutputObject]]:
     """Every object under `prefix`, one list per ListObjectsV2 page (memory bounded)."""
+    fence = Fence(prefix)
     paginator = client.get_paginator("list_objects_v2")
     pages = paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key,
                                PaginationConfig={"PageSize": page_size})
     for page in pages:
         objects = []
         for item in page.get("Contents", ()):
-            url = S3Url(prefix.bucket, item["Key"])
-            if not contains(prefix, url):
-                raise FenceViolation(f"listing {prefix} returned {url}, outside the prefix")
+            url = fence.check(S3Url(prefix.bucket, item["Key"]), "list")
             objects.append(OutputObject(
                 url=str(url), size=int(item["Size"]), last_modified=item.get("LastModified"),
                 etag=(item.get("ETag") or "").strip('"') or None, storage_class=item.get("StorageClass"),
@@ -49,6 +46,7 @@ def iter_version_pages(client: S3Client, prefix: S3Url, *, page_size: int = 1000
     Within a page the entry S3 will resume after (NextKeyMarker/NextVersionIdMarker)
     comes last, so a caller can keep it alive until the next page has been listed.
     """
+    fence = Fence(prefix)
     paginator = client.get_paginator("list_object_versions")
     pages = paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key,
                                PaginationConfig={"PageSize": page_size})
@@ -58,8 +56,7 @@ def iter_version_pages(client: S3Client, prefix: S3Url, *, page_size: int = 1000
         entries += [ObjectVersion(item["Key"], item["VersionId"], 0, bool(item.get("IsLatest")), delete_marker=True)
                     for item in page.get("DeleteMarkers", ())]
         for entry in entries:
-            if not contains(prefix, S3Url(prefix.bucket, entry.key)):
-                raise FenceViolation(f"listing versions of {prefix} returned {entry.key!r}, outside the prefix")
+            fence.check_key(entry.key, "list versions of")
         marker = (page.get("NextKeyMarker"), page.get("NextVersionIdMarker"))
         entries.sort(key=lambda entry: (entry.key, entry.version_id) == marker)
         yield entries

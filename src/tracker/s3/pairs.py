@@ -2,8 +2,9 @@
 
 `listed_pairs` merges the listings of the source and destination prefixes (both in
 UTF-8 key order) into `Pair`s, each with what the destination listing showed at its
-key; `check_prefixes` refuses prefixes a copy must not work on. `Options` is how one
-pair is copied, `Outcome` what copying it came to.
+key, each source and destination checked against its prefix fence
+(`tracker.domain.fence`). `Options` is how one pair is copied, `Outcome` what copying
+it came to.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tracker.domain.fence import guard_copy, rebase
 from tracker.domain.records import OutputObject
-from tracker.domain.s3url import S3Url, contains, overlaps, rebase
+from tracker.domain.s3url import S3Url
 from tracker.s3.client import S3Client
-from tracker.s3.errors import OverlappingPrefixes, RefusedPrefix, denied_as_error
+from tracker.s3.errors import denied_as_error
 from tracker.s3.listing import iter_pages
 from tracker.s3.pipeline import pair_by_key
 
@@ -38,15 +40,9 @@ class Outcome:
     detail: str = ""
 
 
-def check_prefixes(source: S3Url, destination: S3Url) -> None:
-    for name, prefix in (("source", source), ("destination", destination)):
-        if not prefix.is_prefix:
-            raise RefusedPrefix(f"the {name} {prefix} is not a prefix: it must end in '/'")
-    if overlaps(source, destination):
-        raise OverlappingPrefixes(f"refusing to copy {source} to {destination}: the prefixes overlap")
-
-
 def listed_pairs(client: S3Client, source: S3Url, destination: S3Url, *, page_size: int) -> Iterator[Pair]:
+    source_fence, destination_fence = guard_copy(source, destination)
+
     def relative(prefix: S3Url) -> Iterator[tuple[str, OutputObject]]:
         pages = denied_as_error(iter_pages(client, prefix, page_size=page_size), f"listing {prefix} (s3:ListBucket)")
         base = len(str(prefix))
@@ -54,9 +50,8 @@ def listed_pairs(client: S3Client, source: S3Url, destination: S3Url, *, page_si
             yield from ((obj.url[base:], obj) for obj in page)
 
     for key, obj, found in pair_by_key(relative(source), relative(destination)):
-        target = rebase(source.child(key), source, destination)
-        assert contains(destination, target)
-        yield Pair(source.child(key), target, obj.size, obj.etag or "", found)
+        origin = source.child(key)
+        yield Pair(origin, rebase(origin, source_fence, destination_fence), obj.size, obj.etag or "", found)
 
 
 @dataclass(frozen=True)

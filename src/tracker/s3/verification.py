@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tracker.domain.records import OutputObject
 from tracker.domain.s3url import S3Url
 from tracker.s3.client import S3Client
 from tracker.s3.errors import error_code
@@ -48,9 +49,9 @@ def head(client: S3Client, url: S3Url, *, backoff_base: float = 0.2) -> dict[str
         raise
 
 
-def existing(client: S3Client, pair: Pair, backoff_base: float) -> str:
-    assert pair.found is not None
-    if is_verified_copy(pair.etag, pair.size, etag=pair.found.etag, size=pair.found.size):
+def existing(client: S3Client, pair: Pair, found_listed: OutputObject, backoff_base: float) -> str:
+    """What the destination already holds at the pair's key, given what its listing showed."""
+    if is_verified_copy(pair.etag, pair.size, etag=found_listed.etag, size=found_listed.size):
         return "skipped"
     found = head(client, pair.destination, backoff_base=backoff_base)
     if found is None:

@@ -18,16 +18,21 @@ class RunNotFound(StoreError, LookupError):
 
 
 class AmbiguousRun(StoreError, LookupError):
-    """A run name used in several namespaces was given without a namespace."""
+    """A run name that names several runs: used in several namespaces and given without
+    a namespace, or (no live run having it) had by several removed runs."""
 
-    def __init__(self, ref: str, namespaces: Sequence[str]) -> None:
-        shown = ", ".join(sorted(namespaces))
-        super().__init__(
-            f"run name {ref!r} exists in several namespaces ({shown}): "
-            "give a namespace or use the run id"
-        )
+    def __init__(self, ref: str, namespaces: Sequence[str], ids: Sequence[str] = ()) -> None:
+        where = sorted(set(namespaces))
+        if len(where) > 1:
+            message = (f"run name {ref!r} exists in several namespaces ({', '.join(where)}): "
+                       "give a namespace or use the run id")
+        else:
+            message = (f"run name {ref!r} was used by several runs, since deleted, in namespace "
+                       f"{where[0] if where else '?'} (ids {', '.join(ids)}): use the run id")
+        super().__init__(message)
         self.ref = ref
-        self.namespaces = tuple(sorted(namespaces))
+        self.namespaces = tuple(where)
+        self.ids = tuple(ids)
 
 
 class DuplicateRunName(StoreError):

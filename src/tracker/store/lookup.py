@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
+from tracker.domain.fence import Fence
 from tracker.domain.records import OutputObject, RunRecord
 from tracker.store.dialects import dialect_of, position
 from tracker.store.errors import RunNotFound
@@ -116,20 +117,21 @@ def browse_outputs(
 
 
 def runs_with_outputs_under(session: Session, *, prefix: str, exclude_run_id: str) -> list[RunRecord]:
-    """Runs other than `exclude_run_id` that have non-deleted rows under `prefix`, or
-    whose output_dir (outputs not deleted) lies under or over it: deleting or moving
-    `prefix` would touch their outputs."""
-    if not prefix:
-        raise ValueError("prefix must not be empty")
+    """Runs other than `exclude_run_id` that have non-deleted rows inside the prefix
+    fence of `prefix` (`tracker.domain.fence`), or whose output_dir (outputs not
+    deleted) lies under or over it: deleting or moving `prefix` would touch their
+    outputs. Raises `InvalidS3Url` when `prefix` is not an S3 prefix."""
+    fence = Fence.of_text(prefix)
+    low, _ = fence.text_bounds()
     dialect = dialect_of(session)
     others = select(outputs.c.run_id).where(
-        *under_prefix(outputs.c.url, prefix), outputs.c.deleted_at.is_(None),
+        *under_prefix(outputs.c.url, low), outputs.c.deleted_at.is_(None),
         outputs.c.run_id != exclude_run_id,
     )  # fmt: skip
-    value = literal(prefix).collate("C") if dialect == "postgresql" else literal(prefix)
+    value = literal(low).collate("C") if dialect == "postgresql" else literal(low)
     overlapping = and_(
         Run.outputs_deleted_at.is_(None), func.length(Run.output_dir) > 0,
-        or_(func.substr(Run.output_dir, 1, len(prefix)) == prefix,
+        or_(func.substr(Run.output_dir, 1, len(low)) == low,
             func.substr(value, 1, func.length(Run.output_dir)) == Run.output_dir),
     )  # fmt: skip
     stmt = (select_runs().where(Run.id != exclude_run_id, or_(Run.id.in_(others), overlapping))

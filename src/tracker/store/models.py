@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -38,7 +39,10 @@ class Base(DeclarativeBase):
 class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
-        UniqueConstraint("namespace", "run_name", name="uq_runs_namespace_run_name"),
+        # Run names are unique per namespace among live runs; a removed run keeps its name.
+        Index("uq_runs_live_namespace_run_name", "namespace", "run_name", unique=True,
+              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
+        Index("ix_runs_run_name", "run_name"),
         Index("ix_runs_namespace_name", "namespace", "name"),
         Index("ix_runs_created_at", "created_at"),
         Index("ix_runs_state", "state"),
@@ -79,6 +83,7 @@ class Run(Base):
     outputs_deleted_at: Mapped[datetime | None]
     outputs_deleted_by: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]  # the resource was deleted; the row stays
 
     processes: Mapped[list[Process]] = relationship(
         order_by="Process.position", viewonly=True

@@ -3,7 +3,14 @@ filtered listing, resume history and the outputs summary.
 
 `upsert_run` writes everything a `RunRecord` carries and replaces the run's process
 table; the outputs summary columns belong to the output functions and are never
-touched by it. Runs are never removed from the index.
+touched by it. Runs are never removed from the index: when the resource is deleted,
+`mark_run_removed` records it, and a WorkflowRun re-created under that run name is a
+new run (a new id) beside the old one.
+
+Run names: a run id always finds its run. A run name finds the live run of that name
+(in the namespace given, or in the only namespace using it); when no live run has it,
+the one removed run that had it. Several candidates raise `AmbiguousRun` naming their
+namespaces and ids: use the run id (or the namespace).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, literal, select
+from sqlalchemy import Select, delete, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
@@ -39,7 +46,8 @@ def upsert_run(session: Session, *, record: RunRecord) -> None:
     """Insert or update the run and replace its processes. When `started_at` moves
     forward (a resumed run), the previous execution is kept in `run_executions`."""
     clash = session.scalar(select(Run.id).where(
-        Run.namespace == record.namespace, Run.run_name == record.run_name, Run.id != record.id
+        Run.namespace == record.namespace, Run.run_name == record.run_name, Run.id != record.id,
+        Run.removed_at.is_(None),
     ))  # fmt: skip
     if clash is not None:
         raise DuplicateRunName(record.namespace, record.run_name, clash)
@@ -48,7 +56,7 @@ def upsert_run(session: Session, *, record: RunRecord) -> None:
     ).where(Run.id == record.id)).one_or_none()  # fmt: skip
     now = utcnow()
     values: dict[str, Any] = {f: plain(getattr(record, f)) for f in _FIELDS}
-    values.update(commit_hash=record.commit, updated_at=now)
+    values.update(commit_hash=record.commit, updated_at=now, removed_at=None)
     updates = dict(values, **({"created_at": record.created_at} if record.created_at else {}))
     fresh = dict(values, id=record.id, created_at=record.created_at or now, outputs_count=0,
                  outputs_bytes=0)  # fmt: skip
@@ -76,15 +84,26 @@ def _resumed(before: datetime | None, now: datetime | None) -> bool:
 
 
 def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunRecord | None:
-    """The run whose id or run name is `ref` (a run name may need `namespace`)."""
+    """The run whose id or run name is `ref` (a run name may need `namespace`; see the
+    module docstring for which run a name picks)."""
     scoped = (lambda s: s.where(Run.namespace == namespace)) if namespace else (lambda s: s)
     run = session.scalars(scoped(select_runs().where(Run.id == ref))).first()
     if run is not None:
         return to_record(run)
-    found = list(session.scalars(scoped(select_runs().where(Run.run_name == ref))))
-    if len(found) > 1:
-        raise AmbiguousRun(ref, [r.namespace for r in found])
-    return to_record(found[0]) if found else None
+    found = list(session.scalars(scoped(select_runs().where(Run.run_name == ref))
+                                 .order_by(Run.created_at.desc(), Run.id)))  # fmt: skip
+    live = [r for r in found if r.removed_at is None]
+    candidates = live or found
+    if len(candidates) > 1:
+        raise AmbiguousRun(ref, [r.namespace for r in candidates], ids=[r.id for r in candidates])
+    return to_record(candidates[0]) if candidates else None
+
+
+def mark_run_removed(session: Session, *, run_id: str, at: datetime) -> bool:
+    """Record that the run's resource was deleted (its rows stay; its name is free for a
+    new run). Returns False when the run is not in the index or already removed."""
+    return bool(session.execute(update(Run).where(Run.id == run_id, Run.removed_at.is_(None))
+                                .values(removed_at=at)).rowcount)  # fmt: skip
 
 
 def list_runs(
@@ -158,17 +177,6 @@ def outputs_summaries(session: Session, *, run_ids: Iterable[str]) -> dict[str, 
     ).where(Run.id.in_(list(run_ids))))  # fmt: skip
     return {r.id: OutputsSummary(r.outputs_count, r.outputs_bytes, r.outputs_indexed_at,
                                  r.outputs_deleted_at, r.outputs_deleted_by) for r in rows}  # fmt: skip
-
-
-def set_outputs_summary(session: Session, *, run_id: str, summary: OutputsSummary) -> None:
-    """Overwrite the run's outputs summary."""
-    run = session.get(Run, run_id)
-    if run is None:
-        raise RunNotFound(run_id)
-    run.outputs_count, run.outputs_bytes = summary.count, summary.bytes
-    run.outputs_indexed_at, run.outputs_deleted_at = summary.indexed_at, summary.deleted_at
-    run.outputs_deleted_by = summary.deleted_by
-    session.flush()
 
 
 def select_runs() -> Select[tuple[Run]]:

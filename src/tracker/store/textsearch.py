@@ -25,6 +25,7 @@ from sqlalchemy import (
     table,
 )
 
+from tracker.domain.fence import successor
 from tracker.store.models import Output
 
 MIN_INDEXED = 3  # characters: the shortest word a trigram index can serve
@@ -95,17 +96,7 @@ def under_prefix(target: ColumnElement[str], prefix: str) -> list[ColumnElement[
     `substr` equality keeps it exact. URL columns compare by code point on both
     engines (SQLite BINARY, PostgreSQL "C")."""
     conditions = [target >= prefix, func.substr(target, 1, len(prefix)) == prefix]
-    successor = _successor(prefix)
-    if successor is not None:
-        conditions.append(target < successor)
+    upper = successor(prefix)
+    if upper is not None:
+        conditions.append(target < upper)
     return conditions
-
-
-def _successor(prefix: str) -> str | None:
-    """The smallest string above every string that starts with `prefix`."""
-    if not prefix or ord(prefix[-1]) == 0x10FFFF:
-        return None
-    code = ord(prefix[-1]) + 1
-    if 0xD800 <= code <= 0xDFFF:  # surrogates are not characters
-        code = 0xE000
-    return prefix[:-1] + chr(code)

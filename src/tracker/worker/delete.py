@@ -1,6 +1,7 @@
 """delete_outputs: delete every object under the run's outputDir, then mark the run's
 outputs deleted (the index keeps the rows, marked deleted). Counters stay exact across
-attempts through the delete journal."""
+attempts through the delete journal. Before anything is listed, the shared-prefix rule
+is checked again (another run may have been indexed under the prefix since admission)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from tracker.s3.delete import delete_prefix
 from tracker.worker.context import WorkerContext
 from tracker.worker.indexops import record_outputs_deleted
 from tracker.worker.journal import resume
+from tracker.worker.sharing import refuse_shared
 
 
 def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
     prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
+    refuse_shared(ctx.sessions, run, prefix, "delete")
     if job["spec"].get("dryRun"):
         result = delete_prefix(ctx.s3, prefix, dry_run=True)
         return (f"dry run: would delete {result.objects_found} objects "

@@ -1,5 +1,7 @@
-"""index_outputs: list the run's outputDir and upsert one index row per object,
-then write the outputs summary to the run (status and index) and set OutputsIndexed."""
+"""index_outputs: list the run's outputDir and upsert one index row per object, mark
+deleted the rows whose objects this listing no longer found (rows kept; an object that
+reappears is un-deleted by its upsert), then write the outputs summary of the rows not
+deleted to the run (status and index) and set OutputsIndexed."""
 
 from __future__ import annotations
 
@@ -21,12 +23,14 @@ def index_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) 
     """Returns the success message."""
     prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
     run_id = run["status"]["id"]
+    listed_at = datetime.now(UTC)  # every row this listing sees is stamped with it
     for page in iter_pages(ctx.s3, prefix, page_size=ctx.settings.s3.list_page_size):
         with ctx.sessions.begin() as session:
-            output_rows.upsert_outputs(session, run_id=run_id, objects=page)
+            output_rows.upsert_outputs(session, run_id=run_id, objects=page, seen_at=listed_at)
         ctx.reporter.count(objects_indexed=len(page))
     now = datetime.now(UTC)
     with ctx.sessions.begin() as session:
+        gone = output_rows.mark_missing_outputs_deleted(session, run_id=run_id, seen_before=listed_at, at=now)
         summary = output_rows.refresh_outputs_summary(session, run_id=run_id, indexed_at=now)
     cost = annual_storage_cost(summary.bytes, ctx.settings.prices)
     indexed = Desired("OutputsIndexed", True, "Indexed",
@@ -39,4 +43,5 @@ def index_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) 
 
     patch_status(ctx.api, plural=RUNS, namespace=run["metadata"]["namespace"], name=run["metadata"]["name"],
                  compute=compute)
-    return f"indexed {ctx.reporter.counters.objects_indexed} objects under {prefix}"
+    missing = f"; {gone} objects no longer in S3 marked deleted" if gone else ""
+    return f"indexed {ctx.reporter.counters.objects_indexed} objects under {prefix}{missing}"

@@ -23,7 +23,6 @@ from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import find_run
 from tracker.s3.client import make_client
 from tracker.s3.errors import S3OperationError
-from tracker.s3.listing import FenceViolation
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, session_factory
 from tracker.worker.context import WorkerContext
@@ -69,8 +68,8 @@ def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
             raise PermanentFailure(code, f"S3 refused {error.operation_name}: {code}: "
                                    f"{error.response['Error'].get('Message', '')}") from error
         raise
-    except (InvalidS3Url, FenceViolation) as error:
-        raise PermanentFailure("InvalidPrefix", str(error)) from error
+    except InvalidS3Url as error:  # the prefix fence's refusals carry their own reason
+        raise PermanentFailure(getattr(error, "reason", "InvalidPrefix"), str(error)) from error
 
 
 def main(argv: Sequence[str] | None = None) -> int:

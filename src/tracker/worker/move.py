@@ -1,5 +1,7 @@
 """move_outputs: copy every object to the destination server-side, verify, delete the
-sources, then rewrite the index rows and the run's outputDir in one transaction."""
+sources, then rewrite the index rows and the run's outputDir in one transaction. Before
+anything is listed, the shared-prefix rule is checked again (another run may have been
+indexed under the prefix since admission)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from tracker.s3.copy import CopyResult, move_prefix
 from tracker.worker.context import WorkerContext
 from tracker.worker.indexops import record_outputs_moved
 from tracker.worker.journal import resume
+from tracker.worker.sharing import refuse_shared
 
 
 def move_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -> str:
     source = parse_prefix(run["spec"]["outputDir"], field="outputDir")
     destination = parse_prefix(job["spec"]["destination"], field="destination")
+    refuse_shared(ctx.sessions, run, source, "move")
     if job["spec"].get("dryRun"):
         result = move_prefix(ctx.s3, source, destination, dry_run=True)
         return (f"dry run: would move {result.objects_found} objects ({human_size(result.bytes_found)}) "

@@ -37,7 +37,7 @@ def test_runs_and_run(api: ApiClient) -> None:
     assert isinstance(run, schemas.RunDetail)
     assert (run.id, run.workflow.commit, run.outputs.count, run.executions[1].phase) == (FOO_ID, "abc123def", 4, "Failed")
     assert api.run("twin", namespace="lab-a").namespace == "lab-a"
-    assert [p.name for p in api.run_processes(FOO_ID).items] == ["FASTQC", "ALIGN"]
+    assert [p.name for p in run.processes] == ["FASTQC", "ALIGN"]
 
 
 def test_run_outputs(api: ApiClient) -> None:

@@ -17,10 +17,9 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.domain.records import RunRecord
-from tracker.store import runs
+from tracker.store import outputs, runs
 from tracker.store.engine import (
     alembic_config,
-    current_revision,
     make_engine,
     migrate,
     session_factory,
@@ -69,6 +68,11 @@ def test_postgresql_urls_use_psycopg_and_other_databases_are_refused() -> None:
         make_engine("mysql://u@db.example/tracker")
 
 
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def test_nothing_is_created_before_migrate_and_migrate_is_repeatable(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
@@ -81,6 +85,34 @@ def test_nothing_is_created_before_migrate_and_migrate_is_repeatable(db_url: str
         assert {"runs", "run_executions", "processes", "outputs", "lifecycle_jobs"} <= set(
             sa.inspect(engine).get_table_names()
         )
+    finally:
+        engine.dispose()
+
+
+def test_the_removed_runs_migration_keeps_every_row(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO runs (id, namespace, name, run_name, owner, params, labels, conditions, created_at,"
+                " outputs_count, outputs_bytes, updated_at) VALUES ('r1', 'a', 'again', 'again', 'alice', '{}',"
+                " '{}', '[]', :t, 1, 7, :t)"), {"t": T0})
+            conn.execute(sa.text("INSERT INTO outputs (run_id, url, size) VALUES ('r1', 's3://b/again/x.bam', 7)"))
+            conn.execute(sa.text("INSERT INTO processes (run_id, name, position, succeeded, failed, aborted,"
+                                 " running, cached, retried, submitted, pending) VALUES"
+                                 " ('r1', 'ALIGN', 0, 1, 0, 0, 0, 0, 0, 0, 0)"))
+        migrate(engine)
+        factory = session_factory(engine)
+        with factory.begin() as session:  # the rows survived the table rebuild, search included
+            found = runs.get_run(session, ref="again")
+            assert found is not None and [p.name for p in found.processes] == ["ALIGN"]
+            assert [r.id for r in outputs.lookup_runs_by_url(session, text="AGAIN/X.BAM")] == ["r1"]
+            assert runs.mark_run_removed(session, run_id="r1", at=T0)
+            runs.upsert_run(session, record=record("r2", namespace="a", name="again", run_name="again"))
+        with factory() as session:
+            assert runs.get_run(session, ref="again").id == "r2"  # type: ignore[union-attr]
+            assert runs.get_run(session, ref="r1") is not None
     finally:
         engine.dispose()
 

@@ -216,6 +216,8 @@ def test_fence_finds_rows_and_output_dirs_under_and_over_the_prefix(session: Ses
     assert fence(session, "s3://b/proj/", me) == ["stray", "nested", "parent"]
     outputs.mark_outputs_deleted(session, run_id=stray.id, at=T0, by="alice")
     assert fence(session, "s3://b/proj/", me) == ["nested", "parent"]
-    assert nested and fence(session, "S3://B/PROJ/", me) == []  # S3 keys are case-sensitive
-    with pytest.raises(ValueError):
-        outputs.runs_with_outputs_under(session, prefix="", exclude_run_id=me.id)
+    assert fence(session, "s3://b/PROJ/", me) == ["parent"]  # keys are case-sensitive: not nested
+    assert nested and fence(session, "s3://B/proj/", me) == []
+    for not_a_prefix in ("", "s3://b/proj", "S3://B/PROJ/", "b/proj/"):
+        with pytest.raises(ValueError):
+            outputs.runs_with_outputs_under(session, prefix=not_a_prefix, exclude_run_id=me.id)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from tracker.domain.records import OutputsSummary, Phase, ProcessCounts, RunRecord
-from tracker.store import runs
+from tracker.domain.records import OutputObject, OutputsSummary, Phase, ProcessCounts, RunRecord
+from tracker.store import outputs, runs
 from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunNotFound
 
 T0 = datetime(2026, 5, 13, 19, 0, tzinfo=UTC)
@@ -58,8 +58,9 @@ def test_enum_phases_are_stored_as_their_values(session: Session, add_run: AddRu
 def test_upsert_replaces_fields_and_processes_but_keeps_created_at_and_outputs(session: Session) -> None:
     record = full_record()
     runs.upsert_run(session, record=record)
-    summary = OutputsSummary(count=3, bytes=300, indexed_at=T0)
-    runs.set_outputs_summary(session, run_id=record.id, summary=summary)
+    outputs.upsert_outputs(session, run_id=record.id, objects=[OutputObject(f"s3://b/r/{i}", 100) for i in range(3)])
+    summary = outputs.refresh_outputs_summary(session, run_id=record.id, indexed_at=T0)
+    assert summary == OutputsSummary(count=3, bytes=300, indexed_at=T0)
     updated = dataclasses.replace(
         record, created_at=None, phase="Succeeded", state="Succeeded", labels={},
         completed_at=T0 + timedelta(hours=1), processes=(ProcessCounts("ALIGN", succeeded=9),),
@@ -80,6 +81,37 @@ def test_a_run_name_is_unique_per_namespace(session: Session, add_run: AddRun) -
     assert raised.value.namespaces == ("a", "b")
     assert runs.get_run(session, ref="sad_einstein", namespace="a") == first
     assert runs.get_run(session, ref=first.id) == first  # an id is never ambiguous
+
+
+def test_a_run_name_is_free_again_once_its_run_is_removed(session: Session, add_run: AddRun) -> None:
+    old = add_run(namespace="a", run_name="again", output_dir="s3://b/again/")
+    assert runs.mark_run_removed(session, run_id=old.id, at=T0)
+    assert not runs.mark_run_removed(session, run_id=old.id, at=T0)  # already removed
+    assert not runs.mark_run_removed(session, run_id="nope", at=T0)
+    assert runs.get_run(session, ref="again", namespace="a") == old  # the only run of that name
+    new = add_run(namespace="a", run_name="again", output_dir="s3://b/again/")  # a new id: no DuplicateRunName
+    assert new.id != old.id
+    assert runs.get_run(session, ref=old.id) == old and runs.get_run(session, ref=new.id) == new
+    assert runs.get_run(session, ref="again", namespace="a") == new  # a name picks the live run
+    assert runs.get_run(session, ref="again") == new
+    with pytest.raises(DuplicateRunName):  # two live runs still may not share it
+        add_run(namespace="a", run_name="again")
+    assert runs.list_runs(session, name_contains="again")[1] == 2  # both stay listed
+
+    runs.mark_run_removed(session, run_id=new.id, at=T0)
+    with pytest.raises(AmbiguousRun, match=r"used by several runs, since deleted, in namespace a") as raised:
+        runs.get_run(session, ref="again", namespace="a")
+    assert set(raised.value.ids) == {old.id, new.id} and raised.value.namespaces == ("a",)
+    runs.upsert_run(session, record=new)  # the resource came back (same id): live again
+    assert runs.get_run(session, ref="again") == new
+
+
+def test_a_live_run_wins_over_a_removed_one_in_another_namespace(session: Session, add_run: AddRun) -> None:
+    gone = add_run(namespace="a", run_name="twin")
+    live = add_run(namespace="b", run_name="twin")
+    runs.mark_run_removed(session, run_id=gone.id, at=T0)
+    assert runs.get_run(session, ref="twin") == live
+    assert runs.get_run(session, ref="twin", namespace="a") == gone
 
 
 def test_a_resumed_run_keeps_its_previous_executions(session: Session, add_run: AddRun) -> None:
@@ -161,11 +193,11 @@ def test_list_rejects_unknown_sort_keys_and_bad_labels(session: Session) -> None
 def test_outputs_summary(session: Session, add_run: AddRun) -> None:
     one, two = add_run(), add_run()
     assert runs.outputs_summary(session, run_id=one.id) == OutputsSummary()
-    summary = OutputsSummary(count=2, bytes=10, indexed_at=T0, deleted_at=T0, deleted_by="bob")
-    runs.set_outputs_summary(session, run_id=two.id, summary=summary)
+    outputs.upsert_outputs(session, run_id=two.id, objects=[OutputObject("s3://b/x", 10)])
+    outputs.refresh_outputs_summary(session, run_id=two.id, indexed_at=T0)
+    outputs.mark_outputs_deleted(session, run_id=two.id, at=T0, by="bob")
+    summary = OutputsSummary(count=0, bytes=0, indexed_at=T0, deleted_at=T0, deleted_by="bob")
     assert runs.outputs_summaries(session, run_ids=[one.id, two.id, "nope"]) == {
         one.id: OutputsSummary(), two.id: summary}  # fmt: skip
     with pytest.raises(RunNotFound):
         runs.outputs_summary(session, run_id="nope")
-    with pytest.raises(RunNotFound):
-        runs.set_outputs_summary(session, run_id="nope", summary=summary)

@@ -164,10 +164,11 @@ def test_the_trigram_index_serves_lookup_and_search(
     session.execute(sa.text("ANALYZE"))  # PostgreSQL's planner scans small tables whole
     statements.clear()
     assert len(outputs.lookup_runs_by_url(session, text="SAMPLE_01234/reads")) == 1
+    assert len(outputs.lookup_runs_by_url(session, text="S3://BUCKET/RUNS/BIG/SAMPLE_01234/READS.BAM")) == 1
     assert outputs.search_outputs(session, words=["sample_0123", "reads"])[1] == 10
     assert outputs.search_outputs(session, words=["sample_01234"], run_id=run.id)[1] == 1
     queries = [(s, p) for s, p in statements if "outputs" in s and s.lstrip().upper().startswith("SELECT")]
-    assert len(queries) == 5  # the lookup, then each search's count and page
+    assert len(queries) == 6  # the two lookups, then each search's count and page
     for statement, parameters in queries:
         shown = plan(session, statement, parameters)
         if session.get_bind().dialect.name == "sqlite":
