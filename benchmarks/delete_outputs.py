@@ -124,7 +124,8 @@ def main() -> None:
                                   f"sqlite:///{workdir / 'index.db'}"], env=env, check=True,
                                  capture_output=True, text=True).stdout.split()
             results["worker"], deleted, peak = float(out[0]), int(out[1]), int(out[2])
-            assert deleted == args.objects and remaining(server, "bench", "worker/run-1/") == 0
+            assert deleted == args.objects
+            assert remaining(server, "bench", "worker/run-1/") == 0
             assert remaining(server, "bench", "worker/run-10/") == 1
 
             results["awscli"] = timed([str(tools / "aws"), "s3", "rm", "--recursive", "--only-show-errors",

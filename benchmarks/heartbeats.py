@@ -157,7 +157,7 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     false_alarms = [n for n in names if n in alive and seen.get(n, ("",))[0] == "Disconnected"]
     print(f"stopped {len(stopped)} runners; flagged Disconnected: {len(delays)}; false alarms: {len(false_alarms)}")
     if delays:
-        p99 = delays[min(len(delays) - 1, int(round(0.99 * (len(delays) - 1))))]
+        p99 = delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))]
         print(f"delay from threshold to Disconnected seen by a watcher: p50 {statistics.median(delays):.2f}s, "
               f"p99 {p99:.2f}s, max {delays[-1]:.2f}s")
     print(f"operator CPU: {cpu_after - cpu_before:.1f}s over {window:.0f}s "

@@ -197,7 +197,8 @@ def scan_sql(dialect: str) -> str:
 
 def plans(lookup_engine: Any, scan_engine: Any, text: str) -> tuple[str, str]:
     """EXPLAIN of the lookup's outputs part and of the scan."""
-    from sqlalchemy import select, text as sql
+    from sqlalchemy import select
+    from sqlalchemy import text as sql
 
     from tracker.store.models import Output
     from tracker.store.textsearch import where_url_contains
@@ -296,7 +297,8 @@ def report(engine_name: str, results: list[dict[str, Any]]) -> bool:
 
 # -- the engines ----------------------------------------------------------------------
 def bench_engine(name: str, args: argparse.Namespace, mix: list[tuple[str, str]], tmp: Path) -> bool:
-    from sqlalchemy import func, select, text as sql
+    from sqlalchemy import func, select
+    from sqlalchemy import text as sql
 
     from tracker.store.engine import make_engine, migrate
     from tracker.store.models import Output

@@ -69,7 +69,9 @@ def banner(record: system.SystemRecord, server: str, state_dir: Path, *, foregro
         f'  eval "$({localcluster_command("env", state_dir)})"   # KUBECONFIG, PATH, AWS_*, TRACKER_API_URL',
         *(f"  {command:<58} # {what}" for command, what in demo.try_commands()),
         "",
-        "Press Ctrl-C to stop everything." if foreground else f"Stop it with: {localcluster_command('down', state_dir)}",
+        "Press Ctrl-C to stop everything."
+        if foreground
+        else f"Stop it with: {localcluster_command('down', state_dir)}",
     ]
     return "\n".join(lines)
 
@@ -89,7 +91,7 @@ def cmd_run(state_dir: Path) -> int:
         return 1
     except KeyboardInterrupt:
         code = 0
-    except Exception as error:  # noqa: BLE001 - reported, then everything is stopped
+    except Exception as error:
         print(f"localcluster: {error}", file=sys.stderr)
         code = 1
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -129,7 +129,7 @@ class ControlPlane:
         self,
         *args: str,
         kubeconfig: Path | None = None,
-        input: str | None = None,  # noqa: A002 - mirrors subprocess.run
+        input: str | None = None,
         check: bool = True,
         timeout: float = 120,
     ) -> subprocess.CompletedProcess[str]:

@@ -239,7 +239,7 @@ class Demo:
     def seed(self) -> None:
         """The namespace, the workers' S3 credentials, the bucket, the outputs, the runs."""
         try:
-            client.CoreV1Api(self.ctx.api).create_namespace({"metadata": {"name": NAMESPACE}})
+            client.CoreV1Api(self.ctx.api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
         except ApiException as error:
             if error.status != 409:
                 raise

@@ -21,7 +21,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-
 from localcluster.binaries import REPO_ROOT
 from localcluster.processes import ManagedProcess, free_port
 from localcluster.s3server import S3Client, local_client, object_body
@@ -53,7 +52,7 @@ class MinioServer:
     """
 
     access_key = "tracker-minio"
-    secret_key = "tracker-minio-secret"  # noqa: S105 - a throwaway local server's root key
+    secret_key = "tracker-minio-secret"
     region = "us-east-1"
 
     def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:

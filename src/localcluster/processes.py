@@ -54,7 +54,7 @@ def wait_until(
             result = condition()
             if result:
                 return result
-        except Exception as error:  # noqa: BLE001 - the condition may fail while starting
+        except Exception as error:
             last_error = error
         if time.monotonic() >= deadline:
             raise DeadlineExceeded(f"timed out after {timeout:g}s waiting for {what}") from last_error

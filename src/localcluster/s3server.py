@@ -18,14 +18,18 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from localcluster.processes import ManagedProcess, free_port
 
-S3Client = Any  # boto3's clients are generated at runtime; no stubs are installed
+if TYPE_CHECKING:
+    # The stubs (a dev dependency) type the client boto3 generates at runtime.
+    from mypy_boto3_s3 import S3Client as S3Client
+else:
+    S3Client = Any
 # Settings that would make moto check credentials or policies; the server must not.
 _AUTH_ENV = ("INITIAL_NO_AUTH_ACTION_COUNT", "MOTO_ENABLE_IAM_AUTH")
 
@@ -37,14 +41,15 @@ class S3Server:
     """
 
     access_key = "test-access-key"
-    secret_key = "test-secret-key"  # noqa: S105 - moto accepts any credentials
+    secret_key = "test-secret-key"
     region = "us-east-1"
 
     def __init__(self, *, log_dir: Path | None = None, tied_to_parent: bool = True) -> None:
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._own_log_dir = None if log_dir else Path(tempfile.mkdtemp(prefix="wt-s3-"))
-        log_dir = log_dir or self._own_log_dir
+        self._own_log_dir: Path | None = None
+        if log_dir is None:
+            log_dir = self._own_log_dir = Path(tempfile.mkdtemp(prefix="wt-s3-"))
         env = {k: v for k, v in os.environ.items() if k not in _AUTH_ENV}
         self.process = ManagedProcess(
             name="s3-server",
@@ -157,7 +162,7 @@ def seed_objects(server: S3Server, bucket: str, *, prefix: str, count: int, size
 
 def _seeding(app: Any) -> Any:
     """WSGI middleware answering SEED_PATH by writing straight into moto's S3 backend."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
 
     def middleware(environ: dict[str, Any], start_response: Any) -> Any:
@@ -185,7 +190,7 @@ def serve(argv: list[str] | None = None) -> None:
     import argparse
 
     from moto import backends
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
     parser = argparse.ArgumentParser()

@@ -14,6 +14,7 @@ import json
 import shlex
 import shutil
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 from localcluster.controlplane import NODE_NAME, ControlPlane
@@ -175,11 +176,11 @@ def down(state_dir: Path) -> bool:
 def install_crds(plane: ControlPlane) -> None:
     """Apply the CRDs from crds/ and wait until the apiserver serves them."""
     plane.kubectl("apply", "-f", str(CRD_DIR))
+    def established(name: str) -> bool:
+        return plane.kubectl(
+            "get", "crd", name, "-o",
+            'jsonpath={.status.conditions[?(@.type=="Established")].status}', check=False,
+        ).stdout == "True"
+
     for name in ("workflowruns.tracker.dev", "outputlifecyclejobs.tracker.dev"):
-        wait_until(
-            lambda name=name: plane.kubectl(
-                "get", "crd", name, "-o",
-                'jsonpath={.status.conditions[?(@.type=="Established")].status}', check=False,
-            ).stdout == "True",
-            timeout=60, what=f"CRD {name} to be Established",
-        )
+        wait_until(partial(established, name), timeout=60, what=f"CRD {name} to be Established")

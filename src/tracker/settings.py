@@ -50,7 +50,7 @@ class WorkerJobSettings(BaseModel):
     memory_limit: str = "1Gi"
     # Environment the worker pod needs, by reference only (Secret names, never values).
     database_secret: str | None = None
-    database_secret_key: str = "url"
+    database_secret_key: str = "url"  # noqa: S105 - the key's name in the Secret, not a value
     s3_credentials_secret: str | None = None
     extra_env: dict[str, str] = Field(default_factory=dict)
 

@@ -11,13 +11,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from unit.api.api_seed import GIB, OLD_ID, T0, at
+from unit.api.api_seed import seed as seed_api_index
 
 from tracker.domain.records import OutputObject, Phase, ProcessCounts, RunRecord
 from tracker.domain.runhealth import RunSignals, assess
 from tracker.store import outputs, runs
 from tracker.store.engine import session_factory
-from unit.api.api_seed import GIB, OLD_ID, T0, at
-from unit.api.api_seed import seed as seed_api_index
 
 RICH_ID = "9a000000-0000-4000-8000-000000000001"
 DISCONNECTED_ID = "9a000000-0000-4000-8000-000000000002"

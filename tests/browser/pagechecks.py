@@ -72,13 +72,15 @@ def overflow(page: Page) -> dict[str, Any]:
 
 def assert_no_horizontal_overflow(page: Page) -> None:
     found = overflow(page)
-    assert found["scrollWidth"] <= found["clientWidth"] and not found["wide"], found
+    assert found["scrollWidth"] <= found["clientWidth"], found
+    assert not found["wide"], found
 
 
 def assert_readable_contrast(page: Page) -> None:
     """Every visible text meets WCAG AA against its background (4.5:1, or 3:1 when large)."""
     result = page.evaluate(_CONTRAST)
-    assert result["checked"] >= 5 and not result["failures"], result
+    assert result["checked"] >= 5, result
+    assert not result["failures"], result
 
 
 def css(page: Page, selector: str, prop: str) -> str:

@@ -235,11 +235,13 @@ def test_failed_run_opens_on_its_error(api: Api, page: Page) -> None:
 
 def test_unknown_and_ambiguous_runs_are_readable_pages(api: Api, page: Page) -> None:
     response = page.goto(f"{api.url}/runs/no-such-run")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     expect(page.locator("h1")).to_have_text("Run not found")
     expect(page.locator("#error-detail")).to_have_text("no run 'no-such-run' in the index")
     response = page.goto(f"{api.url}/runs/twin")
-    assert response is not None and response.status == 409
+    assert response is not None
+    assert response.status == 409
     expect(page.locator("h1")).to_have_text("Which run?")
     screenshot(page, "run-ambiguous-laptop")
     page.get_by_role("link", name="twin in namespace lab-b").click()

@@ -30,14 +30,16 @@ def test_list_pages_through_every_run(api: Api, page: Page) -> None:
     expect(page.locator("#runs-summary")).to_have_text(f"Showing 1–25 of {TOTAL} runs")
     expect(page.locator("#page-position")).to_have_text("Page 1 of 2")
     first = names(page)
-    assert len(first) == 25 and first[0] == f"batch-{BATCH:03d}"  # newest first
+    assert len(first) == 25
+    assert first[0] == f"batch-{BATCH:03d}"
     assert_readable_contrast(page)
     screenshot(page, "runs-list-laptop")
     page.get_by_role("link", name="Next ›").click()
     page.wait_for_url("**page=2")
     expect(page.locator("#runs-summary")).to_have_text(f"Showing 26–{TOTAL} of {TOTAL} runs")
     second = names(page)
-    assert len(second) == TOTAL - 25 and not set(first) & set(second)
+    assert len(second) == TOTAL - 25
+    assert not set(first) & set(second)
     assert second[-1] == "old-run"
     page.get_by_role("link", name="‹ Previous").click()
     page.wait_for_url("**/runs")

@@ -13,14 +13,14 @@ import threading
 
 import pytest
 import yaml
-
+from fixtures.cli import BIN_DIR, Cli
 from fixtures.workflowruns import create_run, now, report
+from test_cli_outputs import grant_tracker_user, published
+
 from localcluster.controlplane import ControlPlane
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server
 from localcluster.tracker import Operator
-from fixtures.cli import BIN_DIR, Cli
-from test_cli_outputs import grant_tracker_user, published
 
 pytestmark = pytest.mark.cluster
 
@@ -85,7 +85,8 @@ def test_get_prints_what_kubectl_prints(tracker_operator: Operator, tracked_name
     theirs_json = json.loads(plane.kubectl("get", "wfr", "get-run-1", "-n", ns, "-o", "json").stdout)
     assert ours_json == theirs_json or ours_json["metadata"]["resourceVersion"] != theirs_json["metadata"][
         "resourceVersion"]
-    assert ours_json["metadata"]["name"] == "get-run-1" and "managedFields" not in ours_json["metadata"]
+    assert ours_json["metadata"]["name"] == "get-run-1"
+    assert "managedFields" not in ours_json["metadata"]
     by_run_name = alice("get", "runs", "sad_einstein", "-o", "name")
     assert by_run_name.stdout == "workflowrun.tracker.dev/get-run-2\n"
 

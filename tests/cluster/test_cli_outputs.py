@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from fixtures.cli import BIN_DIR, Cli
 from fixtures.workflowruns import create_run, now, report, status_of
+
 from localcluster.controlplane import ControlPlane
 from localcluster.processes import ManagedProcess, free_port, wait_until
 from localcluster.s3server import S3Server, put_objects

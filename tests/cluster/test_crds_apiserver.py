@@ -128,7 +128,8 @@ def test_kubectl_get_wfr_shows_the_tracker_columns(plane: ControlPlane, ns: str)
     row, state = wait_until(row_and_state, timeout=30, what="a stable row")
     assert re.split(r"\s{2,}", row)[:4] == [name, name, state, "alice"]
     assert state in ("Stalled", "Disconnected")
-    assert "hpc-east" in row and "9.2 GiB" in row
+    assert "hpc-east" in row
+    assert "9.2 GiB" in row
 
     wide = plane.kubectl("get", "wfr", name, "-n", ns, "-o", "wide").stdout
     assert header(wide)[-2:] == ["ENGINE", "ID"]

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from fixtures.workflowruns import create_run, events_for, now, report, status_of
 from sqlalchemy import select
 
-from fixtures.workflowruns import create_run, events_for, now, report, status_of
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
 from localcluster.tracker import Operator
@@ -132,7 +132,8 @@ def test_the_worker_refuses_a_prefix_shared_since_admission(
                        what="the nested run mirrored into the index")
     status = wait_finished(tracker_operator, ns, job)
     assert (status["phase"], status["reason"]) == ("Failed", "SharedPrefix"), status
-    assert f"'{name}-nested'" in status["message"] and f"s3://{s3_bucket}/{prefix}" in status["message"]
+    assert f"'{name}-nested'" in status["message"]
+    assert f"s3://{s3_bucket}/{prefix}" in status["message"]
     paginator = client.get_paginator("list_objects_v2")
     left = sorted(o["Key"] for page in paginator.paginate(Bucket=s3_bucket, Prefix=prefix)
                   for o in page.get("Contents", ()))
@@ -153,13 +154,17 @@ def test_a_run_recreated_under_a_deleted_runs_name_is_a_new_run(
 
     put_objects(client, s3_bucket, [("runs/again/second.bam", 20)])
     second = succeed(tracker_operator, ns, "again", outputDir=base)
-    assert second["id"] != first and second["outputs"]["count"] == 2
+    assert second["id"] != first
+    assert second["outputs"]["count"] == 2
     assert not [e for e in events_for(tracker_operator.plane, ns, "again") if e["reason"] == "DuplicateRunName"]
     with session_factory(make_engine(operator_database))() as session:
         old, new = run_rows.get_run(session, ref=first), run_rows.get_run(session, ref=second["id"])
-        assert old is not None and new is not None and old.run_name == new.run_name == "again"
+        assert old is not None
+        assert new is not None
+        assert old.run_name == new.run_name == "again"
         by_name = run_rows.get_run(session, ref="again", namespace=ns)
-        assert by_name is not None and by_name.id == second["id"]  # a name picks the live run
+        assert by_name is not None
+        assert by_name.id == second["id"]
         found = {r.id for r in lookup.lookup_runs_by_url(session, text=f"{base}first.bam")}
         assert found == {first, second["id"]}  # the old run still tells what it published
     assert set(rows(operator_database, second["id"])) == {f"{base}first.bam", f"{base}second.bam"}

@@ -49,7 +49,9 @@ def test_runs_and_outputs_land_in_postgresql(postgres_operator: Operator, tracke
     sessions = session_factory(make_engine(postgres_operator.database_url))
     with sessions() as session:
         record = runs.get_run(session, ref="pg-run-7", namespace=ns)
-        assert record is not None and record.phase == "Succeeded" and record.state == "Succeeded"
+        assert record is not None
+        assert record.phase == "Succeeded"
+        assert record.state == "Succeeded"
         assert [(p.name, p.succeeded) for p in record.processes] == [("CALL", 40)]
         summary = runs.outputs_summary(session, run_id=record.id)
         assert (summary.count, summary.bytes) == (40, status["outputs"]["bytes"])

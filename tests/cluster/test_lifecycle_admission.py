@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fixtures.workflowruns import create_run, now, report, status_of
+
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
 from localcluster.tracker import Operator
@@ -87,7 +87,8 @@ def test_mark_outputs_deleted_then_delete_is_already_done(tracker_operator: Oper
     assert (status["phase"], status["reason"]) == ("Succeeded", "Completed")
     assert status["message"] == "12 output rows marked deleted (no S3 call)"
     run = status_of(plane, ns, indexed_run)
-    assert run["outputs"]["deletedBy"] == "alice" and run["outputs"]["size"] == "Deleted"
+    assert run["outputs"]["deletedBy"] == "alice"
+    assert run["outputs"]["size"] == "Deleted"
     assert run["outputs"]["annualCostHigh"] == 0
     assert any(c["type"] == "OutputsDeleted" and c["status"] == "True" for c in run["conditions"])
     assert plane.kubectl("get", "wfr", indexed_run, "-n", ns, "--no-headers").stdout.split()[6] == "Deleted"
@@ -98,7 +99,8 @@ def test_mark_outputs_deleted_then_delete_is_already_done(tracker_operator: Oper
         record = run_rows.get_run(session, ref=indexed_run, namespace=ns)
         assert record is not None
         matches, total = lookup.search_outputs(session, words=["foo-run-1/f"], run_id=record.id)
-        assert total == 12 and all(m.deleted_at is not None for m in matches)
+        assert total == 12
+        assert all(m.deleted_at is not None for m in matches)
 
     again = submit(tracker_operator, ns, users["alice"], "alice", "delete_outputs", "delete-again",
                    run=indexed_run)

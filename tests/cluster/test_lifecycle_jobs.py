@@ -9,8 +9,8 @@ import signal
 from typing import Any
 
 import pytest
-
 from fixtures.workflowruns import create_run, now, report, status_of
+
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
 from localcluster.tracker import Operator
@@ -70,18 +70,21 @@ def test_delete_empties_exactly_the_runs_prefix(tracker_operator: Operator, trac
     apply_job(tracker_operator, ns, "delete-run-1", run=run, operation="delete_outputs")
     status = wait_finished(tracker_operator, ns, "delete-run-1")
     assert (status["phase"], status["reason"]) == ("Succeeded", "Completed"), status
-    assert status["objectsDeleted"] == len(sizes) and status["bytesDeleted"] == sum(sizes.values())
+    assert status["objectsDeleted"] == len(sizes)
+    assert status["bytesDeleted"] == sum(sizes.values())
     assert status["kubernetesJob"].startswith("tracker-delete-outputs-")
     assert keys_under(s3_server, s3_bucket, "runs/run-1/") == []
     assert sorted(keys_under(s3_server, s3_bucket, "runs/")) == ["runs/run-1.txt", "runs/run-10/keep.bam"]
 
     outputs = status_of(tracker_operator.plane, ns, run)["outputs"]
-    assert outputs["size"] == "Deleted" and outputs["deletedBy"] == "admin"
+    assert outputs["size"] == "Deleted"
+    assert outputs["deletedBy"] == "admin"
     with session_factory(make_engine(operator_database))() as session:
         record = run_rows.get_run(session, ref=run, namespace=ns)
         assert record is not None
         matches, total = lookup.search_outputs(session, words=["run-1/"], run_id=record.id, limit=5)
-        assert total == len(sizes) and all(m.deleted_at is not None for m in matches)
+        assert total == len(sizes)
+        assert all(m.deleted_at is not None for m in matches)
 
     apply_job(tracker_operator, ns, "delete-run-1-again", run=run, operation="delete_outputs")
     again = wait_finished(tracker_operator, ns, "delete-run-1-again")
@@ -112,7 +115,8 @@ def test_move_lands_every_object_and_rewrites_every_row(tracker_operator: Operat
     status = wait_finished(tracker_operator, ns, "move-1-archive")
     assert status["phase"] == "Succeeded", status
     assert status["objectsCopied"] == len(sizes) == status["objectsDeleted"]
-    assert status["bytesCopied"] == sum(sizes.values()) and status["rowsRewritten"] == len(sizes)
+    assert status["bytesCopied"] == sum(sizes.values())
+    assert status["rowsRewritten"] == len(sizes)
 
     client = s3_server.client()
     assert keys_under(s3_server, s3_bucket, "runs/move-1/") == []

@@ -218,7 +218,8 @@ def test_run_seeds_every_state_prints_working_commands_and_ctrl_c_stops_everythi
     for command in commands[1:]:
         done = subprocess.run(["bash", "-c", f"set -euo pipefail; {commands[0]}; {command}"], cwd=REPO_ROOT,
                               capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0 and done.stdout.strip(), f"{command}: {done.stdout}{done.stderr}"
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+        assert done.stdout.strip(), f"{command}: {done.stdout}{done.stderr}"
 
     pids = recorded_pids(local_run.state_dir)
     before = descendants(local_run.popen.pid)

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from fixtures.nodeagent import NodeAgentHandle
+
 from localcluster.controlplane import ControlPlane
 from localcluster.nodeagent.kube import Kube, status_of
 from localcluster.processes import wait_until
@@ -33,7 +33,7 @@ def ns(namespace: str, kube: Kube, node_agent: NodeAgentHandle) -> Iterator[str]
     """A fresh namespace whose default service account exists (pods need it)."""
     wait_until(lambda: kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/default"),
                timeout=30, what="the default service account")
-    yield namespace
+    return namespace
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -245,7 +245,9 @@ def test_deleting_a_running_pod_kills_its_process(
     create_pod(kube, ns, "sleeper", container(SLEEPER), terminationGracePeriodSeconds=5)
     pod = wait_for_phase(kube, ns, "sleeper", "Running")
     status = pod["status"]["containerStatuses"][0]
-    assert status["ready"] and status["started"] and "running" in status["state"]
+    assert status["ready"]
+    assert status["started"]
+    assert "running" in status["state"]
     pid = node_agent.container_pid(ns, "sleeper", "main")
     assert status["containerID"] == f"local://{pid}"
     assert process_alive(pid)
@@ -298,7 +300,8 @@ def test_on_failure_restarts_the_container_in_place(
     assert status["restartCount"] == 1
     assert status["lastState"]["terminated"]["exitCode"] == 1
     log = node_agent.container_log(ns, "retry", "main")
-    assert "first attempt fails" in log and "second attempt works" in log
+    assert "first attempt fails" in log
+    assert "second attempt works" in log
 
 
 def test_init_containers_run_first_in_order(

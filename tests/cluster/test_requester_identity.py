@@ -36,7 +36,7 @@ def users(policy: ControlPlane, namespace: str) -> dict[str, Path]:
     return {name: policy.mint_user(name, groups=["scientists", f"lab-{name}"]) for name in ("alice", "bob")}
 
 
-def create(plane: ControlPlane, kubeconfig: Path, manifest: str):  # noqa: ANN201
+def create(plane: ControlPlane, kubeconfig: Path, manifest: str):
     return plane.kubectl("create", "-f", "-", kubeconfig=kubeconfig, input=manifest, check=False)
 
 

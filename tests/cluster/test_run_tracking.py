@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from fixtures.workflowruns import condition, create_run, events_for, now, report, status_of, wait_for_state
+
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
 from localcluster.tracker import Operator
@@ -32,7 +32,9 @@ def test_missing_heartbeats_disconnect_the_run_and_the_next_heartbeat_reconnects
     status = wait_for_state(plane, ns, "hb-run", "Disconnected", 30, tracker_operator)
     detected = datetime.now(UTC)
     disconnected = condition(status, "Disconnected")
-    assert disconnected and disconnected["status"] == "True" and disconnected["reason"] == "HeartbeatMissing"
+    assert disconnected
+    assert disconnected["status"] == "True"
+    assert disconnected["reason"] == "HeartbeatMissing"
     # Heartbeat times have whole seconds: the threshold passes within [4, 5) s of the beat.
     assert (detected - last_beat).total_seconds() < 4 + 1 + 5, "not flagged within seconds of the threshold"
     wait_until(lambda: any(e["reason"] == "Disconnected" and e["type"] == "Warning"
@@ -43,7 +45,9 @@ def test_missing_heartbeats_disconnect_the_run_and_the_next_heartbeat_reconnects
     report(plane, ns, "hb-run", {"lastHeartbeatTime": now()})
     status = wait_for_state(plane, ns, "hb-run", "Running", 15, tracker_operator)
     recovered = condition(status, "Disconnected")
-    assert recovered and recovered["status"] == "False" and recovered["reason"] == "HeartbeatReceived"
+    assert recovered
+    assert recovered["status"] == "False"
+    assert recovered["reason"] == "HeartbeatReceived"
     wait_until(lambda: any(e["reason"] == "DisconnectedCleared" for e in events_for(plane, ns, "hb-run")),
                timeout=15, what="a DisconnectedCleared Event")
 
@@ -60,7 +64,8 @@ def test_all_tasks_terminal_without_completion_is_stalled(tracker_operator: Oper
                                     "processes": [{"name": "ALIGN", "running": 0, "succeeded": 3}]})
     status = wait_for_state(plane, ns, "stall-run", "Stalled", 30, tracker_operator)
     stalled = condition(status, "Stalled")
-    assert stalled and stalled["reason"] == "AllTasksTerminal"
+    assert stalled
+    assert stalled["reason"] == "AllTasksTerminal"
     since = datetime.fromisoformat(status["tasksTerminalSince"].replace("Z", "+00:00"))
     assert (datetime.fromisoformat(stalled["lastTransitionTime"].replace("Z", "+00:00")) - since).total_seconds() >= 3
     wait_until(lambda: any(e["reason"] == "Stalled" for e in events_for(plane, ns, "stall-run")),
@@ -106,14 +111,15 @@ def test_succeeded_run_gets_its_outputs_indexed(
     jobs = json.loads(plane.kubectl("get", "olj", "-n", ns, "-o", "json").stdout)["items"]
     assert [j["spec"]["operation"] for j in jobs] == ["index_outputs"]
     job_status = jobs[0]["status"]
-    assert job_status["phase"] == "Succeeded" and job_status["objectsIndexed"] == len(sizes)
+    assert job_status["phase"] == "Succeeded"
+    assert job_status["objectsIndexed"] == len(sizes)
     assert job_status["runId"] == status["id"]
     assert job_status["kubernetesJob"].startswith("tracker-index-outputs-")
     owner = json.loads(plane.kubectl("get", "job", job_status["kubernetesJob"], "-n", ns, "-o", "json").stdout)
     assert owner["metadata"]["ownerReferences"][0]["uid"] == jobs[0]["metadata"]["uid"]
 
 
-def index_session(database_url: str):  # noqa: ANN201 - a sessionmaker
+def index_session(database_url: str):
     from tracker.store.engine import make_engine, session_factory
 
     return session_factory(make_engine(database_url))
@@ -143,8 +149,10 @@ def test_index_mirrors_runs_processes_outputs_and_resume_history(
             return record if record and record.phase == phase and record.state == phase else None
 
     record = wait_until(lambda: mirrored("Failed"), timeout=30, what="the failed run in the index")
-    assert record.repository == "https://github.com/nf-core/rnaseq" and record.commit == "abc123"
-    assert record.error_message == "exit 137" and record.session_id == "sess-1"
+    assert record.repository == "https://github.com/nf-core/rnaseq"
+    assert record.commit == "abc123"
+    assert record.error_message == "exit 137"
+    assert record.session_id == "sess-1"
     assert [(p.name, p.failed, p.succeeded) for p in record.processes] == [("FASTQC", 1, 2)]
 
     # Resumed with the same name and session: a new execution; the index keeps the old one.
@@ -156,14 +164,15 @@ def test_index_mirrors_runs_processes_outputs_and_resume_history(
         history = runs.run_executions(session, run_id=record.id)
     assert [(h.phase, h.started_at.isoformat(), h.error_message) for h in history] == [
         ("Failed", "2026-05-13T19:00:00+00:00", "exit 137")]
-    assert record.started_at.isoformat() == "2026-05-13T20:00:00+00:00" and record.error_message is None
+    assert record.started_at.isoformat() == "2026-05-13T20:00:00+00:00"
+    assert record.error_message is None
 
     wait_until(lambda: (status_of(plane, ns, "mirror-1").get("outputs") or {}).get("indexedAt"),
                timeout=120, what="mirror-1 indexed")
     with sessions() as session:
         found = lookup.lookup_runs_by_url(session, text=f"S3://{s3_bucket.upper()}/P/MIRROR-1/OUT1")
         assert [r.run_name for r in found] == ["mirror-1"]
-        matches, total = lookup.search_outputs(session, words=["mirror-1", "out"], run_id=record.id)
+        _matches, total = lookup.search_outputs(session, words=["mirror-1", "out"], run_id=record.id)
         assert total == 3
 
 
@@ -195,9 +204,11 @@ def test_runner_reports_through_the_cli_with_runner_rights_only(
     assert missing.stderr == f"tracker: run 'no-such-run' not found in namespace '{ns}'\n"
     # The runner role cannot touch lifecycle jobs or other namespaces.
     denied = plane.kubectl("get", "olj", "-n", ns, kubeconfig=kubeconfig, check=False)
-    assert denied.returncode == 1 and "forbidden" in denied.stderr.lower()
+    assert denied.returncode == 1
+    assert "forbidden" in denied.stderr.lower()
     elsewhere = tracker("-n", "default", "report", "heartbeat", "cli-run")
-    assert elsewhere.returncode == 1 and "forbidden" in elsewhere.stderr
+    assert elsewhere.returncode == 1
+    assert "forbidden" in elsewhere.stderr
     assert "Traceback" not in elsewhere.stderr
 
 
@@ -223,6 +234,7 @@ def test_operator_restart_finishes_pending_work(
     wait_for_state(plane, ns, "restart-hb", "Disconnected", 60, tracker_operator)
     status = wait_until(lambda: (s := status_of(plane, ns, "restart-1")).get("outputs", {}).get("indexedAt") and s,
                         timeout=120, what="restart-1 indexed after the restart")
-    assert status["outputs"]["count"] == 20 and status["state"] == "Succeeded"
+    assert status["outputs"]["count"] == 20
+    assert status["state"] == "Succeeded"
     jobs = json.loads(plane.kubectl("get", "olj", "-n", ns, "-o", "json").stdout)["items"]
     assert len(jobs) == 1  # indexing was requested once, not once per start

@@ -90,11 +90,13 @@ def test_large_objects_are_copied_in_parts_and_verified_by_marker(
     result = copy_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"),
                          multipart_threshold=6 * MiB, part_size=5 * MiB)
 
-    assert fault_proxy.count("UploadPartCopy") == 3 and fault_proxy.count("CopyObject") == 1
+    assert fault_proxy.count("UploadPartCopy") == 3
+    assert fault_proxy.count("CopyObject") == 1
     assert body(client, s3_bucket, "moved/big.bam") == object_body("run-1/big.bam", sizes["run-1/big.bam"])
     source_etag = client.head_object(Bucket=s3_bucket, Key="run-1/big.bam")["ETag"].strip('"')
     copy = client.head_object(Bucket=s3_bucket, Key="moved/big.bam")
-    assert copy["ETag"].endswith('-3"') and copy["Metadata"][MARKER] == source_etag
+    assert copy["ETag"].endswith('-3"')
+    assert copy["Metadata"][MARKER] == source_etag
     assert client.get_object_tagging(Bucket=s3_bucket, Key="moved/big.bam")["TagSet"] == [{"Key": "kind", "Value": "bam"}]
     assert (result.objects_copied, result.bytes_copied) == (2, sum(sizes.values()))
 
@@ -186,7 +188,8 @@ def test_an_object_already_at_the_destination_is_never_overwritten(
         move_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"), in_flight=1)
 
     assert body(client, s3_bucket, "moved/plain.txt") == b"somebody else's data"
-    assert fault_proxy.count("DeleteObjects") == 0 and keys(client, s3_bucket, "run-1/") == sorted(SOURCES)
+    assert fault_proxy.count("DeleteObjects") == 0
+    assert keys(client, s3_bucket, "run-1/") == sorted(SOURCES)
 
 
 def test_an_identical_object_already_at_the_destination_counts_as_copied(s3_server: S3Server, s3_bucket: str) -> None:
@@ -268,7 +271,8 @@ def test_a_source_changed_after_its_copy_is_not_deleted(s3_server: S3Server, s3_
     with pytest.raises(SourceChanged) as failure:
         move_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"), on_progress=meddle)
 
-    assert f"'{changed}' (Changed)" in str(failure.value) and f"'{added}' (NotCopied)" in str(failure.value)
+    assert f"'{changed}' (Changed)" in str(failure.value)
+    assert f"'{added}' (NotCopied)" in str(failure.value)
     assert keys(client, s3_bucket, "run-1/") == sorted([changed, added])
     assert body(client, s3_bucket, changed) == b"rewritten by the still-running pipeline"
     result = failure.value.result

@@ -56,7 +56,7 @@ class E2ESystem:
     database_url: str  # as the cluster's pods reach it
     work_dir: Path
 
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True,  # noqa: A002
+    def kubectl(self, *args: str, input: str | None = None, check: bool = True,
                 kubeconfig: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         argv = [str(self.bin_dir / "kubectl"), f"--kubeconfig={kubeconfig or self.kubeconfig}", *args]
         result = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)

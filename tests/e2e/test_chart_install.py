@@ -39,7 +39,8 @@ def test_pods_run_the_console_scripts_of_the_distribution(e2e_system: E2ESystem)
     assert set(running) == set(COMPONENTS)
     for component, command in COMPONENTS.items():
         container = running[component]["spec"]["containers"][0]
-        assert container["command"] == [command] and command in scripts
+        assert container["command"] == [command]
+        assert command in scripts
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
         assert running[component]["spec"]["securityContext"]["runAsNonRoot"] is True
 
@@ -53,7 +54,8 @@ def test_the_namespaces_enforce_the_restricted_pod_security_standard(e2e_system:
            "spec": {"containers": [{"name": "c", "image": "workflow-tracker:e2e", "command": ["true"],
                                     "securityContext": {"privileged": True}}]}}
     refused = e2e_system.kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
-    assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr
+    assert refused.returncode != 0
+    assert "violates PodSecurity" in refused.stderr
 
 
 def test_the_api_wants_a_kubernetes_token(e2e_system: E2ESystem) -> None:
@@ -63,7 +65,8 @@ def test_the_api_wants_a_kubernetes_token(e2e_system: E2ESystem) -> None:
     e2e_system.kubectl("create", "serviceaccount", "reader", "-n", RELEASE_NAMESPACE, check=False)
     token = e2e_system.token(RELEASE_NAMESPACE, "reader")
     answer = httpx.get(runs, headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert answer.status_code == 200 and "items" in answer.json()
+    assert answer.status_code == 200
+    assert "items" in answer.json()
 
 
 # -- least privilege ---------------------------------------------------------------------
@@ -125,4 +128,5 @@ def test_each_component_can_do_exactly_what_the_readme_lists(e2e_system: E2ESyst
 def test_the_notes_say_where_to_look(e2e_system: E2ESystem) -> None:
     notes = helm(e2e_system, "get", "notes", RELEASE, "-n", RELEASE_NAMESPACE).stdout
     assert f"kubectl -n {RELEASE_NAMESPACE} port-forward service/{RELEASE}-api 8000:80" in notes
-    assert 'Secret "tracker-database"' in notes and 'the Secret "tracker-s3" with S3 credentials' in notes
+    assert 'Secret "tracker-database"' in notes
+    assert 'the Secret "tracker-s3" with S3 credentials' in notes

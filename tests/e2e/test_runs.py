@@ -14,9 +14,9 @@ import httpx
 import pytest
 from e2e.people import Person, RunsNamespace
 from e2e.system import HEARTBEAT_TIMEOUT_SECONDS, E2ESystem
-
 from fixtures.cli import Cli
 from fixtures.workflowruns import condition, create_run, status_of
+
 from localcluster.processes import wait_until
 from localcluster.s3server import put_objects
 
@@ -76,7 +76,8 @@ def test_a_run_from_heartbeats_to_deleted_outputs(e2e_system: E2ESystem, runs_na
                             timeout=HEARTBEAT_TIMEOUT_SECONDS * 6)
     assert disconnected["state"] == "Disconnected"
     detail = api_get(system, ns.bob, f"/api/v1/runs/{run_id}").json()
-    assert detail["disconnected"] is True and detail["owner"] == ns.alice.username
+    assert detail["disconnected"] is True
+    assert detail["owner"] == ns.alice.username
 
     # The runner comes back and the run succeeds: the outputs get indexed.
     runner = cli(system, ns.alice, ns.name)
@@ -90,17 +91,20 @@ def test_a_run_from_heartbeats_to_deleted_outputs(e2e_system: E2ESystem, runs_na
     bob = cli(system, ns.bob, ns.name)
     info = bob("outputs", "info", f"{output_dir}results/sample1.bam")
     assert info.returncode == 0, info.stderr
-    assert name in info.stdout and run_id in info.stdout
+    assert name in info.stdout
+    assert run_id in info.stdout
 
     # bob may not delete alice's outputs; alice may.
     refused = bob("outputs", "delete", name, "--wait", "--timeout", "2m")
-    assert refused.returncode == 1 and "Forbidden" in refused.stderr
+    assert refused.returncode == 1
+    assert "Forbidden" in refused.stderr
     deleted = runner("outputs", "delete", name, "--wait", "--timeout", "4m")
     assert deleted.returncode == 0, deleted.stderr
     remaining = system.s3_client().list_objects_v2(Bucket=bucket, Prefix=f"runs/{name}/").get("KeyCount")
     assert remaining == 0
     outputs = api_get(system, ns.bob, f"/api/v1/runs/{run_id}").json()["outputs"]
-    assert outputs["deleted"] is True and outputs["size"] == "Deleted"
+    assert outputs["deleted"] is True
+    assert outputs["size"] == "Deleted"
     assert outputs["deletedBy"] == ns.alice.username
 
 
@@ -119,7 +123,8 @@ def test_an_admin_moves_a_runs_outputs(e2e_system: E2ESystem, runs_namespace: Ru
     assert at_destination == {f"archive/{name}/{key}" for key in OUTPUTS}
     assert client.list_objects_v2(Bucket=bucket, Prefix=f"runs/{name}/").get("KeyCount") == 0
     found = cli(system, ns.bob, ns.name)("outputs", "info", f"{destination}results/sample2.bam")
-    assert found.returncode == 0 and name in found.stdout, found.stderr
+    assert found.returncode == 0, found.stderr
+    assert name in found.stdout, found.stderr
 
 
 def test_the_run_detail_page_is_served_to_a_signed_in_user(e2e_system: E2ESystem,
@@ -129,5 +134,7 @@ def test_the_run_detail_page_is_served_to_a_signed_in_user(e2e_system: E2ESystem
     start_run(system, ns, name, bucket)
     wait_for(system, ns.name, name, "indexed", lambda s: s.get("id"))
     page = api_get(system, ns.bob, f"/runs/{name}")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert name in page.text and "https://github.com/nf-core/rnaseq" in page.text
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert name in page.text
+    assert "https://github.com/nf-core/rnaseq" in page.text

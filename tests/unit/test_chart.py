@@ -45,7 +45,8 @@ def by_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any
 def test_helm_lint_strict_is_clean() -> None:
     result = helm("lint", "--strict", str(CHART))
     findings = [line for line in result.stdout.splitlines() if re.match(r"\[(INFO|WARNING|ERROR)\]", line)]
-    assert findings == [] and "0 chart(s) failed" in result.stdout
+    assert findings == []
+    assert "0 chart(s) failed" in result.stdout
 
 
 def test_the_crds_are_the_files_in_crds() -> None:
@@ -70,7 +71,8 @@ def test_the_admission_policy_is_the_one_in_admission() -> None:
     rendered = render()
     for kind, source in sources.items():
         (shipped,) = by_kind(rendered, kind).values()
-        assert shipped["spec"] == source["spec"] and shipped["metadata"]["name"] == source["metadata"]["name"]
+        assert shipped["spec"] == source["spec"]
+        assert shipped["metadata"]["name"] == source["metadata"]["name"]
     assert not [o for o in render("admission.enabled=false") if "Admission" in o["kind"]]
 
 
@@ -83,7 +85,8 @@ def test_every_pod_runs_restricted() -> None:
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         for container in pod["containers"]:
             context = container["securityContext"]
-            assert context["allowPrivilegeEscalation"] is False and context["readOnlyRootFilesystem"] is True
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["readOnlyRootFilesystem"] is True
             assert context["capabilities"] == {"drop": ["ALL"]}
             assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
 
@@ -108,8 +111,10 @@ def test_the_config_map_is_what_the_settings_object_reads() -> None:
                       "s3.endpointUrl=http://minio:9000", "namespaces={lab-a,lab-b}")
     data = by_kind(rendered, "ConfigMap")["tracker-config"]["data"]
     settings = _settings_from(data)
-    assert settings.admins.users == ["alice", "bob"] and settings.namespaces == ["lab-a", "lab-b"]
-    assert settings.thresholds.heartbeat_timeout_seconds == 120 and settings.prices.frequent == 0.03
+    assert settings.admins.users == ["alice", "bob"]
+    assert settings.namespaces == ["lab-a", "lab-b"]
+    assert settings.thresholds.heartbeat_timeout_seconds == 120
+    assert settings.prices.frequent == 0.03
     assert settings.s3.endpoint_url == "http://minio:9000"
     assert settings.worker.service_account_annotations == {"eks.amazonaws.com/role-arn": "arn:x"}
     assert settings.worker.image == "ghcr.io/workflow-tracker/workflow-tracker:0.1.0"
@@ -137,18 +142,23 @@ def test_templates_are_named_component_kind() -> None:
         assert yaml.safe_load(body)["kind"].lower() == kind
         seen += 1
     files = sorted(p.name for p in (CHART / "templates").glob("*.yaml"))
-    assert seen == len(files) and all(re.fullmatch(r"[a-z]+-[a-z]+\.yaml", f) for f in files)
+    assert seen == len(files)
+    assert all(re.fullmatch(r"[a-z]+-[a-z]+\.yaml", f) for f in files)
 
 
 def test_values_schema_rejects_bad_values_with_a_readable_message() -> None:
     bad = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=api.authMode=ldap", check=False)
-    assert bad.returncode != 0 and "/api/authMode" in bad.stderr and "kubernetes" in bad.stderr
+    assert bad.returncode != 0
+    assert "/api/authMode" in bad.stderr
+    assert "kubernetes" in bad.stderr
     unknown = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=operator.replica=2",
                    check=False)
-    assert unknown.returncode != 0 and "replica" in unknown.stderr
+    assert unknown.returncode != 0
+    assert "replica" in unknown.stderr
     token = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=api.authMode=token",
                  check=False)
-    assert token.returncode != 0 and "api.tokensSecret is required" in token.stderr
+    assert token.returncode != 0
+    assert "api.tokensSecret is required" in token.stderr
 
 
 def test_every_value_is_documented() -> None:

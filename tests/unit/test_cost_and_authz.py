@@ -58,7 +58,8 @@ ADMINS = Admins(users=("root",), groups=("platform",),
 def test_allowed(user: str, groups: tuple[str, ...], cluster: str | None, role: str) -> None:
     decision = authorize(user=user, groups=groups, action="delete outputs", run_name="foo-run-001",
                          owner="alice", cluster=cluster, admins=ADMINS)
-    assert decision.allowed and decision.role == role
+    assert decision.allowed
+    assert decision.role == role
 
 
 def test_refusal_names_who_may() -> None:

@@ -110,7 +110,8 @@ def test_file_names_match_crd_names(wfr: dict[str, Any], olj: dict[str, Any]) ->
 def test_single_served_storage_version_with_status_subresource(crd: dict[str, Any]) -> None:
     v = version(crd)
     assert v["name"] == "v1alpha1"
-    assert v["served"] is True and v["storage"] is True
+    assert v["served"] is True
+    assert v["storage"] is True
     # Runners and the operator write status through the subresource; users cannot.
     assert v["subresources"] == {"status": {}}
 
@@ -192,7 +193,8 @@ def test_workflowrun_spec_fields(wfr: dict[str, Any]) -> None:
     assert spec["params"]["type"] == "object"
     assert spec["params"]["x-kubernetes-preserve-unknown-fields"] is True
     for field in ("heartbeatTimeoutSeconds", "stalledAfterSeconds"):
-        assert spec[field]["type"] == "integer" and spec[field]["minimum"] == 1
+        assert spec[field]["type"] == "integer"
+        assert spec[field]["minimum"] == 1
 
 
 def test_run_name_is_immutable(wfr: dict[str, Any]) -> None:
@@ -288,7 +290,8 @@ def test_destination_and_dry_run_rules_name_the_operations(olj: dict[str, Any]) 
     assert len(destination) == 2, "one rule requires destination, one forbids it"
     assert all("move_outputs" in m and "rewrite_output_paths" in m for m in destination)
     (dry_run,) = [m for m in messages if m.startswith("dryRun")]
-    assert "delete_outputs" in dry_run and "move_outputs" in dry_run
+    assert "delete_outputs" in dry_run
+    assert "move_outputs" in dry_run
 
 
 def test_conditions_follow_metav1_condition(crd: dict[str, Any]) -> None:

@@ -28,12 +28,13 @@ def test_the_fixture_reaches_the_services_with_their_credentials() -> None:
         postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"])
     assert url.host == f"postgres.{KIND_DEPS}"
     minio = {e["name"]: e["value"] for e in containers["minio"]["env"]}
-    assert KIND_S3 == (f"http://minio.{KIND_DEPS}:9000", minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"])
+    assert (f"http://minio.{KIND_DEPS}:9000", minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"]) == KIND_S3
 
 
 def test_the_script_loads_the_image_the_values_name() -> None:
     script = (REPO_ROOT / "scripts/e2e-kind").read_text()
     image = chart_values(s3_endpoint="", s3_region="", api_port=1, health_port=2)["image"]
     reference = f"{image['repository']}:{image['tag']}"
-    assert f"docker build --tag {reference}" in script and f"load docker-image {reference}" in script
+    assert f"docker build --tag {reference}" in script
+    assert f"load docker-image {reference}" in script
     assert image["pullPolicy"] == "Never"

@@ -29,7 +29,7 @@ def test_run_1_never_covers_run_10() -> None:
     assert not run_1.holds(parse_url("s3://bkt/RUN-1/sample.bam"))  # keys are case-sensitive
     assert not run_1.holds(parse_url("s3://bkt2/run-1/sample.bam"))
     assert not run_1.overlaps(parse_prefix("s3://bkt/run-10/"))
-    with pytest.raises(fence.FenceViolation, match="run-10/sample.bam"):
+    with pytest.raises(fence.FenceViolation, match=r"run-10/sample\.bam"):
         run_1.check(parse_url("s3://bkt/run-10/sample.bam"), "delete")
 
 
@@ -48,10 +48,12 @@ def test_every_refusal_is_an_invalid_url_with_a_job_reason() -> None:
     errors = {fence.BucketRoot: "BucketRoot", fence.OverlappingPrefixes: "OverlappingDestination",
               fence.FenceViolation: "FenceViolation", fence.NotAPrefix: "InvalidPrefix"}
     for error, reason in errors.items():
-        assert issubclass(error, InvalidS3Url) and error.reason == reason
+        assert issubclass(error, InvalidS3Url)
+        assert error.reason == reason
     with pytest.raises(fence.SharedPrefix) as shared:
         refuse_shared(S3Url("b", "p/"), ["run-b", "run-a", "run-a"], "delete")
-    assert shared.value.reason == "SharedPrefix" and shared.value.runs == ("run-a", "run-b")
+    assert shared.value.reason == "SharedPrefix"
+    assert shared.value.runs == ("run-a", "run-b")
     assert str(shared.value) == ("outputDir s3://b/p/ also holds the outputs of other runs ('run-a', 'run-b'): "
                                  "refusing to delete them")
     refuse_shared(S3Url("b", "p/"), [], "delete")  # nobody else: fine
@@ -114,7 +116,8 @@ def test_rebase_moves_inside_the_destination_and_back(bucket: str, old: str, new
     source, destination = Fence(S3Url(bucket, old)), Fence(S3Url("dest-bucket", new))
     url = source.prefix.child(rel)
     moved = rebase(url, source, destination)
-    assert destination.holds(moved) and moved.key == new + rel
+    assert destination.holds(moved)
+    assert moved.key == new + rel
     assert rebase(moved, destination, source) == url
 
 
@@ -139,4 +142,6 @@ def test_text_bounds_bracket_exactly_the_urls_inside(bucket: str, prefix_key: st
 def test_successor_is_above_every_extension(text: str) -> None:
     upper = successor(text)
     assume(upper is not None)
-    assert upper is not None and text < upper and text + "\U0010ffff" < upper
+    assert upper is not None
+    assert text < upper
+    assert text + "\U0010ffff" < upper

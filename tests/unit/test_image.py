@@ -42,7 +42,8 @@ def test_shellcheck_finds_nothing() -> None:
 def test_the_image_runs_non_root_from_a_pinned_base() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     base = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, re.M)
-    assert base and re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base[1])
+    assert base
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", base[1])
     stages = re.findall(r"^FROM ", dockerfile, re.M)
     assert len(stages) == 2
     assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
@@ -73,7 +74,8 @@ def build_context(destination: Path) -> Path:
 
 def test_the_wheel_provides_the_commands_the_chart_and_the_worker_jobs_run(tmp_path: Path) -> None:
     context = build_context(tmp_path / "context")
-    assert not (context / "src" / "localcluster").exists() and (context / "src" / "tracker").is_dir()
+    assert not (context / "src" / "localcluster").exists()
+    assert (context / "src" / "tracker").is_dir()
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                     "--wheel-dir", str(tmp_path / "wheels"), str(context)], check=True, timeout=300)
     (wheel,) = (tmp_path / "wheels").glob("*.whl")

@@ -17,14 +17,15 @@ OPERATOR = "system:serviceaccount:tracker-system:tracker-operator"
 
 
 def check(operation: Operation, run: RunFacts = RUN, *, by: str = "alice", destination: str | None = None,
-          sharing: tuple[str, ...] = ()):  # noqa: ANN201
+          sharing: tuple[str, ...] = ()):
     return review(Request(operation, by, destination=destination), run, admins=Admins(),
                   operator_identity=OPERATOR, runs_sharing_prefix=sharing)
 
 
 def test_owner_may_delete() -> None:
     verdict = check(Operation.DELETE_OUTPUTS)
-    assert verdict.outcome is Outcome.START and str(verdict.source) == RUN.output_dir
+    assert verdict.outcome is Outcome.START
+    assert str(verdict.source) == RUN.output_dir
 
 
 def test_others_are_forbidden_with_who_may() -> None:
@@ -56,7 +57,8 @@ def test_bucket_roots_and_shared_prefixes_are_refused(operation: Operation) -> N
     root = RunFacts(**{**RUN.__dict__, "output_dir": "s3://bkt/"})
     assert check(operation, root, destination="s3://new/a/").reason == "BucketRoot"
     shared = check(operation, destination="s3://new/a/", sharing=("foo-run-001-retry",))
-    assert shared.reason == "SharedPrefix" and "'foo-run-001-retry'" in shared.message
+    assert shared.reason == "SharedPrefix"
+    assert "'foo-run-001-retry'" in shared.message
 
 
 @pytest.mark.parametrize("destination", ["s3://bkt/runs/", "s3://bkt/runs/foo-run-001/", "s3://bkt/runs/foo-run-001/x/"])
@@ -70,7 +72,8 @@ def test_overlapping_destinations_are_refused(operation: Operation, destination:
 
 def test_sibling_destination_is_fine() -> None:
     verdict = check(Operation.MOVE_OUTPUTS, destination="s3://bkt/runs/foo-run-0010/")
-    assert verdict.outcome is Outcome.START and str(verdict.destination) == "s3://bkt/runs/foo-run-0010/"
+    assert verdict.outcome is Outcome.START
+    assert str(verdict.destination) == "s3://bkt/runs/foo-run-0010/"
 
 
 @pytest.mark.parametrize("destination", ["s3://bkt/new", "s3://bkt/a//b/", "s3://bkt/../x/", "http://x/y/"])
@@ -89,11 +92,16 @@ def test_nothing_starts_that_the_rules_forbid(operation: Operation, deleted: boo
                      operator_identity=OPERATOR, runs_sharing_prefix=("bar",) if shared else ())
     if verdict.outcome is Outcome.START:
         assert by == "alice" or (by == OPERATOR and operation is Operation.INDEX_OUTPUTS)
-        assert not deleted and output_dir is not None
+        assert not deleted
+        assert output_dir is not None
         if operation in (Operation.DELETE_OUTPUTS, Operation.MOVE_OUTPUTS):
-            assert not shared and output_dir != "s3://bkt/"
+            assert not shared
+            assert output_dir != "s3://bkt/"
         if operation in (Operation.MOVE_OUTPUTS, Operation.REWRITE_OUTPUT_PATHS):
-            assert destination is not None and verdict.destination is not None
-            assert not (destination.startswith(output_dir) or output_dir.startswith(destination))
+            assert destination is not None
+            assert verdict.destination is not None
+            assert not (destination.startswith(output_dir))
+            assert not (output_dir.startswith(destination))
     if verdict.outcome is Outcome.DONE:
-        assert deleted and operation in (Operation.DELETE_OUTPUTS, Operation.MARK_OUTPUTS_DELETED)
+        assert deleted
+        assert operation in (Operation.DELETE_OUTPUTS, Operation.MARK_OUTPUTS_DELETED)

@@ -53,7 +53,8 @@ def test_the_disconnected_run_is_disconnected_at_once_and_the_live_one_is_not() 
     reports = demo.first_reports(NOW)
     assert assess(signals(demo.DISCONNECTED, reports[demo.DISCONNECTED.run_name]), NOW).state == "Disconnected"
     live = assess(signals(demo.LIVE, reports[demo.LIVE.run_name]), NOW)
-    assert live.state == "Running" and not live.disconnected
+    assert live.state == "Running"
+    assert not live.disconnected
     assert live.next_change_at == NOW + timedelta(seconds=300), "a heartbeat every 10 s keeps it far away"
 
 
@@ -92,10 +93,13 @@ def test_the_failed_run_resumes_later_and_clears_its_completion_then_fails_again
     started = demo.resumed_start(NOW)
     resumed = demo.resumed_report(started, NOW)
     assert parse_time(started) > parse_time(first["completedAt"]) > parse_time(first["startedAt"])  # type: ignore[operator]
-    assert resumed["phase"] == "Running" and resumed["completedAt"] is None and resumed["errorMessage"] is None
+    assert resumed["phase"] == "Running"
+    assert resumed["completedAt"] is None
+    assert resumed["errorMessage"] is None
     later = NOW + timedelta(seconds=5)
     again = demo.failed_again_report(later)
-    assert again["phase"] == "Failed" and parse_time(again["completedAt"]) == later
+    assert again["phase"] == "Failed"
+    assert parse_time(again["completedAt"]) == later
     assert again["errorMessage"] != first["errorMessage"]
 
 
@@ -103,7 +107,8 @@ def test_published_objects_lie_under_the_run_output_dir() -> None:
     for run in (demo.INDEXED, demo.DELETED, demo.FAILED):
         prefix = run.output_dir.removeprefix(f"s3://{demo.BUCKET}/")
         objects = demo.published_objects(run)
-        assert objects and all(key.startswith(prefix) and size > 0 for key, size in objects)
+        assert objects
+        assert all(key.startswith(prefix) and size > 0 for key, size in objects)
 
 
 def test_the_commands_to_try_name_demo_runs_and_real_subcommands() -> None:

@@ -30,7 +30,8 @@ def test_worker_job_is_owned_by_the_lifecycle_job_and_configured_from_settings()
     spec = job["spec"]
     assert (spec["backoffLimit"], spec["activeDeadlineSeconds"], spec["ttlSecondsAfterFinished"]) == (5, 600, 60)
     pod = spec["template"]["spec"]
-    assert pod["restartPolicy"] == "Never" and pod["serviceAccountName"] == "tracker-worker"
+    assert pod["restartPolicy"] == "Never"
+    assert pod["serviceAccountName"] == "tracker-worker"
     container = pod["containers"][0]
     assert container["image"] == "reg/workflow-tracker:1.2"
     assert container["command"] == ["tracker-worker"]

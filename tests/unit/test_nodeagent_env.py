@@ -193,7 +193,7 @@ def test_field_refs(path: str, expected: str) -> None:
 
 def test_unsupported_field_ref_is_reported() -> None:
     container = {"name": "c", "env": [{"name": "V", "valueFrom": {"fieldRef": {"fieldPath": "spec.bogus"}}}]}
-    with pytest.raises(ContainerConfigError, match="spec.bogus"):
+    with pytest.raises(ContainerConfigError, match=r"spec\.bogus"):
         container_env(make_pod(), container, sources())
 
 
@@ -253,13 +253,15 @@ def test_foreign_image_is_rejected_with_a_clear_message() -> None:
 def test_init_container_images_are_checked_too() -> None:
     pod = make_pod(initContainers=[{"name": "setup", "image": "alpine", "command": ["true"]}])
     rejection = admission_rejection(pod, "workflow-tracker:dev")
-    assert rejection is not None and '"setup" uses "alpine"' in rejection.message
+    assert rejection is not None
+    assert '"setup" uses "alpine"' in rejection.message
 
 
 def test_container_without_command_is_rejected() -> None:
     pod = make_pod({"name": "c", "image": "ghcr.io/x/workflow-tracker:1.0", "args": ["--help"]})
     rejection = admission_rejection(pod, "workflow-tracker")
-    assert rejection is not None and rejection.reason == "NoEntrypoint"
+    assert rejection is not None
+    assert rejection.reason == "NoEntrypoint"
     assert 'container "c" has no command' in rejection.message
 
 
@@ -274,8 +276,10 @@ def test_running_container_status() -> None:
     status = container_status(state, init=False)
     assert status["state"] == {"running": {"startedAt": NOW}}
     assert status["containerID"] == "local://42"
-    assert status["ready"] is True and status["started"] is True
-    assert status["restartCount"] == 0 and status["lastState"] == {}
+    assert status["ready"] is True
+    assert status["started"] is True
+    assert status["restartCount"] == 0
+    assert status["lastState"] == {}
 
 
 def test_terminated_container_status_carries_exit_and_message() -> None:
@@ -329,7 +333,9 @@ def test_restart_delay_doubles_and_is_capped() -> None:
 
 
 def test_exit_code_of_a_signalled_process() -> None:
-    assert exit_code_of(-9) == 137 and exit_code_of(-15) == 143 and exit_code_of(3) == 3
+    assert exit_code_of(-9) == 137
+    assert exit_code_of(-15) == 143
+    assert exit_code_of(3) == 3
 
 
 def test_running_pod_status() -> None:
@@ -352,7 +358,8 @@ def test_succeeded_pod_status() -> None:
     status = pod_status(make_pod(), PodReport(main=[done("c", 0)], start_time=NOW), LATER)
     assert status["phase"] == "Succeeded"
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
-    assert ready["status"] == "False" and ready["reason"] == "PodCompleted"
+    assert ready["status"] == "False"
+    assert ready["reason"] == "PodCompleted"
 
 
 def test_initializing_pod_status() -> None:
@@ -408,7 +415,8 @@ def test_lost_container_under_never_fails() -> None:
     assert was_started(pod)
     main = [ContainerState("c", "img")]
     restore_states(pod, [], main, LATER)
-    assert main[0].done and main[0].terminated is not None
+    assert main[0].done
+    assert main[0].terminated is not None
     assert (main[0].terminated.exit_code, main[0].terminated.reason) == (137, "ContainerStatusUnknown")
     assert pod_phase([], main) == "Failed"
 
@@ -418,7 +426,9 @@ def test_lost_container_under_on_failure_runs_again() -> None:
     main = [ContainerState("c", "img")]
     restore_states(pod, [], main, LATER)
     restart_lost(main)
-    assert not main[0].done and main[0].restart_count == 2 and main[0].ever_started
+    assert not main[0].done
+    assert main[0].restart_count == 2
+    assert main[0].ever_started
     assert main[0].last_terminated is not None
 
 
@@ -457,10 +467,12 @@ HOST = HostInfo(kernel_version="6.1.0", os_image="Debian GNU/Linux 12 (bookworm)
 def test_node_object_is_ready_with_fixed_allocatable_and_no_taints() -> None:
     node = node_object("tracker-node", "v1.35.4", HOST, NOW)
     status = node["status"]
-    assert status["allocatable"]["cpu"] == "8" and status["allocatable"]["memory"] == "16Gi"
+    assert status["allocatable"]["cpu"] == "8"
+    assert status["allocatable"]["memory"] == "16Gi"
     assert status["capacity"]["pods"] == "110"
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
-    assert ready["status"] == "True" and ready["lastHeartbeatTime"] == NOW
+    assert ready["status"] == "True"
+    assert ready["lastHeartbeatTime"] == NOW
     assert {"type": "InternalIP", "address": "127.0.0.1"} in status["addresses"]
     assert {"type": "Hostname", "address": "tracker-node"} in status["addresses"]
     assert status["nodeInfo"]["kubeletVersion"] == "v1.35.4"

@@ -20,10 +20,10 @@ done = ProcessCounts("ALIGN", succeeded=5, failed=1)
 
 
 def signals(**overrides: object) -> RunSignals:
-    base: dict[str, object] = dict(
-        phase=Phase.RUNNING, created_at=T0, last_heartbeat=T0, processes=(running,),
-        tasks_terminal_since=None, heartbeat_timeout=HEARTBEAT, stalled_after=STALL,
-    )
+    base: dict[str, object] = {
+        "phase": Phase.RUNNING, "created_at": T0, "last_heartbeat": T0, "processes": (running,),
+        "tasks_terminal_since": None, "heartbeat_timeout": HEARTBEAT, "stalled_after": STALL,
+    }
     base.update(overrides)
     return RunSignals(**base)  # type: ignore[arg-type]
 
@@ -36,7 +36,8 @@ def test_heartbeat_within_timeout_is_connected() -> None:
 
 def test_missing_heartbeat_disconnects_at_the_threshold() -> None:
     health = assess(signals(), T0 + HEARTBEAT)
-    assert health.disconnected and health.state == "Disconnected"
+    assert health.disconnected
+    assert health.state == "Disconnected"
 
 
 def test_no_heartbeat_ever_counts_from_creation() -> None:
@@ -55,7 +56,8 @@ def test_stalled_after_every_task_terminal_for_the_threshold() -> None:
     s = signals(processes=(done,), tasks_terminal_since=T0)
     assert not assess(s, T0 + STALL - timedelta(seconds=1)).stalled
     late = assess(s.__class__(**{**s.__dict__, "last_heartbeat": T0 + STALL}), T0 + STALL)
-    assert late.stalled and late.state == "Stalled"
+    assert late.stalled
+    assert late.state == "Stalled"
 
 
 def test_disconnected_wins_the_display_state() -> None:
@@ -78,7 +80,8 @@ def test_conditions_keep_transition_time_while_unchanged() -> None:
     assert first == again
     disconnected = conditions.find(again, "Disconnected")
     assert disconnected is not None
-    assert disconnected["status"] == "True" and disconnected["reason"] == "HeartbeatMissing"
+    assert disconnected["status"] == "True"
+    assert disconnected["reason"] == "HeartbeatMissing"
     assert disconnected["lastTransitionTime"] == "2026-05-13T19:05:00Z"
 
     recovered_signals = signals(last_heartbeat=T0 + HEARTBEAT * 2)
@@ -120,8 +123,5 @@ def test_stall_clock_restarts_whenever_a_task_becomes_active(steps: list[tuple[i
         processes = (ProcessCounts("P", running=running_count, succeeded=succeeded),)
         since = tasks_terminal_since(processes, since, now)
         terminal = running_count == 0 and succeeded > 0
-        if terminal:
-            stretch_start = stretch_start or now
-        else:
-            stretch_start = None
+        stretch_start = (stretch_start or now) if terminal else None
         assert since == stretch_start

@@ -119,7 +119,8 @@ def test_a_pages_last_item_is_released_only_after_the_next_page_is_listed(pages:
 def test_chunks(items: list[int], size: int) -> None:
     batches = list(chunks(items, size))
     assert [i for b in batches for i in b] == items
-    assert all(len(b) == size for b in batches[:-1]) and all(0 < len(b) <= size for b in batches)
+    assert all(len(b) == size for b in batches[:-1])
+    assert all(0 < len(b) <= size for b in batches)
 
 
 @given(attempt=st.integers(0, 100), base=st.floats(0.001, 2), cap=st.floats(0.01, 60))
@@ -172,7 +173,9 @@ def test_only_keys_s3_deleted_are_reported_deleted(failures: dict[str, int], ret
     assert deleted.isdisjoint(s3.store)  # nothing reported deleted still exists
     assert len(outcome.deleted) == len(deleted)  # nor twice
     if throttles > retries:  # the request itself never got through
-        assert outcome.error is not None and not deleted and s3.store == set(failures)
+        assert outcome.error is not None
+        assert not deleted
+        assert s3.store == set(failures)
         return
     assert outcome.error is None
     assert failed == s3.store == {k for k, n in failures.items() if n > retries}
@@ -193,7 +196,8 @@ def test_a_key_s3_did_not_answer_for_is_sent_again() -> None:
     s3 = FakeS3({"a", "b"}, {}, silent={"a"})
     outcome = delete_batch(s3, "bkt", [Target("a"), Target("b")], max_key_retries=2, backoff_base=0)
     assert sorted(t.key for t in outcome.deleted) == ["a", "b"]
-    assert s3.requests == 2 and not s3.store
+    assert s3.requests == 2
+    assert not s3.store
 
 
 # -- copy helpers --------------------------------------------------------------------------
@@ -201,7 +205,8 @@ def test_a_key_s3_did_not_answer_for_is_sent_again() -> None:
 @given(size=st.integers(1, 5 * 2**40), part_size=st.integers(MIN_PART_SIZE, 5 * 2**30))
 def test_part_ranges_cover_the_object_within_s3_limits(size: int, part_size: int) -> None:
     ranges = part_ranges(size, part_size)
-    assert ranges[0][0] == 0 and ranges[-1][1] == size - 1
+    assert ranges[0][0] == 0
+    assert ranges[-1][1] == size - 1
     assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(ranges))
     assert len(ranges) <= MAX_PARTS
     assert all(last - first + 1 >= MIN_PART_SIZE for first, last in ranges[:-1])
@@ -234,4 +239,5 @@ def test_rebased_keys_keep_their_characters_and_stay_in_the_destination(relative
     source, destination = S3Url("bkt", "run-1/"), S3Url("other", "moved/run-1/")
     moved = rebase(source.child(relative), Fence(source), Fence(destination))
     assert moved.key == "moved/run-1/" + relative
-    assert Fence(destination).holds(moved) and not Fence(source).holds(moved)
+    assert Fence(destination).holds(moved)
+    assert not Fence(source).holds(moved)

@@ -98,7 +98,7 @@ class NodeAgent:
             try:
                 lifeline.register()
                 return True
-            except Exception as error:  # noqa: BLE001 - the apiserver may still be starting
+            except Exception as error:
                 log.warning("cannot register node %s yet: %s", self.config.node_name, error)
                 self._stopping.wait(RETRY_SECONDS)
         return False
@@ -120,7 +120,7 @@ class NodeAgent:
             try:
                 version = version or self._relist(selector)
                 version = self._watch(selector, version)
-            except Exception as error:  # noqa: BLE001 - re-list and carry on
+            except Exception as error:
                 if self._stopping.is_set():
                     break
                 if status_of(error) != 410:

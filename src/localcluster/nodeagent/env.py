@@ -124,7 +124,7 @@ def field_ref_value(pod: Mapping[str, Any], path: str, sources: EnvSources) -> s
     """The downward-API value of `path` for this pod (podIP/hostIP from the node)."""
     metadata = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
-    simple = {
+    simple: dict[str, str] = {
         "metadata.name": metadata.get("name", ""),
         "metadata.namespace": metadata.get("namespace", ""),
         "metadata.uid": metadata.get("uid", ""),
@@ -141,7 +141,8 @@ def field_ref_value(pod: Mapping[str, Any], path: str, sources: EnvSources) -> s
         return _format_map(metadata.get(path.split(".")[1]) or {})
     match = _SUBSCRIPT.match(path)
     if match:
-        return (metadata.get(match.group(1)) or {}).get(match.group(2), "")
+        value: str = (metadata.get(match.group(1)) or {}).get(match.group(2), "")
+        return value
     raise ContainerConfigError(f'unsupported fieldRef fieldPath "{path}"')
 
 

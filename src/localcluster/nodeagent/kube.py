@@ -7,6 +7,7 @@ builders and the API calls speak the same language. Errors are the client's own
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -113,10 +114,8 @@ class Kube:
         with self._lock:
             responses = list(self._watch_responses)
         for raw in responses:
-            try:
+            with contextlib.suppress(Exception):
                 raw.shutdown()
-            except Exception:  # noqa: BLE001 - best effort while stopping
-                pass
 
     def _send(
         self,
@@ -128,7 +127,7 @@ class Kube:
         timeout: float | tuple[float, float],
     ) -> Any:
         headers = {"Accept": "application/json", "Content-Type": content_type}
-        _, url, headers, body, _ = self.api_client.param_serialize(
+        _, url, headers, serialized, _ = self.api_client.param_serialize(
             method=method,
             resource_path=path,
             query_params=list((query or {}).items()),
@@ -136,7 +135,7 @@ class Kube:
             body=dict(body) if body is not None else None,
             auth_settings=["BearerToken"],
         )
-        return self.api_client.call_api(method, url, header_params=headers, body=body,
+        return self.api_client.call_api(method, url, header_params=headers, body=serialized,
                                         _request_timeout=timeout)
 
 

@@ -60,7 +60,7 @@ class NodeLifeline:
         while not stop.wait(interval):
             try:
                 self.beat()
-            except Exception as error:  # noqa: BLE001 - keep beating
+            except Exception as error:
                 log.warning("node heartbeat failed: %s", error)
 
     def _renew_lease(self) -> None:

@@ -129,7 +129,7 @@ def should_restart(restart_policy: str, exit_code: int, *, init: bool) -> bool:
 
 def restart_delay(restart_count: int) -> float:
     """Seconds to wait before restart number `restart_count + 1` (doubling, capped)."""
-    return min(0.5 * 2**restart_count, 10.0)
+    return min(0.5 * 2.0**restart_count, 10.0)
 
 
 def pod_conditions(
@@ -268,4 +268,5 @@ def deadline_passed(pod: Mapping[str, Any], start_time: str | None, now: datetim
     if deadline is None or start_time is None:
         return False
     started = datetime.strptime(start_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return (now - started).total_seconds() >= deadline
+    limit: float = deadline
+    return (now - started).total_seconds() >= limit

@@ -56,7 +56,7 @@ class WorkerContext:
     on_exit: Callable[[PodWorker], None]
 
 
-class _Interrupt(Exception):  # noqa: N818 - control flow, not an error
+class _Interrupt(Exception):
     """The pod's run ends early: deleted, deadline, gone from the API, or agent stopping."""
 
     def __init__(self, kind: str) -> None:
@@ -118,7 +118,7 @@ class PodWorker:
             self._lifecycle()
         except _Interrupt as interrupt:
             self._interrupted(interrupt.kind)
-        except Exception:  # noqa: BLE001 - a pod's failure must not take the agent down
+        except Exception:
             log.exception("pod %s: unexpected error; stopping its processes", self.key)
         finally:
             self._stop_all(SHUTDOWN_GRACE_SECONDS)
@@ -170,7 +170,7 @@ class PodWorker:
             try:
                 self._credentials.ensure()
                 break
-            except Exception as error:  # noqa: BLE001 - retried like a failed volume mount
+            except Exception as error:
                 self._set_waiting_message(f"service account token: {describe_error(error)}")
                 log.warning("pod %s: cannot get a service account token: %s", self.key, describe_error(error))
                 self._publish()
@@ -284,7 +284,7 @@ class PodWorker:
             return True
         except LookupError:
             raise _Interrupt("gone") from None
-        except Exception as error:  # noqa: BLE001 - retried on the next tick
+        except Exception as error:
             log.warning("pod %s: status update failed: %s", self.key, describe_error(error))
             return False
 
@@ -302,5 +302,5 @@ class PodWorker:
             return
         try:
             self._credentials.ensure()
-        except Exception as error:  # noqa: BLE001 - the current token is still valid
+        except Exception as error:
             log.warning("pod %s: token refresh failed: %s", self.key, describe_error(error))

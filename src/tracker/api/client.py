@@ -10,9 +10,10 @@ status 0 when the API could not be reached or answered something unreadable.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -126,11 +127,9 @@ class ApiClient:
 
 def _message(response: httpx.Response) -> str:
     """The server's `detail`, else the status line."""
-    detail: Any = None
-    try:
+    detail: object = None
+    with contextlib.suppress(ValueError, AttributeError):
         detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        pass
     if not isinstance(detail, str) or not detail:
         detail = f"{response.status_code} {response.reason_phrase}".strip()
     if response.status_code == 401:

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
-
 from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi._compat import field_annotation_is_sequence
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from tracker.api.auth import ANONYMOUS, ReviewUnavailable, User
@@ -56,7 +55,7 @@ def authenticated(
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing bearer token (Authorization: Bearer TOKEN)", headers=UNAUTHENTICATED)
     try:
-        user = request.app.state.authenticator.authenticate(credentials.credentials)
+        user: User | None = request.app.state.authenticator.authenticate(credentials.credentials)
     except ReviewUnavailable as error:
         raise HTTPException(503, str(error)) from error
     if user is None:

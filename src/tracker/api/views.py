@@ -4,6 +4,7 @@ deleted-outputs rules (a deleted run's outputs show `Deleted` and cost nothing).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from tracker.api import schemas
 from tracker.domain import conditions
@@ -12,6 +13,43 @@ from tracker.domain.records import JobRecord, OutputObject, OutputsSummary, RunR
 from tracker.store.results import OutputDirectory, OutputFile, OutputMatch, RunExecution
 
 DELETED = "Deleted"
+
+
+class _SummaryFields(TypedDict):
+    """The fields a run summary and a run detail share."""
+
+    id: str
+    namespace: str
+    name: str
+    run_name: str
+    owner: str
+    cluster: str | None
+    engine: str | None
+    phase: str | None
+    state: str | None
+    labels: dict[str, str]
+    output_dir: str | None
+    created_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    last_heartbeat_at: datetime | None
+    duration_seconds: float | None
+    cost: float | None
+    outputs: schemas.OutputsInfo
+
+
+class _FileFields(TypedDict):
+    """The fields an output file and an output match share."""
+
+    url: str
+    path: str | None
+    size: int
+    human_size: str
+    last_modified: datetime | None
+    etag: str | None
+    storage_class: str | None
+    deleted: bool
+    deleted_at: datetime | None
 
 
 def duration(started: datetime | None, completed: datetime | None, now: datetime) -> float | None:
@@ -82,7 +120,7 @@ def processes(run: RunRecord) -> list[schemas.Process]:
     ) for p in run.processes]  # fmt: skip
 
 
-def _summary_fields(run: RunRecord, summary: OutputsSummary, prices: TierPrices, now: datetime) -> dict[str, object]:
+def _summary_fields(run: RunRecord, summary: OutputsSummary, prices: TierPrices, now: datetime) -> _SummaryFields:
     return {
         "id": run.id, "namespace": run.namespace, "name": run.name, "run_name": run.run_name,
         "owner": run.owner, "cluster": run.cluster, "engine": run.engine, "phase": run.phase,
@@ -120,7 +158,7 @@ def output_match(match: OutputMatch) -> schemas.OutputMatch:
                                **_file_fields(match.object, match.deleted_at, None))  # fmt: skip
 
 
-def _file_fields(obj: OutputObject, deleted_at: datetime | None, output_dir: str | None) -> dict[str, object]:
+def _file_fields(obj: OutputObject, deleted_at: datetime | None, output_dir: str | None) -> _FileFields:
     return {
         "url": obj.url, "path": relative(obj.url, output_dir), "size": obj.size,
         "human_size": human_size(obj.size), "last_modified": obj.last_modified, "etag": obj.etag,

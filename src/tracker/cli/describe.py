@@ -200,7 +200,7 @@ def _for_run(job: Body, run: Body) -> bool:
     run_id, run_name = (run.get("status") or {}).get("id"), run["spec"]["runName"]
     job_run_id = (job.get("status") or {}).get("runId")
     if job_run_id:
-        return job_run_id == run_id
+        return bool(job_run_id == run_id)
     return job["spec"].get("run") in (run_name, run_id)
 
 
@@ -214,4 +214,5 @@ def _events(ctx: CliContext, run: Body) -> list[Body] | None:
         if error.status == 403:
             return None
         raise
-    return list(json.loads(listed.data)["items"])
+    # _preload_content=False: the raw HTTP response, not the CoreV1EventList the client's annotation names
+    return list(json.loads(listed.data)["items"])  # type: ignore[attr-defined]

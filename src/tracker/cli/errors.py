@@ -14,7 +14,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click reads it from the instance; typed as a ClassVar
 
     def show(self, file: object = None) -> None:
         click.echo(f"tracker: {self.format_message()}", err=True)

@@ -17,6 +17,7 @@ from urllib3.exceptions import HTTPError
 from tracker.cli import render
 from tracker.cli.context import CliContext, api_error, pass_context
 from tracker.cli.errors import EXIT_USAGE, CliError
+from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, JOB_KIND, JOBS, RUN_KIND, RUNS, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
 
@@ -36,14 +37,16 @@ class Getter:
 
     def list(self, **kwargs: Any) -> Body:
         if self.namespace:
-            return self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural, **kwargs)
-        return self.custom.list_cluster_custom_object(GROUP, VERSION, self.plural, **kwargs)
+            return resource(self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural,
+                                                                      **kwargs))
+        return resource(self.custom.list_cluster_custom_object(GROUP, VERSION, self.plural, **kwargs))
 
     def by_name(self, name: str) -> Body | None:
         """The object named `name`; for runs also by run name or id, for jobs by job id."""
         if self.namespace:
             try:
-                return self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural, name)
+                return resource(self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural,
+                                                                         name))
             except ApiException as error:
                 if error.status != 404:
                     raise
@@ -87,7 +90,7 @@ def complete_names(click_ctx: click.Context, param: click.Parameter, incomplete:
         ctx = CliContext(kubeconfig=root.get("kubeconfig"), context=root.get("kube_context"),
                          namespace=root.get("namespace"))
         items = Getter(ctx, plural, ctx.effective_namespace).list(_request_timeout=5)["items"]
-    except Exception:  # noqa: BLE001 - completion must never fail the shell
+    except Exception:
         return []
     names = {(i.get("spec") or {}).get("runName") if plural == RUNS else i["metadata"]["name"] for i in items}
     return [CompletionItem(n) for n in sorted(n for n in names if n and n.startswith(incomplete))]

@@ -20,7 +20,7 @@ from tracker.domain.conditions import rfc3339
 from tracker.domain.cost import human_size
 from tracker.domain.records import JobPhase, JobRecord, Operation
 from tracker.kube import convert
-from tracker.kube.client import current_identity
+from tracker.kube.client import current_identity, resource
 from tracker.kube.manifests import lifecycle_job_resource
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
@@ -75,12 +75,13 @@ def status_text(job: JobRecord) -> str:
 
 def progress_text(job: JobRecord, elapsed: float) -> str:
     counters = job.counters
-    parts = {
+    counts: dict[str, str] = {
         Operation.DELETE_OUTPUTS: f"{counters.objects_deleted} objects deleted ({human_size(counters.bytes_deleted)})",
         Operation.MOVE_OUTPUTS: f"{counters.objects_copied} objects copied ({human_size(counters.bytes_copied)}), "
                                 f"{counters.objects_deleted} sources deleted",
         Operation.INDEX_OUTPUTS: f"{counters.objects_indexed} objects indexed",
-    }.get(job.operation, "")
+    }
+    parts = counts.get(job.operation, "")
     return f"{job.operation} {job.phase.lower()}{': ' + parts if parts else ''} [{int(elapsed)}s]"
 
 
@@ -127,19 +128,21 @@ class Lifecycle:
                 namespace=self.namespace, run_name=ref, operation=operation, requested_by=user,
                 requested_by_groups=groups, destination=destination, dry_run=dry_run,
                 generate_name=f"{base}{operation.replace('_outputs', '').replace('_', '-')}-")
-            return self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, manifest)
+            return resource(self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, manifest))
         except (ApiException, HTTPError) as error:
             raise api_error(error, doing) from error
 
     def get(self, name: str) -> Body:
         try:
-            return self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, name)
+            return resource(self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, name))
         except (ApiException, HTTPError) as error:
             raise api_error(error, f"cannot read lifecycle job {name!r}") from error
 
     def list(self) -> list[Body]:
         try:
-            return self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS)["items"]
+            items: list[Body] = resource(self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace,
+                                                                                   JOBS))["items"]
+            return items
         except (ApiException, HTTPError) as error:
             raise api_error(error, f"cannot list lifecycle jobs in namespace {self.namespace!r}") from error
 

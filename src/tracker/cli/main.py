@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ApiException, HTTPError) as error:  # a Kubernetes call no command mapped
         api_error(error, "a Kubernetes request failed").show()
         return EXIT_FAILURE
-    except Exception as error:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as error:
         click.echo(f"tracker: unexpected error: {type(error).__name__}: {error}", err=True)
         return EXIT_FAILURE
     return result if isinstance(result, int) else 0

@@ -46,7 +46,8 @@ def _destination(text: str) -> str:
 
 
 def _failure(job_id: str, status: dict[str, Any]) -> CliError:
-    return CliError(f"job {job_id} failed ({status.get('reason') or 'Failed'}): {status.get('message') or 'no message'}")
+    reason, message = status.get("reason") or "Failed", status.get("message") or "no message"
+    return CliError(f"job {job_id} failed ({reason}): {message}")
 
 
 class Request:
@@ -79,7 +80,8 @@ class Request:
         if operation != self.operation:
             raise CliError(f"run {self.shown!r} is busy: {operation or 'another'} job {self.job_id} is {phase}; "
                            f"try again when it has finished (tracker outputs job-status {self.job_id})")
-        return active["metadata"]["name"] if active else job["metadata"]["name"]
+        name: str = active["metadata"]["name"] if active else job["metadata"]["name"]
+        return name
 
     def follow(self, name: str, timeout: float) -> Body:
         try:
@@ -112,7 +114,8 @@ def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, time
         if status.get("reason") == "AlreadyDeleted":
             click.echo(f"The outputs of {shown!r} are already deleted: nothing to do.")
         else:
-            click.echo(f"{verb.capitalize()} job {status.get('jobId')} for {shown!r} succeeded: {status.get('message')}")
+            job_id = status.get("jobId")
+            click.echo(f"{verb.capitalize()} job {job_id} for {shown!r} succeeded: {status.get('message')}")
         return
     else:
         request.job_id = status.get("jobId") or request.job_id

@@ -138,10 +138,10 @@ class Table:
                 self.widths[i] = max(self.widths[i], len(c) + PADDING)
 
     def format(self, rows: Iterable[Sequence[str]]) -> str:
-        rows = [list(r) for r in rows]
-        self._measure(rows)
+        cells = [list(r) for r in rows]
+        self._measure(cells)
         return "".join(
-            "".join(c if i == len(r) - 1 else c.ljust(self.widths[i]) for i, c in enumerate(r)) + "\n" for r in rows
+            "".join(c if i == len(r) - 1 else c.ljust(self.widths[i]) for i, c in enumerate(r)) + "\n" for r in cells
         )
 
 

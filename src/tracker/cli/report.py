@@ -16,6 +16,7 @@ from tracker.cli.context import CliContext, api_error, pass_context
 from tracker.cli.errors import CliError
 from tracker.domain.conditions import rfc3339
 from tracker.domain.records import Phase
+from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, RUNS, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
 
@@ -32,8 +33,8 @@ def patch_run_status(ctx: CliContext, ref: str, status: dict[str, Any]) -> dict[
         run = find_run(ctx.api, ref=ref, namespace=namespace)
         if run is None:
             raise CliError(f"run {ref!r} not found in namespace {namespace!r}")
-        return client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, RUNS, run["metadata"]["name"], {"status": status})
+        return resource(client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, RUNS, run["metadata"]["name"], {"status": status}))
     except AmbiguousRunName as error:
         raise CliError(str(error)) from error
     except (ApiException, HTTPError) as error:
@@ -85,7 +86,7 @@ def phase_report(phase: Phase, now: str, error_message: str | None = None) -> di
 @click.option("--peak-concurrency", type=click.IntRange(min=0))
 @click.option("--cost", type=click.FloatRange(min=0), help="estimated compute cost so far (USD)")
 @pass_context
-def progress(ctx: CliContext, run: str, process_name: str | None, processes_json: Any,
+def progress(ctx: CliContext, /, run: str, process_name: str | None, processes_json: Any,
              peak_concurrency: int | None, cost: float | None, **counts: int | None) -> None:
     """Report task counts of one process (or of all, as JSON), peak concurrency and cost."""
     status: dict[str, Any] = {"lastHeartbeatTime": _now()}

@@ -35,14 +35,14 @@ def format_duration(seconds: float) -> str:
     """`90` -> `1m30s`; `3600` -> `1h`; fractions of a second below 10 s are kept (`0.5s`)."""
     if seconds < 10 and seconds != int(seconds):
         return f"{seconds:g}s"
-    whole = int(round(seconds))
+    whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
     return "".join(parts) or "0s"
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType[float, Any]):
     name = "duration"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:

@@ -1,8 +1,15 @@
-"""Kubernetes API access: credentials as kubectl finds them, or in-cluster."""
+"""Kubernetes API access: credentials as kubectl finds them, or in-cluster.
+
+Also the two typing boundaries of the client: the custom-object calls return parsed JSON
+typed `object` (`resource` checks it is an object), and the typed calls name only the
+client's model classes for a body that may be a plain manifest dict (`as_body`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
@@ -18,13 +25,34 @@ def load_api_client(kubeconfig: Path | str | None = None, context: str | None = 
             return client.ApiClient(configuration)
         except ConfigException:
             pass
-    return config.new_client_from_config(config_file=str(kubeconfig) if kubeconfig else None, context=context)
+    api: client.ApiClient = config.new_client_from_config(
+        config_file=str(kubeconfig) if kubeconfig else None, context=context
+    )
+    return api
 
 
 def current_identity(api: client.ApiClient) -> tuple[str, tuple[str, ...]]:
     """The authenticated user name and groups (a SelfSubjectReview)."""
     review = client.AuthenticationV1Api(api).create_self_subject_review(
-        {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        client.V1SelfSubjectReview(api_version="authentication.k8s.io/v1", kind="SelfSubjectReview")
     )
-    info = review.status.user_info
-    return info.username, tuple(info.groups or ())
+    info = review.status.user_info if review.status is not None else None
+    if info is None:
+        raise RuntimeError("the API server answered a SelfSubjectReview without user info")
+    return info.username or "", tuple(info.groups or ())
+
+
+Resource = dict[str, Any]  # a Kubernetes object as the API's JSON
+
+
+def resource(answer: object) -> Resource:
+    """A custom-object call's answer (parsed JSON, typed `object` by the client) as an object."""
+    if not isinstance(answer, dict):
+        raise TypeError(f"expected a JSON object from the Kubernetes API, got {type(answer).__name__}")
+    return answer
+
+
+def as_body(manifest: Mapping[str, Any]) -> Any:
+    """A manifest as the body of a typed call: the client sends a plain dict as it is,
+    though its annotations name only its model classes."""
+    return manifest

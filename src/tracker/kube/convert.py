@@ -48,7 +48,9 @@ def run_signals(body: Body, thresholds: ThresholdSettings) -> RunSignals:
         last_heartbeat=parse_time(status.get("lastHeartbeatTime")),
         processes=processes(status),
         tasks_terminal_since=parse_time(status.get("tasksTerminalSince")),
-        heartbeat_timeout=timedelta(seconds=spec.get("heartbeatTimeoutSeconds") or thresholds.heartbeat_timeout_seconds),
+        heartbeat_timeout=timedelta(
+            seconds=spec.get("heartbeatTimeoutSeconds") or thresholds.heartbeat_timeout_seconds
+        ),
         stalled_after=timedelta(seconds=spec.get("stalledAfterSeconds") or thresholds.stalled_after_seconds),
     )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from kubernetes import client
 
+from tracker.kube.client import Resource, resource
 from tracker.kube.resources import GROUP, RUNS, VERSION
 
 
@@ -18,10 +19,13 @@ def find_run(api: client.ApiClient, *, ref: str, namespace: str | None) -> dict[
     custom = client.CustomObjectsApi(api)
     selector = f"spec.runName={ref}"
 
-    def listing(**kwargs: Any) -> list[dict[str, Any]]:
+    def listing(**kwargs: Any) -> list[Resource]:
         if namespace:
-            return custom.list_namespaced_custom_object(GROUP, VERSION, namespace, RUNS, **kwargs)["items"]
-        return custom.list_cluster_custom_object(GROUP, VERSION, RUNS, **kwargs)["items"]
+            found = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, RUNS, **kwargs)
+        else:
+            found = custom.list_cluster_custom_object(GROUP, VERSION, RUNS, **kwargs)
+        items: list[Resource] = resource(found)["items"]
+        return items
 
     matches = listing(field_selector=selector) if _selectable(ref) else []
     if not matches:

@@ -13,6 +13,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, VERSION
 
 StatusPatch = dict[str, Any]
@@ -30,13 +31,13 @@ def patch_status(
     """Apply `compute(current_object)` to the object's status; returns the patched object."""
     custom = client.CustomObjectsApi(api)
     for _ in range(MAX_CONFLICTS):
-        current = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name)
+        current = resource(custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name))
         patch = compute(current)
         if not patch:
             return current
         body = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]}, "status": patch}
         try:
-            return custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, plural, name, body)
+            return resource(custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, plural, name, body))
         except ApiException as error:
             if error.status != 409:
                 raise

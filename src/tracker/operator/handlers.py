@@ -46,7 +46,7 @@ async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf
 @kopf.on.event(GROUP, VERSION, RUNS)
 async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     ctx = _ctx(memo)
-    ctx.wakeups.wake((body.metadata.namespace, body.metadata.name))
+    ctx.wakeups.wake(runs.key(body))
     if event["type"] == "DELETED":
         await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
         return

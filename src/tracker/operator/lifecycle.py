@@ -18,6 +18,7 @@ from tracker.domain.conditions import rfc3339
 from tracker.domain.lifecycle import Outcome, Request, RunFacts, Verdict, review
 from tracker.domain.records import JobPhase, JobRecord, Operation
 from tracker.kube import convert, manifests
+from tracker.kube.client import as_body, resource
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
 from tracker.kube.status import patch_status
@@ -66,7 +67,8 @@ def admit(ctx: OperatorContext, body: dict[str, Any]) -> Status:
             active = job_rows.active_mutating_job(session, run_id=run_id) if operation.mutating else None
             sharing = _runs_sharing(session, run, run_id, operation)
         verdict = review(
-            Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()), spec.get("destination")),
+            Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()),
+                    spec.get("destination")),
             run_facts(run), admins=ctx.settings.admins.to_domain(), operator_identity=ctx.identity,
             runs_sharing_prefix=sharing,
         )
@@ -115,7 +117,7 @@ def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Sta
     metadata = body["metadata"]
     job = manifests.worker_job(lifecycle_job=body, job_id=metadata["uid"], run_id=run_id, settings=ctx.settings)
     ensure_worker_identity(ctx, metadata["namespace"])
-    _create(lambda: ctx.batch.create_namespaced_job(metadata["namespace"], job))
+    _create(lambda: ctx.batch.create_namespaced_job(metadata["namespace"], as_body(job)))
     return {"phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": job["metadata"]["name"],
             "message": f"Kubernetes Job {job['metadata']['name']} will run the worker"}
 
@@ -124,8 +126,9 @@ def ensure_worker_identity(ctx: OperatorContext, namespace: str) -> None:
     """The worker's ServiceAccount and RoleBinding in `namespace` (idempotent)."""
     worker = ctx.settings.worker
     _create(lambda: ctx.core.create_namespaced_service_account(
-        namespace, manifests.worker_service_account(namespace, worker)))
-    _create(lambda: ctx.rbac.create_namespaced_role_binding(namespace, manifests.worker_role_binding(namespace, worker)))
+        namespace, as_body(manifests.worker_service_account(namespace, worker))))
+    _create(lambda: ctx.rbac.create_namespaced_role_binding(
+        namespace, as_body(manifests.worker_role_binding(namespace, worker))))
 
 
 def _create(call: Any) -> None:
@@ -161,8 +164,8 @@ def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:
     if not status.get("jobId") or status.get("reason") == "Duplicate":
         return
     namespace = body["metadata"]["namespace"]
-    duplicates = ctx.custom.list_namespaced_custom_object(
-        GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}")["items"]
+    duplicates = resource(ctx.custom.list_namespaced_custom_object(
+        GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}"))["items"]
     mirrored = {k: v for k, v in status.items() if k not in ("reason", "message", "jobId")}
     for duplicate in duplicates:
         if any((duplicate.get("status") or {}).get(k) != v for k, v in mirrored.items()):

@@ -22,6 +22,7 @@ import kopf
 from kubernetes import client
 
 from tracker.kube import convert
+from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, RUNS, VERSION
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
@@ -45,7 +46,8 @@ def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
         _upsert(ctx, record)
     except DuplicateRunName as error:
         if previous is None or previous[0] != "duplicate":
-            kopf.event(body, type="Warning", reason="DuplicateRunName",
+            # kopf takes a raw body as well as its Body view (it reads apiVersion, kind and metadata)
+            kopf.event(body, type="Warning", reason="DuplicateRunName",  # type: ignore[arg-type]
                        message=f"not indexed: {error} (run names are unique per namespace, in the index too)")
         ctx.mirrored[key] = ("duplicate", now)
         return
@@ -66,16 +68,16 @@ def _upsert(ctx: OperatorContext, record: Any) -> None:
 
 def _resource_exists(ctx: OperatorContext, namespace: str, run_name: str, run_id: str) -> bool:
     """Whether a WorkflowRun with that run name and run id still exists."""
-    items = client.CustomObjectsApi(ctx.api).list_namespaced_custom_object(
-        GROUP, VERSION, namespace, RUNS)["items"]
+    items = resource(client.CustomObjectsApi(ctx.api).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, RUNS))["items"]
     return any((r.get("spec") or {}).get("runName") == run_name and (r.get("status") or {}).get("id") == run_id
                for r in items)
 
 
 def forget_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
     """The resource is gone: its rows stay in the index, marked removed."""
-    metadata = body.get("metadata") or {}
-    ctx.mirrored.pop((metadata.get("namespace"), metadata.get("name")), None)
+    metadata: dict[str, Any] = body.get("metadata") or {}
+    ctx.mirrored.pop((metadata.get("namespace", ""), metadata.get("name", "")), None)
     run_id = (body.get("status") or {}).get("id")
     if run_id:
         with ctx.sessions.begin() as session:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +45,15 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
     return {k: v for k, v in wanted.items() if status.get(k) != v}
 
 
-def is_active(status: dict[str, Any]) -> bool:
+def key(body: kopf.Body) -> tuple[str, str]:
+    """(namespace, name) of a WorkflowRun (a namespaced resource: it always has both)."""
+    namespace = body.metadata.namespace
+    if namespace is None:
+        raise kopf.PermanentError(f"WorkflowRun {body.metadata.name} has no namespace")
+    return namespace, body.metadata.name
+
+
+def is_active(status: Mapping[str, Any]) -> bool:
     """Not terminal: the run is supervised (a terminal run that resumes is again)."""
     phase = convert.phase(status or {})
     return phase is None or not phase.terminal
@@ -52,8 +61,7 @@ def is_active(status: dict[str, Any]) -> bool:
 
 async def supervise(ctx: OperatorContext, body: kopf.Body, stopped: kopf.DaemonStopped) -> None:
     """Keep an active run's derived status true; kopf stops this when the run is terminal."""
-    key = (body.metadata.namespace, body.metadata.name)
-    wakeup = ctx.wakeups.register(key)
+    wakeup = ctx.wakeups.register(key(body))
     try:
         while not stopped:
             wakeup.clear()
@@ -70,7 +78,7 @@ async def supervise(ctx: OperatorContext, body: kopf.Body, stopped: kopf.DaemonS
             delay = (health.next_change_at - now).total_seconds() if health.next_change_at else None
             await _wait(stopped, wakeup, delay)
     finally:
-        ctx.wakeups.unregister(key)
+        ctx.wakeups.unregister(key(body))
 
 
 async def settle_terminal(ctx: OperatorContext, body: dict[str, Any]) -> None:
@@ -92,7 +100,7 @@ async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[
     except ApiException as error:
         if error.status in (404, 409):
             await asyncio.sleep(0)  # let kopf deliver the newer body
-            return error.status == 404
+            return bool(error.status == 404)
         raise
     before = (body.get("status") or {}).get("conditions") or []
     for condition in conditions.transitions(before, patch.get("conditions", before)):
@@ -100,8 +108,9 @@ async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[
         if condition["type"] in ("Disconnected", "Stalled") and (
             condition["status"] == "True" or conditions.is_true(before, condition["type"])
         ):
-            kopf.event(body, type=event_type, reason=condition["type"] if condition["status"] == "True"
-                       else f"{condition['type']}Cleared", message=condition["message"])
+            reason = condition["type"] if condition["status"] == "True" else f"{condition['type']}Cleared"
+            # kopf takes a raw body as well as its Body view (it reads apiVersion, kind and metadata)
+            kopf.event(body, type=event_type, reason=reason, message=condition["message"])  # type: ignore[arg-type]
     return True
 
 

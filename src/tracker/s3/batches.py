@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -22,6 +22,9 @@ from tracker.s3.client import S3Client
 from tracker.s3.errors import DENIED, AccessDenied, DeleteFailed, KeyFailure, denied, is_denied, is_transient
 from tracker.s3.pipeline import run_bounded
 from tracker.s3.retry import backoff_delay
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import DeletedObjectTypeDef, ErrorTypeDef, ObjectIdentifierTypeDef
 
 BATCH_LIMIT = 1000  # keys per DeleteObjects request, S3's maximum
 SHOWN_KEYS = 10
@@ -77,11 +80,10 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
     pending = {(t.key, t.version_id): t for t in targets}
     key_attempts = request_attempts = 0
     while pending:
-        objects = [{k: v for k, v in (("Key", t.key), ("VersionId", t.version_id), ("ETag", t.etag)) if v is not None}
-                   for t in pending.values()]
+        objects = [_identifier(t) for t in pending.values()]
         try:
             response = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": False})
-        except Exception as error:  # noqa: BLE001 - returned, so keys deleted by earlier attempts still count
+        except Exception as error:
             if isinstance(error, ClientError) and is_transient(error) and request_attempts < max_key_retries:
                 time.sleep(backoff_delay(request_attempts, base=backoff_base))
                 request_attempts += 1
@@ -93,11 +95,12 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
             if target is not None:
                 outcome.deleted.append(target)
         retry: dict[tuple[str, str | None], tuple[Target, KeyFailure]] = {}
-        for entry in response.get("Errors", ()):
-            target = _pop(pending, entry)
+        for problem in response.get("Errors", ()):
+            target = _pop(pending, problem)
             if target is None:
                 continue
-            failure = KeyFailure(target.key, str(entry.get("Code", "")), str(entry.get("Message", "")), target.version_id)
+            code, message = str(problem.get("Code", "")), str(problem.get("Message", ""))
+            failure = KeyFailure(target.key, code, message, target.version_id)
             if failure.code in DENIED:
                 outcome.denied.append(failure)
             elif failure.code == "PreconditionFailed":
@@ -105,7 +108,8 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
             else:
                 retry[(target.key, target.version_id)] = (target, failure)
         for ident, target in pending.items():
-            retry[ident] = (target, KeyFailure(target.key, "NotReported", "neither Deleted nor Error", target.version_id))
+            unreported = KeyFailure(target.key, "NotReported", "neither Deleted nor Error", target.version_id)
+            retry[ident] = (target, unreported)
         if retry and key_attempts >= max_key_retries:
             outcome.failed.extend(failure for _, failure in retry.values())
             break
@@ -116,7 +120,18 @@ def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_ke
     return outcome
 
 
-def _pop(pending: dict[tuple[str, str | None], Target], entry: dict[str, str]) -> Target | None:
+def _identifier(target: Target) -> ObjectIdentifierTypeDef:
+    identifier: ObjectIdentifierTypeDef = {"Key": target.key}
+    if target.version_id is not None:
+        identifier["VersionId"] = target.version_id
+    if target.etag is not None:
+        identifier["ETag"] = target.etag
+    return identifier
+
+
+def _pop(
+    pending: dict[tuple[str, str | None], Target], entry: DeletedObjectTypeDef | ErrorTypeDef
+) -> Target | None:
     key = entry.get("Key", "")
     return pending.pop((key, entry.get("VersionId")), None) or pending.pop((key, None), None)
 

@@ -7,7 +7,7 @@ profile); they are never part of the settings.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
@@ -16,7 +16,11 @@ from botocore.utils import parse_timestamp
 
 from tracker.settings import S3Settings
 
-S3Client = Any  # boto3 generates its client classes at runtime
+if TYPE_CHECKING:
+    # The stubs (a dev dependency) type the client boto3 generates at runtime.
+    from mypy_boto3_s3 import S3Client as S3Client
+else:
+    S3Client = Any
 
 
 def _parse_timestamp(value: str) -> datetime:

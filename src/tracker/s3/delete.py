@@ -58,7 +58,8 @@ def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4
 
     def progress(current: DeleteTally) -> None:
         if on_progress is not None:
-            on_progress(*((current.objects_found, current.bytes_found) if dry_run else (current.objects, current.bytes)))
+            counted = (current.objects_found, current.bytes_found) if dry_run else (current.objects, current.bytes)
+            on_progress(*counted)
 
     for _ in range(MAX_PASSES):
         listed_before = tally.objects_found + tally.versions_found

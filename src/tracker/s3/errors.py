@@ -15,7 +15,6 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-
 T = TypeVar("T")
 _TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling",
               "ThrottlingException", "RequestLimitExceeded", "500", "502", "503", "504"}

@@ -40,7 +40,7 @@ def run_bounded(items: Iterable[T], work: Callable[[T], R], *, in_flight: int,
         for future in done:
             try:
                 on_result(future.result())
-            except Exception as error:  # noqa: BLE001 - kept and raised once everything stopped
+            except Exception as error:
                 errors.append(error)
 
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="s3-batch") as pool:
@@ -83,7 +83,9 @@ def hold_back_last(pages: Iterable[list[T]]) -> Iterator[list[T]]:
         yield carry
 
 
-def pair_by_key(sources: Iterable[tuple[str, S]], destinations: Iterable[tuple[str, D]]) -> Iterator[tuple[str, S, D | None]]:
+def pair_by_key(
+    sources: Iterable[tuple[str, S]], destinations: Iterable[tuple[str, D]]
+) -> Iterator[tuple[str, S, D | None]]:
     """Merge two listings sorted by key: each source with the destination of the same key, if any."""
     remaining = iter(destinations)
     current = next(remaining, None)

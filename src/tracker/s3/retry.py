@@ -18,7 +18,7 @@ R = TypeVar("R")
 
 def backoff_delay(attempt: int, *, base: float = 0.2, cap: float = 20.0, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: between half and all of min(cap, base * 2**attempt)."""
-    ceiling = min(cap, base * 2 ** min(attempt, 32))
+    ceiling = min(cap, base * 2.0 ** min(attempt, 32))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 

@@ -10,7 +10,7 @@ destination already held.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -41,8 +41,9 @@ def unquoted(etag: str | None) -> str:
 
 def head(client: S3Client, url: S3Url, *, backoff_base: float = 0.2) -> dict[str, Any] | None:
     try:
-        return call_s3(client.head_object, Bucket=url.bucket, Key=url.key, what=f"reading {url} (HeadObject)",
-                       backoff_base=backoff_base)
+        response = call_s3(client.head_object, Bucket=url.bucket, Key=url.key, what=f"reading {url} (HeadObject)",
+                           backoff_base=backoff_base)
+        return cast(dict[str, Any], response)  # read by header name (`attributes` copies a list of them)
     except ClientError as error:
         if error_code(error) in ("404", "NoSuchKey", "NotFound"):
             return None

@@ -43,7 +43,7 @@ def _sqlite_engine(url: URL, *, busy_timeout: float, echo: bool) -> Engine:
     kwargs: dict[str, Any] = {"echo": echo}
     if memory:
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
+    elif url.database:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
     timeout_ms = int(busy_timeout * 1000)

@@ -74,7 +74,7 @@ def active_mutating_job(session: Session, *, run_id: str) -> JobRecord | None:
     return to_record(job) if job is not None else None
 
 
-def _jobs() -> Select[tuple[LifecycleJob]]:
+def _jobs() -> Select[LifecycleJob]:
     return select(LifecycleJob).execution_options(populate_existing=True)
 
 

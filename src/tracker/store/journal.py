@@ -31,7 +31,7 @@ def unsettled(session: Session, *, job_id: str) -> list[tuple[int, str, list[Tar
     rows = session.execute(select(DeleteBatch.batch_no, DeleteBatch.bucket, DeleteBatch.targets)
                            .where(DeleteBatch.job_id == job_id, DeleteBatch.settled.is_(False))
                            .order_by(DeleteBatch.batch_no))
-    return [(no, bucket, [tuple(t) for t in targets]) for no, bucket, targets in rows]  # type: ignore[misc]
+    return [(no, bucket, [tuple(t) for t in targets]) for no, bucket, targets in rows]
 
 
 def totals(session: Session, *, job_id: str) -> tuple[int, int]:

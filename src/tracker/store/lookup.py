@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from tracker.domain.fence import Fence
 from tracker.domain.records import OutputObject, RunRecord
 from tracker.store.dialects import dialect_of, position
 from tracker.store.errors import RunNotFound
-from tracker.store.models import Output, Run
+from tracker.store.models import Base, Output, Run
 from tracker.store.results import Listing, OutputDirectory, OutputFile, OutputMatch
 from tracker.store.runs import select_runs, to_record
 from tracker.store.textsearch import (
@@ -27,7 +27,7 @@ from tracker.store.textsearch import (
     where_url_contains,
 )
 
-outputs = Output.__table__
+outputs = Base.metadata.tables[Output.__tablename__]
 _OBJECT = (outputs.c.url, outputs.c.size, outputs.c.last_modified, outputs.c.etag,
            outputs.c.storage_class)  # fmt: skip
 
@@ -52,7 +52,7 @@ def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list
     return [to_record(run) for run in session.scalars(stmt)]
 
 
-def _holds(dialect: str, prefix: ColumnElement[str], text: str) -> ColumnElement[bool]:
+def _holds(dialect: str, prefix: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
     """`text` starts with the column's value, ignoring ASCII case."""
     value = literal(text).collate("C") if dialect == "postgresql" else literal(text)
     return func.lower(func.substr(value, 1, func.length(prefix))) == func.lower(prefix)

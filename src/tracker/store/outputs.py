@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
 
-from sqlalchemy import bindparam, case, func, literal, select, text, update
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,9 +26,9 @@ from tracker.store.lookup import (
     runs_with_outputs_under,
     search_outputs,
 )
-from tracker.store.models import Output, Run
+from tracker.store.models import Base, Output, Run
 from tracker.store.textsearch import under_prefix
-from tracker.store.types import UTCDateTime, utcnow
+from tracker.store.types import UTCDateTime, rowcount, utcnow
 
 __all__ = [
     "browse_outputs", "lookup_runs_by_url", "mark_missing_outputs_deleted",
@@ -36,8 +36,8 @@ __all__ = [
     "runs_with_outputs_under", "search_outputs", "upsert_outputs",
 ]  # fmt: skip
 
-outputs = Output.__table__
-runs = Run.__table__
+outputs = Base.metadata.tables[Output.__tablename__]
+runs = Base.metadata.tables[Run.__tablename__]
 
 
 def upsert_outputs(
@@ -78,9 +78,9 @@ def mark_outputs_deleted(session: Session, *, run_id: str, at: datetime, by: str
     first deletion's, when repeated). Count and bytes become 0. Returns rows newly
     marked, so a repeat returns 0."""
     _require_run(session, run_id)
-    marked = session.execute(update(outputs).where(
+    marked = rowcount(session.execute(update(outputs).where(
         outputs.c.run_id == run_id, outputs.c.deleted_at.is_(None)).values(deleted_at=at)
-    ).rowcount  # fmt: skip
+    ))  # fmt: skip
     first = runs.c.outputs_deleted_at.is_(None)
     session.execute(update(runs).where(runs.c.id == run_id).values(
         outputs_deleted_at=func.coalesce(runs.c.outputs_deleted_at, at),
@@ -95,10 +95,10 @@ def mark_missing_outputs_deleted(
 ) -> int:
     """After a full re-index that started at `seen_before`: mark deleted the rows whose
     object was not listed again. Returns rows newly marked."""
-    return session.execute(update(outputs).where(
+    return rowcount(session.execute(update(outputs).where(
         outputs.c.run_id == run_id, outputs.c.deleted_at.is_(None),
         (outputs.c.seen_at.is_(None)) | (outputs.c.seen_at < seen_before),
-    ).values(deleted_at=at)).rowcount  # fmt: skip
+    ).values(deleted_at=at)))  # fmt: skip
 
 
 def rewrite_output_paths(session: Session, *, run_id: str, old_prefix: str, new_prefix: str) -> int:
@@ -108,16 +108,16 @@ def rewrite_output_paths(session: Session, *, run_id: str, old_prefix: str, new_
     if not old_prefix or not new_prefix:
         raise ValueError("both prefixes must be non-empty")
     _require_run(session, run_id)
-    new_url = literal(new_prefix)
+    new_url: ColumnElement[str] = literal(new_prefix)
     if dialect_of(session) == "postgresql":
         new_url = new_url.collate("C")
     try:
         with session.begin_nested():
-            rewritten = session.execute(
+            rewritten = rowcount(session.execute(
                 update(outputs)
                 .where(outputs.c.run_id == run_id, *under_prefix(outputs.c.url, old_prefix))
                 .values(url=new_url + func.substr(outputs.c.url, len(old_prefix) + 1))
-            ).rowcount  # fmt: skip
+            ))  # fmt: skip
     except IntegrityError as error:
         raise OutputConflict(
             f"run {run_id} already has rows under {new_prefix} for some of the rows under "
@@ -125,6 +125,7 @@ def rewrite_output_paths(session: Session, *, run_id: str, old_prefix: str, new_
         ) from error
     session.execute(update(runs).where(runs.c.id == run_id).values(output_dir=new_prefix))
     return rewritten
+
 
 
 # Bulk upsert, one statement per batch (SQLite's FTS5 triggers then flush once per
@@ -135,8 +136,9 @@ _COLUMNS = "INSERT INTO outputs (run_id, url, size, last_modified, etag, storage
 _ON_CONFLICT = """ON CONFLICT (run_id, url) DO UPDATE SET size = excluded.size,
  last_modified = excluded.last_modified, etag = excluded.etag,
  storage_class = excluded.storage_class, seen_at = excluded.seen_at, deleted_at = NULL"""
+# The f-string joins the module's own constants above; every value travels as a bound parameter.
 _UPSERT_JSON = text(f"""{_COLUMNS} SELECT :run_id, e->>0, (e->>1)::bigint, (e->>2)::timestamptz,
- e->>3, e->>4, :seen_at FROM json_array_elements(CAST(:rows AS json)) AS e {_ON_CONFLICT}""",
+ e->>3, e->>4, :seen_at FROM json_array_elements(CAST(:rows AS json)) AS e {_ON_CONFLICT}""",  # noqa: S608
 ).bindparams(bindparam("seen_at", type_=UTCDateTime()))  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from tracker.store.dialects import dialect_of, insert, position
 from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunNotFound
 from tracker.store.models import Process, Run, RunExecution
 from tracker.store.results import RunExecution as Execution
-from tracker.store.types import plain, utcnow
+from tracker.store.types import plain, rowcount, utcnow
 
 SORT_KEYS = ("created_at", "started_at", "completed_at", "updated_at", "last_heartbeat_at",
              "run_name", "name", "namespace", "owner", "cluster", "state", "phase", "cost",
@@ -86,7 +86,9 @@ def _resumed(before: datetime | None, now: datetime | None) -> bool:
 def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunRecord | None:
     """The run whose id or run name is `ref` (a run name may need `namespace`; see the
     module docstring for which run a name picks)."""
-    scoped = (lambda s: s.where(Run.namespace == namespace)) if namespace else (lambda s: s)
+    def scoped(stmt: Select[Run]) -> Select[Run]:
+        return stmt.where(Run.namespace == namespace) if namespace else stmt
+
     run = session.scalars(scoped(select_runs().where(Run.id == ref))).first()
     if run is not None:
         return to_record(run)
@@ -102,8 +104,8 @@ def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunR
 def mark_run_removed(session: Session, *, run_id: str, at: datetime) -> bool:
     """Record that the run's resource was deleted (its rows stay; its name is free for a
     new run). Returns False when the run is not in the index or already removed."""
-    return bool(session.execute(update(Run).where(Run.id == run_id, Run.removed_at.is_(None))
-                                .values(removed_at=at)).rowcount)  # fmt: skip
+    return bool(rowcount(session.execute(update(Run).where(Run.id == run_id, Run.removed_at.is_(None))
+                                         .values(removed_at=at))))  # fmt: skip
 
 
 def list_runs(
@@ -179,7 +181,7 @@ def outputs_summaries(session: Session, *, run_ids: Iterable[str]) -> dict[str, 
                                  r.outputs_deleted_at, r.outputs_deleted_by) for r in rows}  # fmt: skip
 
 
-def select_runs() -> Select[tuple[Run]]:
+def select_runs() -> Select[Run]:
     return (select(Run).options(selectinload(Run.processes))
             .execution_options(populate_existing=True))  # fmt: skip
 

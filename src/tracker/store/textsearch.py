@@ -14,10 +14,12 @@ PostgreSQL's ILIKE and lower() on `COLLATE "C"` text).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    SQLColumnExpression,
     column,
     func,
     literal,
@@ -33,6 +35,7 @@ MAX_TRIGRAMS = 32  # per word, in the FTS5 query (the LIKE re-check keeps it exa
 ESCAPE = "\\"
 
 outputs_fts = table("outputs_fts", column("rowid"))
+Columns = TypeVarTuple("Columns")
 
 
 def escape_like(text: str) -> str:
@@ -59,7 +62,7 @@ def fts_query(words: Sequence[str]) -> str:
     return " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
 
 
-def contains(dialect: str, target: ColumnElement[str], word: str) -> ColumnElement[bool]:
+def contains(dialect: str, target: SQLColumnExpression[str | None], word: str) -> ColumnElement[bool]:
     """`target` contains `word`, literally, ignoring ASCII case."""
     if len(word) < MIN_INDEXED:
         needle = literal(word)
@@ -72,7 +75,9 @@ def contains(dialect: str, target: ColumnElement[str], word: str) -> ColumnEleme
     return target.like(pattern, escape=ESCAPE)  # SQLite's LIKE ignores ASCII case
 
 
-def where_url_contains(stmt: Select, dialect: str, words: Sequence[str]) -> Select:
+def where_url_contains(
+    stmt: Select[*Columns], dialect: str, words: Sequence[str]
+) -> Select[*Columns]:
     """Restrict `stmt` (a select from `outputs`) to rows whose url contains every word."""
     indexed = [w for w in words if len(w) >= MIN_INDEXED]
     if dialect == "sqlite" and indexed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubernetes import client
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.s3.client import S3Client
 from tracker.settings import Settings
@@ -16,6 +16,6 @@ from tracker.worker.reporter import JobReporter
 class WorkerContext:
     settings: Settings
     api: client.ApiClient
-    sessions: sessionmaker
+    sessions: sessionmaker[Session]
     s3: S3Client
     reporter: JobReporter

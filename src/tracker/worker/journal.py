@@ -9,6 +9,7 @@ unsettled by asking S3 which of those keys are gone, then carries on from the su
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from botocore.exceptions import ClientError
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,8 +60,8 @@ def reconcile(sessions: sessionmaker[Session], client: S3Client, job_id: str) ->
     for batch_no, bucket, targets in pending:
         objects = [(key, size) for key, size, _version, is_object in targets if is_object]
         with ThreadPoolExecutor(max_workers=16) as pool:
-            gone = list(pool.map(lambda item: not _exists(client, bucket, item[0]), objects))
-        deleted = [size for (_, size), missing in zip(objects, gone, strict=True) if missing]
+            present = list(pool.map(partial(_exists, client, bucket), [key for key, _ in objects]))
+        deleted = [size for (_, size), exists in zip(objects, present, strict=True) if not exists]
         with sessions.begin() as session:
             rows.settle(session, job_id=job_id, batch_no=batch_no, objects=len(deleted), size=sum(deleted))
 

@@ -18,7 +18,7 @@ from kubernetes import client
 
 from tracker.domain.records import JobPhase, Operation
 from tracker.domain.s3url import InvalidS3Url
-from tracker.kube.client import load_api_client
+from tracker.kube.client import load_api_client, resource
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import find_run
 from tracker.s3.client import make_client
@@ -80,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     api = load_api_client()
-    job = client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, args.namespace, JOBS, args.job)
+    job = resource(client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, args.namespace, JOBS,
+                                                                              args.job))
     if JobPhase((job.get("status") or {}).get("phase") or JobPhase.ENQUEUED).finished:
         log.info("job %s/%s already finished; nothing to do", args.namespace, args.job)
         return 0

@@ -29,20 +29,25 @@ def test_openapi_and_swagger_ui(client: TestClient) -> None:
     assert {"404", "409", "422", "500"} <= set(errors)
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationProblem")
     page = client.get(SWAGGER_UI)
-    assert page.status_code == 200 and "swagger-ui" in page.text and OPENAPI in page.text
-    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
+    assert page.status_code == 200
+    assert "swagger-ui" in page.text
+    assert OPENAPI in page.text
+    assert client.get("/docs").status_code == 404
+    assert client.get("/openapi.json").status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/nope", "/api/v1", "/api/v1/", "/api/v1/runs/", "/api/v2/runs",
                                   "/api/v1/runs/foo-run-001/nope", "/api/v1/jobs/"])  # fmt: skip
 def test_unknown_routes_are_404(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
-    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
 
 
 def test_read_only(client: TestClient) -> None:
     response = client.post(api_path(RUNS), json={})
-    assert response.status_code == 405 and response.json() == {"detail": "Method Not Allowed"}
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
     assert client.delete(api_path(JOB, job_id="x")).status_code == 405
 
 
@@ -52,7 +57,8 @@ def test_metrics_count_requests_by_route_template_and_status(client: TestClient)
     client.get(api_path(RUN, run="missing"))
     client.get("/no/such/route")
     response = client.get(METRICS)
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert 'tracker_api_requests_total{method="GET",route="/api/v1/runs/{run}",status="200"} 2.0' in text
     assert 'tracker_api_requests_total{method="GET",route="/api/v1/runs/{run}",status="404"} 1.0' in text
@@ -72,15 +78,18 @@ def test_unexpected_errors_are_a_plain_500_that_leaks_nothing(caplog: pytest.Log
     app = create_app(Settings(), broken_sessions(RuntimeError("password=hunter2 at db.internal")))  # type: ignore[arg-type]
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get(api_path(RUN, run="foo-run-001"))
-    assert response.status_code == 500 and response.json() == {"detail": "internal error"}
-    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error"}
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
     assert "hunter2" in caplog.text  # the operator of the API sees it in the log
 
 
 def test_an_unreachable_database_is_503_and_not_ready(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}")  # a directory: SQLite cannot open it
     with TestClient(create_app(Settings(), session_factory(engine, readonly=True))) as client:
-        assert client.get(READYZ).status_code == 503 and client.get(READYZ).json() == {"status": "unavailable"}
+        assert client.get(READYZ).status_code == 503
+        assert client.get(READYZ).json() == {"status": "unavailable"}
         response = client.get(api_path(RUNS))
         assert response.status_code == 503
         assert response.json() == {"detail": "the index database is unavailable"}

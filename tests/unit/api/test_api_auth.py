@@ -35,7 +35,8 @@ OPEN = [HEALTHZ, READYZ, METRICS, OPENAPI, SWAGGER_UI]
 def test_none_mode_needs_no_token_and_warns(make_app: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="tracker.api.auth"):
         app = make_app(auth_mode="none")
-    assert "authentication is off" in caplog.text and "local demo only" in caplog.text
+    assert "authentication is off" in caplog.text
+    assert "local demo only" in caplog.text
     with TestClient(app) as client:
         for path in GUARDED:
             assert client.get(path).status_code == 200, path
@@ -71,7 +72,8 @@ def test_token_mode_documents_bearer_auth_and_401(token_client: TestClient) -> N
         "type": "http", "scheme": "bearer",
         "description": "a static API token or a Kubernetes bearer token"}  # fmt: skip
     operation = schema["paths"][api_path(RUNS)]["get"]
-    assert operation["security"] == [{"HTTPBearer": []}] and "401" in operation["responses"]
+    assert operation["security"] == [{"HTTPBearer": []}]
+    assert "401" in operation["responses"]
     assert "security" not in schema["paths"][HEALTHZ]["get"]
 
 
@@ -87,7 +89,8 @@ def test_static_tokens_map_to_usernames() -> None:
     tokens = StaticTokens({"t-alice": "alice", "t-bob": "bob", "": "nobody"})
     assert tokens.authenticate("t-alice") == User("alice")
     assert tokens.authenticate("t-bob") == User("bob")
-    assert tokens.authenticate("") is None and tokens.authenticate("t-alic") is None
+    assert tokens.authenticate("") is None
+    assert tokens.authenticate("t-alic") is None
 
 
 class CountingReviewer(TokenReviewer):
@@ -115,7 +118,8 @@ def test_token_review_caches_accepted_tokens_briefly() -> None:
 
 def test_token_review_never_caches_refusals_and_bounds_the_cache() -> None:
     reviewer = CountingReviewer([0.0])
-    assert reviewer.authenticate("bad") is None and reviewer.authenticate("bad") is None
+    assert reviewer.authenticate("bad") is None
+    assert reviewer.authenticate("bad") is None
     assert reviewer.reviews == ["bad", "bad"]
     for token in ("good-1", "good-2", "good-3", "good-1"):
         reviewer.authenticate(token)

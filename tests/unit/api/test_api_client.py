@@ -25,13 +25,15 @@ def test_lookup(api: ApiClient) -> None:
 
 def test_search(api: ApiClient) -> None:
     page = api.search(["FASTQC", "zip"], limit=1)
-    assert page.total == 2 and [m.url for m in page.items] == ["s3://bucket/runs/foo/qc/fastqc/a_R1.zip"]
+    assert page.total == 2
+    assert [m.url for m in page.items] == ["s3://bucket/runs/foo/qc/fastqc/a_R1.zip"]
     assert api.search("zip", offset=1).items[0].run_name == "foo-run-001"
 
 
 def test_runs_and_run(api: ApiClient) -> None:
     page = api.runs(owner="alice", labels={"team": "rna"}, sort="run_name")
-    assert [r.id for r in page.items] == [FOO_ID] and page.total == 1
+    assert [r.id for r in page.items] == [FOO_ID]
+    assert page.total == 1
     assert [r.id for r in api.runs(state=["Succeeded"], created_before="2026-05-13T19:00:30Z").items] == [OLD_ID]
     run = api.run("foo-run-001")
     assert isinstance(run, schemas.RunDetail)
@@ -42,7 +44,8 @@ def test_runs_and_run(api: ApiClient) -> None:
 
 def test_run_outputs(api: ApiClient) -> None:
     root = api.run_outputs("foo-run-001")
-    assert [d.path for d in root.directories] == ["qc/"] and [f.path for f in root.files] == ["sample.bam"]
+    assert [d.path for d in root.directories] == ["qc/"]
+    assert [f.path for f in root.files] == ["sample.bam"]
     assert [f.path for f in api.run_outputs("foo-run-001", dir="qc/fastqc", limit=1, offset=1).files] == [
         "qc/fastqc/a_R2.zip"]
     assert api.run_outputs("foo-run-001", q=["r1", "zip"]).total == 1
@@ -85,7 +88,8 @@ def test_token_and_base_url_with_api_prefix(token_client: TestClient) -> None:
 def test_unreachable_api() -> None:
     with ApiClient("http://127.0.0.1:9", timeout=5) as api, pytest.raises(ApiError) as raised:
         api.job("x")
-    assert raised.value.status == 0 and str(raised.value).startswith("cannot reach the read API at http://127.0.0.1:9")
+    assert raised.value.status == 0
+    assert str(raised.value).startswith("cannot reach the read API at http://127.0.0.1:9")
 
 
 def test_an_answer_that_is_not_the_api(client: TestClient) -> None:

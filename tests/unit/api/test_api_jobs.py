@@ -46,7 +46,8 @@ def test_list_counts_every_match(client: TestClient) -> None:
 
 def test_list_by_ambiguous_run_name_is_409(client: TestClient) -> None:
     response = client.get(api_path(JOBS), params={"run": "twin"})
-    assert response.status_code == 409 and "lab-a, lab-b" in response.json()["detail"]
+    assert response.status_code == 409
+    assert "lab-a, lab-b" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(("params", "where"), [
@@ -56,7 +57,8 @@ def test_list_by_ambiguous_run_name_is_409(client: TestClient) -> None:
 ])  # fmt: skip
 def test_list_bad_parameters(client: TestClient, params: dict[str, Any], where: str) -> None:
     response = client.get(api_path(JOBS), params=params)
-    assert response.status_code == 422 and response.json()["detail"].startswith(where)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(where)
 
 
 def test_get_job(client: TestClient) -> None:
@@ -77,4 +79,5 @@ def test_get_job(client: TestClient) -> None:
 @pytest.mark.parametrize("job_id", ["7f3e0000-0000-4000-8000-00000000ffff", "not-a-uuid", "a\x00"])
 def test_unknown_job_is_404(client: TestClient, job_id: str) -> None:
     response = client.get(api_path(JOB, job_id=job_id))
-    assert response.status_code == 404 and response.json() == {"detail": f"no lifecycle job {job_id!r}"}
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"no lifecycle job {job_id!r}"}

@@ -47,7 +47,8 @@ def test_lookup_items_are_run_summaries(client: TestClient) -> None:
 ])  # fmt: skip
 def test_lookup_bad_parameters(client: TestClient, params: dict[str, Any], says: str) -> None:
     response = client.get(api_path(OUTPUTS_LOOKUP), params=params)
-    assert response.status_code == 422 and response.json()["detail"] == says
+    assert response.status_code == 422
+    assert response.json()["detail"] == says
 
 
 def search(client: TestClient, **params: Any) -> dict[str, Any]:
@@ -80,7 +81,8 @@ def test_search_pages(client: TestClient) -> None:
     first, second = search(client, q="runs", limit=4), search(client, q="runs", limit=4, offset=4)
     assert first["total"] == second["total"] == 6
     urls = [i["url"] for i in first["items"] + second["items"]]
-    assert urls == sorted(urls) and len(set(urls)) == 6
+    assert urls == sorted(urls)
+    assert len(set(urls)) == 6
 
 
 @pytest.mark.parametrize(("params", "says"), [
@@ -91,4 +93,5 @@ def test_search_pages(client: TestClient) -> None:
 ])  # fmt: skip
 def test_search_needs_a_query(client: TestClient, params: dict[str, Any], says: str) -> None:
     response = client.get(api_path(OUTPUTS_SEARCH), params=params)
-    assert response.status_code == 422 and response.json()["detail"] == says
+    assert response.status_code == 422
+    assert response.json()["detail"] == says

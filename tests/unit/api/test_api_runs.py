@@ -34,8 +34,10 @@ def test_list_newest_first_with_total(client: TestClient) -> None:
     assert [i["id"] for i in body["items"]] == ALL_NEWEST_FIRST
     assert (body["total"], body["limit"], body["offset"]) == (5, 50, 0)
     foo = body["items"][3]
-    assert foo["runName"] == "foo-run-001" and foo["state"] == "Succeeded"
-    assert foo["outputs"]["count"] == 4 and foo["outputs"]["size"] == "1.0 GiB"
+    assert foo["runName"] == "foo-run-001"
+    assert foo["state"] == "Succeeded"
+    assert foo["outputs"]["count"] == 4
+    assert foo["outputs"]["size"] == "1.0 GiB"
     assert foo["durationSeconds"] == 3600
 
 
@@ -80,7 +82,8 @@ def test_pagination(client: TestClient) -> None:
     assert [i["id"] for i in body["items"]] == ALL_NEWEST_FIRST[1:3]
     assert (body["total"], body["limit"], body["offset"]) == (5, 2, 1)
     counted = client.get(api_path(RUNS), params={"limit": 0}).json()
-    assert counted["items"] == [] and counted["total"] == 5
+    assert counted["items"] == []
+    assert counted["total"] == 5
     assert client.get(api_path(RUNS), params={"offset": 10}).json()["items"] == []
 
 
@@ -101,7 +104,8 @@ def test_bad_parameters_are_422_with_a_readable_message(
     response = client.get(api_path(RUNS), params=params)
     assert response.status_code == 422
     body = response.json()
-    assert body["detail"].startswith(where) and says in body["detail"], body["detail"]
+    assert body["detail"].startswith(where), body["detail"]
+    assert says in body["detail"], body["detail"]
     assert body["errors"][0]["loc"][0] == "query"
 
 
@@ -115,16 +119,20 @@ def test_detail_by_name_and_by_id(client: TestClient) -> None:
         "owner": "alice", "cluster": "hpc-east", "engine": "nextflow"}  # fmt: skip
     assert run["workflow"] == {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14",
                                "commit": "abc123def"}  # fmt: skip
-    assert run["workDir"] == "s3://work/foo/" and run["outputDir"] == "s3://bucket/runs/foo/"
+    assert run["workDir"] == "s3://work/foo/"
+    assert run["outputDir"] == "s3://bucket/runs/foo/"
     assert run["params"] == {"genome": "GRCh38", "reads": ["a_R1.fq", "a_R2.fq"]}
-    assert run["configText"] == "process.executor = 'awsbatch'" and run["sessionId"] == "sess-2"
+    assert run["configText"] == "process.executor = 'awsbatch'"
+    assert run["sessionId"] == "sess-2"
     assert run["labels"] == {"team": "rna", "app.kubernetes.io/part-of": "rnaseq"}
     assert (run["phase"], run["state"], run["disconnected"], run["stalled"]) == ("Succeeded", "Succeeded", False, False)
     assert run["conditions"] == [{"type": "OutputsIndexed", "status": "True", "reason": "Indexed",
                                   "message": "4 objects", "lastTransitionTime": "2026-05-13T20:03:00Z"}]  # fmt: skip
     assert (run["createdAt"], run["startedAt"], run["completedAt"]) == (
         "2026-05-13T19:01:00Z", "2026-05-13T19:02:00Z", "2026-05-13T20:02:00Z")
-    assert run["durationSeconds"] == 3600 and run["peakConcurrency"] == 24 and run["cost"] == 3.5
+    assert run["durationSeconds"] == 3600
+    assert run["peakConcurrency"] == 24
+    assert run["cost"] == 3.5
     assert [p["name"] for p in run["processes"]] == ["FASTQC", "ALIGN"]
     assert run["processes"][0] | {"succeeded": 4, "cached": 1} == run["processes"][0]
 
@@ -144,7 +152,8 @@ def test_detail_outputs_summary_with_cost_per_tier(client: TestClient) -> None:
 
 def test_detail_of_deleted_outputs_costs_nothing(client: TestClient) -> None:
     outputs = client.get(api_path(RUN, run="old-run")).json()["outputs"]
-    assert outputs["deleted"] is True and outputs["size"] == "Deleted"
+    assert outputs["deleted"] is True
+    assert outputs["size"] == "Deleted"
     assert (outputs["deletedAt"], outputs["deletedBy"]) == ("2026-05-13T19:11:00Z", "alice")
     assert (outputs["count"], outputs["bytes"], outputs["annualCostLow"], outputs["annualCostHigh"]) == (0, 0, 0, 0)
     assert set(outputs["annualCostByTier"].values()) == {0}
@@ -156,14 +165,16 @@ def test_detail_resume_history_newest_first(client: TestClient) -> None:
         (True, "2026-05-13T19:02:00Z", "Succeeded", "sess-2"),
         (False, "2026-05-13T19:00:00Z", "Failed", "sess-1"),
     ]
-    assert executions[1]["errorMessage"] == "BWA_MEM exited 137" and executions[1]["durationSeconds"] == 60
+    assert executions[1]["errorMessage"] == "BWA_MEM exited 137"
+    assert executions[1]["durationSeconds"] == 60
     assert client.get(api_path(RUN, run="twin"), params={"namespace": "lab-a"}).json()["executions"] == []
 
 
 def test_detail_flags_stalled_and_running_duration(client: TestClient) -> None:
     run = client.get(api_path(RUN, run="bar-run-002")).json()
     assert (run["state"], run["stalled"], run["disconnected"]) == ("Stalled", True, False)
-    assert run["durationSeconds"] > 0 and run["completedAt"] is None  # still running: up to now
+    assert run["durationSeconds"] > 0
+    assert run["completedAt"] is None
 
 
 def test_unknown_run_is_404(client: TestClient) -> None:
@@ -228,9 +239,11 @@ def test_outputs_browse_subdirectory(client: TestClient, directory: str) -> None
 
 def test_outputs_browse_pages_through_files(client: TestClient) -> None:
     first = outputs(client, dir="qc/fastqc", limit=1)
-    assert [f["path"] for f in first["files"]] == ["qc/fastqc/a_R1.zip"] and first["more"] is True
+    assert [f["path"] for f in first["files"]] == ["qc/fastqc/a_R1.zip"]
+    assert first["more"] is True
     second = outputs(client, dir="qc/fastqc", limit=1, offset=1)
-    assert [f["path"] for f in second["files"]] == ["qc/fastqc/a_R2.zip"] and second["more"] is False
+    assert [f["path"] for f in second["files"]] == ["qc/fastqc/a_R2.zip"]
+    assert second["more"] is False
     assert outputs(client, dir="nothing-here/") | {"directories": [], "files": []} == outputs(client, dir="nothing-here/")
 
 
@@ -242,7 +255,9 @@ def test_outputs_search_words_and_dir(client: TestClient) -> None:
     assert outputs(client, q="zip", dir="qc/fastqc/")["total"] == 2
     assert outputs(client, q="report", dir="qc/fastqc/")["total"] == 0
     paged = outputs(client, q="zip", limit=1)
-    assert paged["total"] == 2 and len(paged["files"]) == 1 and paged["more"] is True
+    assert paged["total"] == 2
+    assert len(paged["files"]) == 1
+    assert paged["more"] is True
     assert outputs(client, q="   ")["total"] is None  # no words: a plain browse
 
 
@@ -260,7 +275,8 @@ def test_outputs_of_run_without_output_dir(client: TestClient) -> None:
 
 def test_run_jobs_newest_first(client: TestClient) -> None:
     body = client.get(api_path(RUN_JOBS, run="foo-run-001")).json()
-    assert [j["id"] for j in body["items"]] == [JOB_DELETE_FOO, JOB_INDEX_FOO] and body["total"] == 2
+    assert [j["id"] for j in body["items"]] == [JOB_DELETE_FOO, JOB_INDEX_FOO]
+    assert body["total"] == 2
     assert client.get(api_path(RUN_JOBS, run="foo-run-001"), params={"limit": 1, "offset": 1}).json()[
         "items"][0]["id"] == JOB_INDEX_FOO  # fmt: skip
     assert client.get(api_path(RUN_JOBS, run="bar-run-002")).json() == {

@@ -40,7 +40,9 @@ def test_info_matches_in_any_case(url: str) -> None:
 @pytest.mark.parametrize("url", ["S3://Bad_Bucket/x", "S3:/bucket/x", "s3://B/x"])
 def test_a_malformed_url_in_capitals_is_still_refused(url: str) -> None:
     result = info(url)
-    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
 
 
 def test_no_match_in_capitals_exits_1() -> None:

@@ -5,6 +5,7 @@ untrusted values, and the login form and cookie when authentication is on."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -92,13 +93,16 @@ def selected_tab(page: str) -> str:
 # -- runs list ---------------------------------------------------------------------------
 def test_runs_list_shows_every_run_newest_first(client: TestClient) -> None:
     response = client.get(PAGE_RUNS)
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page = response.text
-    assert len(listed(page)) == 7 and listed(page)[-1] == "6f1c2a4e-0000-4000-8000-000000000001"
+    assert len(listed(page)) == 7
+    assert listed(page)[-1] == "6f1c2a4e-0000-4000-8000-000000000001"
     assert "Showing 1–7 of 7 runs" in page
     assert '<a class="nowrap" href="/runs/foo-run-001?namespace=genomics">foo-run-001</a>' in page
-    assert 'class="state state-stalled"' in page and 'class="state state-disconnected"' in page
+    assert 'class="state state-stalled"' in page
+    assert 'class="state state-disconnected"' in page
 
 
 @pytest.mark.parametrize(("params", "expected"), [
@@ -120,7 +124,8 @@ def test_runs_list_filters(client: TestClient, params: dict[str, object], expect
 
 def test_runs_list_keeps_filters_in_the_form(client: TestClient) -> None:
     page = html(client, PAGE_RUNS, state="Failed", owner="alice", q="bro")
-    assert 'name="state" value="Failed" checked' in page and 'name="state" value="Running">' in page
+    assert 'name="state" value="Failed" checked' in page
+    assert 'name="state" value="Running">' in page
     assert 'id="filter-owner" name="owner" type="text" value="alice"' in page
     assert 'name="q" type="search" value="bro"' in page
 
@@ -136,22 +141,30 @@ def test_runs_list_sorts_on_the_server(client: TestClient) -> None:
 
 def test_runs_list_pages(client: TestClient) -> None:
     first = html(client, PAGE_RUNS, per_page=3)
-    assert len(listed(first)) == 3 and "Showing 1–3 of 7 runs" in first and "Page 1 of 3" in first
-    assert 'rel="next" href="/runs?per_page=3&amp;page=2"' in first and 'rel="prev"' not in first
+    assert len(listed(first)) == 3
+    assert "Showing 1–3 of 7 runs" in first
+    assert "Page 1 of 3" in first
+    assert 'rel="next" href="/runs?per_page=3&amp;page=2"' in first
+    assert 'rel="prev"' not in first
     last = html(client, PAGE_RUNS, per_page=3, page=3)
-    assert len(listed(last)) == 1 and "Showing 7–7 of 7 runs" in last
-    assert 'rel="prev" href="/runs?per_page=3&amp;page=2"' in last and 'rel="next"' not in last
+    assert len(listed(last)) == 1
+    assert "Showing 7–7 of 7 runs" in last
+    assert 'rel="prev" href="/runs?per_page=3&amp;page=2"' in last
+    assert 'rel="next"' not in last
     pages = [listed(html(client, PAGE_RUNS, per_page=3, page=n)) for n in (1, 2, 3)]
-    assert sorted(sum(pages, [])) == sorted(listed(html(client, PAGE_RUNS)))
+    assert sorted(itertools.chain.from_iterable(pages)) == sorted(listed(html(client, PAGE_RUNS)))
     beyond = html(client, PAGE_RUNS, per_page=3, page=9)
-    assert listed(beyond) == [] and "No runs on page 9; there are 7 in all." in beyond
+    assert listed(beyond) == []
+    assert "No runs on page 9; there are 7 in all." in beyond
 
 
 def test_runs_list_ignores_bad_values_with_a_message(client: TestClient) -> None:
     page = html(client, PAGE_RUNS, state="<Bogus>", sort="password", page="-1", extra="x")
     assert len(listed(page)) == 7
-    assert "Ignored state &#39;&lt;Bogus&gt;&#39;" in page and "<Bogus>" not in page
-    assert "Ignored sort &#39;password&#39;" in page and "Ignored page &#39;-1&#39;" in page
+    assert "Ignored state &#39;&lt;Bogus&gt;&#39;" in page
+    assert "<Bogus>" not in page
+    assert "Ignored sort &#39;password&#39;" in page
+    assert "Ignored page &#39;-1&#39;" in page
 
 
 # -- Run Detail ----------------------------------------------------------------------------
@@ -168,13 +181,17 @@ def test_detail_cards_of_a_seeded_run(client: TestClient) -> None:
         assert "$0.05 – $0.25 / year" in page
         assert re.search(r"Frequent</span> <span>\$0\.25.*Infrequent</span> <span>\$0\.15.*"
                          r"Archive Instant</span> <span>\$0\.05", page, re.S)  # fmt: skip
-        assert 'aria-describedby="tier-breakdown"' in page and 'role="tooltip" id="tier-breakdown"' in page
+        assert 'aria-describedby="tier-breakdown"' in page
+        assert 'role="tooltip" id="tier-breakdown"' in page
         assert '<dd id="info-started"><time datetime="2026-05-13T19:02:00Z">' in page
         assert '<dd id="info-completed"><time datetime="2026-05-13T20:02:00Z">' in page
-        assert '<dd id="info-duration">1h 0m</dd>' in page and '<dd id="info-peak">24</dd>' in page
+        assert '<dd id="info-duration">1h 0m</dd>' in page
+        assert '<dd id="info-peak">24</dd>' in page
         assert '<dd id="info-status"><span class="state state-succeeded">' in page
-        assert "disconnected-banner" not in page and "stalled-notice" not in page
-        assert selected_tab(page) == "overview" and "hidden" not in panel(page, "overview")
+        assert "disconnected-banner" not in page
+        assert "stalled-notice" not in page
+        assert selected_tab(page) == "overview"
+        assert "hidden" not in panel(page, "overview")
 
 
 def test_detail_process_table_sorts_on_the_server(client: TestClient) -> None:
@@ -205,7 +222,8 @@ def test_disconnected_run_shows_the_banner(client: TestClient) -> None:
 def test_stalled_run_shows_the_notice(client: TestClient) -> None:
     page = run_page(client, "bar-run-002")
     assert 'class="banner banner-notice" role="status" id="stalled-notice"' in page
-    assert "every task terminal for 600s" in page and "disconnected-banner" not in page
+    assert "every task terminal for 600s" in page
+    assert "disconnected-banner" not in page
 
 
 def test_deleted_outputs_show_deleted_with_who_and_when(client: TestClient) -> None:
@@ -218,63 +236,79 @@ def test_deleted_outputs_show_deleted_with_who_and_when(client: TestClient) -> N
 def test_failed_run_opens_on_its_error_escaped(client: TestClient) -> None:
     page = run_page(client, "broken-run")
     assert selected_tab(page) == "error"
-    assert "hidden" not in panel(page, "error") and "hidden" in panel(page, "overview")
+    assert "hidden" not in panel(page, "error")
+    assert "hidden" in panel(page, "overview")
     assert '<pre class="code" id="resume-command" aria-labelledby="resume-title">-resume sess-9 -name broken-run</pre>' in page
     assert "ALIGN failed: &lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
     for raw in ("<script>alert", "<img src=x", "<b>bold</b>", "</pre><script>", "<evil>"):
         assert raw not in page
-    assert "&lt;b&gt;bold&lt;/b&gt;" in page and "nextflow run &lt;evil&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+    assert "nextflow run &lt;evil&gt;" in page
     assert selected_tab(run_page(client, "broken-run", tab="config")) == "config"
 
 
 def test_tabs_by_query(client: TestClient) -> None:
     page = run_page(client, "foo-run-001", tab="config")
-    assert selected_tab(page) == "config" and "hidden" not in panel(page, "config")
-    assert "process.executor = &#39;awsbatch&#39;" in page and "&#34;genome&#34;: &#34;GRCh38&#34;" in page
+    assert selected_tab(page) == "config"
+    assert "hidden" not in panel(page, "config")
+    assert "process.executor = &#39;awsbatch&#39;" in page
+    assert "&#34;genome&#34;: &#34;GRCh38&#34;" in page
     assert "nextflow run nf-core/rnaseq -name foo-run-001 -resume" in page
     assert selected_tab(run_page(client, "foo-run-001", tab="error")) == "overview"  # not failed
     assert 'role="tablist" aria-label="Run sections"' in page
-    assert 'href="?tab=jobs"' in page and 'aria-controls="panel-jobs"' in page
+    assert 'href="?tab=jobs"' in page
+    assert 'aria-controls="panel-jobs"' in page
     assert "Error &amp; Resume" not in page
 
 
 def test_resumed_run_has_its_history(client: TestClient) -> None:
     page = run_page(client, "foo-run-001", tab="history")
     assert selected_tab(page) == "history"
-    assert ">Current</th>" in page and ">#1</th>" in page and "BWA_MEM exited 137" in page
-    assert "sess-1" in page and "$1.25" in page
+    assert ">Current</th>" in page
+    assert ">#1</th>" in page
+    assert "BWA_MEM exited 137" in page
+    assert "sess-1" in page
+    assert "$1.25" in page
     assert 'data-tab="history"' not in run_page(client, "bar-run-002")
 
 
 def test_outputs_tab_browses_and_searches(client: TestClient) -> None:
     root = run_page(client, "foo-run-001", tab="outputs")
-    assert '<a href="?tab=outputs&amp;dir=qc%2F">qc/</a>' in root and "sample.bam" in root
+    assert '<a href="?tab=outputs&amp;dir=qc%2F">qc/</a>' in root
+    assert "sample.bam" in root
     qc = run_page(client, "foo-run-001", tab="outputs", dir="qc/")
-    assert '<a href="?tab=outputs&amp;dir=qc%2Ffastqc%2F">fastqc/</a>' in qc and ">report.html</th>" in qc
+    assert '<a href="?tab=outputs&amp;dir=qc%2Ffastqc%2F">fastqc/</a>' in qc
+    assert ">report.html</th>" in qc
     assert "sample.bam" not in qc
     found = run_page(client, "foo-run-001", tab="outputs", q="fastqc zip")
-    assert "2 outputs match" in found and ">qc/fastqc/a_R1.zip</th>" in found and "report.html" not in found
+    assert "2 outputs match" in found
+    assert ">qc/fastqc/a_R1.zip</th>" in found
+    assert "report.html" not in found
     assert "Deleted" in run_page(client, "old-run", tab="outputs")
     run_page(client, "foo-run-001", tab="outputs", dir="a\x00b", q="x\x00", offset="-3")  # no error
 
 
 def test_outputs_tab_keeps_the_namespace(client: TestClient) -> None:
     page = run_page(client, "twin", tab="outputs", namespace="lab-a")
-    assert "This run has no output directory." in page and TWIN_A_ID in page
+    assert "This run has no output directory." in page
+    assert TWIN_A_ID in page
     assert 'href="?tab=config&amp;namespace=lab-a"' in page
 
 
 def test_jobs_tab_lists_the_runs_jobs(client: TestClient) -> None:
     page = run_page(client, "foo-run-001", tab="jobs")
-    assert JOB_DELETE_FOO in page and "2 lifecycle jobs" in page
-    assert "1 object deleted (500 B)" in page and "4 objects indexed" in page
+    assert JOB_DELETE_FOO in page
+    assert "2 lifecycle jobs" in page
+    assert "1 object deleted (500 B)" in page
+    assert "4 objects indexed" in page
     assert "No lifecycle job was requested" in run_page(client, "broken-run")
 
 
 # -- errors --------------------------------------------------------------------------------
 def test_unknown_run_is_a_readable_404(client: TestClient) -> None:
     page = run_page(client, "no-such-run", 404)
-    assert "<h1>Run not found</h1>" in page and "no run &#39;no-such-run&#39; in the index" in page
+    assert "<h1>Run not found</h1>" in page
+    assert "no run &#39;no-such-run&#39; in the index" in page
     assert "no run &#39;foo-run-001&#39; in namespace &#39;lab-a&#39;" in run_page(client, "foo-run-001", 404,
                                                                                     namespace="lab-a")
     run_page(client, "a\x00b", 404)
@@ -282,8 +316,10 @@ def test_unknown_run_is_a_readable_404(client: TestClient) -> None:
 
 def test_ambiguous_run_name_is_a_readable_409(client: TestClient) -> None:
     page = run_page(client, "twin", 409)
-    assert "<h1>Which run?</h1>" in page and "exists in several namespaces (lab-a, lab-b)" in page
-    assert '<a href="/runs/twin?namespace=lab-a">' in page and '<a href="/runs/twin?namespace=lab-b">' in page
+    assert "<h1>Which run?</h1>" in page
+    assert "exists in several namespaces (lab-a, lab-b)" in page
+    assert '<a href="/runs/twin?namespace=lab-a">' in page
+    assert '<a href="/runs/twin?namespace=lab-b">' in page
     assert TWIN_A_ID in run_page(client, "twin", namespace="lab-a")
 
 
@@ -298,7 +334,8 @@ def test_database_down_and_unexpected_errors_are_readable(make_app: AppFactory,
     with TestClient(app, raise_server_exceptions=False) as client:
         for path in (PAGE_RUNS, page_path(PAGE_RUN, run="foo-run-001")):
             page = html(client, path, 503)
-            assert "the index database is unavailable" in page and "10.0.0.1" not in page
+            assert "the index database is unavailable" in page
+            assert "10.0.0.1" not in page
 
     def broken() -> None:
         raise RuntimeError("secret internals")
@@ -306,7 +343,8 @@ def test_database_down_and_unexpected_errors_are_readable(make_app: AppFactory,
     app.state.sessions = broken
     with TestClient(app, raise_server_exceptions=False) as client:
         page = html(client, PAGE_RUNS, 500)
-        assert "internal error" in page and "secret internals" not in page
+        assert "internal error" in page
+        assert "secret internals" not in page
     assert "secret internals" in caplog.text  # logged, not shown
 
 
@@ -319,14 +357,17 @@ def test_pages_are_not_in_the_openapi_document(client: TestClient) -> None:
 def test_static_files_are_served(client: TestClient) -> None:
     css, js = client.get("/static/tracker.css"), client.get("/static/tracker.js")
     assert css.status_code == js.status_code == 200
-    assert css.headers["content-type"].startswith("text/css") and ".state-failed" in css.text
-    assert "javascript" in js.headers["content-type"] and "aria-selected" in js.text
+    assert css.headers["content-type"].startswith("text/css")
+    assert ".state-failed" in css.text
+    assert "javascript" in js.headers["content-type"]
+    assert "aria-selected" in js.text
     assert client.get("/static/nope.css").status_code == 404
 
 
 def test_home_leads_to_the_runs_list(client: TestClient) -> None:
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == PAGE_RUNS
+    assert response.status_code == 303
+    assert response.headers["location"] == PAGE_RUNS
 
 
 # -- authentication ------------------------------------------------------------------------
@@ -346,28 +387,36 @@ def test_pages_redirect_to_login_without_a_token(token_client: TestClient, path:
 
 def test_login_sets_an_httponly_strict_cookie(token_client: TestClient) -> None:
     form = html(token_client, PAGE_LOGIN, next="/runs/foo-run-001")
-    assert 'name="next" value="/runs/foo-run-001"' in form and 'type="password"' in form
+    assert 'name="next" value="/runs/foo-run-001"' in form
+    assert 'type="password"' in form
     response = token_client.post(PAGE_LOGIN, data={"token": TOKEN, "next": "/runs/foo-run-001"},
                                  follow_redirects=False)  # fmt: skip
-    assert response.status_code == 303 and response.headers["location"] == "/runs/foo-run-001"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/runs/foo-run-001"
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"{COOKIE}={TOKEN};") and "HttpOnly" in cookie and "SameSite=strict" in cookie
-    assert "Path=/" in cookie and TOKEN not in response.headers["location"]
+    assert cookie.startswith(f"{COOKIE}={TOKEN};")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/" in cookie
+    assert TOKEN not in response.headers["location"]
     page = html(token_client, "/runs/foo-run-001")  # the client keeps the cookie
-    assert "Signed in as <strong>alice</strong>" in page and "<h1>foo-run-001</h1>" in page
+    assert "Signed in as <strong>alice</strong>" in page
+    assert "<h1>foo-run-001</h1>" in page
 
 
 def test_login_refuses_a_wrong_token(token_client: TestClient) -> None:
     for token in ("wrong", "", TOKEN + "x"):
         response = token_client.post(PAGE_LOGIN, data={"token": token, "next": "/runs"}, follow_redirects=False)
-        assert response.status_code == 401 and "set-cookie" not in response.headers
+        assert response.status_code == 401
+        assert "set-cookie" not in response.headers
         assert "That token was refused" in response.text
     assert token_client.get(PAGE_RUNS, follow_redirects=False).status_code == 303
 
 
 def test_bearer_header_works_for_pages(token_client: TestClient) -> None:
     response = token_client.get(PAGE_RUNS, headers={"Authorization": f"Bearer {TOKEN}"})
-    assert response.status_code == 200 and "Signed in as <strong>alice</strong>" in response.text
+    assert response.status_code == 200
+    assert "Signed in as <strong>alice</strong>" in response.text
     refused = token_client.get(PAGE_RUNS, headers={"Authorization": "Bearer nope"}, follow_redirects=False)
     assert refused.status_code == 303
 
@@ -375,15 +424,18 @@ def test_bearer_header_works_for_pages(token_client: TestClient) -> None:
 def test_a_refused_cookie_is_forgotten(token_client: TestClient) -> None:
     token_client.cookies.set(COOKIE, "stale-token")
     response = token_client.get(PAGE_RUNS, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/login?next=/runs"
-    assert response.headers["set-cookie"].startswith(f'{COOKIE}="";') and "Max-Age=0" in response.headers["set-cookie"]
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/runs"
+    assert response.headers["set-cookie"].startswith(f'{COOKIE}="";')
+    assert "Max-Age=0" in response.headers["set-cookie"]
 
 
 def test_logout_forgets_the_cookie(token_client: TestClient) -> None:
     token_client.post(PAGE_LOGIN, data={"token": TOKEN}, follow_redirects=False)
     assert token_client.get(PAGE_RUNS, follow_redirects=False).status_code == 200
     response = token_client.post(PAGE_LOGOUT, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == PAGE_LOGIN
+    assert response.status_code == 303
+    assert response.headers["location"] == PAGE_LOGIN
     assert "Max-Age=0" in response.headers["set-cookie"]
     assert token_client.get(PAGE_RUNS, follow_redirects=False).status_code == 303
 
@@ -398,13 +450,15 @@ def test_the_cookie_does_not_authenticate_the_json_api(token_client: TestClient)
                                     "/login", "", "/runs\r\nSet-Cookie: x=y"])  # fmt: skip
 def test_login_never_redirects_off_site(token_client: TestClient, target: str) -> None:
     response = token_client.post(PAGE_LOGIN, data={"token": TOKEN, "next": target}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == PAGE_RUNS
+    assert response.status_code == 303
+    assert response.headers["location"] == PAGE_RUNS
 
 
 def test_login_from_another_origin_is_refused(token_client: TestClient) -> None:
     response = token_client.post(PAGE_LOGIN, data={"token": TOKEN}, headers={"Origin": "https://evil.example"},
                                  follow_redirects=False)  # fmt: skip
-    assert response.status_code == 403 and "set-cookie" not in response.headers
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
     same = token_client.post(PAGE_LOGIN, data={"token": TOKEN}, headers={"Origin": "http://testserver"},
                              follow_redirects=False)  # fmt: skip
     assert same.status_code == 303
@@ -419,7 +473,9 @@ def test_token_review_down_is_a_readable_503(make_app: AppFactory) -> None:
     app.state.authenticator = Down()
     with TestClient(app) as client:
         response = client.get(PAGE_RUNS, headers={"Authorization": f"Bearer {TOKEN}"})
-        assert response.status_code == 503 and "cannot check the token" in response.text
+        assert response.status_code == 503
+        assert "cannot check the token" in response.text
         assert response.headers["content-type"].startswith("text/html")
         response = client.post(PAGE_LOGIN, data={"token": TOKEN}, follow_redirects=False)
-        assert response.status_code == 503 and "set-cookie" not in response.headers
+        assert response.status_code == 503
+        assert "set-cookie" not in response.headers

@@ -79,9 +79,12 @@ def test_workflow_links_for_a_github_run() -> None:
 def test_workflow_links_hide_credentials_and_refuse_odd_values() -> None:
     links = p.workflow_links(schemas.Workflow(repository="https://bot:tok3n@gitlab.com/g/p.git",
                                               revision="../../../evil", commit="not-a-sha"))  # fmt: skip
-    assert links.repository == "https://gitlab.com/g/p" and "tok3n" not in str(links)
-    assert links.revision_url is None and links.commit_url is None
-    assert links.revision == "../../../evil" and links.commit == "not-a-sha"  # still shown, unlinked
+    assert links.repository == "https://gitlab.com/g/p"
+    assert "tok3n" not in str(links)
+    assert links.revision_url is None
+    assert links.commit_url is None
+    assert links.revision == "../../../evil"
+    assert links.commit == "not-a-sha"
     plain = p.workflow_links(schemas.Workflow(repository="git@github.com:a/b.git", revision="main", commit="abcd"))
     assert (plain.repository_url, plain.revision_url, plain.commit_url) == (None, None, None)
 
@@ -104,9 +107,12 @@ def test_links_are_https_urls_without_markup_or_spaces(repository: str, revision
     links = p.workflow_links(schemas.Workflow(repository=repository, revision=revision, commit=commit))
     for url in (links.repository_url, links.revision_url, links.commit_url):
         if url is not None:
-            assert url.startswith("https://") and urlsplit(url).hostname
-            assert not re.search(r"[\s\"<>`\\]", url) and "@" not in urlsplit(url).netloc
-            assert "/../" not in url + "/" and "/./" not in url + "/"
+            assert url.startswith("https://")
+            assert urlsplit(url).hostname
+            assert not re.search(r"[\s\"<>`\\]", url)
+            assert "@" not in urlsplit(url).netloc
+            assert "/../" not in url + "/"
+            assert "/./" not in url + "/"
     if links.revision_url or links.commit_url:
         assert links.repository_url is not None
 
@@ -117,7 +123,8 @@ def test_one_class_per_state() -> None:
     assert classes == ["state-submitted", "state-running", "state-succeeded", "state-failed", "state-aborted",
                        "state-disconnected", "state-stalled"]  # fmt: skip
     assert formats.state_class(None) == formats.state_class("Bogus") == formats.state_class("<b>") == "state-unknown"
-    assert formats.job_phase_class("Enqueued") == "state-submitted" and formats.job_phase_class("Running") == "state-running"
+    assert formats.job_phase_class("Enqueued") == "state-submitted"
+    assert formats.job_phase_class("Running") == "state-running"
 
 
 def test_times_are_utc() -> None:
@@ -180,7 +187,8 @@ def test_process_short_name(name: str, short: str) -> None:
 def test_short_names_are_the_last_two_segments(segments: list[str]) -> None:
     name = ":".join(segments)
     short = p.process_short_name(name)
-    assert name.endswith(short) and short.count(":") == min(1, len(segments) - 1)
+    assert name.endswith(short)
+    assert short.count(":") == min(1, len(segments) - 1)
     assert short.split(":") == segments[-2:]
     assert p.process_short_name(short) == short
 
@@ -232,7 +240,8 @@ def test_failed_runs_open_on_their_error_and_resumed_runs_have_history() -> None
     assert [t.key for t in p.run_tabs(failed)] == ["overview", "error", "config", "outputs", "jobs", "history"]
     assert [t.label for t in p.run_tabs(failed)][1] == "Error & Resume"
     assert p.choose_tab(None, failed) == p.choose_tab("nope", failed) == "error"
-    assert p.choose_tab("overview", failed) == "overview" and p.choose_tab("history", failed) == "history"
+    assert p.choose_tab("overview", failed) == "overview"
+    assert p.choose_tab("history", failed) == "history"
     assert "history" not in [t.key for t in p.run_tabs(run(executions=[execution(current=True)]))]
 
 
@@ -245,7 +254,8 @@ def test_resume_command() -> None:
 @given(st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=20))
 def test_resume_command_is_one_shell_safe_line(session: str, name: str) -> None:
     command = p.resume_command(run(session_id=session, run_name=name))
-    assert command is not None and shlex.split(command) == ["-resume", session, "-name", name]
+    assert command is not None
+    assert shlex.split(command) == ["-resume", session, "-name", name]
 
 
 def test_output_crumbs_and_query() -> None:
@@ -266,7 +276,8 @@ def test_parse_list_query() -> None:
                                        ("page", "2"), ("per_page", "10"), ("unknown", "x")])  # fmt: skip
     assert query == listing.ListQuery(states=("Failed", "Stalled"), owner="alice", search="foo", sort="-cost", page=2,
                                 per_page=10)  # fmt: skip
-    assert notes == [] and query.offset == 10
+    assert notes == []
+    assert query.offset == 10
 
 
 @pytest.mark.parametrize(("params", "note"), [
@@ -276,7 +287,9 @@ def test_parse_list_query() -> None:
 ])  # fmt: skip
 def test_bad_list_values_are_ignored_with_a_message(params: list[tuple[str, str]], note: str) -> None:
     query, notes = listing.parse_list_query(params)
-    assert query == listing.ListQuery() and len(notes) == 1 and notes[0].startswith(note)
+    assert query == listing.ListQuery()
+    assert len(notes) == 1
+    assert notes[0].startswith(note)
 
 
 @given(st.lists(st.tuples(st.sampled_from(["state", "owner", "cluster", "q", "sort", "page", "per_page", "x"]),
@@ -286,7 +299,8 @@ def test_list_urls_round_trip(params: list[tuple[str, str]]) -> None:
     url = query.url()
     assert url.startswith("/runs")
     again, notes = listing.parse_list_query(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    assert again == query and notes == []
+    assert again == query
+    assert notes == []
 
 
 def test_paginate() -> None:

@@ -51,7 +51,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
     fake = FakeApi()
     client = ApiClient("http://api.test", http=httpx.Client(transport=httpx.MockTransport(fake)))
     monkeypatch.setattr(CliContext, "api_client", property(lambda self: client))
-    yield fake
+    return fake
 
 
 def answer(model: schemas.Schema, status: int = 200) -> Handler:
@@ -90,7 +90,8 @@ def test_a_bad_timeout_is_a_usage_error(nowhere: str) -> None:
 def test_missing_kubernetes_credentials_are_one_line(nowhere: str) -> None:
     result = invoke("--kubeconfig", nowhere, "-n", "lab", "outputs", "delete", "foo-run-001")
     assert result.exit_code == 1
-    assert result.stderr.startswith("tracker: cannot load Kubernetes credentials: ") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("tracker: cannot load Kubernetes credentials: ")
+    assert result.stderr.count("\n") == 1
 
 
 # -- info ----------------------------------------------------------------------------
@@ -114,7 +115,9 @@ def test_info_without_a_match_exits_1(api: FakeApi) -> None:
 @pytest.mark.parametrize("url", ["bucket/runs/foo", "s3://Bad_Bucket/x", "http://bucket/x"])
 def test_info_with_a_malformed_url_exits_2_without_asking(api: FakeApi, url: str) -> None:
     result = invoke("outputs", "info", url)
-    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
     assert api.requests == []
 
 
@@ -126,7 +129,8 @@ def test_info_without_an_api_url_says_how_to_set_one() -> None:
 
 def test_an_unreachable_api_is_one_line() -> None:
     result = invoke("--api-url", "http://127.0.0.1:9", "outputs", "info", "s3://bucket/x")
-    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("tracker: cannot reach the read API at http://127.0.0.1:9")
 
 
@@ -222,7 +226,8 @@ def test_job_status_without_kubernetes_or_api_reports_the_kubernetes_error(nowhe
                                                ("zsh", "#compdef tracker"), ("fish", "complete --no-files")])
 def test_completion_scripts(shell: str, marker: str) -> None:
     result = invoke("completion", shell)
-    assert result.exit_code == 0 and marker in result.stdout
+    assert result.exit_code == 0
+    assert marker in result.stdout
 
 
 def test_completion_completes_commands_and_resources() -> None:

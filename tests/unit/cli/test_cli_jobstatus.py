@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.cli.lifecycle import active_operation, job_record, moved_prefixes, progress_text, rows_from_message, status_text
+from tracker.cli.lifecycle import (
+    active_operation,
+    job_record,
+    moved_prefixes,
+    progress_text,
+    rows_from_message,
+    status_text,
+)
 
 JOB_ID = "7f3e0000-0000-4000-8000-000000000001"
 RUN_ID = "550e8400-e29b-41d4-a716-446655440000"

@@ -87,9 +87,11 @@ def test_columns_are_the_crds_printer_columns(kind: str, file: str, columns: tup
 def test_json_yaml_and_name_outputs() -> None:
     obj = run("foo")
     single = json.loads(render.render([obj], "WorkflowRun", "json", single=True))
-    assert single["metadata"]["name"] == "foo" and "managedFields" not in single["metadata"]
+    assert single["metadata"]["name"] == "foo"
+    assert "managedFields" not in single["metadata"]
     listed = yaml.safe_load(render.render([obj, run("bar")], "WorkflowRun", "yaml"))
-    assert listed["kind"] == "List" and [i["metadata"]["name"] for i in listed["items"]] == ["foo", "bar"]
+    assert listed["kind"] == "List"
+    assert [i["metadata"]["name"] for i in listed["items"]] == ["foo", "bar"]
     assert render.render([obj], "WorkflowRun", "name") == "workflowrun.tracker.dev/foo\n"
     assert render.to_json({"b": 1, "a": 2}) == '{\n    "a": 2,\n    "b": 1\n}\n'
 

@@ -18,7 +18,8 @@ def test_running_starts_an_execution_and_clears_the_last_ones_end() -> None:
 @pytest.mark.parametrize("phase", [p for p in Phase if p.terminal])
 def test_a_terminal_phase_stamps_completion(phase: Phase) -> None:
     report = phase_report(phase, NOW, "BWA_MEM exited 137" if phase == Phase.FAILED else None)
-    assert report["completedAt"] == NOW and "startedAt" not in report
+    assert report["completedAt"] == NOW
+    assert "startedAt" not in report
     assert report.get("errorMessage") == ("BWA_MEM exited 137" if phase == Phase.FAILED else None)
 
 

@@ -106,7 +106,8 @@ def test_the_removed_runs_migration_keeps_every_row(db_url: str) -> None:
         factory = session_factory(engine)
         with factory.begin() as session:  # the rows survived the table rebuild, search included
             found = runs.get_run(session, ref="again")
-            assert found is not None and [p.name for p in found.processes] == ["ALIGN"]
+            assert found is not None
+            assert [p.name for p in found.processes] == ["ALIGN"]
             assert [r.id for r in outputs.lookup_runs_by_url(session, text="AGAIN/X.BAM")] == ["r1"]
             assert runs.mark_run_removed(session, run_id="r1", at=T0)
             runs.upsert_run(session, record=record("r2", namespace="a", name="again", run_name="again"))
@@ -132,9 +133,12 @@ def test_timestamps_are_stored_in_utc_and_come_back_utc_aware(factory: sessionma
         runs.upsert_run(session, record=record("r1", started_at=started, created_at=T0))
     with factory() as session:
         found = runs.get_run(session, ref="r1")
-    assert found is not None and found.started_at == started
-    assert found.started_at.tzinfo is UTC and found.started_at.hour == 19
-    assert found.created_at == T0 and found.created_at.tzinfo is UTC
+    assert found is not None
+    assert found.started_at == started
+    assert found.started_at.tzinfo is UTC
+    assert found.started_at.hour == 19
+    assert found.created_at == T0
+    assert found.created_at.tzinfo is UTC
 
 
 def test_naive_timestamps_are_refused(factory: sessionmaker[Session]) -> None:
@@ -182,7 +186,7 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(engine: sa.Engin
         try:
             with sessions.begin() as session:
                 runs.upsert_run(session, record=record("r2"))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     thread = threading.Thread(target=second_writer)
@@ -191,9 +195,11 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(engine: sa.Engin
     first.commit()
     first.close()
     thread.join(timeout=30)
-    assert not thread.is_alive() and errors == []
+    assert not thread.is_alive()
+    assert errors == []
     with sessions() as session:
-        assert runs.get_run(session, ref="r1") and runs.get_run(session, ref="r2")
+        assert runs.get_run(session, ref="r1")
+        assert runs.get_run(session, ref="r2")
 
 
 def test_readonly_sessions_cannot_write_but_share_the_pool_with_writers(engine: sa.Engine) -> None:

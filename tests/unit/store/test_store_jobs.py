@@ -35,7 +35,9 @@ def test_every_field_round_trips_and_updates_in_place(session: Session) -> None:
     jobs.upsert_job(session, record=record)
     found = jobs.get_job(session, job_id=record.id)
     assert found == record
-    assert found is not None and type(found.phase) is str and found.operation == "move_outputs"
+    assert found is not None
+    assert type(found.phase) is str
+    assert found.operation == "move_outputs"
 
     done = dataclasses.replace(
         record, phase="Succeeded", reason="Moved", completed_at=T0 + timedelta(minutes=2), created_at=None,
@@ -63,7 +65,7 @@ def test_list_filters_newest_first_with_total(session: Session) -> None:
     assert ids(jobs.list_jobs(session, phase="Enqueued")) == (["j3"], 1)
     assert ids(jobs.list_jobs(session, limit=1, offset=1)) == (["j2"], 4)
     assert ids(jobs.list_jobs(session, namespace="other")) == ([], 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be negative"):
         jobs.list_jobs(session, limit=-1)
 
 

@@ -51,7 +51,8 @@ def test_every_field_round_trips(session: Session) -> None:
 def test_enum_phases_are_stored_as_their_values(session: Session, add_run: AddRun) -> None:
     record = add_run(phase=Phase.SUCCEEDED, state=Phase.SUCCEEDED)
     found = runs.get_run(session, ref=record.id)
-    assert found is not None and (found.phase, found.state) == ("Succeeded", "Succeeded")
+    assert found is not None
+    assert (found.phase, found.state) == ("Succeeded", "Succeeded")
     assert runs.list_runs(session, state="Succeeded")[1] == 1
 
 
@@ -91,7 +92,8 @@ def test_a_run_name_is_free_again_once_its_run_is_removed(session: Session, add_
     assert runs.get_run(session, ref="again", namespace="a") == old  # the only run of that name
     new = add_run(namespace="a", run_name="again", output_dir="s3://b/again/")  # a new id: no DuplicateRunName
     assert new.id != old.id
-    assert runs.get_run(session, ref=old.id) == old and runs.get_run(session, ref=new.id) == new
+    assert runs.get_run(session, ref=old.id) == old
+    assert runs.get_run(session, ref=new.id) == new
     assert runs.get_run(session, ref="again", namespace="a") == new  # a name picks the live run
     assert runs.get_run(session, ref="again") == new
     with pytest.raises(DuplicateRunName):  # two live runs still may not share it
@@ -101,7 +103,8 @@ def test_a_run_name_is_free_again_once_its_run_is_removed(session: Session, add_
     runs.mark_run_removed(session, run_id=new.id, at=T0)
     with pytest.raises(AmbiguousRun, match=r"used by several runs, since deleted, in namespace a") as raised:
         runs.get_run(session, ref="again", namespace="a")
-    assert set(raised.value.ids) == {old.id, new.id} and raised.value.namespaces == ("a",)
+    assert set(raised.value.ids) == {old.id, new.id}
+    assert raised.value.namespaces == ("a",)
     runs.upsert_run(session, record=new)  # the resource came back (same id): live again
     assert runs.get_run(session, ref="again") == new
 

@@ -73,7 +73,8 @@ def test_wildcards_and_fts_syntax_match_only_themselves(session: Session, publis
             "run-10": ["s3://bucket/runs/run-10/sample.bam", "s3://bucket/runs/run-10/percent"],
             "run-x": ["s3://bucket/runs/Fresh/"]}  # fmt: skip
     expected = {name for name, found in urls.items() if any(text.lower() in url.lower() for url in found)}
-    assert expected and set(lookup(session, text)) == expected
+    assert expected
+    assert set(lookup(session, text)) == expected
 
 
 def test_lookup_refuses_empty_text_and_never_fails_on_nul(session: Session, published: dict[str, RunRecord]) -> None:
@@ -172,7 +173,8 @@ def test_the_trigram_index_serves_lookup_and_search(
     for statement, parameters in queries:
         shown = plan(session, statement, parameters)
         if session.get_bind().dialect.name == "sqlite":
-            assert "VIRTUAL TABLE INDEX" in shown and "outputs_fts" in shown, shown
+            assert "VIRTUAL TABLE INDEX" in shown, shown
+            assert "outputs_fts" in shown, shown
             assert "SCAN outputs" not in shown.replace("SCAN outputs_fts", ""), shown
         else:
             assert "ix_outputs_url_trgm" in shown, shown

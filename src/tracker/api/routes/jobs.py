@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -13,8 +13,12 @@ from tracker.store import jobs, runs
 
 router = APIRouter(prefix=paths.API, tags=["jobs"])
 
-PhaseFilter = Literal[tuple(p.value for p in JobPhase)]  # type: ignore[valid-type]
-OperationFilter = Literal[tuple(o.value for o in Operation)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a value FastAPI has checked against the Literal below
+    PhaseFilter = str
+    OperationFilter = str
+else:  # the values from the enums, for FastAPI's validation and the OpenAPI schema
+    PhaseFilter = Literal[tuple(p.value for p in JobPhase)]
+    OperationFilter = Literal[tuple(o.value for o in Operation)]
 
 
 @router.get(paths.JOBS, response_model=schemas.JobPage, responses=errors.responses(409, 422))

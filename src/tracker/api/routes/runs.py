@@ -5,7 +5,7 @@ run name; a run name used in several namespaces needs `namespace` (else 409)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypedDict, TypeGuard, get_args
 
 from fastapi import APIRouter, Path, Query
 from pydantic import StringConstraints
@@ -29,7 +29,26 @@ from tracker.store.errors import RunNotFound
 router = APIRouter(prefix=paths.API, tags=["runs"])
 
 RunState = Literal["Submitted", "Running", "Succeeded", "Failed", "Aborted", "Disconnected", "Stalled"]
-RunSort = Literal[tuple(key for name in runs.SORT_KEYS for key in (name, "-" + name))]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a value FastAPI has checked against the Literal below
+    RunSort = str
+else:  # every sort key, ascending and descending, for FastAPI's validation and the OpenAPI schema
+    RunSort = Literal[tuple(key for name in runs.SORT_KEYS for key in (name, "-" + name))]
+
+
+def is_run_state(value: str) -> TypeGuard[RunState]:
+    return value in get_args(RunState)
+
+
+class _OutputsPage(TypedDict):
+    """The fields every answer of `run_outputs` carries."""
+
+    run_id: str
+    run_name: str
+    output_dir: str | None
+    dir: str
+    q: str | None
+    limit: int
+    offset: int
 # A Kubernetes label selector term `key=value` (qualified key, value of at most 63 characters).
 LABEL = (r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
          r"=(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")  # fmt: skip
@@ -109,8 +128,8 @@ def run_outputs(
     base = record.output_dir or ""
     directory = dir[len(base):] if base and dir.startswith(base) else dir
     directory += "/" if directory and not directory.endswith("/") else ""
-    page = {"run_id": record.id, "run_name": record.run_name, "output_dir": record.output_dir,
-            "dir": directory, "q": q, "limit": limit, "offset": offset}  # fmt: skip
+    page = _OutputsPage(run_id=record.id, run_name=record.run_name, output_dir=record.output_dir,
+                        dir=directory, q=q, limit=limit, offset=offset)
     words = (q or "").split()
     if has_nul(directory) or not base:
         return schemas.RunOutputs(**page, total=0 if words else None)

@@ -36,8 +36,8 @@ def runs_list(request: Request) -> HTMLResponse:
     settings = deps.get_settings(request)
     with request.app.state.sessions() as session:
         page = runs_api.list_runs(
-            session, settings, state=list(wanted.states) or None, owner=wanted.owner,
-            cluster=wanted.cluster, name=wanted.search, sort=wanted.sort,  # type: ignore[arg-type]
+            session, settings, state=[s for s in wanted.states if runs_api.is_run_state(s)] or None,
+            owner=wanted.owner, cluster=wanted.cluster, name=wanted.search, sort=wanted.sort,
             limit=wanted.per_page, offset=wanted.offset,
         )  # fmt: skip
     pagination = listing.paginate(page.total, wanted.page, wanted.per_page, len(page.items))

@@ -171,7 +171,7 @@ def choose_tab(requested: str | None, run: schemas.RunDetail) -> str:
     Overview for any other."""
     keys = [tab.key for tab in run_tabs(run)]
     if requested in keys:
-        return requested  # type: ignore[return-value]
+        return requested
     return ERROR.key if failed(run) else OVERVIEW.key
 
 
