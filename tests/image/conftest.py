@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixtures.image import INDEX_MOUNT, INDEX_URL, KUBECONFIG_MOUNT, Container, Image, Mount, healthy, owned_by_pod_user
 
-from fixtures.image import (INDEX_MOUNT, INDEX_URL, KUBECONFIG_MOUNT, Container, Image, Mount, healthy,
-                            owned_by_pod_user)
 from localcluster.controlplane import ControlPlane
 from localcluster.processes import free_port
 from localcluster.s3server import S3Server
@@ -36,8 +35,13 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="package")
-def image_operator(tracker_image: Image, image_plane: ControlPlane, s3_server: S3Server, index_dir: Path,
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+def image_operator(
+    tracker_image: Image,
+    image_plane: ControlPlane,
+    s3_server: S3Server,
+    index_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Container]:
     """`tracker-operator` from the image, as the chart runs it, under its service account."""
     state = tmp_path_factory.mktemp("image-operator")
     credentials = state / "credentials"
@@ -45,14 +49,22 @@ def image_operator(tracker_image: Image, image_plane: ControlPlane, s3_server: S
     owned_by_pod_user(credentials)
     env = {k: v for k, v in host_env.items() if k.startswith(("TRACKER_", "AWS_"))}
     env.update(KUBECONFIG=f"{KUBECONFIG_MOUNT}/operator.kubeconfig", TRACKER_ADMINS__USERS='["admin"]')
-    image_plane.kubectl("apply", "-f", "-", input=json.dumps(
-        {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering", "metadata": {"name": "tracker"}}))
+    image_plane.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=json.dumps({"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering", "metadata": {"name": "tracker"}}),
+    )
     port = free_port()
     container = Container(
-        image=tracker_image, name="operator", state_dir=state, env=env,
+        image=tracker_image,
+        name="operator",
+        state_dir=state,
+        env=env,
         argv=["tracker-operator", "--peering=tracker", f"--liveness=http://127.0.0.1:{port}/healthz"],
         mounts=[Mount(credentials, KUBECONFIG_MOUNT), Mount(index_dir, INDEX_MOUNT, writable=True)],
-    ).start_until(lambda: healthy(f"http://127.0.0.1:{port}/healthz"), timeout=90,
-                  what="the operator's liveness endpoint")
+    ).start_until(
+        lambda: healthy(f"http://127.0.0.1:{port}/healthz"), timeout=90, what="the operator's liveness endpoint"
+    )
     yield container
     container.stop()

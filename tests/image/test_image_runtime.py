@@ -11,9 +11,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fixtures.image import (
+    INDEX_MOUNT,
+    INDEX_URL,
+    Container,
+    Image,
+    Mount,
+    chart_security_context,
+    healthy,
+    owned_by_pod_user,
+    process_status,
+    run_to_completion,
+)
 
-from fixtures.image import (INDEX_MOUNT, INDEX_URL, Container, Image, Mount, chart_security_context, healthy,
-                            owned_by_pod_user, process_status, run_to_completion)
 from localcluster.processes import free_port
 
 # The first test of a session may build the image (scripts/test builds it beforehand).
@@ -41,8 +51,9 @@ print(json.dumps({
 
 
 def test_runs_as_the_charts_user_read_only_without_capabilities(tracker_image: Image, tmp_path: Path) -> None:
-    code, log = run_to_completion(Container(image=tracker_image, name="probe", state_dir=tmp_path,
-                                            argv=["python3", "-c", PROBE]), timeout=120)
+    code, log = run_to_completion(
+        Container(image=tracker_image, name="probe", state_dir=tmp_path, argv=["python3", "-c", PROBE]), timeout=120
+    )
     assert code == 0, log
     probe = json.loads(log.splitlines()[-1])
     uid, gid = chart_security_context()
@@ -50,19 +61,29 @@ def test_runs_as_the_charts_user_read_only_without_capabilities(tracker_image: I
     assert probe["ids"] == [str(uid)] * 4 + [str(gid)] * 4
     assert (probe["CapEff"], probe["CapBnd"], probe["NoNewPrivs"]) == ("0" * 16, "0" * 16, "1")
     assert (probe["root"], probe["etc"], probe["tmp"]) == ("EROFS", "EROFS", "written")
-    assert probe["commands"] == {"tracker-operator": True, "tracker-api": True, "tracker-worker": True,
-                                 "tracker": True, "localcluster": False}
+    assert probe["commands"] == {
+        "tracker-operator": True,
+        "tracker-api": True,
+        "tracker-worker": True,
+        "tracker": True,
+        "localcluster": False,
+    }
     assert probe["localcluster"] is False
 
 
-def test_the_api_answers_readyz_on_an_sqlite_index(tracker_image: Image, tmp_path: Path,
-                                                   containers: list[Container]) -> None:
+def test_the_api_answers_readyz_on_an_sqlite_index(
+    tracker_image: Image, tmp_path: Path, containers: list[Container]
+) -> None:
     index = owned_by_pod_user(tmp_path / "index")
     port = free_port()
-    api = Container(image=tracker_image, name="api", state_dir=tmp_path,
-                    argv=["tracker-api", "--host", "127.0.0.1", "--port", str(port)],
-                    env={"TRACKER_DATABASE_URL": INDEX_URL, "TRACKER_API__AUTH_MODE": "none"},
-                    mounts=[Mount(index, INDEX_MOUNT, writable=True)])
+    api = Container(
+        image=tracker_image,
+        name="api",
+        state_dir=tmp_path,
+        argv=["tracker-api", "--host", "127.0.0.1", "--port", str(port)],
+        env={"TRACKER_DATABASE_URL": INDEX_URL, "TRACKER_API__AUTH_MODE": "none"},
+        mounts=[Mount(index, INDEX_MOUNT, writable=True)],
+    )
     containers.append(api)
     api.start_until(lambda: healthy(f"http://127.0.0.1:{port}/readyz"), timeout=90, what="the API's /readyz")
 
