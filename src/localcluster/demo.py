@@ -24,7 +24,6 @@ from urllib3.exceptions import HTTPError
 
 from localcluster.controlplane import ControlPlane
 from localcluster.s3server import S3Server, put_objects
-from localcluster.tracker import provide_s3_secret
 from tracker.api.client import ApiClient, ApiError
 from tracker.cli.context import CliContext
 from tracker.cli.errors import CliError
@@ -237,13 +236,12 @@ class Demo:
         self.settled_after: float | None = None
 
     def seed(self) -> None:
-        """The namespace, the workers' S3 credentials, the bucket, the outputs, the runs."""
+        """The namespace, the bucket, the outputs, the runs (no Secret: workers run in tracker-system)."""
         try:
             client.CoreV1Api(self.ctx.api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
         except ApiException as error:
             if error.status != 409:
                 raise
-        provide_s3_secret(self.plane, self.s3, NAMESPACE)
         s3 = self.s3.client()
         s3.create_bucket(Bucket=BUCKET)
         for run in (INDEXED, DELETED, FAILED):

@@ -1,6 +1,7 @@
 """The tracker's own components on the local control plane, configured as the chart
 configures its pods: RBAC from rbac/, the operator under its service account's
-token, a kopf peering object, worker Jobs run by the node agent."""
+token, a kopf peering object, worker Jobs run by the node agent in the system
+namespace (under the worker's service account, with the S3 Secret there only)."""
 
 from __future__ import annotations
 
@@ -21,18 +22,22 @@ RBAC_DIR = REPO_ROOT / "rbac"
 ADMISSION_DIR = REPO_ROOT / "admission"
 SYSTEM_NAMESPACE = "tracker-system"
 S3_SECRET = "tracker-s3-credentials"
+WORKER_SERVICE_ACCOUNT = "tracker-worker"
 BIN_DIR = Path(sys.executable).parent
 
 
 def install_rbac(plane: ControlPlane) -> None:
     """The ClusterRoles from rbac/, the admission policy from admission/, and the
-    operator's service account and its binding."""
+    operator's and the worker's service accounts and bindings, as the chart makes them."""
     plane.kubectl("apply", "-f", str(RBAC_DIR))
     plane.kubectl("apply", "-f", str(ADMISSION_DIR))
     plane.kubectl("create", "namespace", SYSTEM_NAMESPACE, check=False)
-    plane.kubectl("create", "serviceaccount", "tracker-operator", "-n", SYSTEM_NAMESPACE, check=False)
-    plane.kubectl("create", "clusterrolebinding", "tracker-operator", "--clusterrole=tracker-operator",
-                  f"--serviceaccount={SYSTEM_NAMESPACE}:tracker-operator", check=False)
+    for account in ("tracker-operator", WORKER_SERVICE_ACCOUNT):
+        plane.kubectl("create", "serviceaccount", account, "-n", SYSTEM_NAMESPACE, check=False)
+        plane.kubectl("create", "clusterrolebinding", account, f"--clusterrole={account}",
+                      f"--serviceaccount={SYSTEM_NAMESPACE}:{account}", check=False)
+    plane.kubectl("create", "rolebinding", "tracker-worker-jobs", "--clusterrole=tracker-worker-jobs",
+                  f"--serviceaccount={SYSTEM_NAMESPACE}:tracker-operator", "-n", SYSTEM_NAMESPACE, check=False)
 
 
 def service_account_kubeconfig(plane: ControlPlane, name: str, path: Path) -> Path:
@@ -41,9 +46,9 @@ def service_account_kubeconfig(plane: ControlPlane, name: str, path: Path) -> Pa
                             user=f"system:serviceaccount:{SYSTEM_NAMESPACE}:{name}", token=token)
 
 
-def provide_s3_secret(plane: ControlPlane, s3: S3Server, namespace: str) -> None:
-    """The S3 credentials Secret worker pods read in `namespace` (by reference)."""
-    plane.kubectl("create", "secret", "generic", S3_SECRET, "-n", namespace,
+def provide_s3_secret(plane: ControlPlane, s3: S3Server) -> None:
+    """The S3 credentials Secret worker pods read (by reference) in the system namespace."""
+    plane.kubectl("create", "secret", "generic", S3_SECRET, "-n", SYSTEM_NAMESPACE,
                   f"--from-literal=AWS_ACCESS_KEY_ID={s3.access_key}",
                   f"--from-literal=AWS_SECRET_ACCESS_KEY={s3.secret_key}", check=False)
 
@@ -69,6 +74,8 @@ class Operator:
             "KUBECONFIG": str(kubeconfig),
             "TRACKER_DATABASE_URL": self.database_url,
             "TRACKER_S3__ENDPOINT_URL": self.s3.endpoint_url,
+            "TRACKER_WORKER__NAMESPACE": SYSTEM_NAMESPACE,
+            "TRACKER_WORKER__SERVICE_ACCOUNT": WORKER_SERVICE_ACCOUNT,
             "TRACKER_WORKER__S3_CREDENTIALS_SECRET": S3_SECRET,
             "TRACKER_WORKER__IMAGE": "workflow-tracker:dev",
             "TRACKER_NAMESPACES": "[" + ",".join(f'"{n}"' for n in self.namespaces) + "]",
@@ -80,6 +87,7 @@ class Operator:
         return env
 
     def start(self, timeout: float = 60) -> Operator:
+        provide_s3_secret(self.plane, self.s3)
         self.plane.kubectl("apply", "-f", "-", input=(
             "apiVersion: kopf.dev/v1\nkind: ClusterKopfPeering\nmetadata:\n"
             f"  name: {self.peering}\n"))

@@ -36,13 +36,14 @@ class S3Settings(BaseModel):
 class WorkerJobSettings(BaseModel):
     """How the operator builds the Kubernetes Job that runs the worker."""
 
+    namespace: str | None = Field(
+        None, description="where worker Jobs run (and their Secrets live); unset: the operator's own namespace")
     image: str = "workflow-tracker:dev"
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
-    service_account: str = "tracker-worker"
-    cluster_role: str = Field("tracker-worker", description="the ClusterRole bound to the worker in a job's namespace")
-    service_account_annotations: dict[str, str] = Field(
-        default_factory=dict, description="e.g. an IRSA role ARN, so worker pods reach S3 without a Secret")
+    service_account: str = Field("tracker-worker", description="the worker's ServiceAccount in that namespace")
     backoff_limit: int = Field(3, ge=0)
+    start_deadline_seconds: int = Field(
+        300, ge=1, description="a job whose worker has not started by then (missing Secret, image pull, ...) fails")
     active_deadline_seconds: int = Field(6 * 3600, ge=60)
     ttl_seconds_after_finished: int = Field(24 * 3600, ge=0)
     cpu_request: str = "100m"
@@ -79,6 +80,22 @@ class ApiSettings(BaseModel):
     base_url: str = ""
 
 
+class TowerSettings(BaseModel):
+    """The Nextflow trace receiver (Tower protocol), served by the API process."""
+
+    enabled: bool = True
+    base_path: str = Field("/tower", pattern=r"^(/[A-Za-z0-9._~-]+)+$",
+                           description="where `-with-tower http://HOST:PORT/tower` points")
+    default_namespace: str | None = Field(
+        None, description="namespace of runs whose token names none (not a service account)")
+    workspaces: dict[str, str] = Field(
+        default_factory=dict, description="Nextflow workspaceId -> namespace, for `tower.workspaceId`")
+    runs: Literal["index", "kubernetes"] = Field(
+        "index", description="write runs into the index only, or as WorkflowRuns (the operator indexes them)")
+    status_interval_seconds: float = Field(
+        15.0, gt=0, le=120, description="at most one status write per run per interval (phase changes at once)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore")
 
@@ -90,6 +107,7 @@ class Settings(BaseSettings):
     worker: WorkerJobSettings = WorkerJobSettings()
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
+    tower: TowerSettings = TowerSettings()
     log_level: str = "INFO"
     peering_lifetime_seconds: int = Field(
         20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one")

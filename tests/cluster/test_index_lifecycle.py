@@ -121,7 +121,7 @@ def test_the_worker_refuses_a_prefix_shared_since_admission(
         apply_job(tracker_operator, ns, job, run=name, operation=operation, **spec)
         admitted = wait_until(lambda: (s := job_status(tracker_operator, ns, job)).get("phase") and s,
                               timeout=60, what=f"{job} admitted")
-        assert (admitted["phase"], admitted["reason"]) == ("Enqueued", "Enqueued"), admitted
+        assert admitted["phase"] == "Enqueued", admitted  # its reason may already say the pod is Unschedulable
         # Another run publishes under the prefix before the worker starts.
         create_run(tracker_operator.plane, ns, f"{name}-nested", owner="bob",
                    outputDir=f"s3://{s3_bucket}/{prefix}b/")

@@ -13,7 +13,7 @@ from fixtures.workflowruns import create_run, now, report, status_of
 
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
-from localcluster.tracker import Operator
+from localcluster.tracker import SYSTEM_NAMESPACE, Operator
 from tracker.store import lookup
 from tracker.store import runs as run_rows
 from tracker.store.engine import make_engine, session_factory
@@ -40,7 +40,8 @@ def wait_finished(operator: Operator, namespace: str, name: str, timeout: float 
                           and s, timeout=timeout, what=f"lifecycle job {name} to finish")
     except TimeoutError:
         print(operator.log_tail())
-        print(operator.plane.kubectl("get", "olj,jobs,pods", "-n", namespace, "-o", "wide").stdout)
+        print(operator.plane.kubectl("get", "olj", "-n", namespace, "-o", "wide").stdout)
+        print(operator.plane.kubectl("get", "jobs,pods", "-n", SYSTEM_NAMESPACE, "-o", "wide").stdout)
         raise
 
 
@@ -144,9 +145,10 @@ def test_worker_killed_mid_delete_resumes_with_exact_counters(
         if not 0 < status.get("objectsDeleted", 0) < total:
             return None
         pods = json.loads(tracker_operator.plane.kubectl(
-            "get", "pods", "-n", ns, "-l", f"job-name={status['kubernetesJob']}", "-o", "json").stdout)["items"]
+            "get", "pods", "-n", SYSTEM_NAMESPACE, "-l", f"job-name={status['kubernetesJob']}", "-o",
+            "json").stdout)["items"]
         running = [p for p in pods if p["status"].get("phase") == "Running"]
-        return node_agent.container_pid(ns, running[0]["metadata"]["name"], "worker") if running else None
+        return node_agent.container_pid(SYSTEM_NAMESPACE, running[0]["metadata"]["name"], "worker") if running else None
 
     pid = wait_until(worker_pid, timeout=120, interval=0.05, what="the worker to be mid-delete")
     os.kill(pid, signal.SIGKILL)
@@ -157,7 +159,8 @@ def test_worker_killed_mid_delete_resumes_with_exact_counters(
 
     def pod_phases() -> list[str]:
         pods = json.loads(tracker_operator.plane.kubectl(
-            "get", "pods", "-n", ns, "-l", f"job-name={status['kubernetesJob']}", "-o", "json").stdout)["items"]
+            "get", "pods", "-n", SYSTEM_NAMESPACE, "-l", f"job-name={status['kubernetesJob']}", "-o",
+            "json").stdout)["items"]
         return sorted(p["status"]["phase"] for p in pods)
 
     # The killed pod failed; the Job's next pod finished the work.

@@ -215,14 +215,27 @@ def test_missing_secret_waits_then_runs_once_it_exists(
 
 # -- what the node refuses ---------------------------------------------------------------------
 
-def test_foreign_image_fails_with_a_clear_message(
+def test_foreign_image_cannot_be_pulled_and_waits_as_with_a_kubelet(
     kube: Kube, ns: str, node_agent: NodeAgentHandle
 ) -> None:
     create_pod(kube, ns, "busybox", {"name": "c", "image": "busybox:1.36", "command": ["sh", "-c", "true"]})
-    pod = wait_for_phase(kube, ns, "busybox", "Failed")
-    assert pod["status"]["reason"] == "UnsupportedImage"
-    assert pod["status"]["message"] == (
-        'node agent runs only the project image "workflow-tracker"; container "c" uses "busybox:1.36"')
+    seen: set[str] = set()
+
+    def backing_off() -> dict[str, Any] | None:
+        pod = get_pod(kube, ns, "busybox")
+        statuses = pod["status"].get("containerStatuses") or []
+        waiting = (statuses[0]["state"].get("waiting") or {}) if statuses else {}
+        seen.add(waiting.get("reason", ""))
+        return pod if waiting.get("reason") == "ImagePullBackOff" else None
+
+    pod = wait_until(backing_off, timeout=POD_TIMEOUT, interval=0.1, what="ImagePullBackOff")
+    assert pod["status"]["phase"] == "Pending"
+    assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"] == (
+        'Back-off pulling image "busybox:1.36": failed to pull image "busybox:1.36": '
+        'the node agent runs only the project image "workflow-tracker"')
+    assert "ErrImagePull" in seen  # first, for PULL_BACK_OFF_SECONDS
+    kube.delete(f"/api/v1/namespaces/{ns}/pods/busybox")
+    wait_until(lambda: pod_gone(kube, ns, "busybox"), timeout=POD_TIMEOUT, what="the pod to be deleted")
 
 
 def test_missing_executable_fails_the_container_with_start_error(

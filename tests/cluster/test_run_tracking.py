@@ -13,7 +13,7 @@ from fixtures.workflowruns import condition, create_run, events_for, now, report
 
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
-from localcluster.tracker import Operator
+from localcluster.tracker import SYSTEM_NAMESPACE, Operator
 from tracker.domain.cost import annual_storage_cost, human_size
 
 pytestmark = pytest.mark.cluster
@@ -115,8 +115,10 @@ def test_succeeded_run_gets_its_outputs_indexed(
     assert job_status["objectsIndexed"] == len(sizes)
     assert job_status["runId"] == status["id"]
     assert job_status["kubernetesJob"].startswith("tracker-index-outputs-")
-    owner = json.loads(plane.kubectl("get", "job", job_status["kubernetesJob"], "-n", ns, "-o", "json").stdout)
-    assert owner["metadata"]["ownerReferences"][0]["uid"] == jobs[0]["metadata"]["uid"]
+    assert job_status["kubernetesJobNamespace"] == SYSTEM_NAMESPACE
+    worker = json.loads(plane.kubectl("get", "job", job_status["kubernetesJob"], "-n", SYSTEM_NAMESPACE,
+                                      "-o", "json").stdout)
+    assert worker["metadata"]["labels"]["tracker.dev/lifecycle-job-uid"] == jobs[0]["metadata"]["uid"]
 
 
 def index_session(database_url: str):

@@ -1,5 +1,6 @@
 """Fixtures of the e2e suite: the chart-installed system (see system.py), a namespace
-where runs live with the Secrets worker pods read there, and its people."""
+where runs live (no tracker Secret in it: worker pods run in the release namespace),
+and its people."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from e2e.system import (
     E2ESystem,
     kind_system,
     local_system,
-    provide_secrets,
+    restricted_namespace,
 )
 
 from localcluster.postgres import PostgresServer
@@ -40,10 +41,10 @@ def e2e_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
 
 @pytest.fixture(scope="module")
 def runs_namespace(e2e_system: E2ESystem) -> Iterator[RunsNamespace]:
-    """A namespace where alice runs workflows, as a platform team would set one up:
-    the Secrets worker pods read, and the chart's ClusterRoles bound to its people."""
+    """A namespace where alice runs workflows, as a platform team would set one up: the
+    chart's ClusterRoles bound to its people, and no Secret."""
     name = f"e2e-{uuid.uuid4().hex[:6]}"
-    provide_secrets(e2e_system, name)
+    restricted_namespace(e2e_system, name)
     alice, bob = _person(e2e_system, name, name, "alice"), _person(e2e_system, name, name, "bob")
     admin = _person(e2e_system, name, RELEASE_NAMESPACE, ADMIN_ACCOUNT)
     yield RunsNamespace(name=name, alice=alice, bob=bob, admin=admin)

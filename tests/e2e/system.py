@@ -109,14 +109,19 @@ def chart_values(*, s3_endpoint: str, s3_region: str, api_port: int, health_port
     }
 
 
-def provide_secrets(system: E2ESystem, namespace: str) -> None:
+def restricted_namespace(system: E2ESystem, namespace: str) -> None:
     """`namespace`, enforcing the restricted Pod Security Standard (the apiserver refuses
-    any pod of the chart or any worker pod that is not restricted), and the Secrets the
-    chart's components and worker pods read there."""
+    any pod of the chart or any worker pod that is not restricted)."""
+    system.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
+        "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest",
+    }}})
+
+
+def provide_secrets(system: E2ESystem, namespace: str) -> None:
+    """The release namespace (restricted) and the Secrets the chart's components and
+    worker pods read there: the only place they live."""
+    restricted_namespace(system, namespace)
     system.apply(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
-            "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest",
-        }}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": DATABASE_SECRET, "namespace": namespace},
          "stringData": {"url": system.database_url}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": S3_SECRET, "namespace": namespace},

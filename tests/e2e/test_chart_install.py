@@ -91,35 +91,36 @@ def permissions(system: E2ESystem, user: str, namespace: str) -> set[tuple[str, 
     return granted
 
 
-def readme_table() -> dict[str, set[tuple[str, str]]]:
-    """The least-privilege table of the README: component -> (resource, verb) pairs."""
+def readme_table() -> dict[tuple[str, str], set[tuple[str, str]]]:
+    """The least-privilege table of the README: (component, scope) -> (resource, verb) pairs."""
     text = (REPO_ROOT / "README.md").read_text()
     section = text.split("### Least privilege", 1)[1].split("\n#", 1)[0]
-    table: dict[str, set[tuple[str, str]]] = {}
+    table: dict[tuple[str, str], set[tuple[str, str]]] = {}
     for line in section.splitlines():
         cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
         if len(cells) != 4 or cells[0] in ("Component", "") or set(cells[0]) <= {"-", ":"}:
             continue
-        component, _, resource, verbs = cells
-        table.setdefault(component, set()).update((resource, verb) for verb in verbs.split())
+        component, scope, resource, verbs = cells
+        table.setdefault((component, scope), set()).update((resource, verb) for verb in verbs.split())
     return table
 
 
 def test_each_component_can_do_exactly_what_the_readme_lists(e2e_system: E2ESystem) -> None:
+    """In a user's namespace (cluster-wide rights) and, beyond those, in the release
+    namespace, where worker Jobs run; the worker's account is the chart's own."""
     namespace = f"can-i-{uuid.uuid4().hex[:6]}"
     e2e_system.kubectl("create", "namespace", namespace)
     try:
         # What any service account may do (discovery, self reviews): not the chart's doing.
         baseline = permissions(e2e_system, f"system:serviceaccount:{namespace}:nobody", namespace)
-        # The worker's rights exist where the operator bound them: do as it does.
-        e2e_system.kubectl("create", "serviceaccount", "tracker-worker", "-n", namespace)
-        e2e_system.kubectl("create", "rolebinding", "tracker-worker", "--clusterrole=tracker-worker",
-                           f"--serviceaccount={namespace}:tracker-worker", "-n", namespace)
-        accounts = {"operator": (RELEASE_NAMESPACE, f"{RELEASE}-operator"),
-                    "api": (RELEASE_NAMESPACE, f"{RELEASE}-api"),
-                    "worker": (namespace, "tracker-worker")}
-        actual = {component: permissions(e2e_system, f"system:serviceaccount:{home}:{account}", namespace) - baseline
-                  for component, (home, account) in accounts.items()}
+        accounts = {"operator": f"{RELEASE}-operator", "api": f"{RELEASE}-api", "worker": "tracker-worker"}
+        actual: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for component, account in accounts.items():
+            user = f"system:serviceaccount:{RELEASE_NAMESPACE}:{account}"
+            cluster = permissions(e2e_system, user, namespace) - baseline
+            home = permissions(e2e_system, user, RELEASE_NAMESPACE) - baseline - cluster
+            actual |= {(component, scope): granted for scope, granted in
+                       (("cluster", cluster), ("release namespace", home)) if granted}
     finally:
         e2e_system.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
     assert actual == readme_table()
@@ -128,5 +129,7 @@ def test_each_component_can_do_exactly_what_the_readme_lists(e2e_system: E2ESyst
 def test_the_notes_say_where_to_look(e2e_system: E2ESystem) -> None:
     notes = helm(e2e_system, "get", "notes", RELEASE, "-n", RELEASE_NAMESPACE).stdout
     assert f"kubectl -n {RELEASE_NAMESPACE} port-forward service/{RELEASE}-api 8000:80" in notes
+    assert f"worker pods here, in namespace {RELEASE_NAMESPACE}" in notes
     assert 'Secret "tracker-database"' in notes
     assert 'the Secret "tracker-s3" with S3 credentials' in notes
+    assert "users' namespaces need no tracker Secret" in notes

@@ -116,14 +116,41 @@ def test_the_config_map_is_what_the_settings_object_reads() -> None:
     assert settings.thresholds.heartbeat_timeout_seconds == 120
     assert settings.prices.frequent == 0.03
     assert settings.s3.endpoint_url == "http://minio:9000"
-    assert settings.worker.service_account_annotations == {"eks.amazonaws.com/role-arn": "arn:x"}
     assert settings.worker.image == "ghcr.io/workflow-tracker/workflow-tracker:0.1.0"
+    assert (settings.worker.namespace, settings.worker.start_deadline_seconds) == ("tracker-system", 300)
+    account = by_kind(rendered, "ServiceAccount")[settings.worker.service_account]
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:x"}
     job = worker_job(lifecycle_job={"metadata": {"name": "d", "namespace": "lab-a", "uid": "u"},
                                     "spec": {"operation": "delete_outputs"}},
-                     job_id="0123456789", run_id="r", settings=settings)
+                     namespace=settings.worker.namespace, run_id="r", settings=settings)
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert {"name": "TRACKER_DATABASE_URL",
             "valueFrom": {"secretKeyRef": {"name": "tracker-database", "key": "url"}}} in container["env"]
+
+
+def test_workers_run_in_the_release_namespace_with_the_charts_own_account() -> None:
+    """The chart makes the worker's ServiceAccount (not the operator, per namespace), binds
+    it cluster-wide to tracker-worker only, and lets the operator create and delete Jobs
+    in the release namespace alone."""
+    rendered = render("worker.startDeadlineSeconds=45")
+    data = by_kind(rendered, "ConfigMap")["tracker-config"]["data"]
+    assert (data["TRACKER_WORKER__NAMESPACE"], data["TRACKER_WORKER__START_DEADLINE_SECONDS"]) == (
+        "tracker-system", "45")
+    assert "tracker-worker" in by_kind(rendered, "ServiceAccount")
+    binding = by_kind(rendered, "ClusterRoleBinding")["tracker-worker"]
+    assert binding["roleRef"]["name"] == "tracker-worker"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "tracker-worker",
+                                    "namespace": "tracker-system"}]
+    jobs = by_kind(rendered, "RoleBinding")["tracker-worker-jobs"]
+    assert jobs["roleRef"]["name"] == "tracker-worker-jobs"
+    assert jobs["subjects"][0]["name"] == "tracker-operator"
+    operator_rules = by_kind(rendered, "ClusterRole")["tracker-operator"]["rules"]
+    granted = {(r, v) for rule in operator_rules for r in rule["resources"] for v in rule["verbs"]}
+    assert not granted & {("serviceaccounts", "create"), ("rolebindings", "create"), ("clusterroles", "bind"),
+                          ("jobs", "create"), ("jobs", "delete")}
+    assert {("pods", "watch"), ("jobs", "watch")} <= granted
+    with pytest.raises(AssertionError, match="startDeadlineSeconds"):
+        render("worker.startDeadlineSeconds=0")
 
 
 def _settings_from(data: dict[str, str]) -> Settings:

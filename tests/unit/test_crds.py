@@ -268,7 +268,7 @@ def test_outputlifecyclejob_status(olj: dict[str, Any]) -> None:
     }
     assert set(status) == counters | {
         "jobId", "phase", "reason", "message", "runId", "startedAt", "completedAt",
-        "kubernetesJob", "conditions", "observedGeneration",
+        "kubernetesJob", "kubernetesJobNamespace", "workerStartDeadline", "conditions", "observedGeneration",
     }
     assert status["phase"]["enum"] == ["Enqueued", "Running", "Succeeded", "Failed"]
     for name in counters:

@@ -96,7 +96,7 @@ def test_the_wheel_provides_the_commands_the_chart_and_the_worker_jobs_run(tmp_p
                 for c in doc["spec"]["template"]["spec"]["containers"]}
     job = worker_job(lifecycle_job={"metadata": {"name": "d", "namespace": "n", "uid": "u"},
                                     "spec": {"operation": "delete_outputs"}},
-                     job_id="0123456789", run_id="r", settings=Settings())
+                     namespace="tracker-system", run_id="r", settings=Settings())
     commands |= {c["command"][0] for c in job["spec"]["template"]["spec"]["containers"]}
     assert commands == {"tracker-operator", "tracker-api", "tracker-worker"}
     assert commands <= set(in_wheel)

@@ -15,18 +15,22 @@ LIFECYCLE_JOB = {
 
 
 def build(settings: Settings) -> dict:
-    return manifests.worker_job(lifecycle_job=LIFECYCLE_JOB, job_id="7f3e1c2a-0000", run_id="r-1", settings=settings)
+    return manifests.worker_job(lifecycle_job=LIFECYCLE_JOB, namespace="tracker-system", run_id="r-1",
+                                settings=settings)
 
 
-def test_worker_job_is_owned_by_the_lifecycle_job_and_configured_from_settings() -> None:
+def test_worker_job_runs_in_the_tracker_namespace_named_to_its_lifecycle_job() -> None:
     settings = Settings(worker=WorkerJobSettings(image="reg/workflow-tracker:1.2", backoff_limit=5,
                                                  active_deadline_seconds=600, ttl_seconds_after_finished=60,
                                                  s3_credentials_secret="s3-creds"))
     job = build(settings)
     assert job["metadata"]["name"] == "tracker-delete-outputs-7f3e1c2a"
-    owner = job["metadata"]["ownerReferences"][0]
-    assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == (
-        "OutputLifecycleJob", "delete-abc", LIFECYCLE_JOB["metadata"]["uid"], True)
+    assert job["metadata"]["namespace"] == "tracker-system"
+    assert "ownerReferences" not in job["metadata"]  # they cannot cross namespaces: labels instead
+    labels = job["metadata"]["labels"]
+    assert (labels["tracker.dev/lifecycle-job-namespace"], labels["tracker.dev/lifecycle-job"],
+            labels["tracker.dev/lifecycle-job-uid"]) == ("lab", "delete-abc", LIFECYCLE_JOB["metadata"]["uid"])
+    assert job["spec"]["template"]["metadata"]["labels"] == labels  # the pods too, for the pod watch
     spec = job["spec"]
     assert (spec["backoffLimit"], spec["activeDeadlineSeconds"], spec["ttlSecondsAfterFinished"]) == (5, 600, 60)
     pod = spec["template"]["spec"]
@@ -35,7 +39,8 @@ def test_worker_job_is_owned_by_the_lifecycle_job_and_configured_from_settings()
     container = pod["containers"][0]
     assert container["image"] == "reg/workflow-tracker:1.2"
     assert container["command"] == ["tracker-worker"]
-    assert container["args"] == ["--namespace", "lab", "--job", "delete-abc"]
+    assert container["args"] == ["--namespace", "lab", "--job", "delete-abc",
+                                 "--uid", LIFECYCLE_JOB["metadata"]["uid"]]
     assert container["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
 
 
@@ -75,14 +80,6 @@ def test_lifecycle_job_resource() -> None:
                                 "requestedByGroups": ["lab"], "destination": "s3://b/new/"}
 
 
-def test_worker_identity_follows_the_settings() -> None:
-    worker = WorkerJobSettings(service_account="wt-worker", cluster_role="wt-worker-role",
-                               service_account_annotations={"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/w"})
-    account = manifests.worker_service_account("lab", worker)
-    binding = manifests.worker_role_binding("lab", worker)
-    assert account["metadata"]["name"] == "wt-worker"
-    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/w"}
-    assert binding["roleRef"]["name"] == "wt-worker-role"
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "wt-worker", "namespace": "lab"}]
-    pod = build(Settings(worker=worker))["spec"]["template"]["spec"]
+def test_worker_service_account_follows_the_settings() -> None:
+    pod = build(Settings(worker=WorkerJobSettings(service_account="wt-worker")))["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "wt-worker"

@@ -23,7 +23,7 @@ from localcluster.nodeagent.env import (
     secret_data,
 )
 from localcluster.nodeagent.expansion import expand
-from localcluster.nodeagent.images import admission_rejection, image_repository
+from localcluster.nodeagent.images import admission_rejection, image_repository, pull_error, unpullable_images
 from localcluster.nodeagent.kube import describe_error
 from localcluster.nodeagent.layout import pod_dir
 from localcluster.nodeagent.nodestatus import HostInfo, heartbeat_patch, lease_object, node_object
@@ -38,6 +38,7 @@ from localcluster.nodeagent.podstatus import (
     merge_conditions,
     pod_phase,
     pod_status,
+    pull_failure_report,
     rejected_report,
     restart_delay,
     should_restart,
@@ -241,20 +242,31 @@ def test_image_repository(image: str, repository: str) -> None:
     assert image_repository(image) == repository
 
 
-def test_foreign_image_is_rejected_with_a_clear_message() -> None:
+def test_a_foreign_image_cannot_be_pulled_with_a_clear_message() -> None:
     pod = make_pod({"name": "c", "image": "busybox:1.36", "command": ["sh"]})
-    rejection = admission_rejection(pod, "workflow-tracker")
-    assert rejection is not None
-    assert rejection.reason == "UnsupportedImage"
-    assert rejection.message == (
-        'node agent runs only the project image "workflow-tracker"; container "c" uses "busybox:1.36"')
+    assert admission_rejection(pod, "workflow-tracker") is None  # not refused: it waits, as with a kubelet
+    assert unpullable_images(pod, "workflow-tracker") == {"c": "busybox:1.36"}
+    assert pull_error("busybox:1.36", "workflow-tracker:dev") == (
+        'failed to pull image "busybox:1.36": the node agent runs only the project image "workflow-tracker"')
 
 
 def test_init_container_images_are_checked_too() -> None:
     pod = make_pod(initContainers=[{"name": "setup", "image": "alpine", "command": ["true"]}])
-    rejection = admission_rejection(pod, "workflow-tracker:dev")
-    assert rejection is not None
-    assert '"setup" uses "alpine"' in rejection.message
+    assert unpullable_images(pod, "workflow-tracker:dev") == {"setup": "alpine"}
+
+
+def test_an_unpullable_image_waits_with_err_image_pull_then_image_pull_back_off() -> None:
+    pod = make_pod({"name": "c", "image": "busybox:1.36", "command": ["sh"]})
+    messages = {"c": "failed to pull"}
+    first = pod_status(pod, pull_failure_report(pod, {"c": "busybox:1.36"}, messages, back_off=False,
+                                                start_time=LATER), LATER)
+    assert first["phase"] == "Pending"
+    assert first["containerStatuses"][0]["state"] == {"waiting": {"reason": "ErrImagePull", "message": "failed to pull"}}
+    later = pod_status(pod, pull_failure_report(pod, {"c": "busybox:1.36"}, messages, back_off=True,
+                                                start_time=LATER), LATER)
+    assert later["phase"] == "Pending"
+    assert later["containerStatuses"][0]["state"] == {"waiting": {
+        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "busybox:1.36": failed to pull'}}
 
 
 def test_container_without_command_is_rejected() -> None:
@@ -565,10 +577,10 @@ def test_grace_period_defaults_to_30_seconds() -> None:
 
 
 def test_rejected_pod_report() -> None:
-    status = pod_status(make_pod(), rejected_report(make_pod(), "UnsupportedImage", "no"), LATER)
-    assert (status["phase"], status["reason"], status["message"]) == ("Failed", "UnsupportedImage", "no")
+    status = pod_status(make_pod(), rejected_report(make_pod(), "NoEntrypoint", "no"), LATER)
+    assert (status["phase"], status["reason"], status["message"]) == ("Failed", "NoEntrypoint", "no")
     waiting = status["containerStatuses"][0]["state"]["waiting"]
-    assert waiting == {"reason": "UnsupportedImage", "message": "no"}
+    assert waiting == {"reason": "NoEntrypoint", "message": "no"}
 
 
 def test_api_errors_are_described_by_the_api_message() -> None:

@@ -2,7 +2,9 @@
 
 There is no container runtime here: a container runs as a local process in the
 project's environment, so its image must be the project image and its command must
-be spelled out (there is no image entrypoint to fall back on).
+be spelled out (there is no image entrypoint to fall back on). Any other image is one
+this node cannot pull: its container waits with ErrImagePull, then ImagePullBackOff,
+as a kubelet reports an image it cannot pull (the pod stays Pending).
 """
 
 from __future__ import annotations
@@ -40,17 +42,21 @@ def pod_containers(pod: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     yield from spec.get("containers") or []
 
 
-def admission_rejection(pod: Mapping[str, Any], project_image: str) -> Rejection | None:
-    """The reason this node cannot run `pod`, or None if it can."""
+def unpullable_images(pod: Mapping[str, Any], project_image: str) -> dict[str, str]:
+    """Container name -> image, for the containers whose image this node cannot pull."""
     wanted = image_repository(project_image)
-    for container in pod_containers(pod):
-        image = container.get("image") or ""
-        if image_repository(image) != wanted:
-            return Rejection(
-                "UnsupportedImage",
-                f'node agent runs only the project image "{wanted}"; '
-                f'container "{container["name"]}" uses "{image}"',
-            )
+    return {container["name"]: container.get("image") or "" for container in pod_containers(pod)
+            if image_repository(container.get("image") or "") != wanted}
+
+
+def pull_error(image: str, project_image: str) -> str:
+    """The message of ErrImagePull for `image` (the kubelet's wording, and why)."""
+    return (f'failed to pull image "{image}": the node agent runs only the project image '
+            f'"{image_repository(project_image)}"')
+
+
+def admission_rejection(pod: Mapping[str, Any], project_image: str) -> Rejection | None:
+    """The reason this node refuses `pod` outright (its images aside), or None if it can run it."""
     for container in pod_containers(pod):
         if not container.get("command"):
             return Rejection(

@@ -256,6 +256,21 @@ def rejected_report(pod: Mapping[str, Any], reason: str, message: str) -> PodRep
     return PodReport(init=init, main=main, phase="Failed", reason=reason, message=message)
 
 
+def pull_failure_report(pod: Mapping[str, Any], images: Mapping[str, str], messages: Mapping[str, str],
+                        *, back_off: bool, start_time: str) -> PodReport:
+    """A pod whose images in `images` (container -> image) cannot be pulled: Pending, those
+    containers waiting with ErrImagePull (`messages`) or, once backing off, ImagePullBackOff."""
+    init, main = initial_states(pod)
+    for state in [*init, *main]:
+        if state.name in images:
+            if back_off:
+                state.waiting_reason = "ImagePullBackOff"
+                state.waiting_message = f'Back-off pulling image "{images[state.name]}": {messages[state.name]}'
+            else:
+                state.waiting_reason, state.waiting_message = "ErrImagePull", messages[state.name]
+    return PodReport(init=init, main=main, start_time=start_time)
+
+
 def grace_period(pod: Mapping[str, Any]) -> float:
     """spec.terminationGracePeriodSeconds (default 30)."""
     seconds = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")

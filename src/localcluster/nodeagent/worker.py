@@ -23,7 +23,7 @@ from localcluster.nodeagent import layout
 from localcluster.nodeagent.containers import ContainerRunner, Launch
 from localcluster.nodeagent.credentials import PodCredentials, wants_service_account_token
 from localcluster.nodeagent.env import container_argv, container_env, process_environment
-from localcluster.nodeagent.images import admission_rejection
+from localcluster.nodeagent.images import admission_rejection, pull_error, unpullable_images
 from localcluster.nodeagent.kube import Kube, describe_error
 from localcluster.nodeagent.lookups import env_sources
 from localcluster.nodeagent.podstatus import (
@@ -32,6 +32,7 @@ from localcluster.nodeagent.podstatus import (
     grace_period,
     initial_states,
     now_rfc3339,
+    pull_failure_report,
     rejected_report,
 )
 from localcluster.nodeagent.recovery import restart_lost, restore_states, was_started
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.2
 RETRY_SECONDS = 2.0
+PULL_BACK_OFF_SECONDS = 2.0  # ErrImagePull shows this long before ImagePullBackOff
 SHUTDOWN_GRACE_SECONDS = 3.0
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
@@ -132,6 +134,10 @@ class PodWorker:
             self._report = rejected_report(pod, rejection.reason, rejection.message)
             self._publish_until_accepted()
             return
+        unpullable = unpullable_images(pod, self._context.project_image)
+        if unpullable:
+            self._cannot_pull(pod, unpullable)
+            return
         self._setup(pod)
         self._check()
         self._publish()
@@ -140,6 +146,20 @@ class PodWorker:
             self._run_containers()
         self._publish_until_accepted()
         log.info("pod %s: %s", self.key, self._reporter.last_phase)
+
+    def _cannot_pull(self, pod: Mapping[str, Any], images: dict[str, str]) -> None:
+        """As a kubelet with an image it cannot pull: Pending, ErrImagePull then
+        ImagePullBackOff, until the pod is deleted or its deadline passes."""
+        log.info("pod %s: cannot pull %s", self.key, ", ".join(sorted(set(images.values()))))
+        messages = {name: pull_error(image, self._context.project_image) for name, image in images.items()}
+        start = (pod.get("status") or {}).get("startTime") or now_rfc3339()
+        self._report = pull_failure_report(pod, images, messages, back_off=False, start_time=start)
+        self._publish_until_accepted()
+        self._wait(PULL_BACK_OFF_SECONDS)
+        self._report = pull_failure_report(pod, images, messages, back_off=True, start_time=start)
+        self._publish_until_accepted()
+        while True:
+            self._wait(RETRY_SECONDS)  # ends with the pod's deletion or deadline (_Interrupt)
 
     def _setup(self, pod: Mapping[str, Any]) -> None:
         spec = pod["spec"]

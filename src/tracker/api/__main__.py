@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = make_engine(settings.database_url)
     migrate(engine)
-    app = create_app(settings, session_factory(engine, readonly=True))
+    app = create_app(settings, session_factory(engine, readonly=True), write_sessions=session_factory(engine))
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(), server_header=False)
     return 0
 

@@ -14,19 +14,21 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import auth, deps, errors, paths, web
+from tracker.api import auth, deps, errors, paths, tower, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
-from tracker.api.routes import health, jobs, outputs, runs
+from tracker.api.routes import health, jobs, outputs, runs, tasks
 from tracker.settings import Settings
 
 DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and outputs,
 and lifecycle job history, from the SQL index. Errors answer `{"detail": "..."}`."""
 
 
-def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api: Any | None = None) -> FastAPI:
+def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api: Any | None = None,
+               write_sessions: sessionmaker[Session] | None = None) -> FastAPI:
     """The app. `sessions` should be read-only (`session_factory(engine, readonly=True)`);
     `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
-    loaded from the environment when not given)."""
+    loaded from the environment when not given). With read-write `write_sessions`
+    the Nextflow trace receiver is mounted under `settings.tower.base_path`."""
     app = FastAPI(
         title="Workflow Tracker", version=_version(), description=DESCRIPTION,
         openapi_url=paths.OPENAPI, docs_url=paths.SWAGGER_UI, redoc_url=None, redirect_slashes=False,
@@ -39,10 +41,12 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     guard = deps.anonymous if authenticator is None else deps.authenticated
     guarded = errors.responses(500, 503) | (errors.responses(401) if authenticator is not None else {})
-    for router in (runs.router, outputs.router, jobs.router):
+    for router in (runs.router, tasks.router, outputs.router, jobs.router):
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
                            responses=guarded)  # fmt: skip
     app.include_router(health.router)
+    if write_sessions is not None and settings.tower.enabled:
+        tower.install(app, settings, write_sessions, kube_api)
     web.install(app)  # the HTML pages and /static, guarded by the same authenticator
     return app
 

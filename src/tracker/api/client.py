@@ -78,6 +78,13 @@ class ApiClient:
         return self._get(schemas.JobPage, paths.api_path(paths.RUN_JOBS, run=ref),
                          {"namespace": namespace, "limit": limit, "offset": offset})  # fmt: skip
 
+    def run_tasks(self, ref: str, *, namespace: str | None = None, process: str | None = None,
+                  status: Sequence[str] | None = None, sort: str = "task_id", limit: int = 100,
+                  offset: int = 0) -> schemas.TaskPage:  # fmt: skip
+        return self._get(schemas.TaskPage, paths.api_path(paths.RUN_TASKS, run=ref),
+                         {"namespace": namespace, "process": process, "status": list(status or []), "sort": sort,
+                          "limit": limit, "offset": offset})  # fmt: skip
+
     # -- outputs ---------------------------------------------------------------------
     def lookup(self, url: str, *, limit: int = 100) -> schemas.LookupResult:
         """Runs whose outputs contain `url` (any case): `tracker outputs info`."""

@@ -252,3 +252,39 @@ class JobPage(Page):
 # -- health ------------------------------------------------------------------------
 class Health(Schema):
     status: str
+
+
+# -- tasks --------------------------------------------------------------------------
+class Task(Schema):
+    """One task attempt (a retried task is two attempts with two task ids)."""
+
+    execution: str = Field(description="the runner's execution that reported it (a resume is another)")
+    task_id: int
+    status: str = Field(description="NEW SUBMITTED RUNNING COMPLETED FAILED RETRIED ABORTED CACHED")
+    name: str | None = None
+    process: str | None = None
+    tag: str | None = None
+    hash: str | None = None
+    attempt: int = 1
+    native_id: str | None = None
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    duration_ms: int | None = None
+    realtime_ms: int | None = None
+    cpus: int | None = Field(None, description="requested")
+    memory_bytes: int | None = Field(None, description="requested")
+    time_ms: int | None = Field(None, description="requested")
+    pcpu: float | None = Field(None, description="%CPU used")
+    peak_rss: int | None = None
+    read_bytes: int | None = None
+    write_bytes: int | None = None
+    exit_code: int | None = None
+    error_action: str | None = None
+    work_dir: str | None = None
+    executor: str | None = None
+
+
+class TaskPage(Page):
+    run_id: str
+    items: list[Task]

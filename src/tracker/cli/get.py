@@ -1,7 +1,8 @@
 """`tracker get runs|jobs [NAME]`: WorkflowRuns and OutputLifecycleJobs as `kubectl
 get` shows them (the CRDs' printer columns), in the namespace or across all (-A),
 filtered by label (-l), as a table, wide, JSON, YAML or names; -w keeps printing
-rows as the objects change until Ctrl-C."""
+rows as the objects change until Ctrl-C. `tracker get tasks RUN` lists a run's task
+attempts from the read API (`tracker.cli.tasks`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib3.exceptions import HTTPError
 from tracker.cli import render
 from tracker.cli.context import CliContext, api_error, pass_context
 from tracker.cli.errors import EXIT_USAGE, CliError
+from tracker.cli.tasks import get_tasks
 from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, JOB_KIND, JOBS, RUN_KIND, RUNS, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
@@ -26,6 +28,7 @@ RESOURCES = {
     **dict.fromkeys(("runs", "run", "wfr", "workflowrun", "workflowruns"), (RUNS, RUN_KIND)),
     **dict.fromkeys(("jobs", "job", "olj", "outputlifecyclejob", "outputlifecyclejobs"), (JOBS, JOB_KIND)),
 }
+TASKS = ("tasks", "task")
 
 
 class Getter:
@@ -97,7 +100,8 @@ def complete_names(click_ctx: click.Context, param: click.Parameter, incomplete:
 
 
 @click.command("get")
-@click.argument("resource", metavar="runs|jobs", type=click.Choice(sorted(RESOURCES), case_sensitive=False))
+@click.argument("resource", metavar="runs|jobs|tasks", type=click.Choice(sorted([*RESOURCES, *TASKS]),
+                                                                         case_sensitive=False))
 @click.argument("name", required=False, shell_complete=complete_names)
 @click.option("-o", "--output", type=click.Choice(render.OUTPUT_FORMATS), help="output format")
 @click.option("-l", "--selector", help="label selector, e.g. -l team=genomics")
@@ -106,7 +110,13 @@ def complete_names(click_ctx: click.Context, param: click.Parameter, incomplete:
 @pass_context
 def get(ctx: CliContext, resource: str, name: str | None, output: str | None, selector: str | None,
         all_namespaces: bool, watch_: bool) -> None:
-    """List runs or lifecycle jobs (NAME: the resource name, run name or id)."""
+    """List runs or lifecycle jobs (NAME: the resource name, run name or id), or the
+    task attempts of run NAME (`get tasks RUN`)."""
+    if resource.lower() in TASKS:
+        if not name or selector or all_namespaces or watch_:
+            raise CliError("usage: tracker get tasks RUN [-o wide|json|yaml] (no -l, -A or -w)", EXIT_USAGE)
+        get_tasks(ctx, name, output)
+        return
     plural, kind = RESOURCES[resource.lower()]
     if name and selector:
         raise CliError("give a NAME or a --selector, not both", EXIT_USAGE)

@@ -28,6 +28,7 @@ from tracker.cli.lifecycle import (
     status_text,
 )
 from tracker.cli.wait import EXIT_INTERRUPTED, Deadline, Duration, ProgressLine, TimedOut, timed_out
+from tracker.domain.conditions import find
 from tracker.domain.records import JobCounters, JobPhase, JobRecord, Operation
 from tracker.domain.s3url import InvalidS3Url, parse_lookup_url, parse_prefix
 
@@ -92,7 +93,16 @@ class Request:
         except TimedOut as timeout_:
             phase = str(phase_of(timeout_.last) or "enqueued").lower()
             raise timed_out(f"job {self.job_id}", timeout,
-                            f" ({phase}); check progress: tracker outputs job-status {self.job_id}") from None
+                            f" ({phase}{_cannot_start(timeout_.last)}); "
+                            f"check progress: tracker outputs job-status {self.job_id}") from None
+
+
+def _cannot_start(body: Body | None) -> str:
+    """Why a job still waits, when its worker pod cannot start (its WorkerStarted condition)."""
+    worker = find(((body or {}).get("status") or {}).get("conditions") or [], "WorkerStarted")
+    if worker is None or worker.get("status") != "False":
+        return ""
+    return f", its worker cannot start: {worker.get('reason')}: {worker.get('message')}"
 
 
 def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, timeout: float,

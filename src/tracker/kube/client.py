@@ -14,6 +14,8 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
 
 def load_api_client(kubeconfig: Path | str | None = None, context: str | None = None) -> client.ApiClient:
     """In-cluster credentials inside a pod (unless a kubeconfig is named), else the
@@ -56,3 +58,11 @@ def as_body(manifest: Mapping[str, Any]) -> Any:
     """A manifest as the body of a typed call: the client sends a plain dict as it is,
     though its annotations name only its model classes."""
     return manifest
+
+
+def own_namespace(path: Path = SERVICE_ACCOUNT_NAMESPACE) -> str | None:
+    """The namespace of the pod this process runs in (its service account's), if any."""
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None

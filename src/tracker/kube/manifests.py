@@ -1,6 +1,7 @@
 """Kubernetes objects the operator creates, built by pure functions (no API calls).
 
-Secrets are only ever referenced (`secretKeyRef`, `envFrom`), never copied into a spec.
+Secrets are only ever referenced (`secretKeyRef`, `envFrom`), never copied into a spec;
+worker Jobs run in the tracker's own namespace, where those Secrets live.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from tracker.kube.resources import (
     JOB_KIND,
     LABEL_COMPONENT,
     LABEL_LIFECYCLE_JOB,
+    LABEL_LIFECYCLE_JOB_NAMESPACE,
+    LABEL_LIFECYCLE_JOB_UID,
     LABEL_OPERATION,
     LABEL_PART_OF,
     LABEL_RUN_ID,
     PART_OF,
+    RUN_KIND,
 )
-from tracker.settings import Settings, WorkerJobSettings
+from tracker.settings import Settings
 
 Manifest = dict[str, Any]
 
@@ -93,24 +97,33 @@ def worker_environment(settings: Settings) -> list[Manifest]:
     return env
 
 
-def worker_job(*, lifecycle_job: Mapping[str, Any], job_id: str, run_id: str, settings: Settings) -> Manifest:
-    """The batch/v1 Job that runs the worker for one OutputLifecycleJob (which owns it)."""
+def worker_labels(lifecycle_job: Mapping[str, Any], run_id: str) -> dict[str, str]:
+    """The labels of a worker Job and its pods: which lifecycle job (namespace, name, uid) they serve."""
     metadata = lifecycle_job["metadata"]
-    operation = lifecycle_job["spec"]["operation"]
-    worker = settings.worker
-    labels = {
+    return {
         LABEL_LIFECYCLE_JOB: metadata["name"],
-        LABEL_OPERATION: operation,
+        LABEL_LIFECYCLE_JOB_NAMESPACE: metadata["namespace"],
+        LABEL_LIFECYCLE_JOB_UID: metadata["uid"],
+        LABEL_OPERATION: lifecycle_job["spec"]["operation"],
         LABEL_RUN_ID: run_id,
         LABEL_COMPONENT: "worker",
         LABEL_PART_OF: PART_OF,
     }
+
+
+def worker_job(*, lifecycle_job: Mapping[str, Any], namespace: str, run_id: str, settings: Settings) -> Manifest:
+    """The batch/v1 Job, in `namespace` (the tracker's), that runs the worker for one
+    OutputLifecycleJob, named to it by labels and by the worker's arguments."""
+    metadata = lifecycle_job["metadata"]
+    operation = lifecycle_job["spec"]["operation"]
+    worker = settings.worker
+    labels = worker_labels(lifecycle_job, run_id)
     container: Manifest = {
         "name": "worker",
         "image": worker.image,
         "imagePullPolicy": worker.image_pull_policy,
         "command": ["tracker-worker"],
-        "args": ["--namespace", metadata["namespace"], "--job", metadata["name"]],
+        "args": ["--namespace", metadata["namespace"], "--job", metadata["name"], "--uid", metadata["uid"]],
         "env": worker_environment(settings),
         "resources": {
             "requests": {"cpu": worker.cpu_request, "memory": worker.memory_request},
@@ -128,13 +141,9 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], job_id: str, run_id: str, se
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
-            "name": worker_job_name(job_id, operation),
-            "namespace": metadata["namespace"],
+            "name": worker_job_name(metadata["uid"], operation),
+            "namespace": namespace,
             "labels": labels,
-            "ownerReferences": [{
-                "apiVersion": API_VERSION, "kind": JOB_KIND, "name": metadata["name"],
-                "uid": metadata["uid"], "controller": True, "blockOwnerDeletion": True,
-            }],
         },
         "spec": {
             "backoffLimit": worker.backoff_limit,
@@ -158,23 +167,12 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], job_id: str, run_id: str, se
     }
 
 
-def worker_service_account(namespace: str, worker: WorkerJobSettings) -> Manifest:
+def workflow_run_resource(*, namespace: str, name: str, spec: Mapping[str, Any]) -> Manifest:
+    """A WorkflowRun created for a runner that reports itself (the trace receiver).
+    Its run id will be its `metadata.uid` (the operator's default), so the receiver
+    knows it from the create answer and indexes task rows under it at once."""
     return {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": {"name": worker.service_account, "namespace": namespace,
-                     "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"},
-                     "annotations": dict(worker.service_account_annotations)},
-    }
-
-
-def worker_role_binding(namespace: str, worker: WorkerJobSettings) -> Manifest:
-    """Grants the namespace's worker service account the worker ClusterRole, here only."""
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": worker.service_account, "namespace": namespace,
-                     "labels": {LABEL_PART_OF: PART_OF, LABEL_COMPONENT: "worker"}},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": worker.cluster_role},
-        "subjects": [{"kind": "ServiceAccount", "name": worker.service_account, "namespace": namespace}],
-    }
+        "apiVersion": API_VERSION, "kind": RUN_KIND,
+        "metadata": {"name": name, "namespace": namespace, "labels": {LABEL_PART_OF: PART_OF}},
+        "spec": dict(spec),
+    }  # fmt: skip

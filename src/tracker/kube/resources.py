@@ -12,6 +12,10 @@ JOB_KIND = "OutputLifecycleJob"
 
 LABEL_RUN_ID = f"{GROUP}/run-id"
 LABEL_LIFECYCLE_JOB = f"{GROUP}/lifecycle-job"
+# A worker Job runs in the tracker's namespace, not its lifecycle job's (ownerReferences
+# cannot cross namespaces): these labels name the lifecycle job it works for.
+LABEL_LIFECYCLE_JOB_NAMESPACE = f"{GROUP}/lifecycle-job-namespace"
+LABEL_LIFECYCLE_JOB_UID = f"{GROUP}/lifecycle-job-uid"
 LABEL_OPERATION = f"{GROUP}/operation"
 LABEL_DUPLICATE_OF = f"{GROUP}/duplicate-of"
 LABEL_COMPONENT = "app.kubernetes.io/component"

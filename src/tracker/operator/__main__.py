@@ -1,7 +1,8 @@
 """`tracker-operator`: run the kopf operator (all handlers in tracker.operator.handlers).
 
 Several replicas may run: kopf peering (`--peering`, default `tracker`) keeps one
-active. Namespaces to watch come from TRACKER_NAMESPACES (empty: cluster-wide).
+active. Namespaces to watch come from TRACKER_NAMESPACES (empty: cluster-wide), plus
+the worker namespace, where the worker Jobs and pods it follows run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import kopf
 
 from tracker.operator import handlers  # noqa: F401 - registers the handlers
+from tracker.operator.context import worker_namespace
 from tracker.settings import Settings
 
 
@@ -30,9 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line per handled watch event (every heartbeat) and per probe is noise at scale.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    namespaces = sorted({*settings.namespaces, worker_namespace(settings)}) if settings.namespaces else []
     kopf.run(
-        clusterwide=not settings.namespaces,
-        namespaces=settings.namespaces,
+        clusterwide=not namespaces,
+        namespaces=namespaces,
         peering_name=None if args.standalone else args.peering,
         standalone=args.standalone,
         priority=args.priority,

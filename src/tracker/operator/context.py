@@ -10,7 +10,8 @@ from typing import Any
 from kubernetes import client
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.kube.client import current_identity, load_api_client
+from tracker.kube.client import current_identity, load_api_client, own_namespace
+from tracker.operator.deadlines import StartDeadlines
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, migrate, session_factory
 
@@ -40,7 +41,9 @@ class OperatorContext:
     sessions: sessionmaker[Session]
     identity: str
     identity_groups: tuple[str, ...]
+    worker_namespace: str = "default"
     wakeups: Wakeups = field(default_factory=Wakeups)
+    start_deadlines: StartDeadlines = field(default_factory=StartDeadlines)
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
     _run_locks: dict[str, threading.Lock] = field(default_factory=dict)
 
@@ -60,9 +63,6 @@ class OperatorContext:
     def core(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.api)
 
-    @property
-    def rbac(self) -> client.RbacAuthorizationV1Api:
-        return client.RbacAuthorizationV1Api(self.api)
 
 
 def build_context(settings: Settings) -> OperatorContext:
@@ -71,4 +71,9 @@ def build_context(settings: Settings) -> OperatorContext:
     api = load_api_client()
     user, groups = current_identity(api)
     return OperatorContext(settings=settings, api=api, sessions=session_factory(engine),
-                           identity=user, identity_groups=groups)
+                           identity=user, identity_groups=groups, worker_namespace=worker_namespace(settings))
+
+
+def worker_namespace(settings: Settings) -> str:
+    """Where worker Jobs run: `worker.namespace`, else the operator's own namespace."""
+    return settings.worker.namespace or own_namespace() or "default"

@@ -1,7 +1,7 @@
 """Every kopf handler of the operator, registered in this one module.
 
-Each handler is a call or two into `runs`, `lifecycle` and `mirror`; the logic lives
-there and in `tracker.domain`.
+Each handler is a call or two into `runs`, `lifecycle`, `workers` and `mirror`; the
+logic lives there and in `tracker.domain`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 
 import kopf
 
-from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB, RUNS, VERSION
-from tracker.operator import lifecycle, mirror, runs
+from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB_UID, RUNS, VERSION
+from tracker.operator import lifecycle, mirror, runs, workers
 from tracker.operator.context import OperatorContext, build_context
 from tracker.settings import Settings
 
@@ -21,7 +21,7 @@ PREFIX = GROUP
 
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     tracker_settings = Settings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
@@ -30,7 +30,14 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.execution.max_workers = 8
     settings.watching.server_timeout = 300
     settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
-    memo.ctx = build_context(tracker_settings)
+    memo.ctx = await asyncio.to_thread(build_context, tracker_settings)
+    memo.deadlines = asyncio.create_task(memo.ctx.start_deadlines.run(
+        lambda key: workers.enforce_start_deadline(memo.ctx, key)))
+
+
+@kopf.on.cleanup()
+async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
+    memo.deadlines.cancel()
 
 
 def _ctx(memo: kopf.Memo) -> OperatorContext:
@@ -62,15 +69,27 @@ def admit_job(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> 
     patch.status.update(status)
     if status.get("reason") == "Duplicate":
         patch.metadata.labels[LABEL_DUPLICATE_OF] = status["jobId"]
+    if status.get("kubernetesJob"):
+        kopf.event(body, type="Normal", reason="WorkerJobCreated", message=status["message"])
 
 
 @kopf.on.event(GROUP, VERSION, JOBS)
 def job_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    if event["type"] != "DELETED":
-        mirror.mirror_job(_ctx(memo), dict(body))
-        lifecycle.sync_duplicates(_ctx(memo), dict(body))
+    if event["type"] == "DELETED":
+        _ctx(memo).start_deadlines.forget(runs.key(body))
+        workers.delete_worker_job(_ctx(memo), dict(body))
+        return
+    mirror.mirror_job(_ctx(memo), dict(body))
+    lifecycle.sync_duplicates(_ctx(memo), dict(body))
+    workers.lifecycle_job_changed(_ctx(memo), dict(body))
 
 
-@kopf.on.event("batch", "v1", "jobs", labels={LABEL_LIFECYCLE_JOB: kopf.PRESENT})
+@kopf.on.event("batch", "v1", "jobs", labels={LABEL_LIFECYCLE_JOB_UID: kopf.PRESENT})
 def kubernetes_job_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     lifecycle.follow_kubernetes_job(_ctx(memo), dict(body))
+
+
+@kopf.on.event("", "v1", "pods", labels={LABEL_LIFECYCLE_JOB_UID: kopf.PRESENT})
+def worker_pod_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    if event["type"] != "DELETED":
+        workers.follow_worker_pod(_ctx(memo), dict(body))

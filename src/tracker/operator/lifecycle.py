@@ -3,13 +3,13 @@
 Admission resolves the run and, one admission at a time per run, resolves a second
 mutating request to the active job, reviews the request (tracker.domain.lifecycle:
 authorization, idempotency, the prefix fence) and starts the work: index-only
-operations here, S3 operations as a Kubernetes Job running the worker (owned by the
-lifecycle job), with the worker's service account ensured in the namespace first.
+operations here, S3 operations as a Kubernetes Job running the worker in the tracker's
+own namespace (tracker.operator.workers follows it).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -19,9 +19,10 @@ from tracker.domain.lifecycle import Outcome, Request, RunFacts, Verdict, review
 from tracker.domain.records import JobPhase, JobRecord, Operation
 from tracker.kube import convert, manifests
 from tracker.kube.client import as_body, resource
-from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB, VERSION
+from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
 from tracker.kube.status import patch_status
+from tracker.operator import workers
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
 from tracker.worker import indexops, sharing
@@ -114,29 +115,19 @@ def run_index_only(ctx: OperatorContext, run: dict[str, Any], operation: Operati
 
 
 def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Status:
-    metadata = body["metadata"]
-    job = manifests.worker_job(lifecycle_job=body, job_id=metadata["uid"], run_id=run_id, settings=ctx.settings)
-    ensure_worker_identity(ctx, metadata["namespace"])
-    _create(lambda: ctx.batch.create_namespaced_job(metadata["namespace"], as_body(job)))
-    return {"phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": job["metadata"]["name"],
-            "message": f"Kubernetes Job {job['metadata']['name']} will run the worker"}
-
-
-def ensure_worker_identity(ctx: OperatorContext, namespace: str) -> None:
-    """The worker's ServiceAccount and RoleBinding in `namespace` (idempotent)."""
-    worker = ctx.settings.worker
-    _create(lambda: ctx.core.create_namespaced_service_account(
-        namespace, as_body(manifests.worker_service_account(namespace, worker))))
-    _create(lambda: ctx.rbac.create_namespaced_role_binding(
-        namespace, as_body(manifests.worker_role_binding(namespace, worker))))
-
-
-def _create(call: Any) -> None:
+    """Create the worker's Kubernetes Job in the worker namespace (idempotent by name)."""
+    namespace = ctx.worker_namespace
+    job = manifests.worker_job(lifecycle_job=body, namespace=namespace, run_id=run_id, settings=ctx.settings)
     try:
-        call()
+        ctx.batch.create_namespaced_job(namespace, as_body(job))
     except ApiException as error:
-        if error.status != 409:  # already there: creation is idempotent by name
+        if error.status != 409:  # already there: a re-run admission after a crash
             raise
+    name = job["metadata"]["name"]
+    deadline = datetime.now(UTC) + timedelta(seconds=ctx.settings.worker.start_deadline_seconds)
+    return {"phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": name,
+            "kubernetesJobNamespace": namespace, "workerStartDeadline": rfc3339(deadline),
+            "message": f"Kubernetes Job {namespace}/{name} will run the worker"}
 
 
 def job_outcome(job: dict[str, Any], lifecycle_status: dict[str, Any]) -> Status | None:
@@ -152,10 +143,17 @@ def job_outcome(job: dict[str, Any], lifecycle_status: dict[str, Any]) -> Status
 
 
 def follow_kubernetes_job(ctx: OperatorContext, job: dict[str, Any]) -> None:
-    """Mark the lifecycle job Failed when its Kubernetes Job gave up (backoff, deadline)."""
-    namespace, name = job["metadata"]["namespace"], job["metadata"]["labels"][LABEL_LIFECYCLE_JOB]
+    """Mark the lifecycle job Failed when its Kubernetes Job gave up (backoff, deadline);
+    delete the Job when its lifecycle job is gone."""
+    if workers.reap_if_orphaned(ctx, job):
+        return
+    owner = workers.owner_of(job)
+    if owner is None:
+        return
+    namespace, name, uid = owner
     patch_status(ctx.api, plural=JOBS, namespace=namespace, name=name,
-                 compute=lambda current: job_outcome(job, current.get("status") or {}))
+                 compute=lambda current: job_outcome(job, current.get("status") or {})
+                 if current["metadata"]["uid"] == uid else None)
 
 
 def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:

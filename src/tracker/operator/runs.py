@@ -37,7 +37,7 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
     health = assess(signals, now)
     current = list(status.get("conditions") or [])
     wanted: dict[str, Any] = {
-        "id": status.get("id") or str(uuid.uuid4()),
+        "id": status.get("id") or body["metadata"].get("uid") or str(uuid.uuid4()),
         "state": health.state,
         "tasksTerminalSince": rfc3339(since) if since else None,
         "conditions": health.conditions(current, now, signals),
@@ -46,10 +46,10 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
 
 
 def key(body: kopf.Body) -> tuple[str, str]:
-    """(namespace, name) of a WorkflowRun (a namespaced resource: it always has both)."""
+    """(namespace, name) of a namespaced tracker resource (it always has both)."""
     namespace = body.metadata.namespace
     if namespace is None:
-        raise kopf.PermanentError(f"WorkflowRun {body.metadata.name} has no namespace")
+        raise kopf.PermanentError(f"{body.get('kind', 'object')} {body.metadata.name} has no namespace")
     return namespace, body.metadata.name
 
 

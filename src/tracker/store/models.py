@@ -197,3 +197,62 @@ class DeleteBatch(Base):
     settled: Mapped[bool] = mapped_column(Boolean, default=False)
     objects: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TraceWorkflow(Base):
+    """A workflow id the trace receiver handed to a runner (one per execution: a
+    resumed run gets a new one) and the run it reports on. `reported` holds the
+    spec and status the receiver derived so far."""
+
+    __tablename__ = "trace_workflows"
+    __table_args__ = (Index("ix_trace_workflows_namespace_session", "namespace", "session_id"),)
+
+    workflow_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ID)
+    namespace: Mapped[str] = mapped_column(NAME)
+    name: Mapped[str] = mapped_column(NAME)
+    owner: Mapped[str] = mapped_column(String(255))
+    session_id: Mapped[str | None] = mapped_column(String(128))
+    reported: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Task(Base):
+    """One task attempt of a run, keyed by the run, the execution that reported it
+    and the runner's task id. No foreign key to `runs`: a runner's first tasks can
+    arrive before the operator indexes the run."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_run_id_process", "run_id", "process"),
+        Index("ix_tasks_run_id_status", "run_id", "status"),
+    )
+
+    run_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    execution: Mapped[str] = mapped_column(String(16), primary_key=True)
+    task_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(Text)
+    process: Mapped[str | None] = mapped_column(Text)
+    tag: Mapped[str | None] = mapped_column(Text)
+    hash: Mapped[str | None] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    native_id: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    realtime_ms: Mapped[int | None] = mapped_column(BigInteger)
+    cpus: Mapped[int | None] = mapped_column(Integer)
+    memory_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    time_ms: Mapped[int | None] = mapped_column(BigInteger)
+    pcpu: Mapped[float | None] = mapped_column(Float)
+    peak_rss: Mapped[int | None] = mapped_column(BigInteger)
+    read_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    write_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    exit_code: Mapped[int | None] = mapped_column(BigInteger)
+    error_action: Mapped[str | None] = mapped_column(String(16))
+    work_dir: Mapped[str | None] = mapped_column(UrlText)
+    executor: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

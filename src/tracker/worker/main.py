@@ -1,8 +1,11 @@
-"""`tracker-worker --namespace NS --job NAME`: run one OutputLifecycleJob's S3 work.
+"""`tracker-worker --namespace NS --job NAME --uid UID`: run one OutputLifecycleJob's S3 work.
 
-The operator starts it as a Kubernetes Job. Exit codes: 0 when the job reached a final
-phase (Succeeded, or Failed for a reason retrying cannot fix, recorded on the job);
-1 for anything else, so the Job's next pod resumes the work.
+The operator starts it as a Kubernetes Job in the tracker's namespace; the arguments
+name the lifecycle job (in its own namespace), and the uid guards against one deleted
+and re-created under the same name. Exit codes: 0 when the job reached a final phase
+(Succeeded, or Failed for a reason retrying cannot fix, recorded on the job) or is not
+this Job's to run (gone, or another uid); 1 for anything else, so the Job's next pod
+resumes the work.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from tracker.domain.records import JobPhase, Operation
 from tracker.domain.s3url import InvalidS3Url
@@ -72,16 +76,34 @@ def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
         raise PermanentFailure(getattr(error, "reason", "InvalidPrefix"), str(error)) from error
 
 
+def own_job(api: client.ApiClient, namespace: str, name: str, uid: str) -> dict[str, Any] | None:
+    """The lifecycle job this worker was started for; None if it is gone or re-created."""
+    try:
+        job = resource(client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, namespace, JOBS, name))
+    except ApiException as error:
+        if error.status != 404:
+            raise
+        log.info("job %s/%s is gone; nothing to do", namespace, name)
+        return None
+    if job["metadata"]["uid"] != uid:
+        log.warning("job %s/%s is another job (uid %s, not %s); nothing to do", namespace, name,
+                    job["metadata"]["uid"], uid)
+        return None
+    return job
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tracker-worker", description=__doc__.splitlines()[0])
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--job", required=True, help="the OutputLifecycleJob's name")
+    parser.add_argument("--uid", required=True, help="the OutputLifecycleJob's uid")
     args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     api = load_api_client()
-    job = resource(client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, args.namespace, JOBS,
-                                                                              args.job))
+    job = own_job(api, args.namespace, args.job, args.uid)
+    if job is None:
+        return 0
     if JobPhase((job.get("status") or {}).get("phase") or JobPhase.ENQUEUED).finished:
         log.info("job %s/%s already finished; nothing to do", args.namespace, args.job)
         return 0

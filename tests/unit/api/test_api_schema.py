@@ -44,7 +44,7 @@ def api_schema(token_client: TestClient) -> schemathesis.BaseSchema:
 
 
 def test_every_operation_is_covered() -> None:
-    assert len({(method, path) for method, path, _ in operations()}) == 11
+    assert len({(method, path) for method, path, _ in operations()}) == 13
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), operations(), ids=lambda v: getattr(v, "value", v))

@@ -1,0 +1,124 @@
+"""The Nextflow trace receiver writing WorkflowRuns, against the real control plane
+and operator: `tracker-api` as a process (TokenReview and SubjectAccessReview, runs
+as WorkflowRuns), the recorded Nextflow request sequences replayed over real HTTP
+with service-account tokens, as `TOWER_ACCESS_TOKEN=$(kubectl create token ...)`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fixtures.nextflow_trace import authorization, replay
+from fixtures.workflowruns import condition, wait_for_state
+
+from localcluster.controlplane import ControlPlane
+from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.tracker import Operator
+from tracker.api.paths import READYZ
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def receiver(tracker_operator: Operator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`tracker-api` on the operator's index, checking tokens with the API server
+    and writing runs as WorkflowRuns (status writes coalesced over 2 s)."""
+    state = tmp_path_factory.mktemp("tower-api")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
+        "KUBECONFIG": str(tracker_operator.plane.kubeconfig), "TRACKER_API__AUTH_MODE": "kubernetes",
+        "TRACKER_TOWER__RUNS": "kubernetes", "TRACKER_TOWER__STATUS_INTERVAL_SECONDS": "2",
+        "TRACKER_DATABASE_URL": tracker_operator.database_url, "PYTHONUNBUFFERED": "1",
+    }  # fmt: skip
+    argv = [str(Path(sys.executable).with_name("tracker-api")), "--host", "127.0.0.1", "--port", str(port)]
+    process = ManagedProcess("tracker-api", argv, state / "tracker-api.log", env=env).start()
+    url = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool:
+        process.check_running()
+        return httpx.get(url + READYZ, timeout=5).status_code == 200
+
+    try:
+        wait_until(answering, timeout=60, what="tracker-api to be ready")
+        yield url
+    finally:
+        process.stop()
+
+
+def runner_token(plane: ControlPlane, namespace: str, name: str, *, may_create: bool) -> str:
+    plane.kubectl("create", "serviceaccount", name, "-n", namespace)
+    if may_create:
+        plane.kubectl("create", "rolebinding", f"{name}-runner", "--clusterrole=tracker-runner",
+                      f"--serviceaccount={namespace}:{name}", "-n", namespace)  # fmt: skip
+    return plane.kubectl("create", "token", name, "-n", namespace).stdout.strip()
+
+
+def runs_in(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json.loads(plane.kubectl("get", "wfr", "-n", namespace, "-o", "json").stdout)["items"]
+    return items
+
+
+def test_a_reported_run_is_a_workflow_run_owned_by_the_token(receiver: str, tracker_operator: Operator,
+                                                             tracked_namespace: str) -> None:  # fmt: skip
+    plane, ns = tracker_operator.plane, tracked_namespace
+    token = runner_token(plane, ns, "alice", may_create=True)
+    with httpx.Client(base_url=receiver, timeout=30) as http:
+        replay(http, "succeeded", token, live=True)
+        [run] = runs_in(plane, ns)
+        name, spec = run["metadata"]["name"], run["spec"]
+        assert name.startswith("sad-einstein-")
+        assert len(name) == len("sad-einstein-") + 8
+        assert (spec["runName"], spec["owner"]) == ("sad_einstein", f"system:serviceaccount:{ns}:alice")
+        assert (spec["engine"], spec["outputDir"], spec["workflow"]["revision"]) == ("nextflow", "s3://lab-results/rnaseq/", "3.14.0")
+        status = wait_for_state(plane, ns, name, "Succeeded", 30, tracker_operator)
+        assert status["id"] == run["metadata"]["uid"]
+        assert status["peakConcurrency"] == 3
+        trim = next(p for p in status["processes"] if p["name"].endswith("TRIMGALORE"))
+        assert (trim["succeeded"], trim["failed"], trim["retried"]) == (2, 0, 1)
+        assert "Succeeded" in plane.kubectl("get", "wfr", name, "-n", ns, "--no-headers").stdout
+        auth = {"Authorization": f"Bearer {token}"}
+        detail = wait_until(lambda: (r := http.get(f"/api/v1/runs/{status['id']}", headers=auth)).status_code == 200
+                            and r.json()["phase"] == "Succeeded" and r.json(), timeout=30, what="the run indexed")
+        assert detail["owner"] == f"system:serviceaccount:{ns}:alice"
+        page = http.get(f"/api/v1/runs/{status['id']}/tasks", params={"status": "RETRIED"}, headers=auth).json()
+        assert [(t["taskId"], t["exitCode"]) for t in page["items"]] == [(3, 137)]
+
+
+def test_a_silent_runner_is_disconnected_then_comes_back(receiver: str, tracker_operator: Operator,
+                                                         tracked_namespace: str) -> None:  # fmt: skip
+    plane, ns = tracker_operator.plane, tracked_namespace
+    token = runner_token(plane, ns, "alice", may_create=True)
+
+    def silence(_workflow_id: str) -> None:
+        [run] = runs_in(plane, ns)
+        name = run["metadata"]["name"]
+        plane.kubectl("patch", "wfr", name, "-n", ns, "--type=merge", "-p", '{"spec": {"heartbeatTimeoutSeconds": 3}}')
+        status = wait_for_state(plane, ns, name, "Disconnected", 30, tracker_operator)
+        assert condition(status, "Disconnected")["reason"] == "HeartbeatMissing"  # type: ignore[index]
+
+    with httpx.Client(base_url=receiver, timeout=30) as http:
+        replay(http, "silent", token, on_silence=silence, live=True)
+    [run] = runs_in(plane, ns)
+    status = wait_for_state(plane, ns, run["metadata"]["name"], "Succeeded", 30, tracker_operator)
+    assert condition(status, "Disconnected")["status"] == "False"  # type: ignore[index]
+
+
+def test_a_token_without_rights_in_its_namespace_is_refused(receiver: str, tracker_operator: Operator,
+                                                            tracked_namespace: str) -> None:  # fmt: skip
+    plane, ns = tracker_operator.plane, tracked_namespace
+    token = runner_token(plane, ns, "mallory", may_create=False)
+    body = {"sessionId": "s-1", "runName": "sneaky", "workflowId": None, "instant": 1}
+    answer = httpx.post(receiver + "/tower/trace/create", json=body,
+                        headers={"Authorization": authorization(token, "bearer")})  # fmt: skip
+    assert answer.status_code == 403
+    assert "may not create WorkflowRuns" in answer.json()["detail"]
+    answer = httpx.post(receiver + "/tower/trace/create", json=body,
+                        headers={"Authorization": authorization(token[:-4] + "AAAA", "basic")})  # fmt: skip
+    assert answer.status_code == 401
+    assert runs_in(plane, ns) == []
