@@ -1,6 +1,6 @@
 """`tracker-operator` and `tracker-worker` from the image under runc, against a control
 plane of the tier's own and the session's S3 server: the operator reconciles a run and
-runs its lifecycle jobs as Kubernetes Jobs; each Job's pod (no node runs it here) is run
+runs its lifecycle jobs as Kubernetes Jobs (in the system namespace); each Job's pod (no node runs it here) is run
 from the image with the command, arguments, environment and service account the
 operator gave it, and the worker deletes the run's prefix."""
 
@@ -30,7 +30,7 @@ from localcluster.kubeconfig import write_kubeconfig
 from localcluster.nodeagent.env import EnvSources, config_map_data, container_argv, container_env, secret_data
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, put_objects
-from localcluster.tracker import provide_s3_secret
+from localcluster.tracker import SYSTEM_NAMESPACE, provide_s3_secret
 
 # The first test of a session may build the image (scripts/test builds it beforehand).
 pytestmark = [pytest.mark.image, pytest.mark.timeout(1800)]
@@ -44,7 +44,7 @@ def kube_json(plane: ControlPlane, *args: str) -> Any:
 def image_namespace(image_plane: ControlPlane, s3_server: S3Server) -> Iterator[str]:
     name = f"img-{uuid.uuid4().hex[:10]}"
     image_plane.kubectl("create", "namespace", name)
-    provide_s3_secret(image_plane, s3_server, name)
+    provide_s3_secret(image_plane, s3_server)  # where worker Jobs run, the system namespace
     yield name
     image_plane.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
@@ -110,13 +110,14 @@ def finished(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any] |
 def run_lifecycle_job(
     plane: ControlPlane, image: Image, namespace: str, name: str, index_dir: Path, state_dir: Path
 ) -> dict[str, Any]:
-    """Wait for the operator's Kubernetes Job of lifecycle job `name`, run its pod, return the job's status."""
+    """Wait for the operator's Kubernetes Job of lifecycle job `name` (in the system namespace,
+    where worker Jobs run), run its pod, return the lifecycle job's status."""
     job_name = wait_until(
         lambda: (kube_json(plane, "get", "olj", name, "-n", namespace).get("status") or {}).get("kubernetesJob"),
         timeout=120,
         what=f"the Kubernetes Job of {name}",
     )
-    code, log = run_job_pod(plane, image, namespace, job_name, index_dir, state_dir / name)
+    code, log = run_job_pod(plane, image, SYSTEM_NAMESPACE, job_name, index_dir, state_dir / name)
     assert code == 0, log
     return wait_until(lambda: finished(plane, namespace, name), timeout=60, what=f"{name} to finish")
 
