@@ -26,6 +26,7 @@ pytest_plugins = [
     "fixtures.postgres",
     "fixtures.tracker",
     "fixtures.faultproxy",
+    "fixtures.image",
 ]
 
 
