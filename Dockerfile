@@ -1,25 +1,29 @@
 # One image for the operator, the read API and the worker: the command selects the
 # component (tracker-operator | tracker-api | tracker-worker); the chart sets it per pod.
 #   docker build -t workflow-tracker:dev .
+# Without a registry or an index (scripts/build-image.sh): any Python 3.11 Debian base
+# with python3-venv, and the wheels built beforehand in wheelhouse/ of the context:
+#   --build-arg PYTHON_IMAGE=localhost/debian-base:bookworm --build-arg PIP_NO_INDEX=1
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ARG PIP_NO_INDEX=0
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_FIND_LINKS=/build/wheelhouse
 WORKDIR /build
-RUN python -m venv /opt/tracker
-# Dependencies in their own layer: it changes only when pyproject.toml does.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+RUN python3 -m venv /opt/tracker
+# Dependencies in their own layer: it changes only when pyproject.toml (or the
+# wheelhouse, when there is one) does. The glob copies wheelhouse/ only if it exists.
+COPY pyproject.toml wheelhous[e] ./wheelhouse/
+RUN mv wheelhouse/pyproject.toml . \
+    && python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > requirements.txt \
     && /opt/tracker/bin/pip install --requirement requirements.txt
 # Then the project itself, as a wheel: the console scripts are the ones pyproject.toml
-# names. src/localcluster (the development system) is not in the build context, so
-# its console script is dropped.
+# names.
 COPY README.md ./
 COPY src ./src
 RUN /opt/tracker/bin/pip wheel --no-deps --wheel-dir /wheels . \
     && /opt/tracker/bin/pip install --no-deps /wheels/*.whl \
-    && rm /opt/tracker/bin/localcluster \
     && /opt/tracker/bin/python -c "import tracker.operator.handlers, tracker.api.app, tracker.worker.main"
 
 FROM ${PYTHON_IMAGE}

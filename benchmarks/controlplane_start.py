@@ -19,6 +19,9 @@ from localcluster.binaries import control_plane_binaries
 from localcluster.controlplane import NODE_NAME, ControlPlane
 from localcluster.nodeagent import agent_process
 from localcluster.processes import wait_until
+from localcluster.repo import use_repo
+
+use_repo(Path(__file__).resolve().parent.parent)  # the benchmarks live in the checkout
 
 
 def node_ready(plane: ControlPlane) -> bool:

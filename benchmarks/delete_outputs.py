@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from localcluster.repo import use_repo
+
+REPO = use_repo(Path(__file__).resolve().parent.parent)  # the benchmarks live in the checkout
 TOOLS = REPO / ".bench-tools"
 
 

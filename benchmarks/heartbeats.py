@@ -26,9 +26,12 @@ import httpx
 import yaml
 
 from localcluster.controlplane import ControlPlane
+from localcluster.repo import use_repo
 from localcluster.s3server import S3Server
 from localcluster.system import install_crds
 from localcluster.tracker import Operator, install_rbac
+
+use_repo(Path(__file__).resolve().parent.parent)  # the benchmarks live in the checkout
 
 NAMESPACE = "bench"
 RUNS_PATH = f"/apis/tracker.dev/v1alpha1/namespaces/{NAMESPACE}/workflowruns"

@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from localcluster.minio import MinioServer, fill_prefix
+from localcluster.repo import use_repo
 from localcluster.s3server import S3Server, seed_objects
+
+use_repo(Path(__file__).resolve().parent.parent)  # the benchmarks live in the checkout
 
 BUCKET = "bench-outputs"
 PREFIX = "runs/bench-run-1/"

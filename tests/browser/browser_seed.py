@@ -116,3 +116,30 @@ def seed(engine: Engine) -> None:
         outputs.upsert_outputs(session, run_id=RICH_ID, objects=RICH_OBJECTS, seen_at=at(230))
         outputs.refresh_outputs_summary(session, run_id=RICH_ID, indexed_at=at(230))
         session.commit()
+
+
+# Long but realistic values, for the runs list at laptop width: a descriptive run name, an OIDC
+# e-mail and a service-account user as owners, long namespaces and cluster names.
+LONG_NAMES = (
+    ("genomics-core-facility-production", "rnaseq-GRCh38-full-cohort-2026-05-13-batch-0042-reprocessed-star-2.7.11b",
+     "alexandra.konstantinopoulou@genomics-institute.example.org", "hpc-eu-central-1-gpu-a100-production",
+     "Disconnected"),
+    ("structural-biology-cryo-em", "wgs_germline_deepvariant_trio_HG002_HG003_HG004_30x_novaseq_x_plus",
+     "system:serviceaccount:structural-biology-cryo-em:nextflow-runner", "aws-batch-us-east-1-spot-fleet-genomics",
+     "Succeeded"),
+    ("lab", "sad_einstein", "bob", None, "Running"),
+)  # fmt: skip
+
+
+def seed_long_names(engine: Engine) -> None:
+    """Runs whose names, owners, namespaces and clusters are long (see LONG_NAMES)."""
+    with session_factory(engine)() as session:
+        for index, (namespace, run_name, owner, cluster, state) in enumerate(LONG_NAMES, start=1):
+            runs.upsert_run(session, record=RunRecord(
+                id=f"9c000000-0000-4000-8000-{index:012d}", namespace=namespace, name=f"run-{index:04d}-x7k2q",
+                run_name=run_name, owner=owner, cluster=cluster, engine="nextflow",
+                phase="Running" if state != "Succeeded" else "Succeeded", state=state,
+                created_at=at(400 + index), started_at=at(400 + index), completed_at=at(5000 + index),
+                cost=12345.67 * index,
+            ))  # fmt: skip
+        session.commit()

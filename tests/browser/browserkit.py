@@ -20,6 +20,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 LAPTOP = {"width": 1280, "height": 800}
+HD_LAPTOP = {"width": 1366, "height": 768}  # the most common laptop screen
 PHONE = {"width": 390, "height": 844}
 BROWSER_TOKEN, BROWSER_USER = "browser-test-token", "erin"
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_seed import seed
-from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, LAPTOP, PHONE, Api, serve
+from browser_seed import seed, seed_long_names
+from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, HD_LAPTOP, LAPTOP, PHONE, Api, serve
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tracker.store.engine import make_engine, migrate
@@ -27,6 +27,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     finally:
         engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def long_names_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API over an index of runs with long names, owners, namespaces and clusters."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('long-names-index') / 'tracker.db'}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        seed_long_names(engine)
+    finally:
+        engine.dispose()
+    server = serve(url, tmp_path_factory.mktemp("long-names-api"), TRACKER_API__AUTH_MODE="none")
+    yield server
+    server.process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +97,12 @@ def page(browser: Browser) -> Iterator[Page]:
     """A fresh laptop-width tab (1280 px); script errors, CSP violations and missing
     static files fail the test."""
     yield from _page(browser, LAPTOP)
+
+
+@pytest.fixture
+def hd_laptop(browser: Browser) -> Iterator[Page]:
+    """A fresh tab of a common 1,366 x 768 laptop screen."""
+    yield from _page(browser, HD_LAPTOP)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from browser_seed import BATCH, XSS
 from browserkit import Api, screenshot
 from pagechecks import assert_readable_contrast, css
 from playwright.sync_api import Browser, Locator, Page, expect
+from unit.api.api_seed import TWIN_A_ID, TWIN_B_ID
 
 pytestmark = pytest.mark.browser
 
@@ -243,11 +244,18 @@ def test_unknown_and_ambiguous_runs_are_readable_pages(api: Api, page: Page) -> 
     assert response is not None
     assert response.status == 409
     expect(page.locator("h1")).to_have_text("Which run?")
+    expect(page.locator("#candidates li")).to_have_text([f"twin in namespace lab-a id {TWIN_A_ID}",
+                                                         f"twin in namespace lab-b id {TWIN_B_ID}"])  # fmt: skip
     screenshot(page, "run-ambiguous-laptop")
     page.get_by_role("link", name="twin in namespace lab-b").click()
-    page.wait_for_url("**namespace=lab-b")
+    page.wait_for_url(f"**/runs/{TWIN_B_ID}")  # the candidate's own page, by id
     expect(page.locator("h1")).to_have_text("twin")
     expect(page.locator(".meta")).to_contain_text("namespace lab-b")
+    expect(page.locator(".run-id code")).to_have_text(TWIN_B_ID)
+    page.go_back()
+    page.get_by_role("link", name="twin in namespace lab-a").click()
+    page.wait_for_url(f"**/runs/{TWIN_A_ID}")
+    expect(page.locator(".run-id code")).to_have_text(TWIN_A_ID)
 
 
 def test_the_list_links_every_run_to_its_page(api: Api, page: Page) -> None:

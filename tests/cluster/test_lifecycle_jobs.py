@@ -6,10 +6,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.cli import Cli
+from fixtures.faultproxy import FaultProxy
 from fixtures.workflowruns import create_run, now, report, status_of
+from sqlalchemy import func, select
 
 from localcluster.processes import wait_until
 from localcluster.s3server import S3Server, object_body, put_objects, seed_objects
@@ -17,6 +22,7 @@ from localcluster.tracker import SYSTEM_NAMESPACE, Operator
 from tracker.store import lookup
 from tracker.store import runs as run_rows
 from tracker.store.engine import make_engine, session_factory
+from tracker.store.models import DeleteBatch
 
 pytestmark = pytest.mark.cluster
 KEYS = ["a.txt", "dir with spaces/b.bam", "unicodé/č.vcf", "100%/x", "dots/../y", "double//z", "folder/"]
@@ -76,6 +82,9 @@ def test_delete_empties_exactly_the_runs_prefix(tracker_operator: Operator, trac
     assert status["kubernetesJob"].startswith("tracker-delete-outputs-")
     assert keys_under(s3_server, s3_bucket, "runs/run-1/") == []
     assert sorted(keys_under(s3_server, s3_bucket, "runs/")) == ["runs/run-1.txt", "runs/run-10/keep.bam"]
+
+    wait_until(lambda: journal_rows(operator_database, status["jobId"]) == 0, timeout=30,
+               what="the succeeded job's delete journal to be dropped")
 
     outputs = status_of(tracker_operator.plane, ns, run)["outputs"]
     assert outputs["size"] == "Deleted"
@@ -167,18 +176,59 @@ def test_worker_killed_mid_delete_resumes_with_exact_counters(
     wait_until(lambda: pod_phases() == ["Failed", "Succeeded"], timeout=30, what="the second pod to exit")
 
 
-def test_forbidden_s3_access_fails_the_job_clearly(tracker_operator: Operator, tracked_namespace: str,
-                                                   s3_server: S3Server) -> None:
-    """A bucket that does not exist: S3 answers NoSuchBucket; the job fails once, clearly."""
-    ns = tracked_namespace
-    create_run(tracker_operator.plane, ns, "ghost", owner="admin", outputDir="s3://no-such-bucket-here/runs/ghost/")
-    wait_until(lambda: status_of(tracker_operator.plane, ns, "ghost").get("id"), timeout=30, what="ghost's id")
-    apply_job(tracker_operator, ns, "delete-ghost", run="ghost", operation="delete_outputs")
-    status = wait_finished(tracker_operator, ns, "delete-ghost")
-    assert (status["phase"], status["reason"]) == ("Failed", "NoSuchBucket"), status
-    assert "no-such-bucket-here" in status["message"] or "NoSuchBucket" in status["message"]
+@pytest.fixture
+def proxied_operator(tracker_operator: Operator, fault_proxy: FaultProxy, operator_database: str,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
+    """The session's operator steps aside for one (same index) whose workers reach S3
+    through the fault proxy."""
+    tracker_operator.stop()
+    operator = Operator(plane=tracker_operator.plane, s3=tracker_operator.s3, database_url=operator_database,
+                        state_dir=Path(tmp_path_factory.mktemp("proxied-operator")),
+                        extra_env={"TRACKER_S3__ENDPOINT_URL": fault_proxy.endpoint_url})
+    try:
+        yield operator.start()
+    finally:
+        operator.stop()
+        tracker_operator.start()
 
 
+def journal_rows(database_url: str, job_id: str) -> int:
+    with session_factory(make_engine(database_url))() as session:
+        return int(session.scalar(select(func.count()).select_from(DeleteBatch)
+                                  .where(DeleteBatch.job_id == job_id)) or 0)
+
+
+@pytest.mark.parametrize(("operation", "refused", "named"), [
+    ("delete_outputs", "DeleteObjects", "S3 denied DeleteObjects under {prefix}: AccessDenied"),
+    ("index_outputs", "ListObjectsV2", "S3 denied listing {prefix} (s3:ListBucket): AccessDenied"),
+], ids=["delete", "index"])
+def test_access_denied_by_s3_fails_the_job_naming_what_was_refused(
+    proxied_operator: Operator, fault_proxy: FaultProxy, tracked_namespace: str, s3_server: S3Server,
+    s3_bucket: str, operator_database: str, operation: str, refused: str, named: str,
+) -> None:
+    """S3 answers 403 AccessDenied on the wire: the job fails at once, saying which call
+    on which prefix was refused, and `tracker outputs job-status` shows it."""
+    ns, prefix = tracked_namespace, f"s3://{s3_bucket}/runs/denied-1/"
+    put_objects(s3_server.client(), s3_bucket, [(f"runs/denied-1/f{i}.bam", 10) for i in range(5)])
+    create_run(proxied_operator.plane, ns, "denied-1", owner="admin", outputDir=prefix)
+    wait_until(lambda: status_of(proxied_operator.plane, ns, "denied-1").get("id"), timeout=30, what="an id")
+    fault_proxy.add_rule("access_denied", operation=refused, times=None)
+
+    apply_job(proxied_operator, ns, "denied-job", run="denied-1", operation=operation)
+    status = wait_finished(proxied_operator, ns, "denied-job")
+    assert (status["phase"], status["reason"]) == ("Failed", "AccessDenied"), status
+    assert status["message"].startswith(named.format(prefix=prefix)), status["message"]
+    assert fault_proxy.count(refused, status=403) == 1  # at once: never retried
+    assert len(keys_under(s3_server, s3_bucket, "runs/denied-1/")) == 5
+
+    shown = Cli(proxied_operator.plane.kubeconfig, ns)("outputs", "job-status", status["jobId"])
+    assert shown.returncode == 0, shown.stderr
+    assert f"{operation}  failed  (id={status['jobId']})" in shown.stdout
+    assert "reason: AccessDenied" in shown.stdout
+    assert f"message: {status['message']}" in shown.stdout
+    # The batch journalled before the refused DeleteObjects goes with the failed job.
+    wait_until(lambda: journal_rows(operator_database, status["jobId"]) == 0, timeout=30,
+               what="the failed job's delete journal to be dropped")
 
 
 def test_operator_killed_mid_job_then_restarted_finishes_it(

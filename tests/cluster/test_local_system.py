@@ -25,7 +25,8 @@ import httpx
 import pytest
 
 from localcluster.processes import wait_until
-from localcluster.tracker import BIN_DIR, REPO_ROOT
+from localcluster.repo import repo_root
+from localcluster.tracker import BIN_DIR
 
 pytestmark = pytest.mark.cluster
 
@@ -71,7 +72,7 @@ def local_run(tmp_path: Path) -> Iterator[LocalRun]:
     with output.open("wb") as out:
         popen = subprocess.Popen(
             [str(BIN_DIR / "localcluster"), "run", "--state-dir", str(state_dir)],
-            stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True,
+            stdout=out, stderr=subprocess.STDOUT, cwd=repo_root(), start_new_session=True,
             env={**os.environ, MARKER: marker},
         )
     run = LocalRun(popen, state_dir, output, marker)
@@ -216,7 +217,7 @@ def test_run_seeds_every_state_prints_working_commands_and_ctrl_c_stops_everythi
     assert any(c.startswith("kubectl get wfr -n demo") for c in commands)
     assert any(re.match(r"tracker .*outputs delete \S+ --wait", c) for c in commands)
     for command in commands[1:]:
-        done = subprocess.run(["bash", "-c", f"set -euo pipefail; {commands[0]}; {command}"], cwd=REPO_ROOT,
+        done = subprocess.run(["bash", "-c", f"set -euo pipefail; {commands[0]}; {command}"], cwd=repo_root(),
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
         assert done.stdout.strip(), f"{command}: {done.stdout}{done.stderr}"

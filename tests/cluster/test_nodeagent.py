@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -403,6 +405,52 @@ def test_no_credentials_when_automount_is_off(
     assert wait_for_phase(kube, ns, "anonymous", "Succeeded")
     assert node_agent.container_log(ns, "anonymous", "main").strip() == "None None"
     assert not (node_agent.pod_dir(ns, "anonymous") / "kubeconfig").exists()
+
+
+# -- pod files -----------------------------------------------------------------------------------------
+
+LEAVES_FILES = """
+import os, pathlib
+pathlib.Path("scratch.txt").write_text("scratch")
+print(os.environ["KUBECONFIG"])
+"""
+
+
+def test_a_finished_pods_token_and_work_dir_go_and_its_logs_go_with_the_pod(
+    kube: Kube, ns: str, node_agent: NodeAgentHandle
+) -> None:
+    create_pod(kube, ns, "tidy", container(python(LEAVES_FILES)))
+    assert wait_for_phase(kube, ns, "tidy", "Succeeded", "Failed")["status"]["phase"] == "Succeeded"
+    directory = node_agent.pod_dir(ns, "tidy")
+    kubeconfig = Path(node_agent.container_log(ns, "tidy", "main").strip())
+    assert kubeconfig.parent == directory
+    wait_until(lambda: not kubeconfig.exists() and not (directory / "work").exists(), timeout=15,
+               what="the finished pod's token and working directory to be removed")
+    assert node_agent.container_log(ns, "tidy", "main").strip() == str(kubeconfig)  # logs stay
+
+    kube.delete(f"/api/v1/namespaces/{ns}/pods/tidy")
+    wait_until(lambda: pod_gone(kube, ns, "tidy"), timeout=15, what="the pod to disappear")
+    wait_until(lambda: not directory.exists(), timeout=15, what="the deleted pod's directory to be removed")
+
+
+def test_deleting_a_running_pod_removes_its_directory(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+    create_pod(kube, ns, "busy", container(SLEEPER), terminationGracePeriodSeconds=2)
+    wait_for_phase(kube, ns, "busy", "Running")
+    directory = node_agent.pod_dir(ns, "busy")
+    kube.delete(f"/api/v1/namespaces/{ns}/pods/busy")
+    wait_until(lambda: pod_gone(kube, ns, "busy"), timeout=15, what="the pod to disappear")
+    wait_until(lambda: not directory.exists(), timeout=15, what="the deleted pod's directory to be removed")
+
+
+def test_agent_restart_removes_directories_of_pods_it_no_longer_has(
+    ns: str, node_agent: NodeAgentHandle
+) -> None:
+    """A pod deleted while the agent was down leaves a directory no event will name."""
+    stale = node_agent.state_dir / "pods" / f"{ns}_long-gone_{uuid.uuid4()}"
+    (stale / "work").mkdir(parents=True)
+    (stale / "main.log").write_text("old output\n")
+    node_agent.restart()
+    wait_until(lambda: not stale.exists(), timeout=15, what="the stale pod directory to be removed")
 
 
 # -- the agent stopping -------------------------------------------------------------------------------

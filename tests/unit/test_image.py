@@ -63,7 +63,7 @@ def build_context(destination: Path) -> Path:
         included = False
         for rule in rules:
             negate, pattern = rule.startswith("!"), rule.lstrip("!").rstrip("/")
-            if fnmatch.fnmatch(relative, pattern) or relative.startswith(pattern + "/"):
+            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
                 included = negate
         if included:
             target = destination / relative
@@ -72,10 +72,14 @@ def build_context(destination: Path) -> Path:
     return destination
 
 
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
 def test_the_wheel_provides_the_commands_the_chart_and_the_worker_jobs_run(tmp_path: Path) -> None:
     context = build_context(tmp_path / "context")
-    assert not (context / "src" / "localcluster").exists()
-    assert (context / "src" / "tracker").is_dir()
+    assert not (context / "localcluster").exists()  # the harness is not in the build context
+    assert [p.name for p in (context / "src").iterdir()] == ["tracker"]
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                     "--wheel-dir", str(tmp_path / "wheels"), str(context)], check=True, timeout=300)
     (wheel,) = (tmp_path / "wheels").glob("*.whl")
@@ -83,11 +87,23 @@ def test_the_wheel_provides_the_commands_the_chart_and_the_worker_jobs_run(tmp_p
         entry_points_file = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
         entry_points = configparser.ConfigParser()
         entry_points.read_string(archive.read(entry_points_file).decode())
-        assert not [n for n in archive.namelist() if n.startswith("localcluster/")]
+        assert {n.split("/")[0] for n in archive.namelist() if not n.startswith("workflow_tracker-")} == {"tracker"}
         assert [n for n in archive.namelist() if n.startswith("tracker/") and n.endswith(".html")]  # page templates
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
     in_wheel = dict(entry_points["console_scripts"])
-    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert in_wheel == declared  # the very scripts the tests run from .venv/bin
+    product = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert in_wheel == product["scripts"]  # the very scripts the tests run from .venv/bin
+    assert all(name.startswith(("tracker", "kubectl-tracker")) for name in in_wheel)
+
+    # It requires what the product needs; what only the harness needs stays with the harness.
+    harness = tomllib.loads((REPO_ROOT / "localcluster" / "pyproject.toml").read_text())["project"]
+    required = {requirement_name(line.removeprefix("Requires-Dist:")) for line in metadata.splitlines()
+                if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    assert required == {requirement_name(d) for d in product["dependencies"]}
+    harness_only = {requirement_name(d) for d in harness["dependencies"]} - required
+    assert {"moto", "cryptography"} <= harness_only
+    assert not harness_only & {requirement_name(d) for d in product["optional-dependencies"]["dev"]}
+    assert harness["scripts"] == {"localcluster": "localcluster.__main__:main"}
 
     rendered = subprocess.run([str(control_plane_binaries() / "helm"), "template", "tracker",
                                str(REPO_ROOT / "charts" / "tracker"), "--kube-version", "1.35.4"],

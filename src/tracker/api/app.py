@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import auth, deps, errors, paths, tower, web
+from tracker.api import auth, deps, errors, paths, swagger, tower, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
 from tracker.api.routes import health, jobs, outputs, runs, tasks
 from tracker.settings import Settings
@@ -29,14 +29,15 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
     `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
     loaded from the environment when not given). With read-write `write_sessions`
     the Nextflow trace receiver is mounted under `settings.tower.base_path`."""
+    # docs_url=None: FastAPI's own Swagger UI page loads its assets from a CDN (see tracker.api.swagger)
     app = FastAPI(
         title="Workflow Tracker", version=_version(), description=DESCRIPTION,
-        openapi_url=paths.OPENAPI, docs_url=paths.SWAGGER_UI, redoc_url=None, redirect_slashes=False,
+        openapi_url=paths.OPENAPI, docs_url=None, redoc_url=None, redirect_slashes=False,
     )  # fmt: skip
     authenticator = auth.make_authenticator(settings.api, kube_api)
     app.state.settings, app.state.sessions, app.state.authenticator = settings, sessions, authenticator
     app.state.metrics = Metrics()
-    app.state.query_parameters = {}  # per route, filled on first use (deps.known_query_only)
+    app.state.query_parameters = None  # per operation, from the OpenAPI document on first use (deps)
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     guard = deps.anonymous if authenticator is None else deps.authenticated
@@ -45,6 +46,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
                            responses=guarded)  # fmt: skip
     app.include_router(health.router)
+    swagger.install(app)  # the Swagger UI and its assets, from a package (no CDN)
     if write_sessions is not None and settings.tower.enabled:
         tower.install(app, settings, write_sessions, kube_api)
     web.install(app)  # the HTML pages and /static, guarded by the same authenticator

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request, Security
-from fastapi._compat import field_annotation_is_sequence
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
@@ -73,13 +72,11 @@ def anonymous(request: Request) -> User:
 def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not take (a typo such as `status=`
     for `state=` would otherwise silently match everything), and a single-valued
-    parameter given twice (which value would count?)."""
+    parameter given twice (which value would count?). What a route takes is read
+    from the app's own OpenAPI document, so it is declared once, in its signature."""
     route = request.scope.get("route")
-    key = (getattr(route, "path", ""), frozenset(getattr(route, "methods", None) or ()))
-    known: dict[str, bool] | None = request.app.state.query_parameters.get(key)
-    if known is None:
-        dependant = getattr(route, "dependant", None)
-        known = request.app.state.query_parameters[key] = _query_names(dependant) if dependant else {}
+    operation = (getattr(route, "path_format", ""), request.method.lower())
+    known = declared_query_parameters(request.app).get(operation, {})
     names = [name for name, _ in request.query_params.multi_items()]  # one entry per occurrence
     unknown = [name for name in dict.fromkeys(names) if name not in known]
     if unknown:
@@ -96,14 +93,23 @@ def known_query_only(request: Request) -> None:
         ])  # fmt: skip
 
 
-def _query_names(dependant: Any) -> dict[str, bool]:
-    """The query parameters a route takes (its dependencies' included), each with
-    whether it may repeat."""
-    names = {param.alias: field_annotation_is_sequence(param.field_info.annotation)
-             for param in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
+def declared_query_parameters(app: FastAPI) -> dict[tuple[str, str], dict[str, bool]]:
+    """Per operation (path template, lower-case method): the query parameters it
+    declares in the OpenAPI document, each with whether it may repeat (an array).
+    Built on first use and kept in `app.state`."""
+    table: dict[tuple[str, str], dict[str, bool]] | None = app.state.query_parameters
+    if table is None:
+        table = app.state.query_parameters = {
+            (path, method): {p["name"]: _is_array(p.get("schema", {}))
+                             for p in operation.get("parameters", []) if p.get("in") == "query"}
+            for path, item in app.openapi().get("paths", {}).items()
+            for method, operation in item.items() if isinstance(operation, dict)
+        }  # fmt: skip
+    return table
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "array" or any(_is_array(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
 
 
 def rfc3339_only(value: Any) -> Any:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from tracker.api import schemas
+from tracker.api import paths, schemas
 from tracker.store.errors import AmbiguousRun, RunNotFound
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,14 @@ async def _not_found(_request: Request, error: Exception) -> JSONResponse:
 
 
 async def _ambiguous(_request: Request, error: Exception) -> JSONResponse:
-    return problem(409, str(error))
+    if not isinstance(error, AmbiguousRun):
+        raise TypeError(f"handler for AmbiguousRun called with {type(error).__name__}")
+    body = schemas.AmbiguousRunProblem(detail=str(error), candidates=[
+        schemas.RunCandidate(id=c.id, namespace=c.namespace, name=c.name, run_name=c.run_name,
+                             url=paths.api_path(paths.RUN, run=c.id))
+        for c in error.candidates
+    ])  # fmt: skip
+    return JSONResponse(body.model_dump(), status_code=409)
 
 
 async def _database(request: Request, error: Exception) -> JSONResponse:
@@ -124,8 +131,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "missing or invalid bearer token", 404: "not found", 409: "ambiguous run name",
         422: "bad parameters", 500: "internal error", 503: "database or token review unavailable",
     }  # fmt: skip
+    models = {409: schemas.AmbiguousRunProblem, 422: schemas.ValidationProblem}
     return {
-        status: {"model": schemas.ValidationProblem if status == 422 else schemas.Problem,
-                 "description": described[status]}
+        status: {"model": models.get(status, schemas.Problem), "description": described[status]}
         for status in statuses
     }  # fmt: skip

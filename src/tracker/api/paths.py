@@ -21,6 +21,7 @@ JOB = "/jobs/{job_id}"
 
 OPENAPI = API + "/openapi.json"
 SWAGGER_UI = API + "/swagger-ui"
+SWAGGER_ASSETS = SWAGGER_UI + "/assets"  # swagger-ui's dist files, served from a package
 
 # Web pages (HTML, outside /api/v1), served by `tracker.api.web`
 PAGE_HOME = "/"

@@ -40,6 +40,22 @@ class ValidationProblem(Problem):
     errors: list[FieldError] = Field(default_factory=list)
 
 
+class RunCandidate(Schema):
+    """A run an ambiguous run name may mean; `url` is its resource, by id."""
+
+    id: str
+    namespace: str
+    name: str
+    run_name: str
+    url: str
+
+
+class AmbiguousRunProblem(Problem):
+    """A 409: the run name is used in several namespaces; each run it may mean."""
+
+    candidates: list[RunCandidate] = Field(default_factory=list)
+
+
 # -- runs --------------------------------------------------------------------------
 class Condition(Schema):
     type: str | None = None

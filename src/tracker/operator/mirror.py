@@ -21,11 +21,13 @@ from typing import Any
 import kopf
 from kubernetes import client
 
+from tracker.domain.records import JobPhase
 from tracker.kube import convert
 from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, RUNS, VERSION
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
+from tracker.store import journal
 from tracker.store import runs as run_rows
 from tracker.store.errors import DuplicateRunName
 
@@ -88,5 +90,8 @@ def mirror_job(ctx: OperatorContext, body: dict[str, Any]) -> None:
     status = body.get("status") or {}
     if not status.get("jobId") or status.get("reason") == "Duplicate":
         return  # a duplicate carries the id of the job it resolved to, whose row that is
+    record = convert.job_record(body)
     with ctx.sessions.begin() as session:
-        job_rows.upsert_job(session, record=convert.job_record(body))
+        job_rows.upsert_job(session, record=record)
+        if JobPhase(record.phase).finished:
+            journal.forget(session, job_id=record.id)

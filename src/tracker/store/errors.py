@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class StoreError(Exception):
@@ -17,12 +18,25 @@ class RunNotFound(StoreError, LookupError):
         self.ref = ref
 
 
+@dataclass(frozen=True)
+class RunCandidate:
+    """One of the runs an ambiguous run name may mean."""
+
+    id: str
+    namespace: str
+    name: str
+    run_name: str
+
+
 class AmbiguousRun(StoreError, LookupError):
     """A run name that names several runs: used in several namespaces and given without
-    a namespace, or (no live run having it) had by several removed runs."""
+    a namespace, or (no live run having it) had by several removed runs. Carries every
+    run it may mean (`candidates`, by namespace, in the order given within one)."""
 
-    def __init__(self, ref: str, namespaces: Sequence[str], ids: Sequence[str] = ()) -> None:
-        where = sorted(set(namespaces))
+    def __init__(self, ref: str, candidates: Sequence[RunCandidate]) -> None:
+        self.candidates = tuple(sorted(candidates, key=lambda c: c.namespace))
+        where = sorted({c.namespace for c in self.candidates})
+        ids = [c.id for c in self.candidates]
         if len(where) > 1:
             message = (f"run name {ref!r} exists in several namespaces ({', '.join(where)}): "
                        "give a namespace or use the run id")

@@ -1,10 +1,13 @@
-"""The delete journal: a job's DeleteObjects batches, before and after S3 answered."""
+"""The delete journal: a job's DeleteObjects batches, before and after S3 answered.
+
+It matters only while the job runs; once the job has finished, `forget` drops it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.store.models import DeleteBatch
@@ -40,3 +43,8 @@ def totals(session: Session, *, job_id: str) -> tuple[int, int]:
                                       func.coalesce(func.sum(DeleteBatch.bytes), 0))
                                .where(DeleteBatch.job_id == job_id, DeleteBatch.settled.is_(True))).one()
     return int(row[0]), int(row[1])
+
+
+def forget(session: Session, *, job_id: str) -> None:
+    """Drop the journal of a finished job (its counters live on in the job's row)."""
+    session.execute(delete(DeleteBatch).where(DeleteBatch.job_id == job_id))

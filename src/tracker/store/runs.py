@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
 from tracker.store.dialects import dialect_of, insert, position
-from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunNotFound
+from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunCandidate, RunNotFound
 from tracker.store.models import Process, Run, RunExecution
 from tracker.store.results import RunExecution as Execution
 from tracker.store.types import plain, rowcount, utcnow
@@ -97,7 +97,7 @@ def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunR
     live = [r for r in found if r.removed_at is None]
     candidates = live or found
     if len(candidates) > 1:
-        raise AmbiguousRun(ref, [r.namespace for r in candidates], ids=[r.id for r in candidates])
+        raise AmbiguousRun(ref, [RunCandidate(r.id, r.namespace, r.name, r.run_name) for r in candidates])
     return to_record(candidates[0]) if candidates else None
 
 

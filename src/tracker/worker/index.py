@@ -14,6 +14,7 @@ from tracker.domain.s3url import parse_prefix
 from tracker.kube import convert
 from tracker.kube.resources import RUNS
 from tracker.kube.status import patch_status
+from tracker.s3.errors import denied_as_error
 from tracker.s3.listing import iter_pages
 from tracker.store import outputs as output_rows
 from tracker.worker.context import WorkerContext
@@ -24,7 +25,8 @@ def index_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) 
     prefix = parse_prefix(run["spec"]["outputDir"], field="outputDir")
     run_id = run["status"]["id"]
     listed_at = datetime.now(UTC)  # every row this listing sees is stamped with it
-    for page in iter_pages(ctx.s3, prefix, page_size=ctx.settings.s3.list_page_size):
+    pages = iter_pages(ctx.s3, prefix, page_size=ctx.settings.s3.list_page_size)
+    for page in denied_as_error(pages, f"listing {prefix} (s3:ListBucket)"):
         with ctx.sessions.begin() as session:
             output_rows.upsert_outputs(session, run_id=run_id, objects=page, seen_at=listed_at)
         ctx.reporter.count(objects_indexed=len(page))

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.s3.batches import BatchOutcome, Target
 from tracker.s3.client import S3Client
+from tracker.s3.errors import error_code
+from tracker.s3.retry import call_s3
 from tracker.store import journal as rows
 
 
@@ -68,9 +70,9 @@ def reconcile(sessions: sessionmaker[Session], client: S3Client, job_id: str) ->
 
 def _exists(client: S3Client, bucket: str, key: str) -> bool:
     try:
-        client.head_object(Bucket=bucket, Key=key)
+        call_s3(client.head_object, Bucket=bucket, Key=key, what=f"checking s3://{bucket}/{key} (HeadObject)")
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if error_code(error) in ("404", "NoSuchKey", "NotFound"):
             return False
         raise
     return True

@@ -26,7 +26,7 @@ from tracker.kube.client import load_api_client, resource
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import find_run
 from tracker.s3.client import make_client
-from tracker.s3.errors import S3OperationError
+from tracker.s3.errors import S3OperationError, denied, error_code, is_denied
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, session_factory
 from tracker.worker.context import WorkerContext
@@ -42,7 +42,7 @@ OPERATIONS: Operations = {
     Operation.DELETE_OUTPUTS: delete_outputs,
     Operation.MOVE_OUTPUTS: move_outputs,
 }
-_PERMANENT_S3_ERRORS = {"AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+_PERMANENT_S3_ERRORS = {"NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 
 
 class PermanentFailure(Exception):
@@ -67,9 +67,14 @@ def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
     except S3OperationError as error:
         raise PermanentFailure(error.reason, str(error)) from error
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
+        # An S3 call the engines did not name: name the job's prefixes, one of which it was on.
+        where = " or ".join(filter(None, (run["spec"].get("outputDir"), spec.get("destination"))))
+        if is_denied(error):
+            refused = denied(error, f"{error.operation_name} on {where}")
+            raise PermanentFailure(refused.reason, str(refused)) from error
+        code = error_code(error)
         if code in _PERMANENT_S3_ERRORS:
-            raise PermanentFailure(code, f"S3 refused {error.operation_name}: {code}: "
+            raise PermanentFailure(code, f"S3 refused {error.operation_name} on {where}: {code}: "
                                    f"{error.response['Error'].get('Message', '')}") from error
         raise
     except InvalidS3Url as error:  # the prefix fence's refusals carry their own reason

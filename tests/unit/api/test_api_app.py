@@ -3,6 +3,8 @@ UI, unknown routes, and errors that leak nothing."""
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -28,12 +30,60 @@ def test_openapi_and_swagger_ui(client: TestClient) -> None:
     errors = schema["paths"]["/api/v1/runs/{run}"]["get"]["responses"]
     assert {"404", "409", "422", "500"} <= set(errors)
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationProblem")
+    assert errors["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/AmbiguousRunProblem")
     page = client.get(SWAGGER_UI)
     assert page.status_code == 200
     assert "swagger-ui" in page.text
     assert OPENAPI in page.text
     assert client.get("/docs").status_code == 404
     assert client.get("/openapi.json").status_code == 404
+
+
+class _Links(HTMLParser):
+    """Every URL a page refers to (src, href), and the text inside its script elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline_scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value or "" for name, value in attrs if name in ("src", "href", "action", "srcset")]
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.inline_scripts.append(data)
+
+
+def test_swagger_ui_refers_only_to_local_assets(client: TestClient) -> None:
+    page = client.get(SWAGGER_UI)
+    links = _Links()
+    links.feed(page.text)
+    for remote in ("http:", "https:", "//"):
+        assert remote not in page.text
+    assert links.inline_scripts == []  # the start-up code is a file: the CSP forbids inline code
+    assert len(links.urls) == 4  # favicon, stylesheet, bundle, start-up script
+    types = {}
+    for url in links.urls:
+        assert url.startswith("/"), url
+        assert not url.startswith("//"), url
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        types[url.rsplit("/", 1)[-1]] = asset.headers["content-type"].split(";")[0]
+    assert types == {"favicon.png": "image/png", "swagger-ui.css": "text/css",
+                     "swagger-ui-bundle.js": "text/javascript", "swagger-init.js": "text/javascript"}  # fmt: skip
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    # only the app itself; images also as data: URIs (swagger-ui.css's icons), which fetch nothing
+    assert all(set(sources.split()) <= {"'self'", "'none'"} for directive, sources in policy.items()
+               if directive != "img-src"), policy  # fmt: skip
+    assert policy["img-src"] == "'self' data:"
 
 
 @pytest.mark.parametrize("path", ["/nope", "/api/v1", "/api/v1/", "/api/v1/runs/", "/api/v2/runs",
@@ -121,3 +171,15 @@ def test_a_bare_number_is_not_a_time(client: TestClient, value: str) -> None:
     response = client.get("/api/v1/runs", params={"created_before": value})
     assert response.status_code == 422
     assert "expected an RFC 3339 time such as 2026-05-13T19:02:11Z" in response.json()["detail"]
+
+
+def test_the_api_uses_no_fastapi_internals() -> None:
+    """Private modules (`fastapi._compat`) and attributes (`route.dependant`) change
+    without notice between FastAPI releases: the API uses public interfaces only."""
+    import tracker.api
+
+    private = re.compile(r"\bfastapi(\.\w+)*\._\w+|\bstarlette(\.\w+)*\._\w+|\bdependant\b")
+    found = [f"{path.name}:{number}: {line.strip()}"
+             for path in Path(tracker.api.__file__).parent.rglob("*.py")
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if private.search(line)]  # fmt: skip
+    assert found == []

@@ -192,10 +192,26 @@ def test_ambiguous_run_name_is_409_until_a_namespace_is_given(client: TestClient
     for template in (RUN, RUN_PROCESSES, RUN_OUTPUTS, RUN_JOBS):
         response = client.get(api_path(template, run="twin"))
         assert response.status_code == 409
-        assert response.json() == {"detail": "run name 'twin' exists in several namespaces (lab-a, lab-b): "
-                                             "give a namespace or use the run id"}  # fmt: skip
+        assert response.json() == {
+            "detail": "run name 'twin' exists in several namespaces (lab-a, lab-b): give a namespace or use the run id",
+            "candidates": [
+                {"id": TWIN_A_ID, "namespace": "lab-a", "name": "twin", "runName": "twin",
+                 "url": api_path(RUN, run=TWIN_A_ID)},
+                {"id": TWIN_B_ID, "namespace": "lab-b", "name": "twin", "runName": "twin",
+                 "url": api_path(RUN, run=TWIN_B_ID)},
+            ],
+        }  # fmt: skip
     assert client.get(api_path(RUN, run="twin"), params={"namespace": "lab-b"}).json()["id"] == TWIN_B_ID
     assert client.get(api_path(RUN, run=TWIN_A_ID)).json()["namespace"] == "lab-a"
+
+
+def test_each_candidate_of_an_ambiguous_name_links_to_its_run(client: TestClient) -> None:
+    candidates = client.get(api_path(RUN, run="twin")).json()["candidates"]
+    assert len(candidates) == 2
+    for candidate in candidates:
+        run = client.get(candidate["url"])
+        assert run.status_code == 200
+        assert (run.json()["id"], run.json()["namespace"]) == (candidate["id"], candidate["namespace"])
 
 
 def test_processes(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from api_seed import FOO_ID, JOB_DELETE_FOO, TOKEN, TWIN_A_ID, at
+from api_seed import FOO_ID, JOB_DELETE_FOO, TOKEN, TWIN_A_ID, TWIN_B_ID, at
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -100,7 +100,7 @@ def test_runs_list_shows_every_run_newest_first(client: TestClient) -> None:
     assert len(listed(page)) == 7
     assert listed(page)[-1] == "6f1c2a4e-0000-4000-8000-000000000001"
     assert "Showing 1–7 of 7 runs" in page
-    assert '<a class="nowrap" href="/runs/foo-run-001?namespace=genomics">foo-run-001</a>' in page
+    assert '<a class="run-link" href="/runs/foo-run-001?namespace=genomics">foo-run-001</a>' in page
     assert 'class="state state-stalled"' in page
     assert 'class="state state-disconnected"' in page
 
@@ -131,7 +131,7 @@ def test_runs_list_keeps_filters_in_the_form(client: TestClient) -> None:
 
 
 def test_runs_list_sorts_on_the_server(client: TestClient) -> None:
-    names = lambda page: re.findall(r'<a class="nowrap" href="[^"]+">([^<]+)</a>', page)  # noqa: E731
+    names = lambda page: re.findall(r'<a class="run-link" href="[^"]+">([^<]+)</a>', page)  # noqa: E731
     assert names(html(client, PAGE_RUNS, sort="run_name")) == sorted(names(html(client, PAGE_RUNS)))
     assert names(html(client, PAGE_RUNS, sort="-run_name"))[0] == "twin"
     page = html(client, PAGE_RUNS, sort="run_name", owner="alice")
@@ -318,8 +318,9 @@ def test_ambiguous_run_name_is_a_readable_409(client: TestClient) -> None:
     page = run_page(client, "twin", 409)
     assert "<h1>Which run?</h1>" in page
     assert "exists in several namespaces (lab-a, lab-b)" in page
-    assert '<a href="/runs/twin?namespace=lab-a">' in page
-    assert '<a href="/runs/twin?namespace=lab-b">' in page
+    for run_id, namespace in ((TWIN_A_ID, "lab-a"), (TWIN_B_ID, "lab-b")):  # a link to each run, by id
+        assert f'<a href="/runs/{run_id}">twin in namespace {namespace}</a>' in page
+        assert f"id <code>{run_id}</code>" in page
     assert TWIN_A_ID in run_page(client, "twin", namespace="lab-a")
 
 

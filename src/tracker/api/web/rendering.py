@@ -1,7 +1,7 @@
 """HTML answers: the Jinja2 environment (autoescaping on: every value shown comes
 from runners and users), `render`, and `PageRoute`, the route class of the pages,
 which turns every error into a readable page (never JSON, never a traceback):
-unknown run 404, ambiguous run name 409 with a link per namespace, bad parameters
+unknown run 404, ambiguous run name 409 with a link to each run it may mean, bad parameters
 422, token review or database down 503, anything else a plain 500. A page asked for
 without a valid token redirects to the login form."""
 
@@ -71,7 +71,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
 
 def error_page(request: Request, status: int, title: str, message: str, **context: Any) -> HTMLResponse:
     return render(request, "error.html", status=status, title=title, message=message, status_code=status,
-                  namespaces=context.pop("namespaces", ()), ref=context.pop("ref", None), **context)  # fmt: skip
+                  candidates=context.pop("candidates", ()), **context)  # fmt: skip
 
 
 def page_for(request: Request, error: Exception) -> Response:
@@ -82,7 +82,7 @@ def page_for(request: Request, error: Exception) -> Response:
             guard.forget_token(response)
         return response
     if isinstance(error, AmbiguousRun):
-        return error_page(request, 409, "Which run?", str(error), namespaces=error.namespaces, ref=error.ref)
+        return error_page(request, 409, "Which run?", str(error), candidates=error.candidates)
     if isinstance(error, (RunNotFound, errors.NotFound)):
         return error_page(request, 404, "Run not found", str(error))
     if isinstance(error, errors.ApiProblem):

@@ -15,11 +15,9 @@ import httpx
 from localcluster.controlplane import ControlPlane
 from localcluster.kubeconfig import write_kubeconfig
 from localcluster.processes import ManagedProcess, free_port
+from localcluster.repo import repo_root
 from localcluster.s3server import S3Server
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RBAC_DIR = REPO_ROOT / "rbac"
-ADMISSION_DIR = REPO_ROOT / "admission"
 SYSTEM_NAMESPACE = "tracker-system"
 S3_SECRET = "tracker-s3-credentials"
 WORKER_SERVICE_ACCOUNT = "tracker-worker"
@@ -29,8 +27,8 @@ BIN_DIR = Path(sys.executable).parent
 def install_rbac(plane: ControlPlane) -> None:
     """The ClusterRoles from rbac/, the admission policy from admission/, and the
     operator's and the worker's service accounts and bindings, as the chart makes them."""
-    plane.kubectl("apply", "-f", str(RBAC_DIR))
-    plane.kubectl("apply", "-f", str(ADMISSION_DIR))
+    plane.kubectl("apply", "-f", str(repo_root() / "rbac"))
+    plane.kubectl("apply", "-f", str(repo_root() / "admission"))
     plane.kubectl("create", "namespace", SYSTEM_NAMESPACE, check=False)
     for account in ("tracker-operator", WORKER_SERVICE_ACCOUNT):
         plane.kubectl("create", "serviceaccount", account, "-n", SYSTEM_NAMESPACE, check=False)

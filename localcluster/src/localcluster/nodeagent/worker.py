@@ -4,7 +4,8 @@ A `PodWorker` is a thread per pod. It refuses pods it cannot run, obtains the po
 service-account credentials, runs init containers in order and then the containers in
 parallel, patches pods/status whenever what it would report changes, and reacts to
 the pod's deletion (SIGTERM, SIGKILL after the grace period, final delete),
-activeDeadlineSeconds, and the agent stopping. The same thread starts and reaps every
+activeDeadlineSeconds, and the agent stopping. Once the final status is reported, the
+pod's working directory and token go (its logs stay until the pod is deleted). The same thread starts and reaps every
 process of the pod, so PR_SET_PDEATHSIG ties them to it.
 """
 
@@ -111,6 +112,14 @@ class PodWorker:
         self._shutdown = True
         self._wake.set()
 
+    @property
+    def directory(self) -> Path:
+        return self._dir
+
+    @property
+    def is_gone(self) -> bool:
+        return self._gone
+
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
 
@@ -124,6 +133,8 @@ class PodWorker:
             log.exception("pod %s: unexpected error; stopping its processes", self.key)
         finally:
             self._stop_all(SHUTDOWN_GRACE_SECONDS)
+            if self._reporter.last_phase in ("Succeeded", "Failed"):
+                layout.release_volumes(self._dir)
             self._context.on_exit(self)
 
     def _lifecycle(self) -> None:

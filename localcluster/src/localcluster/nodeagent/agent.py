@@ -3,8 +3,10 @@
 `NodeAgent.run()` registers the node, starts the heartbeat thread, then lists and
 watches the pods with `spec.nodeName=<node>` (re-listing when the watch expires or
 fails) and hands each pod to its `PodWorker`. Pods already finished (or finished by
-this agent) get only the final delete when they are deleted. `request_stop()` ends
-the loop; on the way out every pod process is killed.
+this agent) get only the final delete when they are deleted. A deleted pod's directory
+is removed once its worker has exited; a re-list removes those of pods deleted while
+the agent was not watching. `request_stop()` ends the loop; on the way out every pod
+process is killed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localcluster.nodeagent import layout
 from localcluster.nodeagent.env import inherited_environment
 from localcluster.nodeagent.images import DEFAULT_IMAGE
 from localcluster.nodeagent.kube import Kube, status_of
@@ -135,8 +138,12 @@ class NodeAgent:
         with self._lock:
             vanished = [w for uid, w in self._workers.items() if uid not in present]
             self._finished &= present
+            leftovers = [d for uid, d in layout.pod_dirs(self.config.state_dir).items()
+                         if uid not in present and uid not in self._workers]
         for worker in vanished:
             worker.gone()
+        for directory in leftovers:
+            layout.remove(directory)
         for pod in pods:
             self._dispatch("ADDED", pod)
         return str(listing["metadata"]["resourceVersion"])
@@ -157,32 +164,41 @@ class NodeAgent:
         return version
 
     def _dispatch(self, kind: str, pod: Mapping[str, Any]) -> None:
-        uid = pod["metadata"]["uid"]
-        finalize = False
+        metadata = pod["metadata"]
+        uid = metadata["uid"]
+        finalize = remove = False
         with self._lock:
             worker = self._workers.get(uid)
             if kind == "DELETED":
                 self._workers.pop(uid, None)
                 self._finished.discard(uid)
                 if worker is not None:
-                    worker.gone()
-                return
-            if worker is not None:
+                    worker.gone()  # its directory goes when it has exited (_worker_exited)
+                remove = worker is None
+            elif worker is not None:
                 worker.update(pod)
-                return
-            if uid in self._finished or is_terminal(pod):
+            elif uid in self._finished or is_terminal(pod):
                 self._finished.add(uid)
                 finalize = _awaits_final_delete(pod)
             elif not self._stopping.is_set():
                 self._workers[uid] = PodWorker(self._context, pod).start()
+        if remove:
+            layout.remove(layout.pod_dir(self.config.state_dir, metadata["namespace"], metadata["name"], uid))
         if finalize:
             final_delete(self.kube, pod)
 
     def _worker_exited(self, worker: PodWorker) -> None:
         with self._lock:
-            self._workers.pop(worker.uid, None)
-            self._finished.add(worker.uid)
+            # Deleted while it ran: the DELETED event took it out, or a re-list found it gone.
+            deleted = self._workers.get(worker.uid) is not worker or worker.is_gone
+            if self._workers.get(worker.uid) is worker:
+                del self._workers[worker.uid]
+            if not deleted:
+                self._finished.add(worker.uid)
             pod = worker.pod
+        if deleted:
+            layout.remove(worker.directory)
+            return
         if not worker.finalized and _awaits_final_delete(pod) and not self._stopping.is_set():
             final_delete(self.kube, pod)
 

@@ -1,7 +1,8 @@
 """Where the control-plane binaries are: built once by scripts/build-control-plane.sh.
 
 The build script keys its cache by the pinned versions, so asking again is instant.
-`TRACKER_K8S_BIN_DIR` points at a directory of ready binaries instead.
+`TRACKER_K8S_BIN_DIR` points at a directory of ready binaries instead; otherwise the
+script comes from the checkout named by `LOCALCLUSTER_REPO` (`localcluster.repo`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-control-plane.sh"
+from localcluster.repo import repo_root
 
 
 @functools.cache
@@ -22,5 +22,6 @@ def control_plane_binaries() -> Path:
     override = os.environ.get("TRACKER_K8S_BIN_DIR")
     if override:
         return Path(override)
-    result = subprocess.run([str(BUILD_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True)
+    build_script = repo_root() / "scripts" / "build-control-plane.sh"
+    result = subprocess.run([str(build_script)], check=True, stdout=subprocess.PIPE, text=True)
     return Path(result.stdout.strip().splitlines()[-1])

@@ -5,7 +5,8 @@ server, the tracker operator and the read API, seeds demo runs in every state, p
 where to look, keeps the demo alive and stops everything on Ctrl-C (or SIGTERM).
 `up` does the same detached from the shell and returns once the demo has settled;
 `env` prints the shell exports that point kubectl, tracker and the AWS tools at it;
-`down` stops what `up` started.
+`down` stops what `up` started. `run` and `up` work on the checkout named by `--repo`
+(default `$LOCALCLUSTER_REPO`): its CRDs, RBAC, admission policy and build scripts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 
 from localcluster import demo, system
 from localcluster.processes import DeadlineExceeded, wait_until
+from localcluster.repo import ENV as REPO_ENV
+from localcluster.repo import RepoNotGiven, repo_root, use_repo
 from localcluster.tracker import BIN_DIR
 from tracker.api import paths
 
@@ -28,8 +31,13 @@ TICK_SECONDS = 1.0
 SETTLE_TIMEOUT = 300.0
 
 
+def default_state_dir() -> Path:
+    """`.state/local` in the checkout when it is named, else in the working directory."""
+    return (Path(os.environ.get(REPO_ENV) or ".") / ".state" / "local").resolve()
+
+
 def _state_dir(value: str | None) -> Path:
-    return Path(value or os.environ.get("TRACKER_STATE_DIR") or system.DEFAULT_STATE_DIR).resolve()
+    return Path(value or os.environ.get("TRACKER_STATE_DIR") or default_state_dir()).resolve()
 
 
 def _shown(path: Path) -> str:
@@ -43,7 +51,7 @@ def _shown(path: Path) -> str:
 def localcluster_command(command: str, state_dir: Path) -> str:
     """`localcluster COMMAND` for the system in `state_dir`, as a shell line."""
     argv = [_shown(BIN_DIR / "localcluster"), command]
-    if state_dir != system.DEFAULT_STATE_DIR.resolve():
+    if state_dir != default_state_dir():
         argv += ["--state-dir", str(state_dir)]
     return shlex.join(argv)
 
@@ -162,9 +170,18 @@ COMMANDS = {"run": cmd_run, "up": cmd_up, "down": cmd_down, "env": cmd_env}
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localcluster", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=list(COMMANDS))
+    parser.add_argument("--repo", help=f"the Workflow Tracker checkout (default: ${REPO_ENV}); run and up need it")
     parser.add_argument("--state-dir", help="where state lives (default: $TRACKER_STATE_DIR, else .state/local "
-                                            "in the repo)")
+                                            "in the checkout)")
     args = parser.parse_args(argv)
+    try:
+        if args.repo:
+            use_repo(args.repo)
+        if args.command in ("run", "up"):
+            repo_root()
+    except RepoNotGiven as error:
+        print(f"localcluster: {error}", file=sys.stderr)
+        return 2
     return COMMANDS[args.command](_state_dir(args.state_dir))
 
 

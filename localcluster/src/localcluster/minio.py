@@ -21,11 +21,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from localcluster.binaries import REPO_ROOT
 from localcluster.processes import ManagedProcess, free_port
+from localcluster.repo import repo_root
 from localcluster.s3server import S3Client, local_client, object_body
 
-BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-minio.sh"
 # What MinIO reads from its environment that would change how this server behaves.
 _OWN_ENV_PREFIX = "MINIO_"
 # MinIO syncs every object it writes (O_DSYNC, O_DIRECT): on tmpfs that costs nothing,
@@ -40,7 +39,8 @@ def minio_binary() -> Path:
     override = os.environ.get("TRACKER_MINIO_BIN")
     if override:
         return Path(override)
-    result = subprocess.run([str(BUILD_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True)
+    build_script = repo_root() / "scripts" / "build-minio.sh"
+    result = subprocess.run([str(build_script)], check=True, stdout=subprocess.PIPE, text=True)
     return Path(result.stdout.strip().splitlines()[-1]) / "minio"
 
 

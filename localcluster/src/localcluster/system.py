@@ -20,12 +20,9 @@ from pathlib import Path
 from localcluster.controlplane import NODE_NAME, ControlPlane
 from localcluster.nodeagent import agent_process
 from localcluster.processes import ManagedProcess, stop_process_group, wait_until
+from localcluster.repo import repo_root
 from localcluster.s3server import S3Server
 from localcluster.tracker import BIN_DIR, Operator, install_rbac, start_api
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CRD_DIR = REPO_ROOT / "crds"
-DEFAULT_STATE_DIR = REPO_ROOT / ".state" / "local"
 
 
 class AlreadyRunning(RuntimeError):
@@ -175,7 +172,7 @@ def down(state_dir: Path) -> bool:
 
 def install_crds(plane: ControlPlane) -> None:
     """Apply the CRDs from crds/ and wait until the apiserver serves them."""
-    plane.kubectl("apply", "-f", str(CRD_DIR))
+    plane.kubectl("apply", "-f", str(repo_root() / "crds"))
     def established(name: str) -> bool:
         return plane.kubectl(
             "get", "crd", name, "-o",
