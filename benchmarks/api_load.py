@@ -73,8 +73,14 @@ def seed(db: Path, runs: int, outputs_per_run: int) -> float:
                 record = make_run(i)
                 upsert_run(session, record=record)
                 if i % 5 == 0:  # resumed: the first execution is kept in run_executions
-                    upsert_run(session, record=replace(record, started_at=record.started_at + timedelta(hours=4),
-                                                       completed_at=record.completed_at + timedelta(hours=5)))  # fmt: skip
+                    upsert_run(
+                        session,
+                        record=replace(
+                            record,
+                            started_at=record.started_at + timedelta(hours=4),
+                            completed_at=record.completed_at + timedelta(hours=5),
+                        ),
+                    )
                 upsert_outputs(session, run_id=record.id, objects=run_objects(i, outputs_per_run))
                 refresh_outputs_summary(session, run_id=record.id, indexed_at=record.completed_at)
     engine.dispose()
@@ -110,8 +116,9 @@ async def drive(base: str, paths: list[str], seconds: float, seed_value: int) ->
     # One client (one keep-alive connection) per worker: httpcore's shared pool scans
     # every connection on every request, which made a 32-connection pool the bottleneck.
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    clients = [httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0, trust_env=False)
-               for _ in range(CONCURRENCY)]  # fmt: skip
+    clients = [
+        httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0, trust_env=False) for _ in range(CONCURRENCY)
+    ]
     try:
         deadline = time.perf_counter() + seconds
 
@@ -155,11 +162,28 @@ def measure_wrk(base: str, paths: list[str], pid: int, duration: float, tmp: Pat
         return None
     script = tmp / f"paths-{len(paths)}.lua"
     quoted = ",\n".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
-    script.write_text(f"paths = {{\n{quoted}\n}}\nmath.randomseed(3)\n"
-                      "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n")  # fmt: skip
+    script.write_text(
+        f"paths = {{\n{quoted}\n}}\nmath.randomseed(3)\n"
+        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+    )
     s0 = server_cpu(pid)
-    out = subprocess.run([wrk, "-t2", f"-c{CONCURRENCY}", f"-d{int(duration)}s", "--timeout", "30s", "--latency",
-                          "-s", str(script), base], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [
+            wrk,
+            "-t2",
+            f"-c{CONCURRENCY}",
+            f"-d{int(duration)}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     result: dict[str, Any] = {"server_cpu": server_cpu(pid) - s0, "load": load(), "raw": out}
     result["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
@@ -181,8 +205,10 @@ def line(label: str, r: dict[str, Any], duration: float) -> str:
     cpu = f"server CPU {r['server_cpu'] / duration:.0%} of a core"
     if "client_cpu" in r:
         cpu += f", client CPU {r['client_cpu'] / duration:.0%}"
-    return (f"  {label:<28} {r['rps']:8,.0f} req/s  p50 {ms(r['p50']):>9}  p99 {ms(r['p99']):>9}  "
-            f"errors {errors}  ({r['requests']:,} requests; {cpu}; {r['load']})")  # fmt: skip
+    return (
+        f"  {label:<28} {r['rps']:8,.0f} req/s  p50 {ms(r['p50']):>9}  p99 {ms(r['p99']):>9}  "
+        f"errors {errors}  ({r['requests']:,} requests; {cpu}; {r['load']})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,13 +225,19 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         db = tmp / "index.db"
         seconds = seed(db, args.runs, args.outputs_per_run)
-        print(f"seeded {args.runs:,} runs (6 processes each, {args.runs // 5 + (args.runs % 5 > 0):,} resumed), "
-              f"{args.runs * args.outputs_per_run:,} outputs in {seconds:.1f} s; index file "
-              f"{db.stat().st_size / 2**20:.0f} MiB ({load()})")  # fmt: skip
+        print(
+            f"seeded {args.runs:,} runs (6 processes each, {args.runs // 5 + (args.runs % 5 > 0):,} resumed), "
+            f"{args.runs * args.outputs_per_run:,} outputs in {seconds:.1f} s; index file "
+            f"{db.stat().st_size / 2**20:.0f} MiB ({load()})"
+        )
 
         port = free_port()
-        env = dict(os.environ, TRACKER_DATABASE_URL=f"sqlite:///{db}", TRACKER_API__AUTH_MODE="none",
-                   TRACKER_LOG_LEVEL="WARNING")  # fmt: skip
+        env = dict(
+            os.environ,
+            TRACKER_DATABASE_URL=f"sqlite:///{db}",
+            TRACKER_API__AUTH_MODE="none",
+            TRACKER_LOG_LEVEL="WARNING",
+        )
         command = [str(Path(sys.executable).with_name("tracker-api")), "--port", str(port)]
         log = (tmp / "api.log").open("wb")
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -224,14 +256,18 @@ def main(argv: list[str] | None = None) -> int:
                 if time.perf_counter() - started > 60:
                     raise RuntimeError("tracker-api did not answer /healthz within 60 s")
                 time.sleep(0.1)
-            print(f"tracker-api (pid {server.pid}) answering in {time.perf_counter() - started:.1f} s: {' '.join(command)}")
+            print(
+                f"tracker-api (pid {server.pid}) answering in {time.perf_counter() - started:.1f} s: {' '.join(command)}"
+            )
 
             from lookup_latency import run_id, run_name
 
             detail = [f"/api/v1/runs/{run_id(i) if i % 2 else run_name(i)}" for i in range(args.runs)]
             sample = httpx.get(base + detail[0]).json()
-            print(f"sample {detail[0]}: {len(httpx.get(base + detail[0]).content):,} bytes, "
-                  f"{len(sample.get('processes', []))} processes, {len(sample.get('executions', []))} executions")  # fmt: skip
+            print(
+                f"sample {detail[0]}: {len(httpx.get(base + detail[0]).content):,} bytes, "
+                f"{len(sample.get('processes', []))} processes, {len(sample.get('executions', []))} executions"
+            )
             ok = True
             results: dict[str, dict[str, Any]] = {}
             for label, paths in (("run detail", detail), ("healthz", ["/healthz"])):
@@ -252,8 +288,10 @@ def main(argv: list[str] | None = None) -> int:
             for tool in ("httpx", "wrk"):
                 d, h = results.get(f"{tool} run detail"), results.get(f"{tool} healthz")
                 if d and h:
-                    print(f"  {tool}: run detail = {d['rps'] / h['rps']:.0%} of /healthz throughput "
-                          f"(healthz/detail {h['rps'] / d['rps']:.2f}x); p99 {d['p99'] / h['p99']:.2f}x the floor's")  # fmt: skip
+                    print(
+                        f"  {tool}: run detail = {d['rps'] / h['rps']:.0%} of /healthz throughput "
+                        f"(healthz/detail {h['rps'] / d['rps']:.2f}x); p99 {d['p99'] / h['p99']:.2f}x the floor's"
+                    )
             if server.poll() is not None:
                 print(f"tracker-api exited during the run (code {server.returncode})", file=sys.stderr)
                 ok = False

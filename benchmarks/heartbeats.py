@@ -42,16 +42,20 @@ def http_client(kubeconfig: Path, directory: Path) -> httpx.AsyncClient:
     user = config["users"][0]["user"]
     cluster = config["clusters"][0]["cluster"]
     files = {}
-    for name, key in (("cert", "client-certificate-data"), ("key", "client-key-data"),
-                      ("ca", "certificate-authority-data")):
+    for name, key in (
+        ("cert", "client-certificate-data"),
+        ("key", "client-key-data"),
+        ("ca", "certificate-authority-data"),
+    ):
         files[name] = directory / f"bench.{name}"
         files[name].write_bytes(base64.b64decode(user.get(key) or cluster.get(key)))
     import ssl
 
     context = ssl.create_default_context(cafile=str(files["ca"]))
     context.load_cert_chain(str(files["cert"]), str(files["key"]))
-    return httpx.AsyncClient(base_url=cluster["server"], verify=context, timeout=60,
-                             limits=httpx.Limits(max_connections=32))
+    return httpx.AsyncClient(
+        base_url=cluster["server"], verify=context, timeout=60, limits=httpx.Limits(max_connections=32)
+    )
 
 
 def stamp(moment: datetime) -> str:
@@ -60,9 +64,11 @@ def stamp(moment: datetime) -> str:
 
 async def heartbeat(client: httpx.AsyncClient, name: str, extra: dict[str, Any] | None = None) -> str:
     when = stamp(datetime.now(UTC))
-    response = await client.patch(f"{RUNS_PATH}/{name}/status",
-                                  content=json.dumps({"status": {"lastHeartbeatTime": when, **(extra or {})}}),
-                                  headers={"Content-Type": "application/merge-patch+json"})
+    response = await client.patch(
+        f"{RUNS_PATH}/{name}/status",
+        content=json.dumps({"status": {"lastHeartbeatTime": when, **(extra or {})}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     response.raise_for_status()
     return when
 
@@ -72,17 +78,25 @@ async def create_runs(client: httpx.AsyncClient, names: list[str], timeout: int)
 
     async def create(name: str) -> None:
         async with semaphore:
-            body = {"apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun",
-                    "metadata": {"name": name},
-                    "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": timeout}}
+            body = {
+                "apiVersion": "tracker.dev/v1alpha1",
+                "kind": "WorkflowRun",
+                "metadata": {"name": name},
+                "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": timeout},
+            }
             (await client.post(RUNS_PATH, json=body)).raise_for_status()
             await heartbeat(client, name, {"phase": "Running"})
 
     await asyncio.gather(*(create(n) for n in names))
 
 
-async def keep_beating(client: httpx.AsyncClient, names: list[str], interval: float, alive: set[str],
-                       inflight: dict[str, asyncio.Task[str]]) -> None:
+async def keep_beating(
+    client: httpx.AsyncClient,
+    names: list[str],
+    interval: float,
+    alive: set[str],
+    inflight: dict[str, asyncio.Task[str]],
+) -> None:
     """Each live run beats every `interval` s, spread evenly over the interval (pacing,
     not synchronisation: this is the load generator)."""
     spacing = interval / len(names)
@@ -133,8 +147,10 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     while sum(1 for n in names if seen.get(n, ("",))[0] == "Running") < args.runs and time.monotonic() < deadline:
         await asyncio.sleep(1)
     running = sum(1 for n in names if seen.get(n, ("",))[0] == "Running")
-    print(f"{running}/{args.runs} runs Running after {time.monotonic() - started:.1f}s; heartbeats every "
-          f"{args.interval:g}s ({args.runs / args.interval:.0f} patches/s)")
+    print(
+        f"{running}/{args.runs} runs Running after {time.monotonic() - started:.1f}s; heartbeats every "
+        f"{args.interval:g}s ({args.runs / args.interval:.0f} patches/s)"
+    )
     cpu_before, _ = proc_stats(operator.process.pid)  # type: ignore[union-attr]
     window_start = time.monotonic()
 
@@ -161,10 +177,14 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     print(f"stopped {len(stopped)} runners; flagged Disconnected: {len(delays)}; false alarms: {len(false_alarms)}")
     if delays:
         p99 = delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))]
-        print(f"delay from threshold to Disconnected seen by a watcher: p50 {statistics.median(delays):.2f}s, "
-              f"p99 {p99:.2f}s, max {delays[-1]:.2f}s")
-    print(f"operator CPU: {cpu_after - cpu_before:.1f}s over {window:.0f}s "
-          f"({100 * (cpu_after - cpu_before) / window:.0f}% of one core); peak RSS {peak_rss / 2**20:.0f} MiB")
+        print(
+            f"delay from threshold to Disconnected seen by a watcher: p50 {statistics.median(delays):.2f}s, "
+            f"p99 {p99:.2f}s, max {delays[-1]:.2f}s"
+        )
+    print(
+        f"operator CPU: {cpu_after - cpu_before:.1f}s over {window:.0f}s "
+        f"({100 * (cpu_after - cpu_before) / window:.0f}% of one core); peak RSS {peak_rss / 2**20:.0f} MiB"
+    )
     await client.aclose()
 
 
@@ -183,8 +203,9 @@ def main() -> None:
             install_crds(plane)
             install_rbac(plane)
             plane.kubectl("create", "namespace", NAMESPACE)
-            operator = Operator(plane=plane, s3=s3, state_dir=workdir,
-                                database_url=f"sqlite:///{workdir / 'tracker.db'}").start()
+            operator = Operator(
+                plane=plane, s3=s3, state_dir=workdir, database_url=f"sqlite:///{workdir / 'tracker.db'}"
+            ).start()
             try:
                 asyncio.run(measure(args, plane, operator, workdir))
             finally:

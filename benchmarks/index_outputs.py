@@ -92,8 +92,13 @@ def measure_baseline(endpoint_url: str, page_size: int) -> dict[str, Any]:
         objects += len(page.get("Contents", ()))
         pages += 1
     seconds = time.perf_counter() - started
-    return {"objects": objects, "pages": pages, "seconds": seconds,
-            "start_rss_kib": start_rss, "peak_rss_kib": _peak_rss_kib()}  # fmt: skip
+    return {
+        "objects": objects,
+        "pages": pages,
+        "seconds": seconds,
+        "start_rss_kib": start_rss,
+        "peak_rss_kib": _peak_rss_kib(),
+    }
 
 
 def measure_index(endpoint_url: str, page_size: int, db_path: str) -> dict[str, Any]:
@@ -117,10 +122,20 @@ def measure_index(endpoint_url: str, page_size: int, db_path: str) -> dict[str, 
     run_id = str(uuid.uuid4())
     output_dir = f"s3://{BUCKET}/{PREFIX}"
     with sessions.begin() as session:
-        upsert_run(session, record=RunRecord(
-            id=run_id, namespace="bench", name="bench-run-1", run_name="bench-run-1", owner="bench",
-            engine="nextflow", output_dir=output_dir, phase="Succeeded", state="Succeeded",
-        ))  # fmt: skip
+        upsert_run(
+            session,
+            record=RunRecord(
+                id=run_id,
+                namespace="bench",
+                name="bench-run-1",
+                run_name="bench-run-1",
+                owner="bench",
+                engine="nextflow",
+                output_dir=output_dir,
+                phase="Succeeded",
+                state="Succeeded",
+            ),
+        )
     s3, reporter = _s3_client(endpoint_url), CountingReporter()
     start_rss = _rss_now_kib()
 
@@ -149,10 +164,19 @@ def measure_index(endpoint_url: str, page_size: int, db_path: str) -> dict[str, 
     with sessions() as session:
         rows = session.scalar(select(func.count()).select_from(Output).where(Output.run_id == run_id))
     engine.dispose()
-    return {"objects": reporter.counters.objects_indexed, "rows": rows, "summary_count": summary.count,
-            "seconds": seconds, "listing": listing, "upserting": upserting, "summarising": summarising,
-            "flushes": reporter.flushes, "db_bytes": Path(db_path).stat().st_size,
-            "start_rss_kib": start_rss, "peak_rss_kib": _peak_rss_kib()}  # fmt: skip
+    return {
+        "objects": reporter.counters.objects_indexed,
+        "rows": rows,
+        "summary_count": summary.count,
+        "seconds": seconds,
+        "listing": listing,
+        "upserting": upserting,
+        "summarising": summarising,
+        "flushes": reporter.flushes,
+        "db_bytes": Path(db_path).stat().st_size,
+        "start_rss_kib": start_rss,
+        "peak_rss_kib": _peak_rss_kib(),
+    }
 
 
 def _in_child(function: Any, *args: Any) -> dict[str, Any]:
@@ -179,8 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     print(f"server: {args.server} at {server.endpoint_url}, ready in {time.perf_counter() - started:.1f} s")
     try:
-        os.environ.update(AWS_ACCESS_KEY_ID=server.access_key, AWS_SECRET_ACCESS_KEY=server.secret_key,
-                          AWS_DEFAULT_REGION=server.region)  # fmt: skip
+        os.environ.update(
+            AWS_ACCESS_KEY_ID=server.access_key,
+            AWS_SECRET_ACCESS_KEY=server.secret_key,
+            AWS_DEFAULT_REGION=server.region,
+        )
         server.client().create_bucket(Bucket=BUCKET)
         started = time.perf_counter()
         if isinstance(server, MinioServer):
@@ -195,22 +222,31 @@ def main(argv: list[str] | None = None) -> int:
         for round_number in range(1, args.rounds + 1):
             label = f"round {round_number}: " if args.rounds > 1 else ""
             base = _in_child(measure_baseline, server.endpoint_url, args.page_size)
-            print(f"{label}baseline (boto3 ListObjectsV2 only): {base['objects']} objects, {base['pages']} pages, "
-                  f"{base['seconds']:.2f} s = {base['objects'] / base['seconds']:,.0f} objects/s; "
-                  f"peak RSS {_mib(base['peak_rss_kib'])} (at start {_mib(base['start_rss_kib'])})")
+            print(
+                f"{label}baseline (boto3 ListObjectsV2 only): {base['objects']} objects, {base['pages']} pages, "
+                f"{base['seconds']:.2f} s = {base['objects'] / base['seconds']:,.0f} objects/s; "
+                f"peak RSS {_mib(base['peak_rss_kib'])} (at start {_mib(base['start_rss_kib'])})"
+            )
             with tempfile.TemporaryDirectory(prefix="wt-bench-index-", dir=args.db_dir) as tmp:
                 result = _in_child(measure_index, server.endpoint_url, args.page_size, str(Path(tmp) / "index.db"))
             if not result["objects"] == result["rows"] == result["summary_count"] == filled:
-                print(f"MISMATCH: filled {filled}, indexed {result['objects']}, rows {result['rows']}, "
-                      f"summary {result['summary_count']}", file=sys.stderr)
+                print(
+                    f"MISMATCH: filled {filled}, indexed {result['objects']}, rows {result['rows']}, "
+                    f"summary {result['summary_count']}",
+                    file=sys.stderr,
+                )
                 return 1
             n, s = result["objects"], result["seconds"]
             print(f"{label}index_outputs: {n} objects in {s:.2f} s = {n / s:,.0f} objects/s")
-            print(f"  listing (iter_pages): {result['listing']:.2f} s = {n / result['listing']:,.0f} objects/s; "
-                  f"upserting (upsert_outputs, a transaction per page): {result['upserting']:.2f} s = "
-                  f"{n / result['upserting']:,.0f} rows/s; summary: {result['summarising']:.2f} s")
-            print(f"  peak RSS {_mib(result['peak_rss_kib'])} (at start {_mib(result['start_rss_kib'])}); "
-                  f"index file {result['db_bytes'] / 2**20:.0f} MiB; reporter flushes {result['flushes']}")
+            print(
+                f"  listing (iter_pages): {result['listing']:.2f} s = {n / result['listing']:,.0f} objects/s; "
+                f"upserting (upsert_outputs, a transaction per page): {result['upserting']:.2f} s = "
+                f"{n / result['upserting']:,.0f} rows/s; summary: {result['summarising']:.2f} s"
+            )
+            print(
+                f"  peak RSS {_mib(result['peak_rss_kib'])} (at start {_mib(result['start_rss_kib'])}); "
+                f"index file {result['db_bytes'] / 2**20:.0f} MiB; reporter flushes {result['flushes']}"
+            )
     finally:
         server.stop()
     return 0

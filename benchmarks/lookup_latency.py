@@ -96,21 +96,37 @@ def make_run(i: int, *, namespace: str = "lab") -> Any:
     from tracker.domain.records import ProcessCounts, RunRecord
 
     created = EPOCH + timedelta(minutes=7 * i)
-    processes = tuple(ProcessCounts(p, succeeded=20 + (i + n) % 50, cached=n, failed=int((i + n) % 3 == 0))
-                      for n, p in enumerate(PROCESSES))  # fmt: skip
+    processes = tuple(
+        ProcessCounts(p, succeeded=20 + (i + n) % 50, cached=n, failed=int((i + n) % 3 == 0))
+        for n, p in enumerate(PROCESSES)
+    )
     return RunRecord(
-        id=run_id(i), namespace=namespace, name=run_name(i), run_name=run_name(i),
-        owner=f"user{i % 37}", cluster=f"cluster-{i % 3}", engine="nextflow",
-        repository=f"nf-core/{PIPELINES[i % len(PIPELINES)]}", revision="3.14.0",
-        commit=f"{i:040x}", work_dir=f"s3://lab-work-{i % BUCKETS}/work/{run_name(i)}/",
-        output_dir=output_dir(i), session_id=str(uuid.UUID(int=i + 1)),
+        id=run_id(i),
+        namespace=namespace,
+        name=run_name(i),
+        run_name=run_name(i),
+        owner=f"user{i % 37}",
+        cluster=f"cluster-{i % 3}",
+        engine="nextflow",
+        repository=f"nf-core/{PIPELINES[i % len(PIPELINES)]}",
+        revision="3.14.0",
+        commit=f"{i:040x}",
+        work_dir=f"s3://lab-work-{i % BUCKETS}/work/{run_name(i)}/",
+        output_dir=output_dir(i),
+        session_id=str(uuid.UUID(int=i + 1)),
         command_line=f"nextflow run nf-core/{PIPELINES[i % len(PIPELINES)]} -profile k8s",
-        params={"genome": "GRCh38", "outdir": output_dir(i)}, labels={"project": f"p{i % 11}"},
-        phase="Succeeded", state="Succeeded", created_at=created,
-        started_at=created + timedelta(minutes=1), completed_at=created + timedelta(hours=3),
-        last_heartbeat_at=created + timedelta(hours=3), peak_concurrency=24, cost=3.5 + i % 17,
+        params={"genome": "GRCh38", "outdir": output_dir(i)},
+        labels={"project": f"p{i % 11}"},
+        phase="Succeeded",
+        state="Succeeded",
+        created_at=created,
+        started_at=created + timedelta(minutes=1),
+        completed_at=created + timedelta(hours=3),
+        last_heartbeat_at=created + timedelta(hours=3),
+        peak_concurrency=24,
+        cost=3.5 + i % 17,
         processes=processes,
-    )  # fmt: skip
+    )
 
 
 def run_objects(i: int, per_run: int) -> Iterator[Any]:
@@ -121,8 +137,13 @@ def run_objects(i: int, per_run: int) -> Iterator[Any]:
     modified = EPOCH + timedelta(minutes=7 * i + 120)
     for n in range(per_run):
         j, k = divmod(n, files)
-        yield OutputObject(url=object_url(i, j, k), size=1_000_000 + (n * 7919) % 50_000_000,
-                           last_modified=modified, etag=f"{i:08x}{n:024x}", storage_class="STANDARD")  # fmt: skip
+        yield OutputObject(
+            url=object_url(i, j, k),
+            size=1_000_000 + (n * 7919) % 50_000_000,
+            last_modified=modified,
+            etag=f"{i:08x}{n:024x}",
+            storage_class="STANDARD",
+        )
 
 
 def build(engine: Any, runs: int, per_run: int, runs_per_transaction: int) -> float:
@@ -147,8 +168,11 @@ def build(engine: Any, runs: int, per_run: int, runs_per_transaction: int) -> fl
         done = min(runs, first + runs_per_transaction)
         if done >= next_report or done == runs:
             elapsed = time.perf_counter() - outputs_started
-            print(f"  {done * per_run:>12,} / {total:,} rows, {elapsed:6.1f} s, "
-                  f"{done * per_run / elapsed:,.0f} rows/s ({load()})", flush=True)  # fmt: skip
+            print(
+                f"  {done * per_run:>12,} / {total:,} rows, {elapsed:6.1f} s, "
+                f"{done * per_run / elapsed:,.0f} rows/s ({load()})",
+                flush=True,
+            )
             next_report = done + step
     return time.perf_counter() - started
 
@@ -246,8 +270,9 @@ def measure(lookup_engine: Any, scan_engine: Any, mix: list[tuple[str, str]]) ->
             l_seconds, l_ids = lookup(text)
             s_seconds, s_ids = scan(text)
         agree = set(l_ids) == s_ids if len(s_ids) <= 100 else (len(l_ids) == 100 and set(l_ids) <= s_ids)
-        results.append({"kind": kind, "text": text, "lookup": l_seconds, "scan": s_seconds,
-                        "runs": len(s_ids), "agree": agree})  # fmt: skip
+        results.append(
+            {"kind": kind, "text": text, "lookup": l_seconds, "scan": s_seconds, "runs": len(s_ids), "agree": agree}
+        )
     return results
 
 
@@ -269,13 +294,17 @@ def report(engine_name: str, results: list[dict[str, Any]]) -> bool:
     lookup = [r["lookup"] for r in results]
     scan = [r["scan"] for r in results]
     print(f"  {engine_name}: {len(results)} queries ({load()})")
-    print(f"    {'kind':<11} {'n':>3} {'runs':>9} {'lookup p50':>12} {'lookup max':>12} {'scan p50':>12} {'scan max':>12}")
+    print(
+        f"    {'kind':<11} {'n':>3} {'runs':>9} {'lookup p50':>12} {'lookup max':>12} {'scan p50':>12} {'scan max':>12}"
+    )
     for kind in dict.fromkeys(r["kind"] for r in results):
         rows = [r for r in results if r["kind"] == kind]
         found = sorted(r["runs"] for r in rows)
-        print(f"    {kind:<11} {len(rows):>3} {f'{found[0]}-{found[-1]}':>9} "
-              f"{ms(statistics.median(r['lookup'] for r in rows)):>12} {ms(max(r['lookup'] for r in rows)):>12} "
-              f"{ms(statistics.median(r['scan'] for r in rows)):>12} {ms(max(r['scan'] for r in rows)):>12}")  # fmt: skip
+        print(
+            f"    {kind:<11} {len(rows):>3} {f'{found[0]}-{found[-1]}':>9} "
+            f"{ms(statistics.median(r['lookup'] for r in rows)):>12} {ms(max(r['lookup'] for r in rows)):>12} "
+            f"{ms(statistics.median(r['scan'] for r in rows)):>12} {ms(max(r['scan'] for r in rows)):>12}"
+        )
     l50, l99, s50, s99 = pct(lookup, 50), pct(lookup, 99), pct(scan, 50), pct(scan, 99)
     print(f"    all {len(results)} queries:")
     print(f"      lookup_runs_by_url: p50 {ms(l50)}, p99 {ms(l99)}, mean {ms(statistics.fmean(lookup))}")
@@ -326,10 +355,14 @@ def bench_engine(name: str, args: argparse.Namespace, mix: list[tuple[str, str]]
             with server.connect("lookup_bench") as conn:
                 conn.execute("VACUUM ANALYZE outputs")
                 conn.execute("ANALYZE runs")
-                size = conn.execute("SELECT pg_total_relation_size('outputs'), "
-                                    "pg_relation_size('ix_outputs_url_trgm'), pg_database_size(current_database())").fetchone()  # fmt: skip
-            extra = (f"; VACUUM ANALYZE {time.perf_counter() - t0:.1f} s; outputs table with indexes "
-                     f"{size[0] / 2**30:.2f} GiB (trigram index {size[1] / 2**30:.2f} GiB), database {size[2] / 2**30:.2f} GiB")  # fmt: skip
+                size = conn.execute(
+                    "SELECT pg_total_relation_size('outputs'), "
+                    "pg_relation_size('ix_outputs_url_trgm'), pg_database_size(current_database())"
+                ).fetchone()
+            extra = (
+                f"; VACUUM ANALYZE {time.perf_counter() - t0:.1f} s; outputs table with indexes "
+                f"{size[0] / 2**30:.2f} GiB (trigram index {size[1] / 2**30:.2f} GiB), database {size[2] / 2**30:.2f} GiB"
+            )
         else:
             extra = f"; index file {(tmp / 'index.db').stat().st_size / 2**30:.2f} GiB"
         with engine.connect() as conn:
@@ -337,7 +370,10 @@ def bench_engine(name: str, args: argparse.Namespace, mix: list[tuple[str, str]]
         print(f"  built {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s{extra} ({load()})", flush=True)
         if server is not None:
             with scan_engine.connect() as conn:
-                settings = [conn.scalar(sql(f"SHOW {s}")) for s in ("enable_bitmapscan", "enable_indexscan", "enable_indexonlyscan")]
+                settings = [
+                    conn.scalar(sql(f"SHOW {s}"))
+                    for s in ("enable_bitmapscan", "enable_indexscan", "enable_indexonlyscan")
+                ]
             print(f"  scan connections: enable_bitmapscan/indexscan/indexonlyscan = {'/'.join(settings)}")
         lookup_plan, scan_plan = plans(engine, scan_engine, next(t for k, t in mix if k == "full URL"))
         print(f"  plan of the lookup's outputs part (full URL):\n{lookup_plan}\n  plan of the scan:\n{scan_plan}")
@@ -358,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--seed", type=int, default=20250101)
-    parser.add_argument("--runs-per-transaction", type=int, default=20, help="runs whose outputs one transaction upserts")
+    parser.add_argument(
+        "--runs-per-transaction", type=int, default=20, help="runs whose outputs one transaction upserts"
+    )
     parser.add_argument("--db-dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -366,8 +404,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown engines {sorted(unknown)}")
     per_run = args.rows // args.runs
     mix = queries(args.queries, args.runs, per_run, args.seed)
-    print(f"{args.rows:,} output rows ({args.runs:,} runs x {per_run:,}), {len(mix)} queries; "
-          f"{os.cpu_count()} cores, {load()}")
+    print(
+        f"{args.rows:,} output rows ({args.runs:,} runs x {per_run:,}), {len(mix)} queries; "
+        f"{os.cpu_count()} cores, {load()}"
+    )
     print(f"example URL: {object_url(0, 0, 0)}")
     ok = True
     for name in engines:

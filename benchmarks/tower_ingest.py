@@ -35,8 +35,10 @@ sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]  # see api_loa
 import httpx  # noqa: E402
 
 TOKEN = "bench-token"  # noqa: S105 - the benchmark server's own static token
-AUTH = {"Authorization": "Basic " + base64.b64encode(f"@token:{TOKEN}".encode()).decode(),
-        "User-Agent": "Nextflow/25.10.2"}  # fmt: skip
+AUTH = {
+    "Authorization": "Basic " + base64.b64encode(f"@token:{TOKEN}".encode()).decode(),
+    "User-Agent": "Nextflow/25.10.2",
+}
 TICKS = os.sysconf("SC_CLK_TCK")
 STATES = ("NEW", "SUBMITTED", "RUNNING", "COMPLETED")
 
@@ -54,40 +56,86 @@ def server_cpu(pid: int) -> float:
 
 def task(task_id: int, state: str, now_ms: int) -> dict[str, Any]:
     started = state in ("RUNNING", "COMPLETED")
-    return {"taskId": task_id, "status": state, "hash": f"{task_id % 256:02x}/{task_id:06x}",
-            "name": f"ALIGN (sample_{task_id})", "process": "ALIGN", "tag": f"sample_{task_id}", "attempt": 1,
-            "nativeId": f"job-{task_id}", "submit": now_ms - 60_000 if state != "NEW" else None,
-            "start": now_ms - 30_000 if started else None, "complete": now_ms if state == "COMPLETED" else None,
-            "exit": 0 if state == "COMPLETED" else 2147483647, "cpus": 4, "memory": 8 << 30, "time": 3_600_000,
-            "duration": 60_000 if state == "COMPLETED" else None, "realtime": 30_000 if state == "COMPLETED" else None,
-            "pcpu": 187.5, "peakRss": 1 << 30, "readBytes": 1 << 32, "writeBytes": 1 << 30,
-            "workdir": f"s3://bench-scratch/work/{task_id:08x}", "executor": "awsbatch"}  # fmt: skip
+    return {
+        "taskId": task_id,
+        "status": state,
+        "hash": f"{task_id % 256:02x}/{task_id:06x}",
+        "name": f"ALIGN (sample_{task_id})",
+        "process": "ALIGN",
+        "tag": f"sample_{task_id}",
+        "attempt": 1,
+        "nativeId": f"job-{task_id}",
+        "submit": now_ms - 60_000 if state != "NEW" else None,
+        "start": now_ms - 30_000 if started else None,
+        "complete": now_ms if state == "COMPLETED" else None,
+        "exit": 0 if state == "COMPLETED" else 2147483647,
+        "cpus": 4,
+        "memory": 8 << 30,
+        "time": 3_600_000,
+        "duration": 60_000 if state == "COMPLETED" else None,
+        "realtime": 30_000 if state == "COMPLETED" else None,
+        "pcpu": 187.5,
+        "peakRss": 1 << 30,
+        "readBytes": 1 << 32,
+        "writeBytes": 1 << 30,
+        "workdir": f"s3://bench-scratch/work/{task_id:08x}",
+        "executor": "awsbatch",
+    }
 
 
-async def one_run(http: httpx.AsyncClient, run: int, until: float, latencies: list[float],
-                  errors: list[str]) -> int:  # fmt: skip
-    answer = await http.post("/tower/trace/create", headers=AUTH, json={
-        "sessionId": f"00000000-0000-4000-8000-{run:012d}", "runName": f"bench-{run}", "workflowId": None,
-        "instant": int(time.time() * 1000)})  # fmt: skip
+async def one_run(http: httpx.AsyncClient, run: int, until: float, latencies: list[float], errors: list[str]) -> int:
+    answer = await http.post(
+        "/tower/trace/create",
+        headers=AUTH,
+        json={
+            "sessionId": f"00000000-0000-4000-8000-{run:012d}",
+            "runName": f"bench-{run}",
+            "workflowId": None,
+            "instant": int(time.time() * 1000),
+        },
+    )
     answer.raise_for_status()
     workflow_id = answer.json()["workflowId"]
-    workflow = {"runName": f"bench-{run}", "start": "2026-12-01T21:00:00.000+01:00", "workDir": "s3://bench/work",
-                "params": {"outdir": "s3://bench-results/out/"}, "commandLine": "nextflow run bench"}  # fmt: skip
-    (await http.put(f"/tower/trace/{workflow_id}/begin", headers=AUTH,
-                    json={"workflow": workflow, "processNames": ["ALIGN"], "instant": int(time.time() * 1000)})
-     ).raise_for_status()  # fmt: skip
+    workflow = {
+        "runName": f"bench-{run}",
+        "start": "2026-12-01T21:00:00.000+01:00",
+        "workDir": "s3://bench/work",
+        "params": {"outdir": "s3://bench-results/out/"},
+        "commandLine": "nextflow run bench",
+    }
+    (
+        await http.put(
+            f"/tower/trace/{workflow_id}/begin",
+            headers=AUTH,
+            json={"workflow": workflow, "processNames": ["ALIGN"], "instant": int(time.time() * 1000)},
+        )
+    ).raise_for_status()
     ages = {i: i % len(STATES) for i in range(100)}  # task id -> index in STATES
     next_id, sent, tick = 100, 0, time.monotonic()
     while time.monotonic() < until:
         now_ms = int(time.time() * 1000)
         batch = [task(task_id, STATES[age], now_ms) for task_id, age in ages.items()]
         running = sum(1 for age in ages.values() if STATES[age] == "RUNNING")
-        progress = {"processes": [{"name": "ALIGN", "running": running, "succeeded": next_id - 100,
-                                   "pending": 25, "submitted": 25, "peakRunning": running}], "peakRunning": running}
+        progress = {
+            "processes": [
+                {
+                    "name": "ALIGN",
+                    "running": running,
+                    "succeeded": next_id - 100,
+                    "pending": 25,
+                    "submitted": 25,
+                    "peakRunning": running,
+                }
+            ],
+            "peakRunning": running,
+        }
         started = time.perf_counter()
         try:
-            answer = await http.put(f"/tower/trace/{workflow_id}/progress", headers=AUTH,
-                                    json={"tasks": batch, "progress": progress, "instant": now_ms})  # fmt: skip
+            answer = await http.put(
+                f"/tower/trace/{workflow_id}/progress",
+                headers=AUTH,
+                json={"tasks": batch, "progress": progress, "instant": now_ms},
+            )
             if answer.status_code == 200:
                 latencies.append(time.perf_counter() - started)
                 sent += len(batch)
@@ -129,9 +177,12 @@ def main() -> int:
         url_db = args.database_url or f"sqlite:///{tmp}/index.db"
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
-            "TRACKER_DATABASE_URL": url_db, "TRACKER_API__AUTH_MODE": "token",
-            "TRACKER_API__TOKENS": f'{{"{TOKEN}": "bench"}}', "TRACKER_TOWER__DEFAULT_NAMESPACE": "bench",
-            "TRACKER_LOG_LEVEL": "WARNING"}  # fmt: skip
+            "TRACKER_DATABASE_URL": url_db,
+            "TRACKER_API__AUTH_MODE": "token",
+            "TRACKER_API__TOKENS": f'{{"{TOKEN}": "bench"}}',
+            "TRACKER_TOWER__DEFAULT_NAMESPACE": "bench",
+            "TRACKER_LOG_LEVEL": "WARNING",
+        }
         server = subprocess.Popen([str(Path(sys.executable).with_name("tracker-api")), "--port", str(port)], env=env)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -151,14 +202,22 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(10)
-    print(f"database: {'PostgreSQL' if args.database_url else 'SQLite (WAL)'}; runs: {args.runs}; "
-          f"measured {elapsed:.1f} s")
-    print(f"task updates acknowledged: {updates} ({updates / elapsed:,.0f}/s), progress calls: {len(latencies)}, "
-          f"errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}")
-    print(f"ack latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
-          f"max {max(latencies, default=float('nan')) * 1000:.1f} ms")
-    print(f"server CPU: {cpu:.1f} s over {elapsed:.1f} s ({100 * cpu / elapsed:.0f} % of one core); "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"database: {'PostgreSQL' if args.database_url else 'SQLite (WAL)'}; runs: {args.runs}; "
+        f"measured {elapsed:.1f} s"
+    )
+    print(
+        f"task updates acknowledged: {updates} ({updates / elapsed:,.0f}/s), progress calls: {len(latencies)}, "
+        f"errors: {len(errors)}{' e.g. ' + errors[0] if errors else ''}"
+    )
+    print(
+        f"ack latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
+        f"max {max(latencies, default=float('nan')) * 1000:.1f} ms"
+    )
+    print(
+        f"server CPU: {cpu:.1f} s over {elapsed:.1f} s ({100 * cpu / elapsed:.0f} % of one core); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     return 0
 
 

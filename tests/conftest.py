@@ -34,8 +34,11 @@ def _server_fixtures(item: pytest.Item) -> set[str]:
     definitions = getattr(item, "_fixtureinfo", None)
     if definitions is None:
         return set()
-    return {name for name, defs in definitions.name2fixturedefs.items()
-            if name not in NO_SERVER and any(d.func.__module__ in SERVER_PLUGINS for d in defs)}
+    return {
+        name
+        for name, defs in definitions.name2fixturedefs.items()
+        if name not in NO_SERVER and any(d.func.__module__ in SERVER_PLUGINS for d in defs)
+    }
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -37,13 +37,15 @@ class WorkerJobSettings(BaseModel):
     """How the operator builds the Kubernetes Job that runs the worker."""
 
     namespace: str | None = Field(
-        None, description="where worker Jobs run (and their Secrets live); unset: the operator's own namespace")
+        None, description="where worker Jobs run (and their Secrets live); unset: the operator's own namespace"
+    )
     image: str = "workflow-tracker:dev"
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     service_account: str = Field("tracker-worker", description="the worker's ServiceAccount in that namespace")
     backoff_limit: int = Field(3, ge=0)
     start_deadline_seconds: int = Field(
-        300, ge=1, description="a job whose worker has not started by then (missing Secret, image pull, ...) fails")
+        300, ge=1, description="a job whose worker has not started by then (missing Secret, image pull, ...) fails"
+    )
     active_deadline_seconds: int = Field(6 * 3600, ge=60)
     ttl_seconds_after_finished: int = Field(24 * 3600, ge=0)
     cpu_request: str = "100m"
@@ -60,9 +62,11 @@ class AdmissionSettings(BaseModel):
     """How long admission treats a run it cannot use yet as "not ready" (a retry)."""
 
     run_not_found_grace_seconds: float = Field(
-        5, ge=0, description="a run missing at admission may be created in the same apply: retry this long")
+        5, ge=0, description="a run missing at admission may be created in the same apply: retry this long"
+    )
     run_not_ready_seconds: float = Field(
-        120, ge=0, description="a run without status.id (not yet seen by the operator): retry this long")
+        120, ge=0, description="a run without status.id (not yet seen by the operator): retry this long"
+    )
 
 
 class PrincipalSettings(BaseModel):
@@ -93,16 +97,21 @@ class TowerSettings(BaseModel):
     """The Nextflow trace receiver (Tower protocol), served by the API process."""
 
     enabled: bool = True
-    base_path: str = Field("/tower", pattern=r"^(/[A-Za-z0-9._~-]+)+$",
-                           description="where `-with-tower http://HOST:PORT/tower` points")
+    base_path: str = Field(
+        "/tower", pattern=r"^(/[A-Za-z0-9._~-]+)+$", description="where `-with-tower http://HOST:PORT/tower` points"
+    )
     default_namespace: str | None = Field(
-        None, description="namespace of runs whose token names none (not a service account)")
+        None, description="namespace of runs whose token names none (not a service account)"
+    )
     workspaces: dict[str, str] = Field(
-        default_factory=dict, description="Nextflow workspaceId -> namespace, for `tower.workspaceId`")
+        default_factory=dict, description="Nextflow workspaceId -> namespace, for `tower.workspaceId`"
+    )
     runs: Literal["index", "kubernetes"] = Field(
-        "index", description="write runs into the index only, or as WorkflowRuns (the operator indexes them)")
+        "index", description="write runs into the index only, or as WorkflowRuns (the operator indexes them)"
+    )
     status_interval_seconds: float = Field(
-        15.0, gt=0, le=120, description="at most one status write per run per interval (phase changes at once)")
+        15.0, gt=0, le=120, description="at most one status write per run per interval (phase changes at once)"
+    )
 
 
 class Settings(BaseSettings):
@@ -120,4 +129,5 @@ class Settings(BaseSettings):
     tower: TowerSettings = TowerSettings()
     log_level: str = "INFO"
     peering_lifetime_seconds: int = Field(
-        20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one")
+        20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one"
+    )

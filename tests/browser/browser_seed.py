@@ -26,7 +26,7 @@ FAILED_ID = "9a000000-0000-4000-8000-000000000004"
 DELETED_ID = OLD_ID  # api_seed's old-run: outputs deleted by alice
 BATCH = 26  # with the nine other runs: two pages of 25
 BATCH_OWNER, BATCH_CLUSTER = "dave", "hpc-batch"
-XSS = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"
+XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 NOW = at(240)  # when the operator last looked at the supervised runs
 
 RICH_PROCESSES = (
@@ -37,17 +37,33 @@ RICH_PROCESSES = (
     ProcessCounts("NFCORE_RNASEQ:RNASEQ:TRIMGALORE", succeeded=9, cached=9, retried=3),
 )
 RICH = RunRecord(
-    id=RICH_ID, namespace="genomics", name="rnaseq-full-7x2k", run_name="rnaseq-full", owner="erin",
-    cluster="hpc-east", engine="nextflow", repository="https://github.com/nf-core/rnaseq.git",
-    revision="3.14.0", commit="5f2b9c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c", work_dir="s3://work/rnaseq-full/",
-    output_dir="s3://bucket/runs/rnaseq-full/", session_id="c0ffee00-1111-4222-8333-444455556666",
+    id=RICH_ID,
+    namespace="genomics",
+    name="rnaseq-full-7x2k",
+    run_name="rnaseq-full",
+    owner="erin",
+    cluster="hpc-east",
+    engine="nextflow",
+    repository="https://github.com/nf-core/rnaseq.git",
+    revision="3.14.0",
+    commit="5f2b9c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c",
+    work_dir="s3://work/rnaseq-full/",
+    output_dir="s3://bucket/runs/rnaseq-full/",
+    session_id="c0ffee00-1111-4222-8333-444455556666",
     command_line="nextflow run nf-core/rnaseq -r 3.14.0 -name rnaseq-full -profile awsbatch",
     params={"genome": "GRCh38", "input": "s3://bucket/samplesheet.csv", "note": "<b>not bold</b>"},
     config_text="process {\n  executor = 'awsbatch'\n  queue = 'spot'\n}",
-    labels={"team": "rna"}, phase="Succeeded", state="Succeeded",
-    created_at=at(100), started_at=at(101), completed_at=at(101) + timedelta(hours=2, minutes=5),
-    last_heartbeat_at=at(226), peak_concurrency=48, cost=12.345, processes=RICH_PROCESSES,
-)  # fmt: skip
+    labels={"team": "rna"},
+    phase="Succeeded",
+    state="Succeeded",
+    created_at=at(100),
+    started_at=at(101),
+    completed_at=at(101) + timedelta(hours=2, minutes=5),
+    last_heartbeat_at=at(226),
+    peak_concurrency=48,
+    cost=12.345,
+    processes=RICH_PROCESSES,
+)
 RICH_OBJECTS = [
     OutputObject("s3://bucket/runs/rnaseq-full/star/sample1.bam", 3 * GIB, at(220), '"r1"', "INTELLIGENT_TIERING"),
     OutputObject("s3://bucket/runs/rnaseq-full/star/sample2.bam", 2 * GIB, at(220), '"r2"', "INTELLIGENT_TIERING"),
@@ -59,50 +75,107 @@ RICH_OBJECTS = [
 def supervised(record: RunRecord, *, tasks_terminal_since: datetime | None = None) -> RunRecord:
     """`record` with the state and conditions the operator derives at NOW."""
     signals = RunSignals(
-        phase=Phase(record.phase) if record.phase else None, created_at=record.created_at or T0,
-        last_heartbeat=record.last_heartbeat_at, processes=record.processes,
+        phase=Phase(record.phase) if record.phase else None,
+        created_at=record.created_at or T0,
+        last_heartbeat=record.last_heartbeat_at,
+        processes=record.processes,
         tasks_terminal_since=tasks_terminal_since,
-        heartbeat_timeout=timedelta(seconds=300), stalled_after=timedelta(seconds=600),
-    )  # fmt: skip
+        heartbeat_timeout=timedelta(seconds=300),
+        stalled_after=timedelta(seconds=600),
+    )
     health = assess(signals, NOW)
     return replace(record, state=health.state, conditions=health.conditions([], NOW, signals))
 
 
-DISCONNECTED = supervised(RunRecord(
-    id=DISCONNECTED_ID, namespace="genomics", name="lost-runner-k2", run_name="lost-runner", owner="frank",
-    cluster="hpc-west", engine="nextflow", repository="https://gitlab.com/lab/variant-calling",
-    revision="main", commit="0123abcd", output_dir="s3://bucket/runs/lost-runner/", phase="Running",
-    created_at=at(150), started_at=at(151), last_heartbeat_at=at(200),
-    processes=(ProcessCounts("CALLING:GATK_HAPLOTYPECALLER", succeeded=10, running=4, submitted=2),),
-))  # fmt: skip
-STALLED = supervised(RunRecord(
-    id=STALLED_ID, namespace="genomics", name="hanging-run-q9", run_name="hanging-run", owner="frank",
-    cluster="hpc-west", engine="nextflow", output_dir="s3://bucket/runs/hanging/", phase="Running",
-    created_at=at(160), started_at=at(161), last_heartbeat_at=at(239),
-    processes=(ProcessCounts("MAIN:ASSEMBLE", succeeded=7), ProcessCounts("MAIN:POLISH", succeeded=7)),
-), tasks_terminal_since=at(200))  # fmt: skip
+DISCONNECTED = supervised(
+    RunRecord(
+        id=DISCONNECTED_ID,
+        namespace="genomics",
+        name="lost-runner-k2",
+        run_name="lost-runner",
+        owner="frank",
+        cluster="hpc-west",
+        engine="nextflow",
+        repository="https://gitlab.com/lab/variant-calling",
+        revision="main",
+        commit="0123abcd",
+        output_dir="s3://bucket/runs/lost-runner/",
+        phase="Running",
+        created_at=at(150),
+        started_at=at(151),
+        last_heartbeat_at=at(200),
+        processes=(ProcessCounts("CALLING:GATK_HAPLOTYPECALLER", succeeded=10, running=4, submitted=2),),
+    )
+)
+STALLED = supervised(
+    RunRecord(
+        id=STALLED_ID,
+        namespace="genomics",
+        name="hanging-run-q9",
+        run_name="hanging-run",
+        owner="frank",
+        cluster="hpc-west",
+        engine="nextflow",
+        output_dir="s3://bucket/runs/hanging/",
+        phase="Running",
+        created_at=at(160),
+        started_at=at(161),
+        last_heartbeat_at=at(239),
+        processes=(ProcessCounts("MAIN:ASSEMBLE", succeeded=7), ProcessCounts("MAIN:POLISH", succeeded=7)),
+    ),
+    tasks_terminal_since=at(200),
+)
 FAILED_FIRST = RunRecord(
-    id=FAILED_ID, namespace="genomics", name="broken-run-z1", run_name="broken-run", owner="alice",
-    cluster="hpc-east", engine="nextflow", output_dir="s3://bucket/runs/broken/", session_id="sess-broken",
-    phase="Failed", state="Failed", created_at=at(170), started_at=at(171), completed_at=at(175),
-    error_message="Process `ALIGN` terminated with an error exit status (137)", cost=0.8,
-)  # fmt: skip
-FAILED_SECOND = replace(FAILED_FIRST, started_at=at(180), completed_at=at(190),
-                        error_message="Process `ALIGN` terminated with an error exit status (1)", cost=1.1)
+    id=FAILED_ID,
+    namespace="genomics",
+    name="broken-run-z1",
+    run_name="broken-run",
+    owner="alice",
+    cluster="hpc-east",
+    engine="nextflow",
+    output_dir="s3://bucket/runs/broken/",
+    session_id="sess-broken",
+    phase="Failed",
+    state="Failed",
+    created_at=at(170),
+    started_at=at(171),
+    completed_at=at(175),
+    error_message="Process `ALIGN` terminated with an error exit status (137)",
+    cost=0.8,
+)
+FAILED_SECOND = replace(
+    FAILED_FIRST,
+    started_at=at(180),
+    completed_at=at(190),
+    error_message="Process `ALIGN` terminated with an error exit status (1)",
+    cost=1.1,
+)
 FAILED = replace(
-    FAILED_FIRST, started_at=at(200), completed_at=at(212), cost=1.9,
+    FAILED_FIRST,
+    started_at=at(200),
+    completed_at=at(212),
+    cost=1.9,
     error_message=f"Error executing process > 'NFCORE:ALIGN (sample1)'\n\nCaused by:\n  {XSS}\n\nCommand exit status:\n  1",
     processes=(ProcessCounts("NFCORE:ALIGN", succeeded=2, failed=1),),
-)  # fmt: skip
+)
 
 
 def batch_run(index: int) -> RunRecord:
     return RunRecord(
-        id=f"9b000000-0000-4000-8000-{index:012d}", namespace="batch", name=f"batch-{index:03d}",
-        run_name=f"batch-{index:03d}", owner=BATCH_OWNER, cluster=BATCH_CLUSTER, engine="wdl",
-        phase="Succeeded", state="Succeeded", created_at=at(300 + index), started_at=at(300 + index),
-        completed_at=at(310 + index), cost=0.25 * index,
-    )  # fmt: skip
+        id=f"9b000000-0000-4000-8000-{index:012d}",
+        namespace="batch",
+        name=f"batch-{index:03d}",
+        run_name=f"batch-{index:03d}",
+        owner=BATCH_OWNER,
+        cluster=BATCH_CLUSTER,
+        engine="wdl",
+        phase="Succeeded",
+        state="Succeeded",
+        created_at=at(300 + index),
+        started_at=at(300 + index),
+        completed_at=at(310 + index),
+        cost=0.25 * index,
+    )
 
 
 def seed(engine: Engine) -> None:
@@ -121,25 +194,44 @@ def seed(engine: Engine) -> None:
 # Long but realistic values, for the runs list at laptop width: a descriptive run name, an OIDC
 # e-mail and a service-account user as owners, long namespaces and cluster names.
 LONG_NAMES = (
-    ("genomics-core-facility-production", "rnaseq-GRCh38-full-cohort-2026-05-13-batch-0042-reprocessed-star-2.7.11b",
-     "alexandra.konstantinopoulou@genomics-institute.example.org", "hpc-eu-central-1-gpu-a100-production",
-     "Disconnected"),
-    ("structural-biology-cryo-em", "wgs_germline_deepvariant_trio_HG002_HG003_HG004_30x_novaseq_x_plus",
-     "system:serviceaccount:structural-biology-cryo-em:nextflow-runner", "aws-batch-us-east-1-spot-fleet-genomics",
-     "Succeeded"),
+    (
+        "genomics-core-facility-production",
+        "rnaseq-GRCh38-full-cohort-2026-05-13-batch-0042-reprocessed-star-2.7.11b",
+        "alexandra.konstantinopoulou@genomics-institute.example.org",
+        "hpc-eu-central-1-gpu-a100-production",
+        "Disconnected",
+    ),
+    (
+        "structural-biology-cryo-em",
+        "wgs_germline_deepvariant_trio_HG002_HG003_HG004_30x_novaseq_x_plus",
+        "system:serviceaccount:structural-biology-cryo-em:nextflow-runner",
+        "aws-batch-us-east-1-spot-fleet-genomics",
+        "Succeeded",
+    ),
     ("lab", "sad_einstein", "bob", None, "Running"),
-)  # fmt: skip
+)
 
 
 def seed_long_names(engine: Engine) -> None:
     """Runs whose names, owners, namespaces and clusters are long (see LONG_NAMES)."""
     with session_factory(engine)() as session:
         for index, (namespace, run_name, owner, cluster, state) in enumerate(LONG_NAMES, start=1):
-            runs.upsert_run(session, record=RunRecord(
-                id=f"9c000000-0000-4000-8000-{index:012d}", namespace=namespace, name=f"run-{index:04d}-x7k2q",
-                run_name=run_name, owner=owner, cluster=cluster, engine="nextflow",
-                phase="Running" if state != "Succeeded" else "Succeeded", state=state,
-                created_at=at(400 + index), started_at=at(400 + index), completed_at=at(5000 + index),
-                cost=12345.67 * index,
-            ))  # fmt: skip
+            runs.upsert_run(
+                session,
+                record=RunRecord(
+                    id=f"9c000000-0000-4000-8000-{index:012d}",
+                    namespace=namespace,
+                    name=f"run-{index:04d}-x7k2q",
+                    run_name=run_name,
+                    owner=owner,
+                    cluster=cluster,
+                    engine="nextflow",
+                    phase="Running" if state != "Succeeded" else "Succeeded",
+                    state=state,
+                    created_at=at(400 + index),
+                    started_at=at(400 + index),
+                    completed_at=at(5000 + index),
+                    cost=12345.67 * index,
+                ),
+            )
         session.commit()

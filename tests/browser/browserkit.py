@@ -16,8 +16,16 @@ from playwright.sync_api import Page
 from localcluster.processes import ManagedProcess, free_port
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 LAPTOP = {"width": 1280, "height": 800}
 HD_LAPTOP = {"width": 1366, "height": 768}  # the most common laptop screen
@@ -42,9 +50,11 @@ def serve(database_url: str, state_dir: Path, **settings: str) -> Api:
     env.update(TRACKER_DATABASE_URL=database_url, PYTHONUNBUFFERED="1", **settings)
     url = f"http://127.0.0.1:{port}"
     process = ManagedProcess(
-        name="tracker-api", argv=[str(Path(sys.executable).parent / "tracker-api"), "--port", str(port)],
-        log_path=state_dir / f"api-{port}.log", env=env,
-    )  # fmt: skip
+        name="tracker-api",
+        argv=[str(Path(sys.executable).parent / "tracker-api"), "--port", str(port)],
+        log_path=state_dir / f"api-{port}.log",
+        env=env,
+    )
     try:
         process.start_until(lambda: _ready(url), timeout=60, what="the read API's /readyz")
     except Exception:

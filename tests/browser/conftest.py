@@ -55,8 +55,12 @@ def api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture(scope="session")
 def token_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The API with static tokens (`auth_mode: token`)."""
-    server = serve(database_url, tmp_path_factory.mktemp("token-api"), TRACKER_API__AUTH_MODE="token",
-                   TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}))  # fmt: skip
+    server = serve(
+        database_url,
+        tmp_path_factory.mktemp("token-api"),
+        TRACKER_API__AUTH_MODE="token",
+        TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
+    )
     yield server
     server.process.stop()
 
@@ -82,11 +86,23 @@ def _page(browser: Browser, viewport: dict[str, int], **options: object) -> Iter
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     # a page may answer 404 or 401 on purpose; its styles, scripts and icons may not
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document" else None)
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )
     yield page
     context.close()
     assert not errors, f"the page logged errors (script errors, CSP violations, missing files): {errors}"

@@ -32,7 +32,11 @@ def test_sign_in_and_out(token_api: Api, page: Page) -> None:
     expect(page.locator(".signout")).to_contain_text(f"Signed in as {BROWSER_USER}")
     [cookie] = page.context.cookies()
     assert (cookie["value"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
-        BROWSER_TOKEN, True, "Strict", "/")  # fmt: skip
+        BROWSER_TOKEN,
+        True,
+        "Strict",
+        "/",
+    )
     assert BROWSER_TOKEN not in page.evaluate("document.cookie")  # scripts cannot read it
     page.goto(f"{token_api.url}/runs")
     expect(page.locator("#runs-table")).to_be_visible()

@@ -15,8 +15,13 @@ from unit.api.api_seed import TWIN_A_ID, TWIN_B_ID
 
 pytestmark = pytest.mark.browser
 
-RICH_ORDER = ["RNASEQ:FASTQC", "ALIGN_STAR:STAR_ALIGN", "QUANTIFY:SALMON_QUANT", "NFCORE_RNASEQ:MULTIQC",
-              "RNASEQ:TRIMGALORE"]  # fmt: skip
+RICH_ORDER = [
+    "RNASEQ:FASTQC",
+    "ALIGN_STAR:STAR_ALIGN",
+    "QUANTIFY:SALMON_QUANT",
+    "NFCORE_RNASEQ:MULTIQC",
+    "RNASEQ:TRIMGALORE",
+]
 
 
 def rows(page: Page) -> list[str]:
@@ -38,7 +43,8 @@ def test_cards_show_the_seeded_run(api: Api, page: Page) -> None:
     expect(repo).to_have_attribute("href", "https://github.com/nf-core/rnaseq")
     expect(page.locator("#info-revision a")).to_have_attribute("href", "https://github.com/nf-core/rnaseq/tree/3.14.0")
     expect(page.locator("#info-commit a")).to_have_attribute(
-        "href", "https://github.com/nf-core/rnaseq/commit/5f2b9c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c")
+        "href", "https://github.com/nf-core/rnaseq/commit/5f2b9c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"
+    )
     expect(page.locator("#info-workdir")).to_have_text("s3://work/rnaseq-full/")
     expect(page.locator("#cost-runtime h3")).to_have_text("Cost and Runtime")
     expect(page.locator("#info-status")).to_have_text("Succeeded")
@@ -87,14 +93,24 @@ def test_process_table_sorts_in_the_page(api: Api, page: Page) -> None:
     url = page.url
     heading(page, "Failed").locator("a").click()
     expect(heading(page, "Failed")).to_have_attribute("aria-sort", "descending")
-    assert rows(page) == ["ALIGN_STAR:STAR_ALIGN", "RNASEQ:FASTQC", "QUANTIFY:SALMON_QUANT",
-                          "NFCORE_RNASEQ:MULTIQC", "RNASEQ:TRIMGALORE"]  # fmt: skip
+    assert rows(page) == [
+        "ALIGN_STAR:STAR_ALIGN",
+        "RNASEQ:FASTQC",
+        "QUANTIFY:SALMON_QUANT",
+        "NFCORE_RNASEQ:MULTIQC",
+        "RNASEQ:TRIMGALORE",
+    ]
     heading(page, "Failed").locator("a").click()
     expect(heading(page, "Failed")).to_have_attribute("aria-sort", "ascending")
     assert rows(page)[-1] == "ALIGN_STAR:STAR_ALIGN"
     heading(page, "Process").locator("a").click()
-    assert rows(page) == ["ALIGN_STAR:STAR_ALIGN", "NFCORE_RNASEQ:MULTIQC", "QUANTIFY:SALMON_QUANT",
-                          "RNASEQ:FASTQC", "RNASEQ:TRIMGALORE"]  # fmt: skip
+    assert rows(page) == [
+        "ALIGN_STAR:STAR_ALIGN",
+        "NFCORE_RNASEQ:MULTIQC",
+        "QUANTIFY:SALMON_QUANT",
+        "RNASEQ:FASTQC",
+        "RNASEQ:TRIMGALORE",
+    ]
     expect(heading(page, "Failed")).not_to_have_attribute("aria-sort", "ascending")
     heading(page, "Succeeded").locator("a").click()
     counts = page.locator("#process-table tbody tr td:nth-of-type(1)").all_inner_texts()
@@ -110,8 +126,13 @@ def test_process_table_and_tabs_work_without_javascript(api: Api, browser: Brows
         page.goto(f"{api.url}/runs/rnaseq-full")
         heading(page, "Succeeded").locator("a").click()
         page.wait_for_url("**psort=-succeeded**")
-        assert rows(page) == ["RNASEQ:FASTQC", "RNASEQ:TRIMGALORE", "ALIGN_STAR:STAR_ALIGN",
-                              "QUANTIFY:SALMON_QUANT", "NFCORE_RNASEQ:MULTIQC"]  # fmt: skip
+        assert rows(page) == [
+            "RNASEQ:FASTQC",
+            "RNASEQ:TRIMGALORE",
+            "ALIGN_STAR:STAR_ALIGN",
+            "QUANTIFY:SALMON_QUANT",
+            "NFCORE_RNASEQ:MULTIQC",
+        ]
         expect(heading(page, "Succeeded")).to_have_attribute("aria-sort", "descending")
         page.get_by_role("tab", name="Config & Params").click()
         page.wait_for_url("**tab=config**")
@@ -133,7 +154,8 @@ def test_tabs_switch_in_place_and_by_keyboard(api: Api, page: Page) -> None:
     expect(page.locator("#config-text")).to_contain_text("executor = 'awsbatch'")
     expect(page.locator("#params")).to_contain_text('"note": "<b>not bold</b>"')  # shown, not interpreted
     expect(page.locator("#command-line")).to_have_text(
-        "nextflow run nf-core/rnaseq -r 3.14.0 -name rnaseq-full -profile awsbatch")
+        "nextflow run nf-core/rnaseq -r 3.14.0 -name rnaseq-full -profile awsbatch"
+    )
     screenshot(page, "run-detail-config-laptop")
     page.keyboard.press("ArrowRight")
     expect(page.get_by_role("tab", name="Outputs")).to_be_focused()
@@ -244,8 +266,9 @@ def test_unknown_and_ambiguous_runs_are_readable_pages(api: Api, page: Page) -> 
     assert response is not None
     assert response.status == 409
     expect(page.locator("h1")).to_have_text("Which run?")
-    expect(page.locator("#candidates li")).to_have_text([f"twin in namespace lab-a id {TWIN_A_ID}",
-                                                         f"twin in namespace lab-b id {TWIN_B_ID}"])  # fmt: skip
+    expect(page.locator("#candidates li")).to_have_text(
+        [f"twin in namespace lab-a id {TWIN_A_ID}", f"twin in namespace lab-b id {TWIN_B_ID}"]
+    )
     screenshot(page, "run-ambiguous-laptop")
     page.get_by_role("link", name="twin in namespace lab-b").click()
     page.wait_for_url(f"**/runs/{TWIN_B_ID}")  # the candidate's own page, by id

@@ -116,8 +116,13 @@ def test_sort_by_column(api: Api, page: Page) -> None:
 def test_state_colours_match_the_detail_page(api: Api, page: Page) -> None:
     page.goto(f"{api.url}/runs?per_page=100")
     colours = {}
-    for run, state in (("broken-run", "Failed"), ("lost-runner", "Disconnected"), ("hanging-run", "Stalled"),
-                       ("rnaseq-full", "Succeeded"), ("bar-run-002", "Stalled")):  # fmt: skip
+    for run, state in (
+        ("broken-run", "Failed"),
+        ("lost-runner", "Disconnected"),
+        ("hanging-run", "Stalled"),
+        ("rnaseq-full", "Succeeded"),
+        ("bar-run-002", "Stalled"),
+    ):
         row = f'#runs-table tbody tr:has(th a:text-is("{run}"))'
         expect(page.locator(f"{row} .state")).to_have_text(state)
         colours[run] = (css(page, f"{row} .status-dot", "backgroundColor"), css(page, f"{row} .state", "color"))
@@ -125,5 +130,7 @@ def test_state_colours_match_the_detail_page(api: Api, page: Page) -> None:
     assert colours["hanging-run"] == colours["bar-run-002"]
     for run, colour in colours.items():
         page.goto(f"{api.url}/runs/{run}?tab=overview")
-        assert (css(page, "#info-status .status-dot", "backgroundColor"), css(page, "#info-status .state", "color")) \
-            == colour, run
+        assert (
+            css(page, "#info-status .status-dot", "backgroundColor"),
+            css(page, "#info-status .state", "color"),
+        ) == colour, run

@@ -100,7 +100,8 @@ def test_runs_list_fits_a_1366_px_laptop_with_long_names(long_names_api: Api, hd
     hd_laptop.goto(long_names_api.url + "/runs")
     expect(hd_laptop.locator("#runs-table tbody tr")).to_have_count(len(LONG_NAMES))
     expect(hd_laptop.locator("#runs-table thead th")).to_have_text(
-        ["Run", "State", "Owner", "Cluster", "Created", "Duration", "Cost", "Outputs"])
+        ["Run", "State", "Owner", "Cluster", "Created", "Duration", "Cost", "Outputs"]
+    )
     text = hd_laptop.locator("#runs-table").inner_text()
     for namespace, run_name, owner, cluster, _ in LONG_NAMES:
         for value in (namespace, run_name, owner, cluster or ""):

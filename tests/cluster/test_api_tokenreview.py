@@ -33,8 +33,12 @@ def api_url(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactor
     """`tracker-api` serving a fresh SQLite index, authenticating with TokenReviews."""
     state = tmp_path_factory.mktemp("tracker-api")
     port = free_port()
-    env = {**os.environ, **KUBERNETES_AUTH, "KUBECONFIG": str(control_plane.kubeconfig),
-           "TRACKER_DATABASE_URL": f"sqlite:///{state / 'index.db'}"}  # fmt: skip
+    env = {
+        **os.environ,
+        **KUBERNETES_AUTH,
+        "KUBECONFIG": str(control_plane.kubeconfig),
+        "TRACKER_DATABASE_URL": f"sqlite:///{state / 'index.db'}",
+    }
     argv = [str(Path(sys.executable).with_name("tracker-api")), "--host", "127.0.0.1", "--port", str(port)]
     process = ManagedProcess("tracker-api", argv, state / "tracker-api.log", env=env).start()
     url = f"http://127.0.0.1:{port}"
@@ -72,8 +76,7 @@ def test_missing_or_bad_tokens_are_refused(api_url: str, header: str | None) -> 
     response = httpx.get(api_url + api_path(RUNS), headers={"Authorization": header} if header else {})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json()["detail"] in ("invalid bearer token",
-                                         "missing bearer token (Authorization: Bearer TOKEN)")  # fmt: skip
+    assert response.json()["detail"] in ("invalid bearer token", "missing bearer token (Authorization: Bearer TOKEN)")
 
 
 def test_probes_and_metrics_need_no_token(api_url: str) -> None:
@@ -86,8 +89,9 @@ def test_least_privilege_is_auth_delegator(control_plane: ControlPlane, namespac
     migrate(engine)
     api_user = f"tracker-api-{uuid.uuid4().hex[:8]}"
     kube_api = control_plane.api_client(control_plane.mint_user(api_user))
-    app = create_app(Settings(api=ApiSettings(auth_mode="kubernetes")), session_factory(engine, readonly=True),
-                     kube_api=kube_api)  # fmt: skip
+    app = create_app(
+        Settings(api=ApiSettings(auth_mode="kubernetes")), session_factory(engine, readonly=True), kube_api=kube_api
+    )
     token = service_account_token(control_plane, namespace)
     headers = {"Authorization": f"Bearer {token}"}
     binding = f"{api_user}-auth-delegator"
@@ -95,11 +99,15 @@ def test_least_privilege_is_auth_delegator(control_plane: ControlPlane, namespac
         refused = client.get(api_path(RUNS), headers=headers)  # may not create tokenreviews yet
         assert refused.status_code == 503
         assert refused.json() == {"detail": "cannot check the token with the Kubernetes API server"}
-        control_plane.kubectl("create", "clusterrolebinding", binding, "--clusterrole=system:auth-delegator",
-                              f"--user={api_user}")  # fmt: skip
+        control_plane.kubectl(
+            "create", "clusterrolebinding", binding, "--clusterrole=system:auth-delegator", f"--user={api_user}"
+        )
         try:
-            wait_until(lambda: client.get(api_path(RUNS), headers=headers).status_code == 200, timeout=30,
-                       what="the TokenReview to be allowed")  # fmt: skip
+            wait_until(
+                lambda: client.get(api_path(RUNS), headers=headers).status_code == 200,
+                timeout=30,
+                what="the TokenReview to be allowed",
+            )
             user = app.state.authenticator.authenticate(token)
             assert user == User(f"system:serviceaccount:{namespace}:reader", user.groups)
             assert {"system:serviceaccounts", f"system:serviceaccounts:{namespace}"} <= set(user.groups)

@@ -48,17 +48,36 @@ def same_as_kubectl(plane: ControlPlane, alice: Cli, tracker_args: list[str], ku
         raise
 
 
-def test_get_prints_what_kubectl_prints(tracker_operator: Operator, tracked_namespace: str, alice: Cli,
-                                        s3_server: S3Server, s3_bucket: str) -> None:
+def test_get_prints_what_kubectl_prints(
+    tracker_operator: Operator, tracked_namespace: str, alice: Cli, s3_server: S3Server, s3_bucket: str
+) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     run = published(tracker_operator, ns, s3_server, s3_bucket, "get-run-1", {"a.txt": 2048})
-    plane.kubectl("apply", "-f", "-", input=json.dumps({  # a run name that could not be a resource name
-        "apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun", "metadata": {"name": "get-run-2", "namespace": ns},
-        "spec": {"runName": "sad_einstein", "owner": "alice", "cluster": "hpc-a", "engine": "wdl"}}))
+    plane.kubectl(
+        "apply",
+        "-f",
+        "-",
+        input=json.dumps(
+            {  # a run name that could not be a resource name
+                "apiVersion": "tracker.dev/v1alpha1",
+                "kind": "WorkflowRun",
+                "metadata": {"name": "get-run-2", "namespace": ns},
+                "spec": {"runName": "sad_einstein", "owner": "alice", "cluster": "hpc-a", "engine": "wdl"},
+            }
+        ),
+    )
     plane.kubectl("label", "wfr", "get-run-1", "get-run-2", "-n", ns, f"suite={ns}")
     report(plane, ns, "get-run-2", {"phase": "Running", "lastHeartbeatTime": now()})
-    wait_until(lambda: json.loads(plane.kubectl("get", "wfr", "get-run-2", "-n", ns, "-o", "json").stdout)
-               .get("status", {}).get("state") == "Running", timeout=30, what="get-run-2 to be Running")
+    wait_until(
+        lambda: (
+            json.loads(plane.kubectl("get", "wfr", "get-run-2", "-n", ns, "-o", "json").stdout)
+            .get("status", {})
+            .get("state")
+            == "Running"
+        ),
+        timeout=30,
+        what="get-run-2 to be Running",
+    )
 
     for ours, theirs in [
         (["get", "runs"], ["get", "wfr", "-n", ns]),
@@ -72,8 +91,12 @@ def test_get_prints_what_kubectl_prints(tracker_operator: Operator, tracked_name
         same_as_kubectl(plane, alice, ours, theirs)
     admin = Cli(plane.kubeconfig, ns)  # -A needs cluster-wide list rights
     same_as_kubectl(plane, admin, ["get", "runs", "-A", "-l", f"suite={ns}"], ["get", "wfr", "-A", "-l", f"suite={ns}"])
-    same_as_kubectl(plane, admin, ["get", "runs", "-A", "-l", f"suite={ns}", "-o", "wide"],
-                    ["get", "wfr", "-A", "-l", f"suite={ns}", "-o", "wide"])
+    same_as_kubectl(
+        plane,
+        admin,
+        ["get", "runs", "-A", "-l", f"suite={ns}", "-o", "wide"],
+        ["get", "wfr", "-A", "-l", f"suite={ns}", "-o", "wide"],
+    )
 
     table = alice("get", "runs").stdout.splitlines()
     assert table[0].split() == ["NAME", "RUN", "STATE", "OWNER", "CLUSTER", "LAST", "HEARTBEAT", "OUTPUTS", "AGE"]
@@ -83,8 +106,10 @@ def test_get_prints_what_kubectl_prints(tracker_operator: Operator, tracked_name
     assert by_id.returncode == 0
     ours_json = json.loads(by_id.stdout)
     theirs_json = json.loads(plane.kubectl("get", "wfr", "get-run-1", "-n", ns, "-o", "json").stdout)
-    assert ours_json == theirs_json or ours_json["metadata"]["resourceVersion"] != theirs_json["metadata"][
-        "resourceVersion"]
+    assert (
+        ours_json == theirs_json
+        or ours_json["metadata"]["resourceVersion"] != theirs_json["metadata"]["resourceVersion"]
+    )
     assert ours_json["metadata"]["name"] == "get-run-1"
     assert "managedFields" not in ours_json["metadata"]
     by_run_name = alice("get", "runs", "sad_einstein", "-o", "name")
@@ -95,24 +120,34 @@ def test_get_prints_what_kubectl_prints(tracker_operator: Operator, tracked_name
     assert [j["spec"]["operation"] for j in listed["items"]] == ["index_outputs"]
     job_id = listed["items"][0]["status"]["jobId"]
     assert alice("get", "jobs", job_id, "-o", "name").stdout == (
-        f"outputlifecyclejob.tracker.dev/{listed['items'][0]['metadata']['name']}\n")
+        f"outputlifecyclejob.tracker.dev/{listed['items'][0]['metadata']['name']}\n"
+    )
 
     words = f"tracker --kubeconfig {alice.kubeconfig} -n {ns} outputs delete "
-    completion = subprocess.run([str(BIN_DIR / "tracker")], capture_output=True, text=True, timeout=60, env={
-        **os.environ, "_TRACKER_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": "7"})
+    completion = subprocess.run(
+        [str(BIN_DIR / "tracker")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "_TRACKER_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": "7"},
+    )
     assert completion.stdout.split() == ["plain,get-run-1", "plain,sad_einstein"]  # run names, for the shell
 
     missing = alice("get", "runs", "nope")
     assert (missing.returncode, missing.stdout, missing.stderr) == (
-        1, "", f"tracker: WorkflowRun 'nope' not found in namespace '{ns}'\n")
+        1,
+        "",
+        f"tracker: WorkflowRun 'nope' not found in namespace '{ns}'\n",
+    )
     elsewhere = Cli(alice.kubeconfig, "default")("get", "jobs")
     assert (elsewhere.returncode, elsewhere.stdout) == (1, "")
     assert elsewhere.stderr.startswith("tracker: cannot get outputlifecyclejobs: forbidden: ")
     assert elsewhere.stderr.count("\n") == 1
 
 
-def test_get_watch_prints_changes_until_interrupted(tracker_operator: Operator, tracked_namespace: str,
-                                                   alice: Cli) -> None:
+def test_get_watch_prints_changes_until_interrupted(
+    tracker_operator: Operator, tracked_namespace: str, alice: Cli
+) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     create_run(plane, ns, "watched-1")
     argv = [str(BIN_DIR / "tracker"), "--kubeconfig", str(alice.kubeconfig), "-n", ns, "get", "runs", "-w"]
@@ -131,8 +166,11 @@ def test_get_watch_prints_changes_until_interrupted(tracker_operator: Operator, 
         assert seen[0].split()[:2] == ["NAME", "RUN"]
         create_run(plane, ns, "watched-2")
         report(plane, ns, "watched-2", {"phase": "Running", "lastHeartbeatTime": now()})
-        wait_until(lambda: printed("watched-2 ") and any("watched-2" in s and "Running" in s for s in seen),
-                   timeout=30, what="the new run's rows")
+        wait_until(
+            lambda: printed("watched-2 ") and any("watched-2" in s and "Running" in s for s in seen),
+            timeout=30,
+            what="the new run's rows",
+        )
         column = seen[0].index("RUN")  # every row keeps the columns of the first listing
         assert all(line[column - 1] == " " and line[column] != " " for line in seen), seen
     finally:
@@ -142,36 +180,54 @@ def test_get_watch_prints_changes_until_interrupted(tracker_operator: Operator, 
     assert stderr == ""
 
 
-def test_describe_run(tracker_operator: Operator, tracked_namespace: str, alice: Cli, s3_server: S3Server,
-                      s3_bucket: str) -> None:
+def test_describe_run(
+    tracker_operator: Operator, tracked_namespace: str, alice: Cli, s3_server: S3Server, s3_bucket: str
+) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     published(tracker_operator, ns, s3_server, s3_bucket, "desc-1", {"a.bam": 3 * 2**20, "b.txt": 1024})
-    report(plane, ns, "desc-1", {"processes": [{"name": "ALIGN", "succeeded": 3, "failed": 1, "retried": 1}],
-                                 "peakConcurrency": 4, "cost": 1.25})
+    report(
+        plane,
+        ns,
+        "desc-1",
+        {
+            "processes": [{"name": "ALIGN", "succeeded": 3, "failed": 1, "retried": 1}],
+            "peakConcurrency": 4,
+            "cost": 1.25,
+        },
+    )
     run = json.loads(plane.kubectl("get", "wfr", "desc-1", "-n", ns, "-o", "json").stdout)
     status, size = run["status"], 3 * 2**20 + 1024
     result = alice("describe", "run", status["id"])
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     for expected in [
-        "Name:       desc-1", f"Namespace:  {ns}", "Run:        desc-1", f"Id:         {status['id']}",
-        "Owner:      alice", "Cluster:    hpc-a", "Engine:     nextflow", "State:      Succeeded",
-        "Workflow:", f"  Output Dir:  s3://{s3_bucket}/runs/desc-1/",
-        "  Peak Concurrency:  4", "  Cost:              $1.25",
+        "Name:       desc-1",
+        f"Namespace:  {ns}",
+        "Run:        desc-1",
+        f"Id:         {status['id']}",
+        "Owner:      alice",
+        "Cluster:    hpc-a",
+        "Engine:     nextflow",
+        "State:      Succeeded",
+        "Workflow:",
+        f"  Output Dir:  s3://{s3_bucket}/runs/desc-1/",
+        "  Peak Concurrency:  4",
+        "  Cost:              $1.25",
         "Processes:",
         "  Name    Succeeded   Failed   Aborted   Running   Cached   Retried   Submitted   Pending",
         "  ALIGN   3           1        0         0         0        1         0           0",
-        "Outputs:", "  Objects:      2", f"  Size:         3.0 MiB ({size} bytes)",
+        "Outputs:",
+        "  Objects:      2",
+        f"  Size:         3.0 MiB ({size} bytes)",
         "  Annual Cost:  <$0.01 - <$0.01 per year (Archive Instant - Frequent Access tier)",
-    ]:  # fmt: skip
+    ]:
         assert expected in lines, (expected, result.stdout)
-    conditions = lines[lines.index("Conditions:") + 1:lines.index("Processes:")]
+    conditions = lines[lines.index("Conditions:") + 1 : lines.index("Processes:")]
     assert conditions[0].split() == ["Type", "Status", "Reason", "Age", "Message"]
     assert any(c.split()[:2] == ["OutputsIndexed", "True"] for c in conditions[2:])
-    jobs = lines[lines.index("Lifecycle Jobs:") + 1:]
+    jobs = lines[lines.index("Lifecycle Jobs:") + 1 :]
     assert jobs[2].split()[1:4] == ["index_outputs", "Succeeded", "Completed"]
     assert any(line.startswith("Events:") for line in lines)
 
     missing = alice("describe", "run", "nope")
     assert (missing.returncode, missing.stderr) == (1, f"tracker: run 'nope' not found in namespace '{ns}'\n")
-

@@ -27,10 +27,12 @@ def test_user_without_rbac_rights_is_forbidden(control_plane: ControlPlane, name
     assert denied.returncode == 1
     assert 'User "alice" cannot list resource "pods"' in denied.stderr
 
-    control_plane.kubectl("create", "rolebinding", "scientists-view", "--clusterrole=view",
-                          "--group=scientists", "-n", namespace)
-    allowed = control_plane.kubectl("auth", "can-i", "list", "pods", "-n", namespace,
-                                    kubeconfig=kubeconfig, check=False)
+    control_plane.kubectl(
+        "create", "rolebinding", "scientists-view", "--clusterrole=view", "--group=scientists", "-n", namespace
+    )
+    allowed = control_plane.kubectl(
+        "auth", "can-i", "list", "pods", "-n", namespace, kubeconfig=kubeconfig, check=False
+    )
     assert allowed.stdout.strip() == "yes"
 
 
@@ -43,14 +45,14 @@ def test_groups_come_from_the_client_certificate(control_plane: ControlPlane) ->
 
 
 def test_validating_admission_policy_api_is_served(control_plane: ControlPlane) -> None:
-    resources = control_plane.kubectl("api-resources", "--api-group=admissionregistration.k8s.io",
-                                      "-o", "name").stdout.split()
+    resources = control_plane.kubectl(
+        "api-resources", "--api-group=admissionregistration.k8s.io", "-o", "name"
+    ).stdout.split()
     assert "validatingadmissionpolicies.admissionregistration.k8s.io" in resources
     assert "validatingadmissionpolicybindings.admissionregistration.k8s.io" in resources
 
 
 def test_node_credentials_are_restricted_by_the_node_authorizer(control_plane: ControlPlane) -> None:
-    denied = control_plane.kubectl("get", "secrets", "-A", kubeconfig=control_plane.node_kubeconfig,
-                                   check=False)
+    denied = control_plane.kubectl("get", "secrets", "-A", kubeconfig=control_plane.node_kubeconfig, check=False)
     assert denied.returncode == 1
     assert "forbidden" in denied.stderr.lower()

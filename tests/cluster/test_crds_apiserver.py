@@ -66,8 +66,7 @@ def lifecycle_job(name: str, **spec: Any) -> dict[str, Any]:
         "apiVersion": API_VERSION,
         "kind": "OutputLifecycleJob",
         "metadata": {"name": name},
-        "spec": {"run": "foo-run-001", "operation": "delete_outputs", "requestedBy": "admin"}
-        | spec,
+        "spec": {"run": "foo-run-001", "operation": "delete_outputs", "requestedBy": "admin"} | spec,
     }
 
 
@@ -92,8 +91,7 @@ def test_valid_workflow_run_is_stored_with_its_free_form_params(plane: ControlPl
     name = unique("foo-run")
     plane.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(workflow_run(name)))
     stored = json.loads(plane.kubectl("get", "wfr", name, "-n", ns, "-o", "json").stdout)
-    assert stored["spec"]["params"] == {"input": "samplesheet.csv", "genome": "GRCh38",
-                                        "skip": {"qc": True}}
+    assert stored["spec"]["params"] == {"input": "samplesheet.csv", "genome": "GRCh38", "skip": {"qc": True}}
     assert stored["spec"]["outputDir"] == f"s3://results-bucket/runs/{name}/"
 
 
@@ -105,23 +103,25 @@ def test_bucket_root_output_dir_is_accepted_by_the_schema(plane: ControlPlane, n
 def test_kubectl_get_wfr_shows_the_tracker_columns(plane: ControlPlane, ns: str) -> None:
     name = unique("cols-run")
     create(plane, ns, workflow_run(name))
-    status = {"status": {"phase": "Running", "state": "Stalled",
-                         "lastHeartbeatTime": "2026-05-13T19:02:11Z",
-                         "id": "550e8400-e29b-41d4-a716-446655440000",
-                         "outputs": {"count": 3, "bytes": 9878424780, "size": "9.2 GiB"}}}
-    plane.kubectl("patch", "wfr", name, "-n", ns, "--subresource=status", "--type=merge",
-                  "-p", json.dumps(status))
+    status = {
+        "status": {
+            "phase": "Running",
+            "state": "Stalled",
+            "lastHeartbeatTime": "2026-05-13T19:02:11Z",
+            "id": "550e8400-e29b-41d4-a716-446655440000",
+            "outputs": {"count": 3, "bytes": 9878424780, "size": "9.2 GiB"},
+        }
+    }
+    plane.kubectl("patch", "wfr", name, "-n", ns, "--subresource=status", "--type=merge", "-p", json.dumps(status))
 
     table = plane.kubectl("get", "wfr", "-n", ns).stdout
-    assert header(table) == ["NAME", "RUN", "STATE", "OWNER", "CLUSTER", "LAST HEARTBEAT",
-                             "OUTPUTS", "AGE"]
+    assert header(table) == ["NAME", "RUN", "STATE", "OWNER", "CLUSTER", "LAST HEARTBEAT", "OUTPUTS", "AGE"]
 
     def row_and_state() -> tuple[str, str] | None:
         # An operator running in the same cluster may re-derive the state (this heartbeat
         # is old): read the row and status.state until they are one snapshot.
         before = plane.kubectl("get", "wfr", name, "-n", ns, "-o", "jsonpath={.status.state}").stdout
-        (line,) = [line for line in plane.kubectl("get", "wfr", "-n", ns).stdout.splitlines()
-                   if line.startswith(name)]
+        (line,) = [line for line in plane.kubectl("get", "wfr", "-n", ns).stdout.splitlines() if line.startswith(name)]
         after = plane.kubectl("get", "wfr", name, "-n", ns, "-o", "jsonpath={.status.state}").stdout
         return (line, after) if before == after else None
 
@@ -157,39 +157,57 @@ def test_dry_run_defaults_to_false(plane: ControlPlane, ns: str) -> None:
 @pytest.mark.parametrize(
     ("obj", "message"),
     [
-        pytest.param(workflow_run("r1", outputDir="s3://results-bucket/runs/r1"),
-                     "outputDir must be an s3://bucket/prefix/ URL ending in '/'", id="no-slash"),
-        pytest.param(workflow_run("r2", outputDir="/data/runs/r2/"),
-                     "outputDir must be an s3://bucket/prefix/ URL ending in '/'", id="not-s3"),
-        pytest.param(workflow_run("r3", outputDir="s3://Results_Bucket/runs/r3/"),
-                     "outputDir must name a valid S3 bucket", id="bad-bucket"),
-        pytest.param(workflow_run("r4", workDir="file:///scratch/work"),
-                     "workDir must be an s3://bucket/path URL", id="workdir-not-s3"),
-        pytest.param(without(workflow_run("r5"), "owner"), "spec.owner: Required value",
-                     id="missing-owner"),
+        pytest.param(
+            workflow_run("r1", outputDir="s3://results-bucket/runs/r1"),
+            "outputDir must be an s3://bucket/prefix/ URL ending in '/'",
+            id="no-slash",
+        ),
+        pytest.param(
+            workflow_run("r2", outputDir="/data/runs/r2/"),
+            "outputDir must be an s3://bucket/prefix/ URL ending in '/'",
+            id="not-s3",
+        ),
+        pytest.param(
+            workflow_run("r3", outputDir="s3://Results_Bucket/runs/r3/"),
+            "outputDir must name a valid S3 bucket",
+            id="bad-bucket",
+        ),
+        pytest.param(
+            workflow_run("r4", workDir="file:///scratch/work"),
+            "workDir must be an s3://bucket/path URL",
+            id="workdir-not-s3",
+        ),
+        pytest.param(without(workflow_run("r5"), "owner"), "spec.owner: Required value", id="missing-owner"),
         pytest.param(workflow_run("r6", owner=""), "spec.owner", id="empty-owner"),
-        pytest.param(workflow_run("r7", engine="snakemake"), 'Unsupported value: "snakemake"',
-                     id="unknown-engine"),
-        pytest.param(workflow_run("r8", heartbeatTimeoutSeconds=0),
-                     "spec.heartbeatTimeoutSeconds", id="zero-timeout"),
-        pytest.param(lifecycle_job("j1", operation="explode"), 'Unsupported value: "explode"',
-                     id="unknown-operation"),
-        pytest.param(lifecycle_job("j2", operation="move_outputs"),
-                     "destination is required for move_outputs and rewrite_output_paths",
-                     id="move-without-destination"),
-        pytest.param(lifecycle_job("j3", operation="rewrite_output_paths"),
-                     "destination is required for move_outputs and rewrite_output_paths",
-                     id="rewrite-without-destination"),
-        pytest.param(lifecycle_job("j4", destination="s3://b-1/x/"),
-                     "destination must not be set", id="delete-with-destination"),
-        pytest.param(lifecycle_job("j5", operation="move_outputs", destination="s3://archive/x"),
-                     "destination must be an s3://bucket/prefix/ URL ending in '/'",
-                     id="destination-no-slash"),
-        pytest.param(lifecycle_job("j6", operation="index_outputs", dryRun=True),
-                     "dryRun is only supported for delete_outputs and move_outputs",
-                     id="dry-run-index"),
-        pytest.param(without(lifecycle_job("j7"), "requestedBy"), "spec.requestedBy: Required value",
-                     id="missing-requester"),
+        pytest.param(workflow_run("r7", engine="snakemake"), 'Unsupported value: "snakemake"', id="unknown-engine"),
+        pytest.param(workflow_run("r8", heartbeatTimeoutSeconds=0), "spec.heartbeatTimeoutSeconds", id="zero-timeout"),
+        pytest.param(lifecycle_job("j1", operation="explode"), 'Unsupported value: "explode"', id="unknown-operation"),
+        pytest.param(
+            lifecycle_job("j2", operation="move_outputs"),
+            "destination is required for move_outputs and rewrite_output_paths",
+            id="move-without-destination",
+        ),
+        pytest.param(
+            lifecycle_job("j3", operation="rewrite_output_paths"),
+            "destination is required for move_outputs and rewrite_output_paths",
+            id="rewrite-without-destination",
+        ),
+        pytest.param(
+            lifecycle_job("j4", destination="s3://b-1/x/"), "destination must not be set", id="delete-with-destination"
+        ),
+        pytest.param(
+            lifecycle_job("j5", operation="move_outputs", destination="s3://archive/x"),
+            "destination must be an s3://bucket/prefix/ URL ending in '/'",
+            id="destination-no-slash",
+        ),
+        pytest.param(
+            lifecycle_job("j6", operation="index_outputs", dryRun=True),
+            "dryRun is only supported for delete_outputs and move_outputs",
+            id="dry-run-index",
+        ),
+        pytest.param(
+            without(lifecycle_job("j7"), "requestedBy"), "spec.requestedBy: Required value", id="missing-requester"
+        ),
     ],
 )
 def test_invalid_objects_are_refused_with_a_readable_message(
@@ -204,32 +222,52 @@ def test_invalid_objects_are_refused_with_a_readable_message(
 def test_run_name_cannot_change(plane: ControlPlane, ns: str) -> None:
     name = unique("immutable-run")
     create(plane, ns, workflow_run(name))
-    refused = plane.kubectl("patch", "wfr", name, "-n", ns, "--type=merge",
-                            "-p", '{"spec": {"runName": "renamed"}}', check=False)
+    refused = plane.kubectl(
+        "patch", "wfr", name, "-n", ns, "--type=merge", "-p", '{"spec": {"runName": "renamed"}}', check=False
+    )
     assert refused.returncode != 0
     assert "runName is immutable" in refused.stderr
     # Other spec fields stay editable.
-    plane.kubectl("patch", "wfr", name, "-n", ns, "--type=merge",
-                  "-p", '{"spec": {"cluster": "hpc-west"}}')
+    plane.kubectl("patch", "wfr", name, "-n", ns, "--type=merge", "-p", '{"spec": {"cluster": "hpc-west"}}')
 
 
 def test_lifecycle_job_spec_cannot_change(plane: ControlPlane, ns: str) -> None:
     job = unique("immutable-job")
     create(plane, ns, lifecycle_job(job, dryRun=True))
-    refused = plane.kubectl("patch", "olj", job, "-n", ns, "--type=merge",
-                            "-p", '{"spec": {"dryRun": false}}', check=False)
+    refused = plane.kubectl(
+        "patch", "olj", job, "-n", ns, "--type=merge", "-p", '{"spec": {"dryRun": false}}', check=False
+    )
     assert refused.returncode != 0
     assert "spec is immutable: create a new OutputLifecycleJob" in refused.stderr
     # Status stays writable through the subresource.
-    plane.kubectl("patch", "olj", job, "-n", ns, "--subresource=status", "--type=merge",
-                  "-p", '{"status": {"phase": "Running", "objectsDeleted": 5}}')
+    plane.kubectl(
+        "patch",
+        "olj",
+        job,
+        "-n",
+        ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status": {"phase": "Running", "objectsDeleted": 5}}',
+    )
 
 
 def test_status_phase_is_validated(plane: ControlPlane, ns: str) -> None:
     name = unique("phase-run")
     create(plane, ns, workflow_run(name))
-    refused = plane.kubectl("patch", "wfr", name, "-n", ns, "--subresource=status",
-                            "--type=merge", "-p", '{"status": {"phase": "Exploded"}}', check=False)
+    refused = plane.kubectl(
+        "patch",
+        "wfr",
+        name,
+        "-n",
+        ns,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status": {"phase": "Exploded"}}',
+        check=False,
+    )
     assert refused.returncode != 0
     assert 'Unsupported value: "Exploded"' in refused.stderr
 

@@ -19,7 +19,6 @@ def test_example_is_accepted(tracker_rbac: ControlPlane, path: Path) -> None:
     tracker_rbac.kubectl("create", "namespace", manifest["metadata"]["namespace"], check=False)
     if manifest["kind"] == "OutputLifecycleJob":
         manifest["spec"]["requestedBy"] = "admin"  # the admission policy wants the applying user
-    result = tracker_rbac.kubectl("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(manifest),
-                                  check=False)
+    result = tracker_rbac.kubectl("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(manifest), check=False)
     assert result.returncode == 0, result.stderr
     assert "created (server dry run)" in result.stdout

@@ -26,8 +26,12 @@ pytestmark = pytest.mark.cluster
 
 
 def apply_job(operator: Operator, namespace: str, name: str, **spec: Any) -> None:
-    manifest = {"apiVersion": "tracker.dev/v1alpha1", "kind": "OutputLifecycleJob",
-                "metadata": {"name": name, "namespace": namespace}, "spec": {"requestedBy": "admin", **spec}}
+    manifest = {
+        "apiVersion": "tracker.dev/v1alpha1",
+        "kind": "OutputLifecycleJob",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"requestedBy": "admin", **spec},
+    }
     operator.plane.kubectl("apply", "-f", "-", input=json.dumps(manifest))
 
 
@@ -38,8 +42,11 @@ def job_status(operator: Operator, namespace: str, name: str) -> dict[str, Any]:
 
 def wait_finished(operator: Operator, namespace: str, name: str, timeout: float = 180) -> dict[str, Any]:
     try:
-        return wait_until(lambda: (s := job_status(operator, namespace, name)).get("phase") in ("Succeeded", "Failed")
-                          and s, timeout=timeout, what=f"lifecycle job {name} to finish")
+        return wait_until(
+            lambda: (s := job_status(operator, namespace, name)).get("phase") in ("Succeeded", "Failed") and s,
+            timeout=timeout,
+            what=f"lifecycle job {name} to finish",
+        )
     except TimeoutError:
         print(operator.log_tail())
         print(operator.plane.kubectl("get", "olj,jobs,pods", "-n", namespace, "-o", "wide").stdout)
@@ -52,8 +59,11 @@ def succeed(operator: Operator, namespace: str, name: str, **spec: Any) -> dict[
     wait_until(lambda: status_of(operator.plane, namespace, name).get("id"), timeout=60, what=f"{name} has an id")
     report(operator.plane, namespace, name, {"phase": "Succeeded", "completedAt": now(), "lastHeartbeatTime": now()})
     try:
-        return wait_until(lambda: (s := status_of(operator.plane, namespace, name)).get("outputs", {}).get("indexedAt")
-                          and s, timeout=120, what=f"{name} indexed")
+        return wait_until(
+            lambda: (s := status_of(operator.plane, namespace, name)).get("outputs", {}).get("indexedAt") and s,
+            timeout=120,
+            what=f"{name} indexed",
+        )
     except TimeoutError:
         print(operator.log_tail())
         raise
@@ -67,11 +77,23 @@ def rows(database: str, run_id: str) -> dict[str, bool]:
 
 
 def test_a_reindex_marks_rows_whose_objects_are_gone_and_unmarks_those_back(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str, operator_database: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
+    operator_database: str,
 ) -> None:
     ns, client, base = tracked_namespace, s3_server.client(), f"s3://{s3_bucket}/runs/reindex-1/"
-    put_objects(client, s3_bucket, [("runs/reindex-1/a.bam", 100), ("runs/reindex-1/gone/b.bam", 20),
-                                    ("runs/reindex-1/c.txt", 3), ("runs/reindex-10/neighbour", 7)])
+    put_objects(
+        client,
+        s3_bucket,
+        [
+            ("runs/reindex-1/a.bam", 100),
+            ("runs/reindex-1/gone/b.bam", 20),
+            ("runs/reindex-1/c.txt", 3),
+            ("runs/reindex-10/neighbour", 7),
+        ],
+    )
     status = succeed(tracker_operator, ns, "reindex-1", outputDir=base)
     run_id = status["id"]
     assert (status["outputs"]["count"], status["outputs"]["bytes"]) == (3, 123)
@@ -86,7 +108,11 @@ def test_a_reindex_marks_rows_whose_objects_are_gone_and_unmarks_those_back(
     assert (outputs["count"], outputs["bytes"]) == (3, 1103)  # the gone object no longer counts
     assert "deletedAt" not in outputs  # the run's outputs are not deleted, one object is
     assert rows(operator_database, run_id) == {
-        f"{base}a.bam": False, f"{base}gone/b.bam": True, f"{base}c.txt": False, f"{base}d.txt": False}
+        f"{base}a.bam": False,
+        f"{base}gone/b.bam": True,
+        f"{base}c.txt": False,
+        f"{base}d.txt": False,
+    }
 
     put_objects(client, s3_bucket, [("runs/reindex-1/gone/b.bam", 20)])
     apply_job(tracker_operator, ns, "reindex-1-third", run="reindex-1", operation="index_outputs")
@@ -108,7 +134,11 @@ def node_cordoned(operator: Operator) -> Iterator[None]:
 
 @pytest.mark.parametrize("operation", ["delete_outputs", "move_outputs"])
 def test_the_worker_refuses_a_prefix_shared_since_admission(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str, operator_database: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
+    operator_database: str,
     operation: str,
 ) -> None:
     ns, client = tracked_namespace, s3_server.client()
@@ -119,38 +149,52 @@ def test_the_worker_refuses_a_prefix_shared_since_admission(
     spec = {"destination": f"s3://{s3_bucket}/archive/{name}/"} if operation == "move_outputs" else {}
     with node_cordoned(tracker_operator):
         apply_job(tracker_operator, ns, job, run=name, operation=operation, **spec)
-        admitted = wait_until(lambda: (s := job_status(tracker_operator, ns, job)).get("phase") and s,
-                              timeout=60, what=f"{job} admitted")
+        admitted = wait_until(
+            lambda: (s := job_status(tracker_operator, ns, job)).get("phase") and s, timeout=60, what=f"{job} admitted"
+        )
         assert admitted["phase"] == "Enqueued", admitted  # its reason may already say the pod is Unschedulable
         # Another run publishes under the prefix before the worker starts.
-        create_run(tracker_operator.plane, ns, f"{name}-nested", owner="bob",
-                   outputDir=f"s3://{s3_bucket}/{prefix}b/")
-        nested_id = wait_until(lambda: status_of(tracker_operator.plane, ns, f"{name}-nested").get("id"),
-                               timeout=60, what="the nested run has an id")
+        create_run(tracker_operator.plane, ns, f"{name}-nested", owner="bob", outputDir=f"s3://{s3_bucket}/{prefix}b/")
+        nested_id = wait_until(
+            lambda: status_of(tracker_operator.plane, ns, f"{name}-nested").get("id"),
+            timeout=60,
+            what="the nested run has an id",
+        )
         with session_factory(make_engine(operator_database))() as session:
-            wait_until(lambda: run_rows.get_run(session, ref=nested_id) is not None, timeout=60,
-                       what="the nested run mirrored into the index")
+            wait_until(
+                lambda: run_rows.get_run(session, ref=nested_id) is not None,
+                timeout=60,
+                what="the nested run mirrored into the index",
+            )
     status = wait_finished(tracker_operator, ns, job)
     assert (status["phase"], status["reason"]) == ("Failed", "SharedPrefix"), status
     assert f"'{name}-nested'" in status["message"]
     assert f"s3://{s3_bucket}/{prefix}" in status["message"]
     paginator = client.get_paginator("list_objects_v2")
-    left = sorted(o["Key"] for page in paginator.paginate(Bucket=s3_bucket, Prefix=prefix)
-                  for o in page.get("Contents", ()))
+    left = sorted(
+        o["Key"] for page in paginator.paginate(Bucket=s3_bucket, Prefix=prefix) for o in page.get("Contents", ())
+    )
     assert left == [f"{prefix}a.bam", f"{prefix}b/c.txt"]  # nothing deleted, nothing moved
     assert status_of(tracker_operator.plane, ns, name)["outputs"].get("deletedAt") is None
 
 
 def test_a_run_recreated_under_a_deleted_runs_name_is_a_new_run(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str, operator_database: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
+    operator_database: str,
 ) -> None:
     ns, client, base = tracked_namespace, s3_server.client(), f"s3://{s3_bucket}/runs/again/"
     put_objects(client, s3_bucket, [("runs/again/first.bam", 10)])
     first = succeed(tracker_operator, ns, "again", outputDir=base)["id"]
     tracker_operator.plane.kubectl("delete", "wfr", "again", "-n", ns, "--wait=true", "--timeout=60s")
     with session_factory(make_engine(operator_database))() as session:
-        wait_until(lambda: (session.expire_all(), session.get(Run, first))[1].removed_at is not None,
-                   timeout=60, what="the deleted run marked removed in the index")
+        wait_until(
+            lambda: (session.expire_all(), session.get(Run, first))[1].removed_at is not None,
+            timeout=60,
+            what="the deleted run marked removed in the index",
+        )
 
     put_objects(client, s3_bucket, [("runs/again/second.bam", 20)])
     second = succeed(tracker_operator, ns, "again", outputDir=base)

@@ -20,29 +20,42 @@ pytestmark = [pytest.mark.cluster, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")
-def postgres_operator(tracker_operator: Operator, postgres_server: PostgresServer,
-                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
+def postgres_operator(
+    tracker_operator: Operator, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Operator]:
     """The session's SQLite operator steps aside while one on PostgreSQL runs."""
     url = postgres_server.create_database("tracker_operator")
     tracker_operator.stop()
-    operator = Operator(plane=tracker_operator.plane, s3=tracker_operator.s3, database_url=url,
-                        state_dir=Path(tmp_path_factory.mktemp("pg-operator"))).start()
+    operator = Operator(
+        plane=tracker_operator.plane,
+        s3=tracker_operator.s3,
+        database_url=url,
+        state_dir=Path(tmp_path_factory.mktemp("pg-operator")),
+    ).start()
     yield operator
     operator.stop()
     tracker_operator.start()
 
 
-def test_runs_and_outputs_land_in_postgresql(postgres_operator: Operator, tracked_namespace: str,
-                                             s3_server: S3Server, s3_bucket: str) -> None:
+def test_runs_and_outputs_land_in_postgresql(
+    postgres_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str
+) -> None:
     plane, ns = postgres_operator.plane, tracked_namespace
     put_objects(s3_server.client(), s3_bucket, [(f"pg/run-7/Sample_{i}.vcf", 50 + i) for i in range(40)])
     put_objects(s3_server.client(), s3_bucket, [("pg/run-70/Sample_1.vcf", 1)])
     create_run(plane, ns, "pg-run-7", outputDir=f"s3://{s3_bucket}/pg/run-7/")
-    report(plane, ns, "pg-run-7", {"phase": "Running", "lastHeartbeatTime": now(),
-                                   "processes": [{"name": "CALL", "succeeded": 40}]})
+    report(
+        plane,
+        ns,
+        "pg-run-7",
+        {"phase": "Running", "lastHeartbeatTime": now(), "processes": [{"name": "CALL", "succeeded": 40}]},
+    )
     report(plane, ns, "pg-run-7", {"phase": "Succeeded", "completedAt": now()})
-    status = wait_until(lambda: (s := status_of(plane, ns, "pg-run-7")).get("outputs", {}).get("indexedAt") and s,
-                        timeout=120, what="pg-run-7 indexed")
+    status = wait_until(
+        lambda: (s := status_of(plane, ns, "pg-run-7")).get("outputs", {}).get("indexedAt") and s,
+        timeout=120,
+        what="pg-run-7 indexed",
+    )
     assert status["outputs"]["count"] == 40
     assert status["outputs"]["bytes"] == sum(50 + i for i in range(40))
 

@@ -72,7 +72,10 @@ def local_run(tmp_path: Path) -> Iterator[LocalRun]:
     with output.open("wb") as out:
         popen = subprocess.Popen(
             [str(BIN_DIR / "localcluster"), "run", "--state-dir", str(state_dir)],
-            stdout=out, stderr=subprocess.STDOUT, cwd=repo_root(), start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=repo_root(),
+            start_new_session=True,
             env={**os.environ, MARKER: marker},
         )
     run = LocalRun(popen, state_dir, output, marker)
@@ -97,7 +100,7 @@ def _stat(pid: int) -> Proc | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return Proc(pid, int(fields[1]), int(fields[2]), int(fields[19]), fields[0] == "Z")
 
 
@@ -138,8 +141,11 @@ def _belongs(pid: int, state_dir: Path, marker: str) -> bool:
 def leftovers(run: LocalRun) -> list[int]:
     """Live processes of this system: its marker in their environment, or its state
     directory in their command line or working directory."""
-    return [p.pid for p in _all_processes() if not p.zombie and p.pid != os.getpid()
-            and _belongs(p.pid, run.state_dir, run.marker)]
+    return [
+        p.pid
+        for p in _all_processes()
+        if not p.zombie and p.pid != os.getpid() and _belongs(p.pid, run.state_dir, run.marker)
+    ]
 
 
 def recorded_pids(state_dir: Path) -> list[int]:
@@ -202,14 +208,21 @@ def test_run_seeds_every_state_prints_working_commands_and_ctrl_c_stops_everythi
     # The live run keeps reporting: a heartbeat later, more of its tasks have finished.
     live = run_detail(api_url, "rnaseq-demo-001")
     succeeded = sum(p["succeeded"] for p in live["processes"])
-    wait_until(lambda: sum(p["succeeded"] for p in run_detail(api_url, "rnaseq-demo-001")["processes"]) > succeeded,
-               timeout=30, what="the live run's next heartbeat with progress")
+    wait_until(
+        lambda: sum(p["succeeded"] for p in run_detail(api_url, "rnaseq-demo-001")["processes"]) > succeeded,
+        timeout=30,
+        what="the live run's next heartbeat with progress",
+    )
     assert run_detail(api_url, "rnaseq-demo-001")["lastHeartbeatAt"] > live["lastHeartbeatAt"]
 
     text = local_run.text()
-    for url in (r"Kubernetes API\s+https://127\.0\.0\.1:\d+", r"S3 \(moto\)\s+http://127\.0\.0\.1:\d+",
-                f"Swagger UI +{api_url}/api/v1/swagger-ui", f"Runs page +{api_url}/runs\n",
-                f"Run Detail +{api_url}/runs/rnaseq-demo-001"):
+    for url in (
+        r"Kubernetes API\s+https://127\.0\.0\.1:\d+",
+        r"S3 \(moto\)\s+http://127\.0\.0\.1:\d+",
+        f"Swagger UI +{api_url}/api/v1/swagger-ui",
+        f"Runs page +{api_url}/runs\n",
+        f"Run Detail +{api_url}/runs/rnaseq-demo-001",
+    ):
         assert re.search(url, text), f"{url!r} not printed"
     assert "Every demo run is in its state" in text
     commands = printed_commands(text)
@@ -217,8 +230,13 @@ def test_run_seeds_every_state_prints_working_commands_and_ctrl_c_stops_everythi
     assert any(c.startswith("kubectl get wfr -n demo") for c in commands)
     assert any(re.match(r"tracker .*outputs delete \S+ --wait", c) for c in commands)
     for command in commands[1:]:
-        done = subprocess.run(["bash", "-c", f"set -euo pipefail; {commands[0]}; {command}"], cwd=repo_root(),
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["bash", "-c", f"set -euo pipefail; {commands[0]}; {command}"],
+            cwd=repo_root(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
         assert done.stdout.strip(), f"{command}: {done.stdout}{done.stderr}"
 

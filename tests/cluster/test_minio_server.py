@@ -26,8 +26,10 @@ def minio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MinioServer]:
 
 
 def _keys(server: MinioServer, bucket: str, prefix: str = "", page_size: int = 1000) -> list[str]:
-    pages = server.client().get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    pages = (
+        server.client()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size})
     )
     return [o["Key"] for page in pages for o in page.get("Contents", [])]
 
@@ -39,8 +41,13 @@ def test_round_trip_put_list_get_delete(minio: MinioServer) -> None:
     sizes["run-1/out/empty"] = 0
     put_objects(client, "round-trip", sizes)
 
-    listed = {o["Key"]: o["Size"] for page in client.get_paginator("list_objects_v2").paginate(
-        Bucket="round-trip", PaginationConfig={"PageSize": 10}) for o in page.get("Contents", [])}  # fmt: skip
+    listed = {
+        o["Key"]: o["Size"]
+        for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket="round-trip", PaginationConfig={"PageSize": 10}
+        )
+        for o in page.get("Contents", [])
+    }
     assert listed == sizes
     for key, size in sizes.items():
         assert client.get_object(Bucket="round-trip", Key=key)["Body"].read() == object_body(key, size)

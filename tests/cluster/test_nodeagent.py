@@ -33,12 +33,16 @@ def kube(control_plane: ControlPlane) -> Kube:
 @pytest.fixture
 def ns(namespace: str, kube: Kube, node_agent: NodeAgentHandle) -> Iterator[str]:
     """A fresh namespace whose default service account exists (pods need it)."""
-    wait_until(lambda: kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/default"),
-               timeout=30, what="the default service account")
+    wait_until(
+        lambda: kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/default"),
+        timeout=30,
+        what="the default service account",
+    )
     return namespace
 
 
 # -- helpers ----------------------------------------------------------------------------
+
 
 def container(command: list[str], **extra: Any) -> dict[str, Any]:
     return {"name": "main", "image": IMAGE, "command": command, **extra}
@@ -49,15 +53,25 @@ def python(script: str, *args: str) -> list[str]:
 
 
 def create_pod(kube: Kube, ns: str, name: str, *containers: dict[str, Any], **spec: Any) -> dict[str, Any]:
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"restartPolicy": "Never", "containers": list(containers), **spec}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"restartPolicy": "Never", "containers": list(containers), **spec},
+    }
     return kube.create(f"/api/v1/namespaces/{ns}/pods", body)
 
 
 def create_job(kube: Kube, ns: str, name: str, command: list[str], backoff_limit: int = 0) -> dict[str, Any]:
-    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {"backoffLimit": backoff_limit, "template": {"spec": {
-                "restartPolicy": "Never", "containers": [container(command)]}}}}
+    body = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "backoffLimit": backoff_limit,
+            "template": {"spec": {"restartPolicy": "Never", "containers": [container(command)]}},
+        },
+    }
     return kube.create(f"/apis/batch/v1/namespaces/{ns}/jobs", body)
 
 
@@ -65,9 +79,7 @@ def get_pod(kube: Kube, ns: str, name: str) -> dict[str, Any]:
     return kube.get(f"/api/v1/namespaces/{ns}/pods/{name}")
 
 
-def wait_for_phase(
-    kube: Kube, ns: str, name: str, *phases: str, timeout: float = POD_TIMEOUT
-) -> dict[str, Any]:
+def wait_for_phase(kube: Kube, ns: str, name: str, *phases: str, timeout: float = POD_TIMEOUT) -> dict[str, Any]:
     def reached() -> dict[str, Any] | None:
         pod = get_pod(kube, ns, name)
         return pod if pod["status"].get("phase") in phases else None
@@ -110,6 +122,7 @@ def pod_gone(kube: Kube, ns: str, name: str) -> bool:
 
 # -- the node -----------------------------------------------------------------------------
 
+
 def test_node_is_ready_untainted_and_renews_its_lease(kube: Kube, node_agent: NodeAgentHandle) -> None:
     node = kube.get(f"/api/v1/nodes/{node_agent.node_name}")
     assert node["status"]["allocatable"]["cpu"] == "8"
@@ -118,18 +131,19 @@ def test_node_is_ready_untainted_and_renews_its_lease(kube: Kube, node_agent: No
     assert not node["spec"].get("taints")
     lease_path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{node_agent.node_name}"
     first = kube.get(lease_path)["spec"]["renewTime"]
-    wait_until(lambda: kube.get(lease_path)["spec"]["renewTime"] > first, timeout=30,
-               what="the node lease to be renewed")
+    wait_until(
+        lambda: kube.get(lease_path)["spec"]["renewTime"] > first, timeout=30, what="the node lease to be renewed"
+    )
 
 
 # -- Jobs -----------------------------------------------------------------------------------
 
-def test_job_completes_and_its_log_holds_the_output(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+
+def test_job_completes_and_its_log_holds_the_output(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     create_job(kube, ns, "hello", ["python", "-c", "print('hello')"])
-    condition = wait_until(lambda: finished_condition(kube, ns, "hello"), timeout=POD_TIMEOUT,
-                           what="job hello to finish")
+    condition = wait_until(
+        lambda: finished_condition(kube, ns, "hello"), timeout=POD_TIMEOUT, what="job hello to finish"
+    )
     assert condition["type"] == "Complete", node_agent.log_tail()
     (pod,) = job_pods(kube, ns, "hello")
     assert pod["status"]["phase"] == "Succeeded"
@@ -138,12 +152,9 @@ def test_job_completes_and_its_log_holds_the_output(
     assert node_agent.container_log(ns, pod["metadata"]["name"], "main").strip() == "hello"
 
 
-def test_failing_job_is_retried_until_its_backoff_limit(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_failing_job_is_retried_until_its_backoff_limit(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     create_job(kube, ns, "fails", python("import sys; print('bad input'); sys.exit(3)"), backoff_limit=2)
-    condition = wait_until(lambda: finished_condition(kube, ns, "fails"), timeout=150,
-                           what="job fails to finish")
+    condition = wait_until(lambda: finished_condition(kube, ns, "fails"), timeout=150, what="job fails to finish")
     assert (condition["type"], condition["reason"]) == ("Failed", "BackoffLimitExceeded")
     pods = job_pods(kube, ns, "fails")
     assert len(pods) == 3
@@ -163,13 +174,15 @@ print(json.dumps({k: os.environ.get(k) for k in keys}))
 """
 
 
-def test_env_from_secret_config_map_and_downward_api(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
-    kube.create(f"/api/v1/namespaces/{ns}/secrets",
-                {"metadata": {"name": "creds"}, "stringData": {"password": "s3cr3t", "user": "ada"}})
-    kube.create(f"/api/v1/namespaces/{ns}/configmaps",
-                {"metadata": {"name": "settings"}, "data": {"level": "debug", "mode": "fast"}})
+def test_env_from_secret_config_map_and_downward_api(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
+    kube.create(
+        f"/api/v1/namespaces/{ns}/secrets",
+        {"metadata": {"name": "creds"}, "stringData": {"password": "s3cr3t", "user": "ada"}},
+    )
+    kube.create(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        {"metadata": {"name": "settings"}, "data": {"level": "debug", "mode": "fast"}},
+    )
     env = [
         {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
         {"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level"}}},
@@ -181,21 +194,30 @@ def test_env_from_secret_config_map_and_downward_api(
         {"name": "ABSENT", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "k", "optional": True}}},
     ]
     env_from = [{"configMapRef": {"name": "settings"}, "prefix": "CFG_"}, {"secretRef": {"name": "creds"}}]
-    kube.create(f"/api/v1/namespaces/{ns}/pods", {
-        "metadata": {"name": "env", "labels": {"team": "genomics"}},
-        "spec": {"restartPolicy": "Never",
-                 "containers": [container(python(ENV_DUMP), env=env, envFrom=env_from)]}})
+    kube.create(
+        f"/api/v1/namespaces/{ns}/pods",
+        {
+            "metadata": {"name": "env", "labels": {"team": "genomics"}},
+            "spec": {"restartPolicy": "Never", "containers": [container(python(ENV_DUMP), env=env, envFrom=env_from)]},
+        },
+    )
     pod = wait_for_phase(kube, ns, "env", "Succeeded", "Failed")
     output = node_agent.container_log(ns, "env", "main")
     assert pod["status"]["phase"] == "Succeeded", output
     assert json.loads(output) == {
-        "PASSWORD": "s3cr3t", "LEVEL": "debug", "CFG_mode": "fast", "user": "ada", "POD_NAME": "env",
-        "POD_NS": ns, "NODE": node_agent.node_name, "TEAM": "genomics", "GREETING": "hi env"}
+        "PASSWORD": "s3cr3t",
+        "LEVEL": "debug",
+        "CFG_mode": "fast",
+        "user": "ada",
+        "POD_NAME": "env",
+        "POD_NS": ns,
+        "NODE": node_agent.node_name,
+        "TEAM": "genomics",
+        "GREETING": "hi env",
+    }
 
 
-def test_missing_secret_waits_then_runs_once_it_exists(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_missing_secret_waits_then_runs_once_it_exists(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     env = [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "token"}}}]
     create_pod(kube, ns, "waits", container(python("import os; print(os.environ['TOKEN'])"), env=env))
 
@@ -209,13 +231,13 @@ def test_missing_secret_waits_then_runs_once_it_exists(
     assert waited["message"] == 'secrets "late" not found'
     assert get_pod(kube, ns, "waits")["status"]["phase"] == "Pending"
 
-    kube.create(f"/api/v1/namespaces/{ns}/secrets",
-                {"metadata": {"name": "late"}, "stringData": {"token": "t0k"}})
+    kube.create(f"/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": "late"}, "stringData": {"token": "t0k"}})
     assert wait_for_phase(kube, ns, "waits", "Succeeded", "Failed")["status"]["phase"] == "Succeeded"
     assert node_agent.container_log(ns, "waits", "main").strip() == "t0k"
 
 
 # -- what the node refuses ---------------------------------------------------------------------
+
 
 def test_foreign_image_cannot_be_pulled_and_waits_as_with_a_kubelet(
     kube: Kube, ns: str, node_agent: NodeAgentHandle
@@ -234,7 +256,8 @@ def test_foreign_image_cannot_be_pulled_and_waits_as_with_a_kubelet(
     assert pod["status"]["phase"] == "Pending"
     assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"] == (
         'Back-off pulling image "busybox:1.36": failed to pull image "busybox:1.36": '
-        'the node agent runs only the project image "workflow-tracker"')
+        'the node agent runs only the project image "workflow-tracker"'
+    )
     assert "ErrImagePull" in seen  # first, for PULL_BACK_OFF_SECONDS
     kube.delete(f"/api/v1/namespaces/{ns}/pods/busybox")
     wait_until(lambda: pod_gone(kube, ns, "busybox"), timeout=POD_TIMEOUT, what="the pod to be deleted")
@@ -254,9 +277,7 @@ def test_missing_executable_fails_the_container_with_start_error(
 SLEEPER = python("import time\nprint('sleeping', flush=True)\ntime.sleep(600)")
 
 
-def test_deleting_a_running_pod_kills_its_process(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_deleting_a_running_pod_kills_its_process(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     create_pod(kube, ns, "sleeper", container(SLEEPER), terminationGracePeriodSeconds=5)
     pod = wait_for_phase(kube, ns, "sleeper", "Running")
     status = pod["status"]["containerStatuses"][0]
@@ -274,8 +295,11 @@ def test_deleting_a_running_pod_kills_its_process(
 
 def test_deleting_a_job_kills_its_pod_process(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     create_job(kube, ns, "cancelled", SLEEPER)
-    wait_until(lambda: [p for p in job_pods(kube, ns, "cancelled") if p["status"].get("phase") == "Running"],
-               timeout=POD_TIMEOUT, what="the job's pod to run")
+    wait_until(
+        lambda: [p for p in job_pods(kube, ns, "cancelled") if p["status"].get("phase") == "Running"],
+        timeout=POD_TIMEOUT,
+        what="the job's pod to run",
+    )
     (pod,) = job_pods(kube, ns, "cancelled")
     pid = node_agent.container_pid(ns, pod["metadata"]["name"], "main")
 
@@ -305,9 +329,7 @@ print("second attempt works")
 """
 
 
-def test_on_failure_restarts_the_container_in_place(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_on_failure_restarts_the_container_in_place(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     create_pod(kube, ns, "retry", container(python(RESTARTS_ONCE)), restartPolicy="OnFailure")
     pod = wait_for_phase(kube, ns, "retry", "Succeeded", "Failed")
     status = pod["status"]["containerStatuses"][0]
@@ -319,18 +341,16 @@ def test_on_failure_restarts_the_container_in_place(
     assert "second attempt works" in log
 
 
-def test_init_containers_run_first_in_order(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_init_containers_run_first_in_order(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     append = "import sys; open('order', 'a').write(sys.argv[1] + '\\n')"
-    init = [{"name": f"init-{i}", "image": IMAGE, "command": ["python", "-c", append, f"init-{i}"]}
-            for i in (1, 2)]
-    create_pod(kube, ns, "ordered", container(python("print(open('order').read().split())")),
-               initContainers=init)
+    init = [{"name": f"init-{i}", "image": IMAGE, "command": ["python", "-c", append, f"init-{i}"]} for i in (1, 2)]
+    create_pod(kube, ns, "ordered", container(python("print(open('order').read().split())")), initContainers=init)
     pod = wait_for_phase(kube, ns, "ordered", "Succeeded", "Failed")
     assert pod["status"]["phase"] == "Succeeded"
     assert [s["state"]["terminated"]["reason"] for s in pod["status"]["initContainerStatuses"]] == [
-        "Completed", "Completed"]
+        "Completed",
+        "Completed",
+    ]
     assert node_agent.container_log(ns, "ordered", "main").strip() == "['init-1', 'init-2']"
 
 
@@ -348,8 +368,7 @@ print(me, "met", other)
 
 
 def test_containers_run_in_parallel(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
-    pair = [{"name": a, "image": IMAGE, "command": python(RENDEZVOUS, a, b)}
-            for a, b in (("a", "b"), ("b", "a"))]
+    pair = [{"name": a, "image": IMAGE, "command": python(RENDEZVOUS, a, b)} for a, b in (("a", "b"), ("b", "a"))]
     create_pod(kube, ns, "pair", *pair)
     pod = wait_for_phase(kube, ns, "pair", "Succeeded", "Failed")
     assert pod["status"]["phase"] == "Succeeded"
@@ -383,13 +402,21 @@ def test_service_account_token_carries_exactly_its_rbac_rights(
     assert denied["status"]["phase"] == "Failed"
     assert "denied 403" in node_agent.container_log(ns, "denied", "main")
 
-    kube.create(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles", {
-        "metadata": {"name": "read-configmaps"},
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}]})
-    kube.create(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings", {
-        "metadata": {"name": "reader-reads"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "read-configmaps"},
-        "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": ns}]})
+    kube.create(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+        {
+            "metadata": {"name": "read-configmaps"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}],
+        },
+    )
+    kube.create(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+        {
+            "metadata": {"name": "reader-reads"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "read-configmaps"},
+            "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": ns}],
+        },
+    )
     create_pod(kube, ns, "allowed", container(command), serviceAccountName="reader")
     allowed = wait_for_phase(kube, ns, "allowed", "Succeeded", "Failed")
     log = node_agent.container_log(ns, "allowed", "main")
@@ -397,9 +424,7 @@ def test_service_account_token_carries_exactly_its_rbac_rights(
     assert "listed" in log
 
 
-def test_no_credentials_when_automount_is_off(
-    kube: Kube, ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_no_credentials_when_automount_is_off(kube: Kube, ns: str, node_agent: NodeAgentHandle) -> None:
     script = "import os; print(os.environ.get('KUBECONFIG'), os.environ.get('KUBERNETES_SERVICE_HOST'))"
     create_pod(kube, ns, "anonymous", container(python(script)), automountServiceAccountToken=False)
     assert wait_for_phase(kube, ns, "anonymous", "Succeeded")
@@ -424,8 +449,11 @@ def test_a_finished_pods_token_and_work_dir_go_and_its_logs_go_with_the_pod(
     directory = node_agent.pod_dir(ns, "tidy")
     kubeconfig = Path(node_agent.container_log(ns, "tidy", "main").strip())
     assert kubeconfig.parent == directory
-    wait_until(lambda: not kubeconfig.exists() and not (directory / "work").exists(), timeout=15,
-               what="the finished pod's token and working directory to be removed")
+    wait_until(
+        lambda: not kubeconfig.exists() and not (directory / "work").exists(),
+        timeout=15,
+        what="the finished pod's token and working directory to be removed",
+    )
     assert node_agent.container_log(ns, "tidy", "main").strip() == str(kubeconfig)  # logs stay
 
     kube.delete(f"/api/v1/namespaces/{ns}/pods/tidy")
@@ -442,9 +470,7 @@ def test_deleting_a_running_pod_removes_its_directory(kube: Kube, ns: str, node_
     wait_until(lambda: not directory.exists(), timeout=15, what="the deleted pod's directory to be removed")
 
 
-def test_agent_restart_removes_directories_of_pods_it_no_longer_has(
-    ns: str, node_agent: NodeAgentHandle
-) -> None:
+def test_agent_restart_removes_directories_of_pods_it_no_longer_has(ns: str, node_agent: NodeAgentHandle) -> None:
     """A pod deleted while the agent was down leaves a directory no event will name."""
     stale = node_agent.state_dir / "pods" / f"{ns}_long-gone_{uuid.uuid4()}"
     (stale / "work").mkdir(parents=True)
@@ -454,6 +480,7 @@ def test_agent_restart_removes_directories_of_pods_it_no_longer_has(
 
 
 # -- the agent stopping -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("crash", [False, True], ids=["sigterm", "sigkill"])
 def test_agent_restart_kills_pods_and_reports_them_lost(
@@ -469,6 +496,9 @@ def test_agent_restart_kills_pods_and_reports_them_lost(
     assert main_state(pod)["terminated"]["reason"] == "ContainerStatusUnknown"
 
     create_job(kube, ns, "after-restart", ["python", "-c", "print('still works')"])
-    condition = wait_until(lambda: finished_condition(kube, ns, "after-restart"), timeout=POD_TIMEOUT,
-                           what="a job after the agent restarted")
+    condition = wait_until(
+        lambda: finished_condition(kube, ns, "after-restart"),
+        timeout=POD_TIMEOUT,
+        what="a job after the agent restarted",
+    )
     assert condition["type"] == "Complete"

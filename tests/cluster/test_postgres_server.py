@@ -36,8 +36,7 @@ def test_pg_trgm_index_serves_substring_search(postgres_database: str) -> None:
                 "CREATE EXTENSION pg_trgm",
                 "CREATE TABLE outputs (key text NOT NULL)",
                 "CREATE INDEX outputs_key_trgm ON outputs USING gin (key gin_trgm_ops)",
-                "INSERT INTO outputs SELECT 'runs/r' || i || '/sample-' || i || '.bam'"
-                " FROM generate_series(1, 2000) i",
+                "INSERT INTO outputs SELECT 'runs/r' || i || '/sample-' || i || '.bam' FROM generate_series(1, 2000) i",
                 "ANALYZE outputs",
                 "SET LOCAL enable_seqscan = off",
             ):
@@ -65,9 +64,11 @@ def test_server_runs_fast_and_unprivileged_then_stops_completely() -> None:
                 for name in ("fsync", "synchronous_commit", "full_page_writes", "listen_addresses")
             }
             assert settings == {
-                "fsync": "off", "synchronous_commit": "off",
-                "full_page_writes": "off", "listen_addresses": "127.0.0.1",
-            }  # fmt: skip
+                "fsync": "off",
+                "synchronous_commit": "off",
+                "full_page_writes": "off",
+                "listen_addresses": "127.0.0.1",
+            }
         assert (data_dir / f".s.PGSQL.{server.port}").is_socket()
         assert Path(f"/proc/{pid}").stat().st_uid != 0
     finally:

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.cluster
 
 
 def test_missing_heartbeats_disconnect_the_run_and_the_next_heartbeat_reconnects_it(
-    tracker_operator: Operator, tracked_namespace: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     create_run(plane, ns, "hb-run", heartbeatTimeoutSeconds=4)
@@ -37,8 +38,11 @@ def test_missing_heartbeats_disconnect_the_run_and_the_next_heartbeat_reconnects
     assert disconnected["reason"] == "HeartbeatMissing"
     # Heartbeat times have whole seconds: the threshold passes within [4, 5) s of the beat.
     assert (detected - last_beat).total_seconds() < 4 + 1 + 5, "not flagged within seconds of the threshold"
-    wait_until(lambda: any(e["reason"] == "Disconnected" and e["type"] == "Warning"
-                           for e in events_for(plane, ns, "hb-run")), timeout=15, what="a Disconnected Event")
+    wait_until(
+        lambda: any(e["reason"] == "Disconnected" and e["type"] == "Warning" for e in events_for(plane, ns, "hb-run")),
+        timeout=15,
+        what="a Disconnected Event",
+    )
     row = plane.kubectl("get", "wfr", "hb-run", "-n", ns, "--no-headers").stdout
     assert "Disconnected" in row
 
@@ -48,28 +52,46 @@ def test_missing_heartbeats_disconnect_the_run_and_the_next_heartbeat_reconnects
     assert recovered
     assert recovered["status"] == "False"
     assert recovered["reason"] == "HeartbeatReceived"
-    wait_until(lambda: any(e["reason"] == "DisconnectedCleared" for e in events_for(plane, ns, "hb-run")),
-               timeout=15, what="a DisconnectedCleared Event")
+    wait_until(
+        lambda: any(e["reason"] == "DisconnectedCleared" for e in events_for(plane, ns, "hb-run")),
+        timeout=15,
+        what="a DisconnectedCleared Event",
+    )
 
 
 def test_all_tasks_terminal_without_completion_is_stalled(tracker_operator: Operator, tracked_namespace: str) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     create_run(plane, ns, "stall-run", heartbeatTimeoutSeconds=600, stalledAfterSeconds=3)
-    report(plane, ns, "stall-run", {"phase": "Running", "lastHeartbeatTime": now(),
-                                    "processes": [{"name": "ALIGN", "running": 1, "succeeded": 2}]})
+    report(
+        plane,
+        ns,
+        "stall-run",
+        {
+            "phase": "Running",
+            "lastHeartbeatTime": now(),
+            "processes": [{"name": "ALIGN", "running": 1, "succeeded": 2}],
+        },
+    )
     status = wait_for_state(plane, ns, "stall-run", "Running", 20, tracker_operator)
     assert "tasksTerminalSince" not in status
 
-    report(plane, ns, "stall-run", {"lastHeartbeatTime": now(),
-                                    "processes": [{"name": "ALIGN", "running": 0, "succeeded": 3}]})
+    report(
+        plane,
+        ns,
+        "stall-run",
+        {"lastHeartbeatTime": now(), "processes": [{"name": "ALIGN", "running": 0, "succeeded": 3}]},
+    )
     status = wait_for_state(plane, ns, "stall-run", "Stalled", 30, tracker_operator)
     stalled = condition(status, "Stalled")
     assert stalled
     assert stalled["reason"] == "AllTasksTerminal"
     since = datetime.fromisoformat(status["tasksTerminalSince"].replace("Z", "+00:00"))
     assert (datetime.fromisoformat(stalled["lastTransitionTime"].replace("Z", "+00:00")) - since).total_seconds() >= 3
-    wait_until(lambda: any(e["reason"] == "Stalled" for e in events_for(plane, ns, "stall-run")),
-               timeout=15, what="a Stalled Event")
+    wait_until(
+        lambda: any(e["reason"] == "Stalled" for e in events_for(plane, ns, "stall-run")),
+        timeout=15,
+        what="a Stalled Event",
+    )
 
     report(plane, ns, "stall-run", {"phase": "Succeeded", "completedAt": now()})
     status = wait_for_state(plane, ns, "stall-run", "Succeeded", 20, tracker_operator)
@@ -77,7 +99,10 @@ def test_all_tasks_terminal_without_completion_is_stalled(tracker_operator: Oper
 
 
 def test_succeeded_run_gets_its_outputs_indexed(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     client = s3_server.client()
@@ -116,8 +141,9 @@ def test_succeeded_run_gets_its_outputs_indexed(
     assert job_status["runId"] == status["id"]
     assert job_status["kubernetesJob"].startswith("tracker-index-outputs-")
     assert job_status["kubernetesJobNamespace"] == SYSTEM_NAMESPACE
-    worker = json.loads(plane.kubectl("get", "job", job_status["kubernetesJob"], "-n", SYSTEM_NAMESPACE,
-                                      "-o", "json").stdout)
+    worker = json.loads(
+        plane.kubectl("get", "job", job_status["kubernetesJob"], "-n", SYSTEM_NAMESPACE, "-o", "json").stdout
+    )
     assert worker["metadata"]["labels"]["tracker.dev/lifecycle-job-uid"] == jobs[0]["metadata"]["uid"]
 
 
@@ -128,7 +154,10 @@ def index_session(database_url: str):
 
 
 def test_index_mirrors_runs_processes_outputs_and_resume_history(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
     operator_database: str,
 ) -> None:
     from tracker.store import lookup, runs
@@ -136,13 +165,36 @@ def test_index_mirrors_runs_processes_outputs_and_resume_history(
     plane, ns = tracker_operator.plane, tracked_namespace
     put_objects(s3_server.client(), s3_bucket, [(f"p/mirror-1/out{i}.txt", 10) for i in range(3)])
     put_objects(s3_server.client(), s3_bucket, [("p/mirror-10/x.txt", 10)])
-    create_run(plane, ns, "mirror-1", outputDir=f"s3://{s3_bucket}/p/mirror-1/", sessionId="sess-1",
-               workflow={"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14", "commit": "abc123"})
-    report(plane, ns, "mirror-1", {"phase": "Running", "startedAt": "2026-05-13T19:00:00Z", "lastHeartbeatTime": now(),
-                                   "processes": [{"name": "FASTQC", "running": 2, "succeeded": 1}]})
-    report(plane, ns, "mirror-1", {"phase": "Failed", "completedAt": "2026-05-13T19:30:00Z",
-                                   "errorMessage": "exit 137", "processes": [{"name": "FASTQC", "failed": 1,
-                                                                              "succeeded": 2}]})
+    create_run(
+        plane,
+        ns,
+        "mirror-1",
+        outputDir=f"s3://{s3_bucket}/p/mirror-1/",
+        sessionId="sess-1",
+        workflow={"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14", "commit": "abc123"},
+    )
+    report(
+        plane,
+        ns,
+        "mirror-1",
+        {
+            "phase": "Running",
+            "startedAt": "2026-05-13T19:00:00Z",
+            "lastHeartbeatTime": now(),
+            "processes": [{"name": "FASTQC", "running": 2, "succeeded": 1}],
+        },
+    )
+    report(
+        plane,
+        ns,
+        "mirror-1",
+        {
+            "phase": "Failed",
+            "completedAt": "2026-05-13T19:30:00Z",
+            "errorMessage": "exit 137",
+            "processes": [{"name": "FASTQC", "failed": 1, "succeeded": 2}],
+        },
+    )
     sessions = index_session(operator_database)
 
     def mirrored(phase: str) -> object:
@@ -158,19 +210,33 @@ def test_index_mirrors_runs_processes_outputs_and_resume_history(
     assert [(p.name, p.failed, p.succeeded) for p in record.processes] == [("FASTQC", 1, 2)]
 
     # Resumed with the same name and session: a new execution; the index keeps the old one.
-    report(plane, ns, "mirror-1", {"phase": "Running", "startedAt": "2026-05-13T20:00:00Z",
-                                   "completedAt": None, "errorMessage": None, "lastHeartbeatTime": now()})
+    report(
+        plane,
+        ns,
+        "mirror-1",
+        {
+            "phase": "Running",
+            "startedAt": "2026-05-13T20:00:00Z",
+            "completedAt": None,
+            "errorMessage": None,
+            "lastHeartbeatTime": now(),
+        },
+    )
     report(plane, ns, "mirror-1", {"phase": "Succeeded", "completedAt": "2026-05-13T20:30:00Z"})
     record = wait_until(lambda: mirrored("Succeeded"), timeout=30, what="the resumed run in the index")
     with sessions() as session:
         history = runs.run_executions(session, run_id=record.id)
     assert [(h.phase, h.started_at.isoformat(), h.error_message) for h in history] == [
-        ("Failed", "2026-05-13T19:00:00+00:00", "exit 137")]
+        ("Failed", "2026-05-13T19:00:00+00:00", "exit 137")
+    ]
     assert record.started_at.isoformat() == "2026-05-13T20:00:00+00:00"
     assert record.error_message is None
 
-    wait_until(lambda: (status_of(plane, ns, "mirror-1").get("outputs") or {}).get("indexedAt"),
-               timeout=120, what="mirror-1 indexed")
+    wait_until(
+        lambda: (status_of(plane, ns, "mirror-1").get("outputs") or {}).get("indexedAt"),
+        timeout=120,
+        what="mirror-1 indexed",
+    )
     with sessions() as session:
         found = lookup.lookup_runs_by_url(session, text=f"S3://{s3_bucket.upper()}/P/MIRROR-1/OUT1")
         assert [r.run_name for r in found] == ["mirror-1"]
@@ -179,7 +245,9 @@ def test_index_mirrors_runs_processes_outputs_and_resume_history(
 
 
 def test_runner_reports_through_the_cli_with_runner_rights_only(
-    tracker_operator: Operator, tracked_namespace: str, tmp_path: Any,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    tmp_path: Any,
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     kubeconfig = plane.mint_user("runner-bot", groups=["runners"])
@@ -189,8 +257,12 @@ def test_runner_reports_through_the_cli_with_runner_rights_only(
     def tracker(*args: str) -> subprocess.CompletedProcess[str]:
         from localcluster.tracker import BIN_DIR
 
-        return subprocess.run([str(BIN_DIR / "tracker"), "--kubeconfig", str(kubeconfig), "-n", ns, *args],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [str(BIN_DIR / "tracker"), "--kubeconfig", str(kubeconfig), "-n", ns, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert tracker("report", "phase", "cli-run", "Running").stdout == "run 'cli-run' is Running\n"
     result = tracker("report", "progress", "cli-run", "--process", "ALIGN", "--running", "3", "--succeeded", "1")
@@ -215,7 +287,10 @@ def test_runner_reports_through_the_cli_with_runner_rights_only(
 
 
 def test_operator_restart_finishes_pending_work(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     put_objects(s3_server.client(), s3_bucket, [(f"r/restart-1/o{i}", 100) for i in range(20)])
@@ -234,8 +309,11 @@ def test_operator_restart_finishes_pending_work(
     tracker_operator.start()
     # The killed replica's peering record blocks the new one for its lifetime (20 s).
     wait_for_state(plane, ns, "restart-hb", "Disconnected", 60, tracker_operator)
-    status = wait_until(lambda: (s := status_of(plane, ns, "restart-1")).get("outputs", {}).get("indexedAt") and s,
-                        timeout=120, what="restart-1 indexed after the restart")
+    status = wait_until(
+        lambda: (s := status_of(plane, ns, "restart-1")).get("outputs", {}).get("indexedAt") and s,
+        timeout=120,
+        what="restart-1 indexed after the restart",
+    )
     assert status["outputs"]["count"] == 20
     assert status["state"] == "Succeeded"
     jobs = json.loads(plane.kubectl("get", "olj", "-n", ns, "-o", "json").stdout)["items"]

@@ -57,12 +57,19 @@ def other_bucket(s3_server: S3Server) -> str:
 def test_every_object_lands_with_identical_content(s3_server: S3Server, s3_bucket: str, other_bucket: str) -> None:
     client = s3_server.client()
     put_objects(client, s3_bucket, {**SOURCES, **NEIGHBOURS})
-    client.put_object(Bucket=s3_bucket, Key="run-1/typed.json", Body=b"{}", ContentType="application/json",
-                      Metadata={"sample": "NA12878"}, Tagging="project=p1")
+    client.put_object(
+        Bucket=s3_bucket,
+        Key="run-1/typed.json",
+        Body=b"{}",
+        ContentType="application/json",
+        Metadata={"sample": "NA12878"},
+        Tagging="project=p1",
+    )
     progress: list[CopyResult] = []
 
-    result = copy_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(other_bucket, "archive/run-1/"),
-                         on_progress=progress.append)
+    result = copy_prefix(
+        client, S3Url(s3_bucket, "run-1/"), S3Url(other_bucket, "archive/run-1/"), on_progress=progress.append
+    )
 
     copied = [f"archive/{key}" for key in sorted([*SOURCES, "run-1/typed.json"])]
     assert keys(client, other_bucket) == copied
@@ -83,12 +90,14 @@ def test_large_objects_are_copied_in_parts_and_verified_by_marker(
 ) -> None:
     sizes = {"run-1/big.bam": 12 * MiB + 5, "run-1/small.txt": 10}
     put_objects(s3_server.client(), s3_bucket, sizes)
-    s3_server.client().put_object_tagging(Bucket=s3_bucket, Key="run-1/big.bam",
-                                          Tagging={"TagSet": [{"Key": "kind", "Value": "bam"}]})
+    s3_server.client().put_object_tagging(
+        Bucket=s3_bucket, Key="run-1/big.bam", Tagging={"TagSet": [{"Key": "kind", "Value": "bam"}]}
+    )
     client = fault_proxy.client()
 
-    result = copy_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"),
-                         multipart_threshold=6 * MiB, part_size=5 * MiB)
+    result = copy_prefix(
+        client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"), multipart_threshold=6 * MiB, part_size=5 * MiB
+    )
 
     assert fault_proxy.count("UploadPartCopy") == 3
     assert fault_proxy.count("CopyObject") == 1
@@ -97,7 +106,9 @@ def test_large_objects_are_copied_in_parts_and_verified_by_marker(
     copy = client.head_object(Bucket=s3_bucket, Key="moved/big.bam")
     assert copy["ETag"].endswith('-3"')
     assert copy["Metadata"][MARKER] == source_etag
-    assert client.get_object_tagging(Bucket=s3_bucket, Key="moved/big.bam")["TagSet"] == [{"Key": "kind", "Value": "bam"}]
+    assert client.get_object_tagging(Bucket=s3_bucket, Key="moved/big.bam")["TagSet"] == [
+        {"Key": "kind", "Value": "bam"}
+    ]
     assert (result.objects_copied, result.bytes_copied) == (2, sum(sizes.values()))
 
 
@@ -122,9 +133,14 @@ class Tampering:
         return response
 
 
-@pytest.mark.parametrize(("subtle", "reason"), [
-    (False, r"size 19 \(expected 100\), marker None"), (True, r"ETag \w+ \(expected \w+\)"),
-], ids=["overwritten", "same-size-and-marker"])
+@pytest.mark.parametrize(
+    ("subtle", "reason"),
+    [
+        (False, r"size 19 \(expected 100\), marker None"),
+        (True, r"ETag \w+ \(expected \w+\)"),
+    ],
+    ids=["overwritten", "same-size-and-marker"],
+)
 def test_verification_catches_a_tampered_destination_and_a_move_then_deletes_nothing(
     s3_server: S3Server, s3_bucket: str, fault_proxy: FaultProxy, subtle: bool, reason: str
 ) -> None:
@@ -202,9 +218,15 @@ def test_an_identical_object_already_at_the_destination_counts_as_copied(s3_serv
     assert (result.objects_copied, result.objects_skipped) == (1, 1)
 
 
-@pytest.mark.parametrize(("source", "destination"), [
-    ("run-1/", "run-1/moved/"), ("run-1/out/", "run-1/"), ("run-1/", "run-1/"), ("run-1/", ""),
-])
+@pytest.mark.parametrize(
+    ("source", "destination"),
+    [
+        ("run-1/", "run-1/moved/"),
+        ("run-1/out/", "run-1/"),
+        ("run-1/", "run-1/"),
+        ("run-1/", ""),
+    ],
+)
 def test_overlapping_prefixes_are_refused(
     s3_bucket: str, fault_proxy: FaultProxy, source: str, destination: str
 ) -> None:
@@ -226,25 +248,24 @@ def test_move_deletes_the_sources_only_after_every_copy_is_verified(
     client = fault_proxy.client()
     progress: list[CopyResult] = []
 
-    result = move_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "run-10/moved/"),
-                         on_progress=progress.append)
+    result = move_prefix(
+        client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "run-10/moved/"), on_progress=progress.append
+    )
 
     operations = [r.operation for r in fault_proxy.requests]
     last_copy = max(i for i, op in enumerate(operations) if op == "CopyObject")
     assert operations.index("DeleteObjects") > last_copy
     assert keys(client, s3_bucket, "run-1/") == []
-    assert keys(client, s3_bucket, "run-10/moved/") == sorted(f"run-10/moved/{k[len('run-1/'):]}" for k in SOURCES)
+    assert keys(client, s3_bucket, "run-10/moved/") == sorted(f"run-10/moved/{k[len('run-1/') :]}" for k in SOURCES)
     for key, size in SOURCES.items():
-        assert body(client, s3_bucket, f"run-10/moved/{key[len('run-1/'):]}") == object_body(key, size)
+        assert body(client, s3_bucket, f"run-10/moved/{key[len('run-1/') :]}") == object_body(key, size)
     assert body(client, s3_bucket, "run-10/sample.bam") == object_body("run-10/sample.bam", 20)
     total = (len(SOURCES), sum(SOURCES.values()))
     assert (result.objects_copied, result.bytes_copied) == total == (result.objects_deleted, result.bytes_deleted)
     assert progress[-1] == result
 
 
-def test_a_failed_copy_means_no_source_is_deleted(
-    s3_server: S3Server, s3_bucket: str, fault_proxy: FaultProxy
-) -> None:
+def test_a_failed_copy_means_no_source_is_deleted(s3_server: S3Server, s3_bucket: str, fault_proxy: FaultProxy) -> None:
     put_objects(s3_server.client(), s3_bucket, SOURCES)
     fault_proxy.add_rule("access_denied", operation="CopyObject", path="double//slash", times=None)
     client = fault_proxy.client()
@@ -298,8 +319,7 @@ def test_a_copy_survives_slow_down(s3_server: S3Server, s3_bucket: str, fault_pr
     fault_proxy.add_rule("slow_down", operation="CopyObject", times=3)
     client = fault_proxy.client(botocore_retries=0)
 
-    result = move_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"), in_flight=1,
-                         backoff_base=0.01)
+    result = move_prefix(client, S3Url(s3_bucket, "run-1/"), S3Url(s3_bucket, "moved/"), in_flight=1, backoff_base=0.01)
 
     assert fault_proxy.count("CopyObject", status=503) == 3
     assert result.objects_copied == result.objects_deleted == len(SOURCES)

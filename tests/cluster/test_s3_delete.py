@@ -44,8 +44,9 @@ def keys(client: Any, bucket: str, prefix: str = "") -> list[str]:
 
 def versions(client: Any, bucket: str, prefix: str = "") -> list[tuple[str, str]]:
     pages = client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
-    return sorted((v["Key"], v["VersionId"]) for page in pages
-                  for v in page.get("Versions", []) + page.get("DeleteMarkers", []))
+    return sorted(
+        (v["Key"], v["VersionId"]) for page in pages for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+    )
 
 
 def test_delete_empties_exactly_the_prefix(s3_server: S3Server, s3_bucket: str) -> None:
@@ -128,7 +129,9 @@ def test_dry_run_counts_and_changes_nothing(s3_server: S3Server, s3_bucket: str,
     before = sorted(keys(client, s3_bucket))
     progress: list[tuple[int, int]] = []
 
-    result = delete_prefix(client, S3Url(s3_bucket, RUN_1), dry_run=True, on_progress=lambda o, b: progress.append((o, b)))
+    result = delete_prefix(
+        client, S3Url(s3_bucket, RUN_1), dry_run=True, on_progress=lambda o, b: progress.append((o, b))
+    )
 
     assert sorted(keys(client, s3_bucket)) == before
     assert fault_proxy.count("DeleteObjects") == 0
@@ -176,8 +179,13 @@ def test_per_key_errors_that_persist_name_the_keys_which_still_exist(
     progress: list[tuple[int, int]] = []
 
     with pytest.raises(DeleteFailed) as failure:
-        delete_prefix(client, S3Url(s3_bucket, RUN_1), max_key_retries=2, backoff_base=0.01,
-                      on_progress=lambda o, b: progress.append((o, b)))
+        delete_prefix(
+            client,
+            S3Url(s3_bucket, RUN_1),
+            max_key_retries=2,
+            backoff_base=0.01,
+            on_progress=lambda o, b: progress.append((o, b)),
+        )
 
     message = str(failure.value)
     assert all(f"'{key}' (InternalError)" in message for key in stuck)
@@ -269,8 +277,15 @@ def test_a_batch_with_a_key_outside_the_fence_is_never_sent(s3_server: S3Server,
     sent: list[Any] = []
     client.meta.events.register("before-call.s3.DeleteObjects", lambda **kwargs: sent.append(kwargs))
     with pytest.raises(FenceViolation, match=outside):
-        delete_targets(client, Fence(S3Url(s3_bucket, RUN_1)), [[Target(f"{RUN_1}a", 1), Target(outside)]],
-                       tally=DeleteTally(), batches_in_flight=1, max_key_retries=0, backoff_base=0)
+        delete_targets(
+            client,
+            Fence(S3Url(s3_bucket, RUN_1)),
+            [[Target(f"{RUN_1}a", 1), Target(outside)]],
+            tally=DeleteTally(),
+            batches_in_flight=1,
+            max_key_retries=0,
+            backoff_base=0,
+        )
     assert sent == []
     assert sorted(keys(client, s3_bucket)) == sorted([*NEIGHBOURS, f"{RUN_1}a"])
 
@@ -323,12 +338,22 @@ def test_the_fault_proxy_is_transparent_and_its_faults_look_like_s3(
     assert client.head_object(Bucket=s3_bucket, Key=key)["ContentLength"] == 5
     upload = client.create_multipart_upload(Bucket=s3_bucket, Key="run-1/mp")["UploadId"]
     part = client.upload_part(Bucket=s3_bucket, Key="run-1/mp", UploadId=upload, PartNumber=1, Body=b"p" * 10)
-    client.complete_multipart_upload(Bucket=s3_bucket, Key="run-1/mp", UploadId=upload,
-                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    client.complete_multipart_upload(
+        Bucket=s3_bucket,
+        Key="run-1/mp",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
     assert keys(client, s3_bucket) == ["run-1/mp", key]
     assert [r.operation for r in fault_proxy.requests] == [
-        "PutObject", "GetObject", "HeadObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
-        "ListObjectsV2"]
+        "PutObject",
+        "GetObject",
+        "HeadObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+        "ListObjectsV2",
+    ]
     assert fault_proxy.requests[1].key == key
     assert fault_proxy.requests[1].path.startswith(f"/{s3_bucket}/run-1/")
 
@@ -339,7 +364,9 @@ def test_the_fault_proxy_is_transparent_and_its_faults_look_like_s3(
     with pytest.raises(ClientError) as refused:
         client.head_object(Bucket=s3_bucket, Key=key)
     assert (slow.value.response["Error"]["Code"], slow.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
-        "SlowDown", 503)
+        "SlowDown",
+        503,
+    )
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
     fault_proxy.add_rule("key_errors", keys={key})

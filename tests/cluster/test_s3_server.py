@@ -15,12 +15,12 @@ from localcluster.s3server import S3Server, object_body, put_objects
 pytestmark = pytest.mark.s3
 
 
-def _listed(
-    server: S3Server, bucket: str, prefix: str = "", page_size: int = 1000
-) -> list[list[dict[str, Any]]]:
+def _listed(server: S3Server, bucket: str, prefix: str = "", page_size: int = 1000) -> list[list[dict[str, Any]]]:
     """ListObjectsV2 page by page: one list of objects per page."""
-    pages = server.client().get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    pages = (
+        server.client()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size})
     )
     return [page.get("Contents", []) for page in pages]
 

@@ -32,10 +32,13 @@ def receiver(tracker_operator: Operator, tmp_path_factory: pytest.TempPathFactor
     state = tmp_path_factory.mktemp("tower-api")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
-        "KUBECONFIG": str(tracker_operator.plane.kubeconfig), "TRACKER_API__AUTH_MODE": "kubernetes",
-        "TRACKER_TOWER__RUNS": "kubernetes", "TRACKER_TOWER__STATUS_INTERVAL_SECONDS": "2",
-        "TRACKER_DATABASE_URL": tracker_operator.database_url, "PYTHONUNBUFFERED": "1",
-    }  # fmt: skip
+        "KUBECONFIG": str(tracker_operator.plane.kubeconfig),
+        "TRACKER_API__AUTH_MODE": "kubernetes",
+        "TRACKER_TOWER__RUNS": "kubernetes",
+        "TRACKER_TOWER__STATUS_INTERVAL_SECONDS": "2",
+        "TRACKER_DATABASE_URL": tracker_operator.database_url,
+        "PYTHONUNBUFFERED": "1",
+    }
     argv = [str(Path(sys.executable).with_name("tracker-api")), "--host", "127.0.0.1", "--port", str(port)]
     process = ManagedProcess("tracker-api", argv, state / "tracker-api.log", env=env).start()
     url = f"http://127.0.0.1:{port}"
@@ -54,8 +57,15 @@ def receiver(tracker_operator: Operator, tmp_path_factory: pytest.TempPathFactor
 def runner_token(plane: ControlPlane, namespace: str, name: str, *, may_create: bool) -> str:
     plane.kubectl("create", "serviceaccount", name, "-n", namespace)
     if may_create:
-        plane.kubectl("create", "rolebinding", f"{name}-runner", "--clusterrole=tracker-runner",
-                      f"--serviceaccount={namespace}:{name}", "-n", namespace)  # fmt: skip
+        plane.kubectl(
+            "create",
+            "rolebinding",
+            f"{name}-runner",
+            "--clusterrole=tracker-runner",
+            f"--serviceaccount={namespace}:{name}",
+            "-n",
+            namespace,
+        )
     return plane.kubectl("create", "token", name, "-n", namespace).stdout.strip()
 
 
@@ -64,8 +74,9 @@ def runs_in(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
     return items
 
 
-def test_a_reported_run_is_a_workflow_run_owned_by_the_token(receiver: str, tracker_operator: Operator,
-                                                             tracked_namespace: str) -> None:  # fmt: skip
+def test_a_reported_run_is_a_workflow_run_owned_by_the_token(
+    receiver: str, tracker_operator: Operator, tracked_namespace: str
+) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     token = runner_token(plane, ns, "alice", may_create=True)
     with httpx.Client(base_url=receiver, timeout=30) as http:
@@ -75,7 +86,11 @@ def test_a_reported_run_is_a_workflow_run_owned_by_the_token(receiver: str, trac
         assert name.startswith("sad-einstein-")
         assert len(name) == len("sad-einstein-") + 8
         assert (spec["runName"], spec["owner"]) == ("sad_einstein", f"system:serviceaccount:{ns}:alice")
-        assert (spec["engine"], spec["outputDir"], spec["workflow"]["revision"]) == ("nextflow", "s3://lab-results/rnaseq/", "3.14.0")
+        assert (spec["engine"], spec["outputDir"], spec["workflow"]["revision"]) == (
+            "nextflow",
+            "s3://lab-results/rnaseq/",
+            "3.14.0",
+        )
         status = wait_for_state(plane, ns, name, "Succeeded", 30, tracker_operator)
         assert status["id"] == run["metadata"]["uid"]
         assert status["peakConcurrency"] == 3
@@ -83,15 +98,23 @@ def test_a_reported_run_is_a_workflow_run_owned_by_the_token(receiver: str, trac
         assert (trim["succeeded"], trim["failed"], trim["retried"]) == (2, 0, 1)
         assert "Succeeded" in plane.kubectl("get", "wfr", name, "-n", ns, "--no-headers").stdout
         auth = {"Authorization": f"Bearer {token}"}
-        detail = wait_until(lambda: (r := http.get(f"/api/v1/runs/{status['id']}", headers=auth)).status_code == 200
-                            and r.json()["phase"] == "Succeeded" and r.json(), timeout=30, what="the run indexed")
+        detail = wait_until(
+            lambda: (
+                (r := http.get(f"/api/v1/runs/{status['id']}", headers=auth)).status_code == 200
+                and r.json()["phase"] == "Succeeded"
+                and r.json()
+            ),
+            timeout=30,
+            what="the run indexed",
+        )
         assert detail["owner"] == f"system:serviceaccount:{ns}:alice"
         page = http.get(f"/api/v1/runs/{status['id']}/tasks", params={"status": "RETRIED"}, headers=auth).json()
         assert [(t["taskId"], t["exitCode"]) for t in page["items"]] == [(3, 137)]
 
 
-def test_a_silent_runner_is_disconnected_then_comes_back(receiver: str, tracker_operator: Operator,
-                                                         tracked_namespace: str) -> None:  # fmt: skip
+def test_a_silent_runner_is_disconnected_then_comes_back(
+    receiver: str, tracker_operator: Operator, tracked_namespace: str
+) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     token = runner_token(plane, ns, "alice", may_create=True)
 
@@ -109,16 +132,21 @@ def test_a_silent_runner_is_disconnected_then_comes_back(receiver: str, tracker_
     assert condition(status, "Disconnected")["status"] == "False"  # type: ignore[index]
 
 
-def test_a_token_without_rights_in_its_namespace_is_refused(receiver: str, tracker_operator: Operator,
-                                                            tracked_namespace: str) -> None:  # fmt: skip
+def test_a_token_without_rights_in_its_namespace_is_refused(
+    receiver: str, tracker_operator: Operator, tracked_namespace: str
+) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     token = runner_token(plane, ns, "mallory", may_create=False)
     body = {"sessionId": "s-1", "runName": "sneaky", "workflowId": None, "instant": 1}
-    answer = httpx.post(receiver + "/tower/trace/create", json=body,
-                        headers={"Authorization": authorization(token, "bearer")})  # fmt: skip
+    answer = httpx.post(
+        receiver + "/tower/trace/create", json=body, headers={"Authorization": authorization(token, "bearer")}
+    )
     assert answer.status_code == 403
     assert "may not create WorkflowRuns" in answer.json()["detail"]
-    answer = httpx.post(receiver + "/tower/trace/create", json=body,
-                        headers={"Authorization": authorization(token[:-4] + "AAAA", "basic")})  # fmt: skip
+    answer = httpx.post(
+        receiver + "/tower/trace/create",
+        json=body,
+        headers={"Authorization": authorization(token[:-4] + "AAAA", "basic")},
+    )
     assert answer.status_code == 401
     assert runs_in(plane, ns) == []

@@ -27,9 +27,12 @@ MISSING_SECRET = "no-such-s3-secret"
 
 
 def apply_job(plane: ControlPlane, namespace: str, name: str, run: str) -> dict[str, Any]:
-    manifest = {"apiVersion": "tracker.dev/v1alpha1", "kind": "OutputLifecycleJob",
-                "metadata": {"name": name, "namespace": namespace},
-                "spec": {"requestedBy": "admin", "run": run, "operation": "delete_outputs"}}
+    manifest = {
+        "apiVersion": "tracker.dev/v1alpha1",
+        "kind": "OutputLifecycleJob",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"requestedBy": "admin", "run": run, "operation": "delete_outputs"},
+    }
     plane.kubectl("apply", "-f", "-", input=json.dumps(manifest))
     return get_olj(plane, namespace, name)
 
@@ -63,30 +66,42 @@ def job_gone(plane: ControlPlane, name: str) -> bool:
 
 
 def test_a_delete_in_a_namespace_without_secrets_runs_its_worker_in_the_system_namespace(
-    tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, s3_bucket: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     assert items(plane, "secrets", ns) == []  # as a user makes a namespace: no tracker credentials
     run = run_with_outputs(plane, ns, s3_server, s3_bucket, "nosecrets-1")
     created = apply_job(plane, ns, "delete-nosecrets-1", run)
-    status = wait_until(lambda: (s := olj_status(plane, ns, "delete-nosecrets-1")).get("phase")
-                        in ("Succeeded", "Failed") and s, timeout=120, what="the delete job to finish")
+    status = wait_until(
+        lambda: (s := olj_status(plane, ns, "delete-nosecrets-1")).get("phase") in ("Succeeded", "Failed") and s,
+        timeout=120,
+        what="the delete job to finish",
+    )
     assert (status["phase"], status["objectsDeleted"]) == ("Succeeded", 5), status
     assert status["kubernetesJobNamespace"] == SYSTEM_NAMESPACE
     assert condition(status, "WorkerStarted")["status"] == "True"
-    job = json.loads(plane.kubectl("get", "job", status["kubernetesJob"], "-n", SYSTEM_NAMESPACE,
-                                   "-o", "json").stdout)
+    job = json.loads(plane.kubectl("get", "job", status["kubernetesJob"], "-n", SYSTEM_NAMESPACE, "-o", "json").stdout)
     labels = job["metadata"]["labels"]
-    assert (labels["tracker.dev/lifecycle-job-namespace"], labels["tracker.dev/lifecycle-job"],
-            labels[LABEL_LIFECYCLE_JOB_UID]) == (ns, "delete-nosecrets-1", created["metadata"]["uid"])
+    assert (
+        labels["tracker.dev/lifecycle-job-namespace"],
+        labels["tracker.dev/lifecycle-job"],
+        labels[LABEL_LIFECYCLE_JOB_UID],
+    ) == (ns, "delete-nosecrets-1", created["metadata"]["uid"])
     pods = items(plane, "pods", SYSTEM_NAMESPACE, f"-l{LABEL_LIFECYCLE_JOB_UID}={created['metadata']['uid']}")
     assert [p["spec"]["serviceAccountName"] for p in pods] == ["tracker-worker"]
     assert items(plane, "jobs", ns) == []
     assert items(plane, "pods", ns) == []
     assert items(plane, "secrets", ns) == []
     events = events_for(plane, ns, "delete-nosecrets-1")
-    assert any(e["reason"] == "WorkerJobCreated" and e["type"] == "Normal"
-               and f"{SYSTEM_NAMESPACE}/{status['kubernetesJob']}" in e["message"] for e in events), events
+    assert any(
+        e["reason"] == "WorkerJobCreated"
+        and e["type"] == "Normal"
+        and f"{SYSTEM_NAMESPACE}/{status['kubernetesJob']}" in e["message"]
+        for e in events
+    ), events
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +109,16 @@ def secretless_operator(tracker_operator: Operator, tmp_path_factory: pytest.Tem
     """The session's operator steps aside for one whose workers read a Secret that does not
     exist, with a short start deadline."""
     tracker_operator.stop()
-    operator = Operator(plane=tracker_operator.plane, s3=tracker_operator.s3,
-                        database_url=tracker_operator.database_url,
-                        state_dir=Path(tmp_path_factory.mktemp("secretless-operator")),
-                        extra_env={"TRACKER_WORKER__S3_CREDENTIALS_SECRET": MISSING_SECRET,
-                                   "TRACKER_WORKER__START_DEADLINE_SECONDS": str(START_DEADLINE_SECONDS)})
+    operator = Operator(
+        plane=tracker_operator.plane,
+        s3=tracker_operator.s3,
+        database_url=tracker_operator.database_url,
+        state_dir=Path(tmp_path_factory.mktemp("secretless-operator")),
+        extra_env={
+            "TRACKER_WORKER__S3_CREDENTIALS_SECRET": MISSING_SECRET,
+            "TRACKER_WORKER__START_DEADLINE_SECONDS": str(START_DEADLINE_SECONDS),
+        },
+    )
     operator.start()
     yield operator
     operator.stop()
@@ -106,7 +126,10 @@ def secretless_operator(tracker_operator: Operator, tmp_path_factory: pytest.Tem
 
 
 def test_a_worker_that_cannot_start_says_why_within_seconds_then_fails_at_its_deadline(
-    secretless_operator: Operator, namespace: str, s3_server: S3Server, s3_bucket: str,
+    secretless_operator: Operator,
+    namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = secretless_operator.plane, namespace
     run = run_with_outputs(plane, ns, s3_server, s3_bucket, "stuck-1")
@@ -130,8 +153,11 @@ def test_a_worker_that_cannot_start_says_why_within_seconds_then_fails_at_its_de
     assert (waiting["phase"], waiting["reason"]) == ("Enqueued", "CreateContainerConfigError")
     assert f'secrets "{MISSING_SECRET}" not found' in waiting["message"]
 
-    failed = wait_until(lambda: (s := olj_status(plane, ns, "delete-stuck-1")).get("phase") == "Failed" and s,
-                        timeout=START_DEADLINE_SECONDS + 30, what="the job to fail at its start deadline")
+    failed = wait_until(
+        lambda: (s := olj_status(plane, ns, "delete-stuck-1")).get("phase") == "Failed" and s,
+        timeout=START_DEADLINE_SECONDS + 30,
+        what="the job to fail at its start deadline",
+    )
     assert failed["reason"] == "CreateContainerConfigError"
     assert failed["message"].startswith(f"the worker did not start within {START_DEADLINE_SECONDS}s")
     assert f'secrets "{MISSING_SECRET}" not found' in failed["message"]
@@ -140,7 +166,10 @@ def test_a_worker_that_cannot_start_says_why_within_seconds_then_fails_at_its_de
 
 
 def test_delete_wait_names_the_reason_on_timeout_and_ends_with_exit_1_at_the_deadline(
-    secretless_operator: Operator, namespace: str, s3_server: S3Server, s3_bucket: str,
+    secretless_operator: Operator,
+    namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = secretless_operator.plane, namespace
     run = run_with_outputs(plane, ns, s3_server, s3_bucket, "stuck-2")
@@ -161,7 +190,10 @@ def test_delete_wait_names_the_reason_on_timeout_and_ends_with_exit_1_at_the_dea
 
 
 def test_deleting_the_lifecycle_job_deletes_its_kubernetes_job_and_pods(
-    secretless_operator: Operator, namespace: str, s3_server: S3Server, s3_bucket: str,
+    secretless_operator: Operator,
+    namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = secretless_operator.plane, namespace
     run = run_with_outputs(plane, ns, s3_server, s3_bucket, "stuck-3")
@@ -175,13 +207,17 @@ def test_deleting_the_lifecycle_job_deletes_its_kubernetes_job_and_pods(
 
 
 def test_a_job_whose_lifecycle_job_went_while_the_operator_was_down_is_deleted_at_start(
-    secretless_operator: Operator, namespace: str, s3_server: S3Server, s3_bucket: str,
+    secretless_operator: Operator,
+    namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
 ) -> None:
     plane, ns = secretless_operator.plane, namespace
     run = run_with_outputs(plane, ns, s3_server, s3_bucket, "stuck-4")
     apply_job(plane, ns, "delete-stuck-4", run)
-    job = wait_until(lambda: olj_status(plane, ns, "delete-stuck-4").get("kubernetesJob"), timeout=30,
-                     what="the Kubernetes Job")
+    job = wait_until(
+        lambda: olj_status(plane, ns, "delete-stuck-4").get("kubernetesJob"), timeout=30, what="the Kubernetes Job"
+    )
     secretless_operator.stop()
     plane.kubectl("delete", "olj", "delete-stuck-4", "-n", ns)
     assert not job_gone(plane, job)

@@ -55,6 +55,13 @@ def _person(system: E2ESystem, runs_namespace: str, home: str, name: str) -> Per
     """ServiceAccount `name` of namespace `home`, with the chart's roles in `runs_namespace`."""
     kubeconfig = system.service_account_user(home, name)
     for role in RUNNER_ROLES:
-        system.kubectl("create", "rolebinding", f"{name}-{role}", f"--clusterrole={role}",
-                       f"--serviceaccount={home}:{name}", "-n", runs_namespace)
+        system.kubectl(
+            "create",
+            "rolebinding",
+            f"{name}-{role}",
+            f"--clusterrole={role}",
+            f"--serviceaccount={home}:{name}",
+            "-n",
+            runs_namespace,
+        )
     return Person(home=home, name=name, kubeconfig=kubeconfig)

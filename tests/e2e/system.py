@@ -56,8 +56,14 @@ class E2ESystem:
     database_url: str  # as the cluster's pods reach it
     work_dir: Path
 
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True,
-                kubeconfig: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self,
+        *args: str,
+        input: str | None = None,
+        check: bool = True,
+        kubeconfig: Path | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         argv = [str(self.bin_dir / "kubectl"), f"--kubeconfig={kubeconfig or self.kubeconfig}", *args]
         result = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
@@ -78,8 +84,9 @@ class E2ESystem:
         config = json.loads(self.kubectl("config", "view", "--raw", "--minify", "-o", "json").stdout)
         cluster = config["clusters"][0]["cluster"]
         path = self.work_dir / "users" / f"{namespace}-{name}.kubeconfig"
-        return write_kubeconfig(path, server=cluster["server"], ca_pem=_ca_pem(cluster),
-                                user=username(namespace, name), token=token)
+        return write_kubeconfig(
+            path, server=cluster["server"], ca_pem=_ca_pem(cluster), user=username(namespace, name), token=token
+        )
 
     def token(self, namespace: str, name: str) -> str:
         return self.kubectl("create", "token", name, "-n", namespace, "--duration=1h").stdout.strip()
@@ -112,9 +119,19 @@ def chart_values(*, s3_endpoint: str, s3_region: str, api_port: int, health_port
 def restricted_namespace(system: E2ESystem, namespace: str) -> None:
     """`namespace`, enforcing the restricted Pod Security Standard (the apiserver refuses
     any pod of the chart or any worker pod that is not restricted)."""
-    system.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": {
-        "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest",
-    }}})
+    system.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": namespace,
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                },
+            },
+        }
+    )
 
 
 def provide_secrets(system: E2ESystem, namespace: str) -> None:
@@ -122,18 +139,32 @@ def provide_secrets(system: E2ESystem, namespace: str) -> None:
     worker pods read there: the only place they live."""
     restricted_namespace(system, namespace)
     system.apply(
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": DATABASE_SECRET, "namespace": namespace},
-         "stringData": {"url": system.database_url}},
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": S3_SECRET, "namespace": namespace},
-         "stringData": {"AWS_ACCESS_KEY_ID": system.s3_access_key, "AWS_SECRET_ACCESS_KEY": system.s3_secret_key}},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": DATABASE_SECRET, "namespace": namespace},
+            "stringData": {"url": system.database_url},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": S3_SECRET, "namespace": namespace},
+            "stringData": {"AWS_ACCESS_KEY_ID": system.s3_access_key, "AWS_SECRET_ACCESS_KEY": system.s3_secret_key},
+        },
     )
 
 
 def helm(system: E2ESystem, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KUBECONFIG": str(system.kubeconfig), "HELM_CACHE_HOME": str(system.work_dir / "helm"),
-           "HELM_CONFIG_HOME": str(system.work_dir / "helm"), "HELM_DATA_HOME": str(system.work_dir / "helm")}
-    result = subprocess.run([str(system.bin_dir / "helm"), *args], capture_output=True, text=True,
-                            timeout=timeout, env=env)
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(system.kubeconfig),
+        "HELM_CACHE_HOME": str(system.work_dir / "helm"),
+        "HELM_CONFIG_HOME": str(system.work_dir / "helm"),
+        "HELM_DATA_HOME": str(system.work_dir / "helm"),
+    }
+    result = subprocess.run(
+        [str(system.bin_dir / "helm"), *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
     if result.returncode != 0:
         raise RuntimeError(f"helm {' '.join(args)} failed: {result.stderr.strip()}")
     return result
@@ -144,8 +175,20 @@ def install_chart(system: E2ESystem, values: dict[str, Any]) -> None:
     values_file = system.work_dir / "values.json"
     values_file.write_text(json.dumps(values))
     try:
-        helm(system, "install", RELEASE, str(CHART), "--namespace", RELEASE_NAMESPACE, "--values", str(values_file),
-             "--wait", "--timeout", "5m", timeout=360)
+        helm(
+            system,
+            "install",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            RELEASE_NAMESPACE,
+            "--values",
+            str(values_file),
+            "--wait",
+            "--timeout",
+            "5m",
+            timeout=360,
+        )
     except RuntimeError as error:
         pods = system.kubectl("get", "pods", "-A", "-o", "wide", check=False).stdout
         raise RuntimeError(f"{error}\n{pods}") from None
@@ -157,22 +200,32 @@ def local_system(work_dir: Path, postgres: PostgresServer) -> Iterator[E2ESystem
     with ExitStack() as stack:
         plane = ControlPlane(state_dir=work_dir / "controlplane").start()
         stack.callback(plane.stop)
-        agent = agent_process(kubeconfig=plane.node_kubeconfig, node_name=NODE_NAME,
-                              state_dir=work_dir / "nodeagent").start()
+        agent = agent_process(
+            kubeconfig=plane.node_kubeconfig, node_name=NODE_NAME, state_dir=work_dir / "nodeagent"
+        ).start()
         stack.callback(agent.stop)
         s3 = S3Server(log_dir=work_dir / "logs").start()
         stack.callback(s3.stop)
         database_url = postgres.create_database("tracker_e2e")
         stack.callback(postgres.drop_database, "tracker_e2e")
         api_port, health_port = free_port(), free_port()
-        system = E2ESystem(kubeconfig=plane.kubeconfig, bin_dir=control_plane_binaries(),
-                           api_url=f"http://127.0.0.1:{api_port}", s3_endpoint=s3.endpoint_url,
-                           s3_access_key=s3.access_key, s3_secret_key=s3.secret_key, s3_region=s3.region,
-                           database_url=database_url, work_dir=work_dir)
+        system = E2ESystem(
+            kubeconfig=plane.kubeconfig,
+            bin_dir=control_plane_binaries(),
+            api_url=f"http://127.0.0.1:{api_port}",
+            s3_endpoint=s3.endpoint_url,
+            s3_access_key=s3.access_key,
+            s3_secret_key=s3.secret_key,
+            s3_region=s3.region,
+            database_url=database_url,
+            work_dir=work_dir,
+        )
         wait_until(lambda: _node_ready(system), timeout=60, what=f"node {NODE_NAME} to be Ready")
         provide_secrets(system, RELEASE_NAMESPACE)
-        install_chart(system, chart_values(s3_endpoint=s3.endpoint_url, s3_region=s3.region,
-                                           api_port=api_port, health_port=health_port))
+        install_chart(
+            system,
+            chart_values(s3_endpoint=s3.endpoint_url, s3_region=s3.region, api_port=api_port, health_port=health_port),
+        )
         wait_until(lambda: _ready(system.api_url), timeout=60, what="the chart's API to answer /readyz")
         yield system
 
@@ -190,14 +243,22 @@ def kind_system(work_dir: Path) -> Iterator[E2ESystem]:
     s3_in_cluster, access_key, secret_key = KIND_S3
     with ExitStack() as stack:
         api_port, s3_port = free_port(), free_port()
-        system = E2ESystem(kubeconfig=Path(os.environ["TRACKER_E2E_KUBECONFIG"]), bin_dir=control_plane_binaries(),
-                           api_url=f"http://127.0.0.1:{api_port}", s3_endpoint=f"http://127.0.0.1:{s3_port}",
-                           s3_access_key=access_key, s3_secret_key=secret_key, s3_region="us-east-1",
-                           database_url=KIND_DATABASE_URL, work_dir=work_dir)
+        system = E2ESystem(
+            kubeconfig=Path(os.environ["TRACKER_E2E_KUBECONFIG"]),
+            bin_dir=control_plane_binaries(),
+            api_url=f"http://127.0.0.1:{api_port}",
+            s3_endpoint=f"http://127.0.0.1:{s3_port}",
+            s3_access_key=access_key,
+            s3_secret_key=secret_key,
+            s3_region="us-east-1",
+            database_url=KIND_DATABASE_URL,
+            work_dir=work_dir,
+        )
         stack.enter_context(_port_forward(system, KIND_DEPS, "service/minio", s3_port, 9000))
         provide_secrets(system, RELEASE_NAMESPACE)
-        install_chart(system, chart_values(s3_endpoint=s3_in_cluster, s3_region="us-east-1", api_port=8000,
-                                           health_port=8080))
+        install_chart(
+            system, chart_values(s3_endpoint=s3_in_cluster, s3_region="us-east-1", api_port=8000, health_port=8080)
+        )
         stack.enter_context(_port_forward(system, RELEASE_NAMESPACE, f"service/{RELEASE}-api", api_port, 80))
         wait_until(lambda: _ready(system.api_url), timeout=60, what="the chart's API to answer /readyz")
         yield system
@@ -207,8 +268,15 @@ def kind_system(work_dir: Path) -> Iterator[E2ESystem]:
 def _port_forward(system: E2ESystem, namespace: str, target: str, local: int, remote: int) -> Iterator[None]:
     process = ManagedProcess(
         name=f"port-forward-{target.rsplit('/', 1)[-1]}",
-        argv=[str(system.bin_dir / "kubectl"), f"--kubeconfig={system.kubeconfig}", "-n", namespace,
-              "port-forward", target, f"{local}:{remote}"],
+        argv=[
+            str(system.bin_dir / "kubectl"),
+            f"--kubeconfig={system.kubeconfig}",
+            "-n",
+            namespace,
+            "port-forward",
+            target,
+            f"{local}:{remote}",
+        ],
         log_path=system.work_dir / "logs" / f"port-forward-{local}.log",
     ).start_until(lambda: _listening(local), timeout=60, what=f"port-forward to {target}")
     try:
@@ -223,8 +291,9 @@ def _listening(port: int) -> bool:
 
 
 def _node_ready(system: E2ESystem) -> bool:
-    result = system.kubectl("get", "node", NODE_NAME, "-o",
-                            'jsonpath={.status.conditions[?(@.type=="Ready")].status}', check=False)
+    result = system.kubectl(
+        "get", "node", NODE_NAME, "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}', check=False
+    )
     return result.stdout == "True"
 
 

@@ -23,8 +23,11 @@ def test_the_release_is_deployed_and_its_deployments_available(e2e_system: E2ESy
     status = json.loads(helm(e2e_system, "status", RELEASE, "-n", RELEASE_NAMESPACE, "-o", "json").stdout)
     assert status["info"]["status"] == "deployed"
     for component in COMPONENTS:
-        deployment = json.loads(e2e_system.kubectl("get", "deployment", f"{RELEASE}-{component}", "-n",
-                                                   RELEASE_NAMESPACE, "-o", "json").stdout)
+        deployment = json.loads(
+            e2e_system.kubectl(
+                "get", "deployment", f"{RELEASE}-{component}", "-n", RELEASE_NAMESPACE, "-o", "json"
+            ).stdout
+        )
         available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}["Available"]
         assert available == "True", f"{component} is not available"
     peering = e2e_system.kubectl("get", "clusterkopfpeering", "tracker", "-o", "name")
@@ -34,8 +37,11 @@ def test_the_release_is_deployed_and_its_deployments_available(e2e_system: E2ESy
 def test_pods_run_the_console_scripts_of_the_distribution(e2e_system: E2ESystem) -> None:
     scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     pods = json.loads(e2e_system.kubectl("get", "pods", "-n", RELEASE_NAMESPACE, "-o", "json").stdout)["items"]
-    running = {pod["metadata"]["labels"]["app.kubernetes.io/component"]: pod for pod in pods
-               if pod["status"]["phase"] == "Running"}
+    running = {
+        pod["metadata"]["labels"]["app.kubernetes.io/component"]: pod
+        for pod in pods
+        if pod["status"]["phase"] == "Running"
+    }
     assert set(running) == set(COMPONENTS)
     for component, command in COMPONENTS.items():
         container = running[component]["spec"]["containers"][0]
@@ -50,9 +56,21 @@ def test_the_namespaces_enforce_the_restricted_pod_security_standard(e2e_system:
     the apiserver's own judgement: a privileged pod is refused there."""
     labels = json.loads(e2e_system.kubectl("get", "namespace", RELEASE_NAMESPACE, "-o", "json").stdout)
     assert labels["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "privileged", "namespace": RELEASE_NAMESPACE},
-           "spec": {"containers": [{"name": "c", "image": "workflow-tracker:e2e", "command": ["true"],
-                                    "securityContext": {"privileged": True}}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "privileged", "namespace": RELEASE_NAMESPACE},
+        "spec": {
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "workflow-tracker:e2e",
+                    "command": ["true"],
+                    "securityContext": {"privileged": True},
+                }
+            ]
+        },
+    }
     refused = e2e_system.kubectl("apply", "--dry-run=server", "-f", "-", input=json.dumps(pod), check=False)
     assert refused.returncode != 0
     assert "violates PodSecurity" in refused.stderr
@@ -119,8 +137,11 @@ def test_each_component_can_do_exactly_what_the_readme_lists(e2e_system: E2ESyst
             user = f"system:serviceaccount:{RELEASE_NAMESPACE}:{account}"
             cluster = permissions(e2e_system, user, namespace) - baseline
             home = permissions(e2e_system, user, RELEASE_NAMESPACE) - baseline - cluster
-            actual |= {(component, scope): granted for scope, granted in
-                       (("cluster", cluster), ("release namespace", home)) if granted}
+            actual |= {
+                (component, scope): granted
+                for scope, granted in (("cluster", cluster), ("release namespace", home))
+                if granted
+            }
     finally:
         e2e_system.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
     assert actual == readme_table()

@@ -48,8 +48,14 @@ def start_run(system: E2ESystem, ns: RunsNamespace, name: str, bucket: str) -> s
     output_dir = f"s3://{bucket}/runs/{name}/"
     put_objects(system.s3_client(), bucket, [(f"runs/{name}/{key}", size) for key, size in OUTPUTS.items()])
     as_alice = SimpleNamespace(kubectl=partial(system.kubectl, kubeconfig=ns.alice.kubeconfig))
-    create_run(as_alice, ns.name, name, owner=ns.alice.username, outputDir=output_dir,
-               workflow={"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14", "commit": "abc123"})
+    create_run(
+        as_alice,
+        ns.name,
+        name,
+        owner=ns.alice.username,
+        outputDir=output_dir,
+        workflow={"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14", "commit": "abc123"},
+    )
     runner = cli(system, ns.alice, ns.name)
     for args in (("phase", name, "Running"), ("heartbeat", name)):
         result = runner("report", *args)
@@ -61,19 +67,26 @@ def wait_for(system: E2ESystem, namespace: str, name: str, what: str, check: Any
     return wait_until(lambda: check(status_of(system, namespace, name)), timeout=timeout, what=f"{name}: {what}")
 
 
-def test_a_run_from_heartbeats_to_deleted_outputs(e2e_system: E2ESystem, runs_namespace: RunsNamespace,
-                                                  bucket: str) -> None:
+def test_a_run_from_heartbeats_to_deleted_outputs(
+    e2e_system: E2ESystem, runs_namespace: RunsNamespace, bucket: str
+) -> None:
     system, ns = e2e_system, runs_namespace
     name = "rnaseq-e2e-001"
     output_dir = start_run(system, ns, name, bucket)
-    status = wait_for(system, ns.name, name, "indexed as Running",
-                      lambda s: s.get("state") == "Running" and s.get("id") and s)
+    status = wait_for(
+        system, ns.name, name, "indexed as Running", lambda s: s.get("state") == "Running" and s.get("id") and s
+    )
     run_id = status["id"]
 
     # Heartbeats stop: the operator flags the run Disconnected after the chart's threshold.
-    disconnected = wait_for(system, ns.name, name, "Disconnected",
-                            lambda s: (c := condition(s, "Disconnected")) and c["status"] == "True" and s,
-                            timeout=HEARTBEAT_TIMEOUT_SECONDS * 6)
+    disconnected = wait_for(
+        system,
+        ns.name,
+        name,
+        "Disconnected",
+        lambda s: (c := condition(s, "Disconnected")) and c["status"] == "True" and s,
+        timeout=HEARTBEAT_TIMEOUT_SECONDS * 6,
+    )
     assert disconnected["state"] == "Disconnected"
     detail = api_get(system, ns.bob, f"/api/v1/runs/{run_id}").json()
     assert detail["disconnected"] is True
@@ -83,8 +96,13 @@ def test_a_run_from_heartbeats_to_deleted_outputs(e2e_system: E2ESystem, runs_na
     runner = cli(system, ns.alice, ns.name)
     assert runner("report", "heartbeat", name).returncode == 0
     assert runner("report", "phase", name, "Succeeded").returncode == 0
-    indexed = wait_for(system, ns.name, name, "outputs indexed",
-                       lambda s: s.get("state") == "Succeeded" and (s.get("outputs") or {}).get("indexedAt") and s)
+    indexed = wait_for(
+        system,
+        ns.name,
+        name,
+        "outputs indexed",
+        lambda s: s.get("state") == "Succeeded" and (s.get("outputs") or {}).get("indexedAt") and s,
+    )
     assert indexed["outputs"]["count"] == len(OUTPUTS)
 
     # bob finds which run produced a file.
@@ -127,8 +145,9 @@ def test_an_admin_moves_a_runs_outputs(e2e_system: E2ESystem, runs_namespace: Ru
     assert name in found.stdout, found.stderr
 
 
-def test_the_run_detail_page_is_served_to_a_signed_in_user(e2e_system: E2ESystem,
-                                                           runs_namespace: RunsNamespace, bucket: str) -> None:
+def test_the_run_detail_page_is_served_to_a_signed_in_user(
+    e2e_system: E2ESystem, runs_namespace: RunsNamespace, bucket: str
+) -> None:
     system, ns = e2e_system, runs_namespace
     name = "page-e2e-003"
     start_run(system, ns, name, bucket)

@@ -23,8 +23,9 @@ KUBE_VERSION = "1.35.4"
 
 
 def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(control_plane_binaries() / "helm"), *args], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [str(control_plane_binaries() / "helm"), *args], capture_output=True, text=True, timeout=120
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"helm {' '.join(args)}: {result.stderr}")
     return result
@@ -33,8 +34,9 @@ def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def render(*sets: str) -> list[dict[str, Any]]:
     """The chart's objects; each of `sets` is `--set` value, or a flag when it starts with `--`."""
     args = [s if s.startswith("--") else f"--set={s}" for s in sets]
-    out = helm("template", "tracker", str(CHART), "--namespace", "tracker-system", "--kube-version", KUBE_VERSION,
-               *args).stdout
+    out = helm(
+        "template", "tracker", str(CHART), "--namespace", "tracker-system", "--kube-version", KUBE_VERSION, *args
+    ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
 
@@ -59,8 +61,10 @@ def test_the_crds_are_the_files_in_crds() -> None:
 
 def test_cluster_roles_carry_the_rules_of_rbac() -> None:
     roles = by_kind(render(), "ClusterRole")
-    sources = {doc["metadata"]["name"]: doc for doc in
-               (yaml.safe_load(p.read_text()) for p in (REPO_ROOT / "rbac").glob("*.yaml"))}
+    sources = {
+        doc["metadata"]["name"]: doc
+        for doc in (yaml.safe_load(p.read_text()) for p in (REPO_ROOT / "rbac").glob("*.yaml"))
+    }
     assert set(roles) == set(sources)
     for name, source in sources.items():
         assert roles[name]["rules"] == source["rules"], name
@@ -97,18 +101,27 @@ def test_secrets_are_referenced_never_inlined() -> None:
     assert not by_kind(rendered, "Secret")
     for deployment in by_kind(rendered, "Deployment").values():
         env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        assert {"name": "TRACKER_DATABASE_URL",
-                "valueFrom": {"secretKeyRef": {"name": "tracker-database", "key": "url"}}} in env
+        assert {
+            "name": "TRACKER_DATABASE_URL",
+            "valueFrom": {"secretKeyRef": {"name": "tracker-database", "key": "url"}},
+        } in env
     operator = by_kind(rendered, "Deployment")["tracker-operator"]["spec"]["template"]["spec"]["containers"][0]
     assert {"secretRef": {"name": "s3-creds"}} in operator["envFrom"]
     assert (config["TRACKER_WORKER__DATABASE_SECRET"], config["TRACKER_WORKER__S3_CREDENTIALS_SECRET"]) == (
-        "tracker-database", "s3-creds")
+        "tracker-database",
+        "s3-creds",
+    )
 
 
 def test_the_config_map_is_what_the_settings_object_reads() -> None:
-    rendered = render("admins.users={alice,bob}", "thresholds.heartbeatTimeoutSeconds=120",
-                      "--set-json=prices.frequent=0.03", "worker.serviceAccountAnnotations.eks\\.amazonaws\\.com/role-arn=arn:x",
-                      "s3.endpointUrl=http://minio:9000", "namespaces={lab-a,lab-b}")
+    rendered = render(
+        "admins.users={alice,bob}",
+        "thresholds.heartbeatTimeoutSeconds=120",
+        "--set-json=prices.frequent=0.03",
+        "worker.serviceAccountAnnotations.eks\\.amazonaws\\.com/role-arn=arn:x",
+        "s3.endpointUrl=http://minio:9000",
+        "namespaces={lab-a,lab-b}",
+    )
     data = by_kind(rendered, "ConfigMap")["tracker-config"]["data"]
     settings = _settings_from(data)
     assert settings.admins.users == ["alice", "bob"]
@@ -120,12 +133,20 @@ def test_the_config_map_is_what_the_settings_object_reads() -> None:
     assert (settings.worker.namespace, settings.worker.start_deadline_seconds) == ("tracker-system", 300)
     account = by_kind(rendered, "ServiceAccount")[settings.worker.service_account]
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:x"}
-    job = worker_job(lifecycle_job={"metadata": {"name": "d", "namespace": "lab-a", "uid": "u"},
-                                    "spec": {"operation": "delete_outputs"}},
-                     namespace=settings.worker.namespace, run_id="r", settings=settings)
+    job = worker_job(
+        lifecycle_job={
+            "metadata": {"name": "d", "namespace": "lab-a", "uid": "u"},
+            "spec": {"operation": "delete_outputs"},
+        },
+        namespace=settings.worker.namespace,
+        run_id="r",
+        settings=settings,
+    )
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert {"name": "TRACKER_DATABASE_URL",
-            "valueFrom": {"secretKeyRef": {"name": "tracker-database", "key": "url"}}} in container["env"]
+    assert {
+        "name": "TRACKER_DATABASE_URL",
+        "valueFrom": {"secretKeyRef": {"name": "tracker-database", "key": "url"}},
+    } in container["env"]
 
 
 def test_workers_run_in_the_release_namespace_with_the_charts_own_account() -> None:
@@ -135,19 +156,25 @@ def test_workers_run_in_the_release_namespace_with_the_charts_own_account() -> N
     rendered = render("worker.startDeadlineSeconds=45")
     data = by_kind(rendered, "ConfigMap")["tracker-config"]["data"]
     assert (data["TRACKER_WORKER__NAMESPACE"], data["TRACKER_WORKER__START_DEADLINE_SECONDS"]) == (
-        "tracker-system", "45")
+        "tracker-system",
+        "45",
+    )
     assert "tracker-worker" in by_kind(rendered, "ServiceAccount")
     binding = by_kind(rendered, "ClusterRoleBinding")["tracker-worker"]
     assert binding["roleRef"]["name"] == "tracker-worker"
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "tracker-worker",
-                                    "namespace": "tracker-system"}]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "tracker-worker", "namespace": "tracker-system"}]
     jobs = by_kind(rendered, "RoleBinding")["tracker-worker-jobs"]
     assert jobs["roleRef"]["name"] == "tracker-worker-jobs"
     assert jobs["subjects"][0]["name"] == "tracker-operator"
     operator_rules = by_kind(rendered, "ClusterRole")["tracker-operator"]["rules"]
     granted = {(r, v) for rule in operator_rules for r in rule["resources"] for v in rule["verbs"]}
-    assert not granted & {("serviceaccounts", "create"), ("rolebindings", "create"), ("clusterroles", "bind"),
-                          ("jobs", "create"), ("jobs", "delete")}
+    assert not granted & {
+        ("serviceaccounts", "create"),
+        ("rolebindings", "create"),
+        ("clusterroles", "bind"),
+        ("jobs", "create"),
+        ("jobs", "delete"),
+    }
     assert {("pods", "watch"), ("jobs", "watch")} <= granted
     with pytest.raises(AssertionError, match="startDeadlineSeconds"):
         render("worker.startDeadlineSeconds=0")
@@ -162,8 +189,15 @@ def _settings_from(data: dict[str, str]) -> Settings:
 
 def test_templates_are_named_component_kind() -> None:
     pattern = re.compile(r"# Source: tracker/templates/([a-z]+)-([a-z]+)\.yaml\n(.*?)(?=\n---|\Z)", re.S)
-    out = helm("template", "tracker", str(CHART), "--kube-version", KUBE_VERSION,
-               "--set=api.ingress.enabled=true", "--set=database.url=sqlite:///x").stdout
+    out = helm(
+        "template",
+        "tracker",
+        str(CHART),
+        "--kube-version",
+        KUBE_VERSION,
+        "--set=api.ingress.enabled=true",
+        "--set=database.url=sqlite:///x",
+    ).stdout
     seen = 0
     for _component, kind, body in pattern.findall(out):
         assert yaml.safe_load(body)["kind"].lower() == kind
@@ -178,12 +212,10 @@ def test_values_schema_rejects_bad_values_with_a_readable_message() -> None:
     assert bad.returncode != 0
     assert "/api/authMode" in bad.stderr
     assert "kubernetes" in bad.stderr
-    unknown = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=operator.replica=2",
-                   check=False)
+    unknown = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=operator.replica=2", check=False)
     assert unknown.returncode != 0
     assert "replica" in unknown.stderr
-    token = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=api.authMode=token",
-                 check=False)
+    token = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=api.authMode=token", check=False)
     assert token.returncode != 0
     assert "api.tokensSecret is required" in token.stderr
 
@@ -212,11 +244,18 @@ def test_every_value_is_documented() -> None:
 
 
 def test_ingress_and_token_mode_render() -> None:
-    rendered = render("api.ingress.enabled=true", "api.ingress.host=t.example.org", "api.ingress.tlsSecret=t-tls",
-                      "api.authMode=token", "api.tokensSecret=api-tokens")
+    rendered = render(
+        "api.ingress.enabled=true",
+        "api.ingress.host=t.example.org",
+        "api.ingress.tlsSecret=t-tls",
+        "api.authMode=token",
+        "api.tokensSecret=api-tokens",
+    )
     ingress = by_kind(rendered, "Ingress")["tracker-api"]
     assert ingress["spec"]["tls"] == [{"hosts": ["t.example.org"], "secretName": "t-tls"}]
     env = by_kind(rendered, "Deployment")["tracker-api"]["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {"name": "TRACKER_API__TOKENS",
-            "valueFrom": {"secretKeyRef": {"name": "api-tokens", "key": "tokens"}}} in env
+    assert {
+        "name": "TRACKER_API__TOKENS",
+        "valueFrom": {"secretKeyRef": {"name": "api-tokens", "key": "tokens"}},
+    } in env
     assert "tracker-api" not in by_kind(rendered, "ClusterRole")  # no TokenReviews without kubernetes mode

@@ -17,8 +17,7 @@ JOB_ID = "7f3e0000-0000-4000-8000-000000000001"
 
 @given(asks, asks)
 def test_same_request_means_same_operation_dry_run_and_destination(a: Ask, b: Ask) -> None:
-    assert same_request(a, b) == (
-        (a.operation, a.dry_run, a.destination) == (b.operation, b.dry_run, b.destination))
+    assert same_request(a, b) == ((a.operation, a.dry_run, a.destination) == (b.operation, b.dry_run, b.destination))
     assert same_request(a, b) == same_request(b, a)
     assert same_request(a, a)
     active = ActiveJob(JOB_ID, "first", "Running", b)
@@ -35,7 +34,8 @@ def test_a_real_delete_is_not_the_dry_run_in_flight() -> None:
     assert meet(real, dry_run) is Meeting.BUSY
     assert busy_message("foo-run", real, dry_run) == (
         f"run 'foo-run' is busy: delete_outputs (dry run) job {JOB_ID} (dry-delete) is running; this "
-        "delete_outputs request was not started: request it again when that job has finished")
+        "delete_outputs request was not started: request it again when that job has finished"
+    )
 
 
 def test_moves_to_two_destinations_are_two_requests() -> None:

@@ -29,8 +29,9 @@ def test_range_is_ordered_and_linear(size: int) -> None:
     assert cost.annual_high == pytest.approx(size / GIB * 12 * 0.021)
 
 
-@pytest.mark.parametrize(("size", "text"), [(0, "0 B"), (512, "512 B"), (1536, "1.5 KiB"),
-                                             (9876543210, "9.2 GiB"), (5 * 2**40, "5.0 TiB")])
+@pytest.mark.parametrize(
+    ("size", "text"), [(0, "0 B"), (512, "512 B"), (1536, "1.5 KiB"), (9876543210, "9.2 GiB"), (5 * 2**40, "5.0 TiB")]
+)
 def test_human_size(size: int, text: str) -> None:
     assert human_size(size) == text
 
@@ -41,8 +42,9 @@ def test_usd() -> None:
     assert usd(0) == "$0.00"
 
 
-ADMINS = Admins(users=("root",), groups=("platform",),
-                clusters={"hpc-a": Principals(users=("carol",), groups=("hpc-a-admins",))})
+ADMINS = Admins(
+    users=("root",), groups=("platform",), clusters={"hpc-a": Principals(users=("carol",), groups=("hpc-a-admins",))}
+)
 
 
 @pytest.mark.parametrize(
@@ -56,15 +58,29 @@ ADMINS = Admins(users=("root",), groups=("platform",),
     ],
 )
 def test_allowed(user: str, groups: tuple[str, ...], cluster: str | None, role: str) -> None:
-    decision = authorize(user=user, groups=groups, action="delete outputs", run_name="foo-run-001",
-                         owner="alice", cluster=cluster, admins=ADMINS)
+    decision = authorize(
+        user=user,
+        groups=groups,
+        action="delete outputs",
+        run_name="foo-run-001",
+        owner="alice",
+        cluster=cluster,
+        admins=ADMINS,
+    )
     assert decision.allowed
     assert decision.role == role
 
 
 def test_refusal_names_who_may() -> None:
-    decision = authorize(user="carol", groups=(), action="delete outputs", run_name="foo-run-001",
-                         owner="alice", cluster="hpc-b", admins=ADMINS)
+    decision = authorize(
+        user="carol",
+        groups=(),
+        action="delete outputs",
+        run_name="foo-run-001",
+        owner="alice",
+        cluster="hpc-b",
+        admins=ADMINS,
+    )
     assert not decision.allowed
     assert decision.message == (
         "'carol' may not delete outputs for run 'foo-run-001': only its owner 'alice', "

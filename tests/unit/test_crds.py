@@ -187,9 +187,19 @@ def test_workflowrun_required_fields(wfr: dict[str, Any]) -> None:
 def test_workflowrun_spec_fields(wfr: dict[str, Any]) -> None:
     spec = at(wfr, "spec")["properties"]
     assert set(spec) == {
-        "runName", "owner", "cluster", "engine", "workflow", "workDir", "outputDir",
-        "sessionId", "commandLine", "params", "configText",
-        "heartbeatTimeoutSeconds", "stalledAfterSeconds",
+        "runName",
+        "owner",
+        "cluster",
+        "engine",
+        "workflow",
+        "workDir",
+        "outputDir",
+        "sessionId",
+        "commandLine",
+        "params",
+        "configText",
+        "heartbeatTimeoutSeconds",
+        "stalledAfterSeconds",
     }
     assert set(spec["workflow"]["properties"]) == {"repository", "revision", "commit"}
     assert spec["engine"]["enum"] == ["nextflow", "wdl", "other"]
@@ -210,18 +220,35 @@ def test_workflowrun_status_fields(wfr: dict[str, Any]) -> None:
     status = at(wfr, "status")["properties"]
     assert set(status) == {
         # runner-reported
-        "phase", "lastHeartbeatTime", "startedAt", "completedAt", "errorMessage",
-        "peakConcurrency", "cost", "processes",
+        "phase",
+        "lastHeartbeatTime",
+        "startedAt",
+        "completedAt",
+        "errorMessage",
+        "peakConcurrency",
+        "cost",
+        "processes",
         # operator-derived
-        "conditions", "state", "outputs", "id", "observedGeneration", "tasksTerminalSince",
+        "conditions",
+        "state",
+        "outputs",
+        "id",
+        "observedGeneration",
+        "tasksTerminalSince",
     }
     assert status["phase"]["enum"] == ["Submitted", "Running", "Succeeded", "Failed", "Aborted"]
     for field in ("lastHeartbeatTime", "startedAt", "completedAt"):
         assert status[field]["format"] == "date-time"
     assert status["cost"]["type"] == "number"
     assert set(status["outputs"]["properties"]) == {
-        "count", "bytes", "annualCostLow", "annualCostHigh",
-        "indexedAt", "deletedAt", "deletedBy", "size",
+        "count",
+        "bytes",
+        "annualCostLow",
+        "annualCostHigh",
+        "indexedAt",
+        "deletedAt",
+        "deletedBy",
+        "size",
     }
     outputs = status["outputs"]["properties"]
     assert outputs["bytes"]["format"] == "int64"
@@ -237,7 +264,14 @@ def test_processes_are_a_map_keyed_by_name_with_non_negative_counts(wfr: dict[st
     assert item["required"] == ["name"]
     counts = {k: v for k, v in item["properties"].items() if k != "name"}
     assert set(counts) == {
-        "succeeded", "failed", "aborted", "running", "cached", "retried", "submitted", "pending",
+        "succeeded",
+        "failed",
+        "aborted",
+        "running",
+        "cached",
+        "retried",
+        "submitted",
+        "pending",
     }
     for name, count in counts.items():
         assert (count["type"], count["minimum"]) == ("integer", 0), name
@@ -252,11 +286,19 @@ def test_outputlifecyclejob_spec(olj: dict[str, Any]) -> None:
     assert sorted(spec["required"]) == ["operation", "requestedBy", "run"]
     props = spec["properties"]
     assert set(props) == {
-        "run", "operation", "destination", "requestedBy", "requestedByGroups", "dryRun",
+        "run",
+        "operation",
+        "destination",
+        "requestedBy",
+        "requestedByGroups",
+        "dryRun",
     }
     assert props["operation"]["enum"] == [
-        "delete_outputs", "move_outputs", "mark_outputs_deleted",
-        "rewrite_output_paths", "index_outputs",
+        "delete_outputs",
+        "move_outputs",
+        "mark_outputs_deleted",
+        "rewrite_output_paths",
+        "index_outputs",
     ]
     assert props["run"]["minLength"] == props["requestedBy"]["minLength"] == 1
     assert props["requestedByGroups"]["items"]["type"] == "string"
@@ -267,23 +309,35 @@ def test_outputlifecyclejob_status(olj: dict[str, Any]) -> None:
     status = at(olj, "status")["properties"]
     counters = {camel(f.name) for f in fields(JobCounters)}
     assert set(status) == counters | {
-        "jobId", "phase", "reason", "message", "runId", "startedAt", "completedAt",
-        "kubernetesJob", "kubernetesJobNamespace", "workerStartDeadline", "conditions", "observedGeneration",
-        "source", "destination", "activeJob",
+        "jobId",
+        "phase",
+        "reason",
+        "message",
+        "runId",
+        "startedAt",
+        "completedAt",
+        "kubernetesJob",
+        "kubernetesJobNamespace",
+        "workerStartDeadline",
+        "conditions",
+        "observedGeneration",
+        "source",
+        "destination",
+        "activeJob",
     }
     assert all(node.get("description") for _, node in walk(at(olj, "status")) if _ != "<root>")
     assert status["phase"]["enum"] == ["Enqueued", "Running", "Succeeded", "Failed"]
     for name in counters:
         assert (status[name]["type"], status[name]["format"], status[name]["minimum"]) == (
-            "integer", "int64", 0,
+            "integer",
+            "int64",
+            0,
         ), name
 
 
 def test_spec_is_immutable_with_an_actionable_message(olj: dict[str, Any]) -> None:
     transition = [r for r in rules(at(olj, "spec")) if "oldSelf" in r["rule"]]
-    assert transition == [
-        {"rule": "self == oldSelf", "message": "spec is immutable: create a new OutputLifecycleJob"}
-    ]
+    assert transition == [{"rule": "self == oldSelf", "message": "spec is immutable: create a new OutputLifecycleJob"}]
 
 
 def test_destination_and_dry_run_rules_name_the_operations(olj: dict[str, Any]) -> None:
@@ -302,7 +356,12 @@ def test_conditions_follow_metav1_condition(crd: dict[str, Any]) -> None:
     assert conditions["x-kubernetes-list-map-keys"] == ["type"]
     item = conditions["items"]
     assert set(item["properties"]) == {
-        "type", "status", "reason", "message", "lastTransitionTime", "observedGeneration",
+        "type",
+        "status",
+        "reason",
+        "message",
+        "lastTransitionTime",
+        "observedGeneration",
     }
     assert item["properties"]["status"]["enum"] == ["True", "False", "Unknown"]
     assert item["properties"]["lastTransitionTime"]["format"] == "date-time"
@@ -320,9 +379,7 @@ URL_FIELDS = [("wfr", "spec.outputDir"), ("wfr", "spec.workDir"), ("olj", "spec.
 
 
 @pytest.mark.parametrize(("fixture", "field"), URL_FIELDS)
-def test_url_rules_have_messages_naming_the_field(
-    request: pytest.FixtureRequest, fixture: str, field: str
-) -> None:
+def test_url_rules_have_messages_naming_the_field(request: pytest.FixtureRequest, fixture: str, field: str) -> None:
     node = at(request.getfixturevalue(fixture), field)
     name = field.rsplit(".", 1)[-1]
     assert node["maxLength"] == 2048
@@ -332,9 +389,7 @@ def test_url_rules_have_messages_naming_the_field(
         assert "s3://" in rule["rule"] or "matches" in rule["rule"]
 
 
-def test_prefix_messages_say_the_url_must_end_in_a_slash(
-    wfr: dict[str, Any], olj: dict[str, Any]
-) -> None:
+def test_prefix_messages_say_the_url_must_end_in_a_slash(wfr: dict[str, Any], olj: dict[str, Any]) -> None:
     assert rules(at(wfr, "spec.outputDir"))[0]["message"] == (
         "outputDir must be an s3://bucket/prefix/ URL ending in '/'"
     )
@@ -344,9 +399,7 @@ def test_prefix_messages_say_the_url_must_end_in_a_slash(
 
 
 def bucket_regex(node: Schema) -> re.Pattern[str]:
-    (pattern,) = [
-        m.group(1) for r in rules(node) if (m := re.search(r"matches\('([^']*)'\)", r["rule"]))
-    ]
+    (pattern,) = [m.group(1) for r in rules(node) if (m := re.search(r"matches\('([^']*)'\)", r["rule"]))]
     return re.compile(pattern)
 
 
@@ -379,8 +432,7 @@ def test_bucket_names_follow_s3_rules(
 
 def test_every_property_has_a_description(crd: dict[str, Any]) -> None:
     missing = [
-        path for path, node in walk(schema(crd))
-        if path != "metadata" and not node.get("description", "").strip()
+        path for path, node in walk(schema(crd)) if path != "metadata" and not node.get("description", "").strip()
     ]
     assert missing == [], f"shown by kubectl explain, so every field needs one: {missing}"
 

@@ -16,8 +16,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def _containers() -> dict[str, dict]:
     documents = list(yaml.safe_load_all((REPO_ROOT / "tests/e2e/kind/services.yaml").read_text()))
     assert {d["metadata"].get("namespace", d["metadata"]["name"]) for d in documents} == {KIND_DEPS}
-    return {d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]
-            for d in documents if d["kind"] == "Deployment"}
+    return {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]["containers"][0]
+        for d in documents
+        if d["kind"] == "Deployment"
+    }
 
 
 def test_the_fixture_reaches_the_services_with_their_credentials() -> None:
@@ -25,7 +28,10 @@ def test_the_fixture_reaches_the_services_with_their_credentials() -> None:
     postgres = {e["name"]: e["value"] for e in containers["postgres"]["env"]}
     url = make_url(KIND_DATABASE_URL)
     assert (url.username, url.password, url.database) == (
-        postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"], postgres["POSTGRES_DB"])
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
+    )
     assert url.host == f"postgres.{KIND_DEPS}"
     minio = {e["name"]: e["value"] for e in containers["minio"]["env"]}
     assert (f"http://minio.{KIND_DEPS}:9000", minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"]) == KIND_S3

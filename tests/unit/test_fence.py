@@ -45,8 +45,12 @@ def test_a_fence_is_a_prefix_and_a_guarded_one_is_not_a_bucket_root() -> None:
 
 
 def test_every_refusal_is_an_invalid_url_with_a_job_reason() -> None:
-    errors = {fence.BucketRoot: "BucketRoot", fence.OverlappingPrefixes: "OverlappingDestination",
-              fence.FenceViolation: "FenceViolation", fence.NotAPrefix: "InvalidPrefix"}
+    errors = {
+        fence.BucketRoot: "BucketRoot",
+        fence.OverlappingPrefixes: "OverlappingDestination",
+        fence.FenceViolation: "FenceViolation",
+        fence.NotAPrefix: "InvalidPrefix",
+    }
     for error, reason in errors.items():
         assert issubclass(error, InvalidS3Url)
         assert error.reason == reason
@@ -54,8 +58,9 @@ def test_every_refusal_is_an_invalid_url_with_a_job_reason() -> None:
         refuse_shared(S3Url("b", "p/"), ["run-b", "run-a", "run-a"], "delete")
     assert shared.value.reason == "SharedPrefix"
     assert shared.value.runs == ("run-a", "run-b")
-    assert str(shared.value) == ("outputDir s3://b/p/ also holds the outputs of other runs ('run-a', 'run-b'): "
-                                 "refusing to delete them")
+    assert str(shared.value) == (
+        "outputDir s3://b/p/ also holds the outputs of other runs ('run-a', 'run-b'): refusing to delete them"
+    )
     refuse_shared(S3Url("b", "p/"), [], "delete")  # nobody else: fine
 
 

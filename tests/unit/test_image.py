@@ -27,15 +27,15 @@ SCRIPTS = sorted(p for p in (REPO_ROOT / "scripts").rglob("*") if p.is_file())
 
 
 def test_hadolint_finds_nothing() -> None:
-    result = subprocess.run([str(BIN_DIR / "hadolint"), str(REPO_ROOT / "Dockerfile")], capture_output=True,
-                            text=True)
+    result = subprocess.run([str(BIN_DIR / "hadolint"), str(REPO_ROOT / "Dockerfile")], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "")
 
 
 def test_shellcheck_finds_nothing() -> None:
     assert SCRIPTS, "no scripts found"
-    result = subprocess.run(["shellcheck", "--external-sources", *map(str, SCRIPTS)], capture_output=True,
-                            text=True, cwd=REPO_ROOT)
+    result = subprocess.run(
+        ["shellcheck", "--external-sources", *map(str, SCRIPTS)], capture_output=True, text=True, cwd=REPO_ROOT
+    )
     assert (result.returncode, result.stdout) == (0, "")
 
 
@@ -48,14 +48,18 @@ def test_the_image_runs_non_root_from_a_pinned_base() -> None:
     assert len(stages) == 2
     assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
     # The dependency layer is built from pyproject.toml alone, before the sources arrive.
-    assert dockerfile.index("COPY pyproject.toml") < dockerfile.index("pip install --requirement") < \
-        dockerfile.index("COPY src")
+    assert (
+        dockerfile.index("COPY pyproject.toml")
+        < dockerfile.index("pip install --requirement")
+        < dockerfile.index("COPY src")
+    )
 
 
 def build_context(destination: Path) -> Path:
     """The files `docker build .` would send, by .dockerignore's rules (as used here)."""
-    rules = [line for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
-             if line and not line.startswith("#")]
+    rules = [
+        line for line in (REPO_ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")
+    ]
     for path in REPO_ROOT.rglob("*"):
         relative = path.relative_to(REPO_ROOT).as_posix()
         if not path.is_file() or relative.startswith((".git/", ".venv/")):
@@ -80,8 +84,21 @@ def test_the_wheel_provides_the_commands_the_chart_and_the_worker_jobs_run(tmp_p
     context = build_context(tmp_path / "context")
     assert not (context / "localcluster").exists()  # the harness is not in the build context
     assert [p.name for p in (context / "src").iterdir()] == ["tracker"]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-                    "--wheel-dir", str(tmp_path / "wheels"), str(context)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--wheel-dir",
+            str(tmp_path / "wheels"),
+            str(context),
+        ],
+        check=True,
+        timeout=300,
+    )
     (wheel,) = (tmp_path / "wheels").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         entry_points_file = next(n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt"))
@@ -97,22 +114,45 @@ def test_the_wheel_provides_the_commands_the_chart_and_the_worker_jobs_run(tmp_p
 
     # It requires what the product needs; what only the harness needs stays with the harness.
     harness = tomllib.loads((REPO_ROOT / "localcluster" / "pyproject.toml").read_text())["project"]
-    required = {requirement_name(line.removeprefix("Requires-Dist:")) for line in metadata.splitlines()
-                if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    required = {
+        requirement_name(line.removeprefix("Requires-Dist:"))
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    }
     assert required == {requirement_name(d) for d in product["dependencies"]}
     harness_only = {requirement_name(d) for d in harness["dependencies"]} - required
     assert {"moto", "cryptography"} <= harness_only
     assert not harness_only & {requirement_name(d) for d in product["optional-dependencies"]["dev"]}
     assert harness["scripts"] == {"localcluster": "localcluster.__main__:main"}
 
-    rendered = subprocess.run([str(control_plane_binaries() / "helm"), "template", "tracker",
-                               str(REPO_ROOT / "charts" / "tracker"), "--kube-version", "1.35.4"],
-                              capture_output=True, text=True, check=True).stdout
-    commands = {c["command"][0] for doc in yaml.safe_load_all(rendered) if doc and doc["kind"] == "Deployment"
-                for c in doc["spec"]["template"]["spec"]["containers"]}
-    job = worker_job(lifecycle_job={"metadata": {"name": "d", "namespace": "n", "uid": "u"},
-                                    "spec": {"operation": "delete_outputs"}},
-                     namespace="tracker-system", run_id="r", settings=Settings())
+    rendered = subprocess.run(
+        [
+            str(control_plane_binaries() / "helm"),
+            "template",
+            "tracker",
+            str(REPO_ROOT / "charts" / "tracker"),
+            "--kube-version",
+            "1.35.4",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    commands = {
+        c["command"][0]
+        for doc in yaml.safe_load_all(rendered)
+        if doc and doc["kind"] == "Deployment"
+        for c in doc["spec"]["template"]["spec"]["containers"]
+    }
+    job = worker_job(
+        lifecycle_job={
+            "metadata": {"name": "d", "namespace": "n", "uid": "u"},
+            "spec": {"operation": "delete_outputs"},
+        },
+        namespace="tracker-system",
+        run_id="r",
+        settings=Settings(),
+    )
     commands |= {c["command"][0] for c in job["spec"]["template"]["spec"]["containers"]}
     assert commands == {"tracker-operator", "tracker-api", "tracker-worker"}
     assert commands <= set(in_wheel)

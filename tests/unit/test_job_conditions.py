@@ -17,11 +17,21 @@ REASON = re.compile(r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")  # the CRD's me
 phases = st.sampled_from([p.value for p in JobPhase])
 reasons = st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["Completed", "Busy", "Forbidden", "Duplicate"]))
 messages = st.one_of(st.none(), st.text(max_size=50))
-foreign = st.lists(st.builds(lambda t, s: {"type": t, "status": s, "reason": "Pod", "message": "m",
-                                           "lastTransitionTime": "2026-05-13T19:00:00Z"},
-                             st.sampled_from(["WorkerStarted", "example.com/Other"]),
-                             st.sampled_from(["True", "False", "Unknown"])),
-                   max_size=2, unique_by=lambda c: c["type"])
+foreign = st.lists(
+    st.builds(
+        lambda t, s: {
+            "type": t,
+            "status": s,
+            "reason": "Pod",
+            "message": "m",
+            "lastTransitionTime": "2026-05-13T19:00:00Z",
+        },
+        st.sampled_from(["WorkerStarted", "example.com/Other"]),
+        st.sampled_from(["True", "False", "Unknown"]),
+    ),
+    max_size=2,
+    unique_by=lambda c: c["type"],
+)
 
 
 def status_of(conditions: list[dict[str, object]], type_: str) -> object:
@@ -31,9 +41,9 @@ def status_of(conditions: list[dict[str, object]], type_: str) -> object:
 
 
 @given(phase=phases, reason=reasons, message=messages, others=foreign)
-def test_exactly_the_phase_s_condition_is_true_and_others_are_kept(phase: str, reason: str | None,
-                                                                   message: str | None,
-                                                                   others: list[dict[str, object]]) -> None:
+def test_exactly_the_phase_s_condition_is_true_and_others_are_kept(
+    phase: str, reason: str | None, message: str | None, others: list[dict[str, object]]
+) -> None:
     conditions = job_conditions(others, phase, reason, message, T0)
     assert [c for c in conditions if c["type"] not in TYPES] == others  # e.g. WorkerStarted, untouched
     own = {t: status_of(conditions, t) for t in (RUNNING, SUCCEEDED, FAILED)}
@@ -63,8 +73,13 @@ def test_a_refusal_is_not_admitted_but_a_later_failure_was() -> None:
     failed = job_conditions(running, "Failed", "NoSuchBucket", "S3 refused", T0 + timedelta(seconds=3))
     assert find(failed, ADMITTED) == find(enqueued, ADMITTED)  # admitted once, stays so (same transition time)
     assert find(failed, ADMITTED)["status"] == "True"  # type: ignore[index]
-    assert find(failed, FAILED) == {"type": FAILED, "status": "True", "reason": "NoSuchBucket",
-                                    "message": "S3 refused", "lastTransitionTime": "2026-05-13T19:02:14Z"}
+    assert find(failed, FAILED) == {
+        "type": FAILED,
+        "status": "True",
+        "reason": "NoSuchBucket",
+        "message": "S3 refused",
+        "lastTransitionTime": "2026-05-13T19:02:14Z",
+    }
     assert find(failed, RUNNING)["status"] == "False"  # type: ignore[index]
 
 

@@ -10,16 +10,32 @@ from tracker.domain.authz import Admins
 from tracker.domain.lifecycle import Outcome, Request, RunFacts, review
 from tracker.domain.records import Operation
 
-RUN = RunFacts(run_name="foo-run-001", owner="alice", cluster="hpc-a",
-               output_dir="s3://bkt/runs/foo-run-001/", outputs_deleted=False)
+RUN = RunFacts(
+    run_name="foo-run-001",
+    owner="alice",
+    cluster="hpc-a",
+    output_dir="s3://bkt/runs/foo-run-001/",
+    outputs_deleted=False,
+)
 DELETED = RunFacts(**{**RUN.__dict__, "outputs_deleted": True})
 OPERATOR = "system:serviceaccount:tracker-system:tracker-operator"
 
 
-def check(operation: Operation, run: RunFacts = RUN, *, by: str = "alice", destination: str | None = None,
-          sharing: tuple[str, ...] = ()):
-    return review(Request(operation, by, destination=destination), run, admins=Admins(),
-                  operator_identity=OPERATOR, runs_sharing_prefix=sharing)
+def check(
+    operation: Operation,
+    run: RunFacts = RUN,
+    *,
+    by: str = "alice",
+    destination: str | None = None,
+    sharing: tuple[str, ...] = (),
+):
+    return review(
+        Request(operation, by, destination=destination),
+        run,
+        admins=Admins(),
+        operator_identity=OPERATOR,
+        runs_sharing_prefix=sharing,
+    )
 
 
 def test_owner_may_delete() -> None:
@@ -45,8 +61,7 @@ def test_deleting_deleted_outputs_is_already_done(operation: Operation) -> None:
     assert (verdict.outcome, verdict.reason) == (Outcome.DONE, "AlreadyDeleted")
 
 
-@pytest.mark.parametrize("operation", [Operation.MOVE_OUTPUTS, Operation.REWRITE_OUTPUT_PATHS,
-                                       Operation.INDEX_OUTPUTS])
+@pytest.mark.parametrize("operation", [Operation.MOVE_OUTPUTS, Operation.REWRITE_OUTPUT_PATHS, Operation.INDEX_OUTPUTS])
 def test_moving_or_rewriting_deleted_outputs_is_refused(operation: Operation) -> None:
     verdict = check(operation, DELETED, destination="s3://new/archive/")
     assert (verdict.outcome, verdict.reason) == (Outcome.REFUSE, "OutputsDeleted")
@@ -61,7 +76,9 @@ def test_bucket_roots_and_shared_prefixes_are_refused(operation: Operation) -> N
     assert "'foo-run-001-retry'" in shared.message
 
 
-@pytest.mark.parametrize("destination", ["s3://bkt/runs/", "s3://bkt/runs/foo-run-001/", "s3://bkt/runs/foo-run-001/x/"])
+@pytest.mark.parametrize(
+    "destination", ["s3://bkt/runs/", "s3://bkt/runs/foo-run-001/", "s3://bkt/runs/foo-run-001/x/"]
+)
 @pytest.mark.parametrize("operation", [Operation.MOVE_OUTPUTS, Operation.REWRITE_OUTPUT_PATHS])
 def test_overlapping_destinations_are_refused(operation: Operation, destination: str) -> None:
     verdict = check(operation, destination=destination)
@@ -81,15 +98,25 @@ def test_malformed_destinations_are_refused(destination: str) -> None:
     assert check(Operation.MOVE_OUTPUTS, destination=destination).reason == "InvalidDestination"
 
 
-@given(st.sampled_from(list(Operation)), st.booleans(), st.sampled_from(["alice", "mallory", OPERATOR]),
-       st.sampled_from([None, "s3://bkt/runs/", "s3://other/a/", "s3://bkt/"]),
-       st.sampled_from(["s3://bkt/runs/foo/", "s3://bkt/", None]), st.booleans())
-def test_nothing_starts_that_the_rules_forbid(operation: Operation, deleted: bool, by: str,
-                                              destination: str | None, output_dir: str | None,
-                                              shared: bool) -> None:
+@given(
+    st.sampled_from(list(Operation)),
+    st.booleans(),
+    st.sampled_from(["alice", "mallory", OPERATOR]),
+    st.sampled_from([None, "s3://bkt/runs/", "s3://other/a/", "s3://bkt/"]),
+    st.sampled_from(["s3://bkt/runs/foo/", "s3://bkt/", None]),
+    st.booleans(),
+)
+def test_nothing_starts_that_the_rules_forbid(
+    operation: Operation, deleted: bool, by: str, destination: str | None, output_dir: str | None, shared: bool
+) -> None:
     run = RunFacts("foo", "alice", None, output_dir, deleted)
-    verdict = review(Request(operation, by, destination=destination), run, admins=Admins(),
-                     operator_identity=OPERATOR, runs_sharing_prefix=("bar",) if shared else ())
+    verdict = review(
+        Request(operation, by, destination=destination),
+        run,
+        admins=Admins(),
+        operator_identity=OPERATOR,
+        runs_sharing_prefix=("bar",) if shared else (),
+    )
     if verdict.outcome is Outcome.START:
         assert by == "alice" or (by == OPERATOR and operation is Operation.INDEX_OUTPUTS)
         assert not deleted

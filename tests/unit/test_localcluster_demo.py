@@ -41,8 +41,11 @@ def test_the_demo_has_one_run_per_state_with_unique_names() -> None:
 
 def test_manifests_carry_spec_fields_and_overrides() -> None:
     manifest = demo.STALLED.manifest()
-    assert manifest["metadata"] == {"name": "methylseq-demo-003", "namespace": demo.NAMESPACE,
-                                    "labels": {"project": "demo", "pipeline": "methylseq"}}
+    assert manifest["metadata"] == {
+        "name": "methylseq-demo-003",
+        "namespace": demo.NAMESPACE,
+        "labels": {"project": "demo", "pipeline": "methylseq"},
+    }
     assert manifest["spec"]["stalledAfterSeconds"] == demo.STALLED_AFTER_SECONDS
     assert manifest["spec"]["outputDir"] == "s3://demo-outputs/runs/methylseq-demo-003/"
     assert demo.FAILED.manifest()["metadata"]["name"] == "sad-einstein"

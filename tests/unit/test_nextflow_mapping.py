@@ -29,21 +29,29 @@ def test_create_and_begin_fill_the_spec_with_the_s3_output_dir() -> None:
     assert spec["runName"] == "sad_einstein"
     assert spec["engine"] == "nextflow"
     assert spec["sessionId"] == "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c"
-    assert spec["workflow"] == {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14.0",
-                                "commit": "b89fac32650aacc86fcda9ee77e00612a1d77066"}
+    assert spec["workflow"] == {
+        "repository": "https://github.com/nf-core/rnaseq",
+        "revision": "3.14.0",
+        "commit": "b89fac32650aacc86fcda9ee77e00612a1d77066",
+    }
     assert spec["workDir"] == "s3://lab-scratch/work"
     # workflow.outputDir is a local file:// path; params.outdir is the S3 one, made a prefix
     assert spec["outputDir"] == "s3://lab-results/rnaseq/"
     assert spec["params"]["genome"] == "GRCh38"
     assert "-with-tower" in spec["commandLine"]
     assert "executor = 'awsbatch'" in spec["configText"]
-    assert nextflow.run_spec(create) == {"runName": "sad_einstein", "engine": "nextflow",
-                                         "sessionId": "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c",
-                                         "workflow": {"repository": "https://github.com/nf-core/rnaseq"}}
+    assert nextflow.run_spec(create) == {
+        "runName": "sad_einstein",
+        "engine": "nextflow",
+        "sessionId": "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c",
+        "workflow": {"repository": "https://github.com/nf-core/rnaseq"},
+    }
 
 
 def test_output_dir_prefers_nextflow_output_dir_when_it_is_s3() -> None:
-    assert nextflow.output_dir({"outputDir": "s3://lab/out", "params": {"outdir": "s3://lab/other/"}}) == "s3://lab/out/"
+    assert (
+        nextflow.output_dir({"outputDir": "s3://lab/out", "params": {"outdir": "s3://lab/other/"}}) == "s3://lab/out/"
+    )
     assert nextflow.output_dir({"outputDir": "file:///x", "params": {"outdir": "results"}}) is None
     assert nextflow.output_dir({"params": {"outdir": "s3://lab/a/../c"}}) is None  # not a usable prefix
 
@@ -51,15 +59,29 @@ def test_output_dir_prefers_nextflow_output_dir_when_it_is_s3() -> None:
 def test_begin_is_running_from_the_local_offset_start() -> None:
     status = nextflow.begin_status(_step("succeeded", "/begin"), RECEIVED)
     # 2026-11-30T21:00:00.000+01:00 is 20:00 UTC; instant (epoch ms) is 20:00:02.1
-    assert status == {"phase": "Running", "startedAt": "2026-11-30T20:00:00Z", "completedAt": None,
-                      "errorMessage": None, "lastHeartbeatTime": "2026-11-30T20:00:02Z"}
+    assert status == {
+        "phase": "Running",
+        "startedAt": "2026-11-30T20:00:00Z",
+        "completedAt": None,
+        "errorMessage": None,
+        "lastHeartbeatTime": "2026-11-30T20:00:02Z",
+    }
 
 
 def test_progress_counts_keep_retries_out_of_failed() -> None:
     status = nextflow.progress_status(_step("succeeded", "/progress", 1), RECEIVED)
     trim = next(p for p in status["processes"] if p["name"].endswith("TRIMGALORE"))
-    assert trim == {"name": "NFCORE_RNASEQ:RNASEQ:TRIMGALORE", "succeeded": 0, "failed": 0, "aborted": 0,
-                    "running": 1, "cached": 0, "retried": 1, "submitted": 1, "pending": 0}
+    assert trim == {
+        "name": "NFCORE_RNASEQ:RNASEQ:TRIMGALORE",
+        "succeeded": 0,
+        "failed": 0,
+        "aborted": 0,
+        "running": 1,
+        "cached": 0,
+        "retried": 1,
+        "submitted": 1,
+        "pending": 0,
+    }
     assert status["peakConcurrency"] == 3
     assert set(trim) == {f.name for f in fields(ProcessCounts)}
 
@@ -102,7 +124,12 @@ def test_task_maps_to_attempts_with_retried_and_cached_apart() -> None:
     retry = nextflow.task_record(second["tasks"][3], execution="w1")
     assert (retry.task_id, retry.attempt, retry.status, retry.memory_bytes) == (5, 2, "SUBMITTED", 12 * 1024**3)
     done = nextflow.task_record(second["tasks"][0], execution="w1")
-    assert (done.hash, done.native_id, done.duration_ms, done.realtime_ms) == ("9c/41d0e2", "f3e2d1c0-0002", 240000, 208800)
+    assert (done.hash, done.native_id, done.duration_ms, done.realtime_ms) == (
+        "9c/41d0e2",
+        "f3e2d1c0-0002",
+        240000,
+        208800,
+    )
     assert (done.cpus, done.time_ms, done.pcpu, done.peak_rss) == (2, 14_400_000, 187.3, 1_610_612_736)
     assert (done.read_bytes, done.write_bytes, done.executor) == (4_294_967_296, 1_073_741_824, "awsbatch")
     assert done.work_dir == "s3://lab-scratch/work/9c/41d0e24e5f60718293a4b5c6d7e8f90"
@@ -122,27 +149,33 @@ def test_every_vector_maps_without_error() -> None:
                 nextflow.task_record(task, execution="w", index=index)
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"workflow": None}, "workflow: expected an object"),
-    ({"workflow": {"start": "yesterday"}}, "workflow.start: 'yesterday' is not an ISO 8601 date"),
-    ({"workflow": {"start": "2026-11-30T21:00:00"}}, "has no UTC offset"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"workflow": None}, "workflow: expected an object"),
+        ({"workflow": {"start": "yesterday"}}, "workflow.start: 'yesterday' is not an ISO 8601 date"),
+        ({"workflow": {"start": "2026-11-30T21:00:00"}}, "has no UTC offset"),
+    ],
+)
 def test_malformed_begin_says_which_field(body: dict, message: str) -> None:
     with pytest.raises(TraceError, match=message.replace("(", r"\(")):
         nextflow.begin_status(body, RECEIVED)
 
 
-@pytest.mark.parametrize(("task", "message"), [
-    ({"status": "RUNNING"}, r"tasks\[0\].taskId: expected a task number"),
-    ({"taskId": 1, "status": "DANCING"}, "unknown task status"),
-    ({"taskId": 1, "cpus": "many"}, r"tasks\[0\].cpus: expected a number"),
-    ({"taskId": 1, "pcpu": "NaN"}, "not a finite number"),
-    ({"taskId": 1, "tag": {"a": 1}}, "expected a string"),
-    ({"taskId": 1, "memory": 10**30}, "out of range"),
-    ({"taskId": 1, "cpus": 2**40}, r"tasks\[0\].cpus: .* is out of range"),
-    ({"taskId": 1, "hash": "a" * 65}, r"tasks\[0\].hash: longer than 64 characters"),
-    ({"taskId": 1, "start": "9999-12-31T23:59:59-05:00"}, "is out of range"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("task", "message"),
+    [
+        ({"status": "RUNNING"}, r"tasks\[0\].taskId: expected a task number"),
+        ({"taskId": 1, "status": "DANCING"}, "unknown task status"),
+        ({"taskId": 1, "cpus": "many"}, r"tasks\[0\].cpus: expected a number"),
+        ({"taskId": 1, "pcpu": "NaN"}, "not a finite number"),
+        ({"taskId": 1, "tag": {"a": 1}}, "expected a string"),
+        ({"taskId": 1, "memory": 10**30}, "out of range"),
+        ({"taskId": 1, "cpus": 2**40}, r"tasks\[0\].cpus: .* is out of range"),
+        ({"taskId": 1, "hash": "a" * 65}, r"tasks\[0\].hash: longer than 64 characters"),
+        ({"taskId": 1, "start": "9999-12-31T23:59:59-05:00"}, "is out of range"),
+    ],
+)
 def test_malformed_task_says_which_field(task: dict, message: str) -> None:
     with pytest.raises(TraceError, match=message):
         nextflow.task_record(task, execution="w")
@@ -179,8 +212,9 @@ def _java(moment: datetime, digits: int) -> str:
 @PROPERTY
 @given(moments, st.sampled_from([0, 3, 6, 9]))
 def test_dates_in_any_offset_and_precision_are_the_same_instant(moment: datetime, digits: int) -> None:
-    moment = moment.replace(microsecond=(moment.microsecond // 1000) * 1000 if digits == 3 else
-                            0 if digits == 0 else moment.microsecond)  # fmt: skip
+    moment = moment.replace(
+        microsecond=(moment.microsecond // 1000) * 1000 if digits == 3 else 0 if digits == 0 else moment.microsecond
+    )
     parsed = tracevalues.parse_time(_java(moment, digits), field="start")
     assert parsed == moment.astimezone(UTC)
     assert parsed.tzinfo is UTC
@@ -192,8 +226,15 @@ counts = st.one_of(st.none(), st.integers(min_value=0, max_value=10**6))
 
 
 @PROPERTY
-@given(st.fixed_dictionaries(dict.fromkeys(("succeeded", "failed", "aborted", "running", "cached", "retries", "submitted", "pending", "ignored"), counts)),
-       st.text(min_size=1, max_size=255))
+@given(
+    st.fixed_dictionaries(
+        dict.fromkeys(
+            ("succeeded", "failed", "aborted", "running", "cached", "retries", "submitted", "pending", "ignored"),
+            counts,
+        )
+    ),
+    st.text(min_size=1, max_size=255),
+)
 def test_counts_are_never_negative_and_failed_excludes_retries(raw: dict, name: str) -> None:
     entry = dict(raw, name=name, loadCpus=4, peakMemory=1 << 40, unknownField=[1, 2])
     counts = nextflow.process_counts(entry)
@@ -207,13 +248,34 @@ nullable_text = st.one_of(st.none(), st.text(max_size=300))
 
 
 @PROPERTY
-@given(st.integers(min_value=0, max_value=2**40), st.sampled_from([s.value for s in TaskStatus if s != "RETRIED"]),
-       st.one_of(st.none(), st.just("RETRY"), st.just("IGNORE")), nullable_text, nullable_text,
-       st.one_of(st.none(), moments), st.one_of(st.none(), st.integers(min_value=-255, max_value=2147483647)))
-def test_any_task_map_becomes_one_attempt(task_id: int, status: str, action: str | None, tag: str | None,
-                                          name: str | None, start: datetime | None, exit_code: int | None) -> None:
-    raw = {"taskId": task_id, "status": status, "errorAction": action, "tag": tag, "name": name,
-           "start": _java(start, 3) if start else None, "exit": exit_code, "futureField": {"x": 1}}
+@given(
+    st.integers(min_value=0, max_value=2**40),
+    st.sampled_from([s.value for s in TaskStatus if s != "RETRIED"]),
+    st.one_of(st.none(), st.just("RETRY"), st.just("IGNORE")),
+    nullable_text,
+    nullable_text,
+    st.one_of(st.none(), moments),
+    st.one_of(st.none(), st.integers(min_value=-255, max_value=2147483647)),
+)
+def test_any_task_map_becomes_one_attempt(
+    task_id: int,
+    status: str,
+    action: str | None,
+    tag: str | None,
+    name: str | None,
+    start: datetime | None,
+    exit_code: int | None,
+) -> None:
+    raw = {
+        "taskId": task_id,
+        "status": status,
+        "errorAction": action,
+        "tag": tag,
+        "name": name,
+        "start": _java(start, 3) if start else None,
+        "exit": exit_code,
+        "futureField": {"x": 1},
+    }
     record = nextflow.task_record(raw, execution="abc")
     assert record.task_id == task_id
     assert record.execution == "abc"

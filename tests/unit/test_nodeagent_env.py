@@ -53,23 +53,34 @@ LATER = "2026-05-13T19:03:47Z"
 def make_pod(*containers: dict[str, Any], **spec: Any) -> dict[str, Any]:
     return {
         "metadata": {
-            "name": "job-abc", "namespace": "lab", "uid": "u-1", "resourceVersion": "7",
-            "labels": {"app": "tracker", "tier": "worker"}, "annotations": {"note": "hi"},
+            "name": "job-abc",
+            "namespace": "lab",
+            "uid": "u-1",
+            "resourceVersion": "7",
+            "labels": {"app": "tracker", "tier": "worker"},
+            "annotations": {"note": "hi"},
         },
-        "spec": {"nodeName": "tracker-node", "serviceAccountName": "runner",
-                 "containers": list(containers) or [{"name": "c", "image": "workflow-tracker:dev",
-                                                     "command": ["python"]}], **spec},
-        "status": {"phase": "Pending", "conditions": [
-            {"type": "PodScheduled", "status": "True", "lastTransitionTime": NOW}]},
+        "spec": {
+            "nodeName": "tracker-node",
+            "serviceAccountName": "runner",
+            "containers": list(containers) or [{"name": "c", "image": "workflow-tracker:dev", "command": ["python"]}],
+            **spec,
+        },
+        "status": {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": NOW}],
+        },
     }
 
 
-def sources(config_maps: dict[str, dict[str, str]] | None = None,
-            secrets: dict[str, dict[str, str]] | None = None) -> EnvSources:
+def sources(
+    config_maps: dict[str, dict[str, str]] | None = None, secrets: dict[str, dict[str, str]] | None = None
+) -> EnvSources:
     return EnvSources(config_map=(config_maps or {}).get, secret=(secrets or {}).get)
 
 
 # -- $(VAR) expansion ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -103,37 +114,45 @@ def test_earlier_context_wins() -> None:
 
 # -- environment -----------------------------------------------------------------------
 
+
 def test_values_expand_against_earlier_variables_only() -> None:
-    container = {"name": "c", "env": [
-        {"name": "LATER_REF", "value": "$(B)"},
-        {"name": "B", "value": "b"},
-        {"name": "C", "value": "$(B)-c"},
-        {"name": "EMPTY", "value": ""},
-    ]}
-    assert container_env(make_pod(), container, sources()) == {
-        "LATER_REF": "$(B)", "B": "b", "C": "b-c", "EMPTY": ""}
+    container = {
+        "name": "c",
+        "env": [
+            {"name": "LATER_REF", "value": "$(B)"},
+            {"name": "B", "value": "b"},
+            {"name": "C", "value": "$(B)-c"},
+            {"name": "EMPTY", "value": ""},
+        ],
+    }
+    assert container_env(make_pod(), container, sources()) == {"LATER_REF": "$(B)", "B": "b", "C": "b-c", "EMPTY": ""}
 
 
 def test_secret_and_config_map_keys() -> None:
-    container = {"name": "c", "env": [
-        {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
-        {"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level"}}},
-    ]}
-    env = container_env(make_pod(), container,
-                        sources({"settings": {"level": "debug"}}, {"creds": {"password": "s3cr3t"}}))
+    container = {
+        "name": "c",
+        "env": [
+            {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "password"}}},
+            {"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level"}}},
+        ],
+    }
+    env = container_env(
+        make_pod(), container, sources({"settings": {"level": "debug"}}, {"creds": {"password": "s3cr3t"}})
+    )
     assert env == {"PASSWORD": "s3cr3t", "LEVEL": "debug"}
 
 
 def test_missing_key_is_a_config_error_naming_it() -> None:
-    container = {"name": "c", "env": [
-        {"name": "X", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "nope"}}}]}
+    container = {"name": "c", "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "nope"}}}]}
     with pytest.raises(ContainerConfigError, match="couldn't find key nope in Secret lab/creds"):
         container_env(make_pod(), container, sources(secrets={"creds": {"password": "p"}}))
 
 
 def test_missing_object_is_a_config_error() -> None:
-    container = {"name": "c", "env": [
-        {"name": "X", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "k"}}}]}
+    container = {
+        "name": "c",
+        "env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "k"}}}],
+    }
     with pytest.raises(ContainerConfigError, match='configmaps "settings" not found'):
         container_env(make_pod(), container, sources())
 
@@ -160,8 +179,11 @@ def test_env_from_applies_prefix_skips_invalid_names_and_env_overrides() -> None
         ],
         "env": [{"name": "token", "value": "from-env"}],
     }
-    env = container_env(make_pod(), container, sources(
-        {"settings": {"level": "info", "bad key": "x"}}, {"creds": {"token": "t", "1bad": "y"}}))
+    env = container_env(
+        make_pod(),
+        container,
+        sources({"settings": {"level": "info", "bad key": "x"}}, {"creds": {"token": "t", "1bad": "y"}}),
+    )
     assert env == {"APP_level": "info", "token": "from-env"}
 
 
@@ -206,13 +228,23 @@ def test_secret_data_is_decoded() -> None:
 def test_argv_is_command_then_args_expanded() -> None:
     container = {"command": ["python", "-c"], "args": ["print('$(GREETING)')", "$(UNSET)", "$$(GREETING)"]}
     assert container_argv(container, {"GREETING": "hello"}) == [
-        "python", "-c", "print('hello')", "$(UNSET)", "$(GREETING)"]
+        "python",
+        "-c",
+        "print('hello')",
+        "$(UNSET)",
+        "$(GREETING)",
+    ]
 
 
 def test_inherited_environment_puts_the_virtualenv_first_and_drops_credentials() -> None:
-    agent_env = {"PATH": "/usr/bin:/venv/bin", "HOME": "/root", "KUBECONFIG": "/admin",
-                 "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
-                 "KUBERNETES_PORT_443_TCP": "tcp://10.0.0.1:443"}
+    agent_env = {
+        "PATH": "/usr/bin:/venv/bin",
+        "HOME": "/root",
+        "KUBECONFIG": "/admin",
+        "KUBERNETES_SERVICE_HOST": "10.0.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+        "KUBERNETES_PORT_443_TCP": "tcp://10.0.0.1:443",
+    }
     assert inherited_environment(agent_env, "/venv/bin") == {"PATH": "/venv/bin:/usr/bin", "HOME": "/root"}
 
 
@@ -224,6 +256,7 @@ def test_process_environment_layers() -> None:
 
 
 # -- images and admission -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("image", "repository"),
@@ -247,7 +280,8 @@ def test_a_foreign_image_cannot_be_pulled_with_a_clear_message() -> None:
     assert admission_rejection(pod, "workflow-tracker") is None  # not refused: it waits, as with a kubelet
     assert unpullable_images(pod, "workflow-tracker") == {"c": "busybox:1.36"}
     assert pull_error("busybox:1.36", "workflow-tracker:dev") == (
-        'failed to pull image "busybox:1.36": the node agent runs only the project image "workflow-tracker"')
+        'failed to pull image "busybox:1.36": the node agent runs only the project image "workflow-tracker"'
+    )
 
 
 def test_init_container_images_are_checked_too() -> None:
@@ -258,15 +292,20 @@ def test_init_container_images_are_checked_too() -> None:
 def test_an_unpullable_image_waits_with_err_image_pull_then_image_pull_back_off() -> None:
     pod = make_pod({"name": "c", "image": "busybox:1.36", "command": ["sh"]})
     messages = {"c": "failed to pull"}
-    first = pod_status(pod, pull_failure_report(pod, {"c": "busybox:1.36"}, messages, back_off=False,
-                                                start_time=LATER), LATER)
+    first = pod_status(
+        pod, pull_failure_report(pod, {"c": "busybox:1.36"}, messages, back_off=False, start_time=LATER), LATER
+    )
     assert first["phase"] == "Pending"
-    assert first["containerStatuses"][0]["state"] == {"waiting": {"reason": "ErrImagePull", "message": "failed to pull"}}
-    later = pod_status(pod, pull_failure_report(pod, {"c": "busybox:1.36"}, messages, back_off=True,
-                                                start_time=LATER), LATER)
+    assert first["containerStatuses"][0]["state"] == {
+        "waiting": {"reason": "ErrImagePull", "message": "failed to pull"}
+    }
+    later = pod_status(
+        pod, pull_failure_report(pod, {"c": "busybox:1.36"}, messages, back_off=True, start_time=LATER), LATER
+    )
     assert later["phase"] == "Pending"
-    assert later["containerStatuses"][0]["state"] == {"waiting": {
-        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "busybox:1.36": failed to pull'}}
+    assert later["containerStatuses"][0]["state"] == {
+        "waiting": {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "busybox:1.36": failed to pull'}
+    }
 
 
 def test_container_without_command_is_rejected() -> None:
@@ -283,6 +322,7 @@ def test_project_image_pod_is_admitted() -> None:
 
 # -- status -----------------------------------------------------------------------------
 
+
 def test_running_container_status() -> None:
     state = ContainerState("c", "workflow-tracker:dev", running_since=NOW, pid=42, ever_started=True)
     status = container_status(state, init=False)
@@ -295,16 +335,30 @@ def test_running_container_status() -> None:
 
 
 def test_terminated_container_status_carries_exit_and_message() -> None:
-    state = ContainerState("c", "img", terminated=Termination(3, "Error", NOW, LATER, "boom", pid=9),
-                           done=True, ever_started=True)
-    assert container_status(state, init=False)["state"] == {"terminated": {
-        "exitCode": 3, "reason": "Error", "startedAt": NOW, "finishedAt": LATER, "message": "boom",
-        "containerID": "local://9"}}
+    state = ContainerState(
+        "c", "img", terminated=Termination(3, "Error", NOW, LATER, "boom", pid=9), done=True, ever_started=True
+    )
+    assert container_status(state, init=False)["state"] == {
+        "terminated": {
+            "exitCode": 3,
+            "reason": "Error",
+            "startedAt": NOW,
+            "finishedAt": LATER,
+            "message": "boom",
+            "containerID": "local://9",
+        }
+    }
 
 
 def test_backing_off_container_shows_waiting_and_last_state() -> None:
-    state = ContainerState("c", "img", restart_count=1, waiting_reason="CrashLoopBackOff",
-                           last_terminated=Termination(1, "Error", NOW, LATER), ever_started=True)
+    state = ContainerState(
+        "c",
+        "img",
+        restart_count=1,
+        waiting_reason="CrashLoopBackOff",
+        last_terminated=Termination(1, "Error", NOW, LATER),
+        ever_started=True,
+    )
     status = container_status(state, init=False)
     assert status["state"] == {"waiting": {"reason": "CrashLoopBackOff"}}
     assert status["lastState"]["terminated"]["exitCode"] == 1
@@ -330,10 +384,15 @@ def test_pod_phase() -> None:
 @pytest.mark.parametrize(
     ("policy", "code", "init", "restart"),
     [
-        ("Never", 1, False, False), ("Never", 0, False, False),
-        ("OnFailure", 1, False, True), ("OnFailure", 0, False, False),
-        ("Always", 0, False, True), ("Always", 1, False, True),
-        ("Never", 1, True, False), ("Always", 1, True, True), ("Always", 0, True, False),
+        ("Never", 1, False, False),
+        ("Never", 0, False, False),
+        ("OnFailure", 1, False, True),
+        ("OnFailure", 0, False, False),
+        ("Always", 0, False, True),
+        ("Always", 1, False, True),
+        ("Never", 1, True, False),
+        ("Always", 1, True, True),
+        ("Always", 0, True, False),
     ],
 )
 def test_should_restart(policy: str, code: int, init: bool, restart: bool) -> None:
@@ -359,8 +418,12 @@ def test_running_pod_status() -> None:
     assert status["startTime"] == NOW
     conditions = {c["type"]: c for c in status["conditions"]}
     assert {k: c["status"] for k, c in conditions.items()} == {
-        "PodReadyToStartContainers": "True", "Initialized": "True", "Ready": "True",
-        "ContainersReady": "True", "PodScheduled": "True"}
+        "PodReadyToStartContainers": "True",
+        "Initialized": "True",
+        "Ready": "True",
+        "ContainersReady": "True",
+        "PodScheduled": "True",
+    }
     assert conditions["PodScheduled"]["lastTransitionTime"] == NOW  # kept as the scheduler set it
     assert conditions["Ready"]["lastTransitionTime"] == LATER
     assert "initContainerStatuses" not in status
@@ -386,8 +449,7 @@ def test_initializing_pod_status() -> None:
 
 
 def test_overridden_phase_reason_and_message() -> None:
-    report = PodReport(main=[ContainerState("c", "img")], phase="Failed", reason="DeadlineExceeded",
-                       message="too long")
+    report = PodReport(main=[ContainerState("c", "img")], phase="Failed", reason="DeadlineExceeded", message="too long")
     status = pod_status(make_pod(), report, LATER)
     assert status["phase"] == "Failed"
     assert (status["reason"], status["message"]) == ("DeadlineExceeded", "too long")
@@ -403,8 +465,10 @@ def test_readiness_gates_hold_ready_back() -> None:
 
 
 def test_merge_conditions_keeps_transition_time_when_unchanged() -> None:
-    existing = [{"type": "Ready", "status": "True", "lastTransitionTime": NOW},
-                {"type": "DisruptionTarget", "status": "True", "lastTransitionTime": NOW}]
+    existing = [
+        {"type": "Ready", "status": "True", "lastTransitionTime": NOW},
+        {"type": "DisruptionTarget", "status": "True", "lastTransitionTime": NOW},
+    ]
     merged = {c["type"]: c for c in merge_conditions(existing, {"Ready": ("True", None, None)}, LATER)}
     assert merged["Ready"]["lastTransitionTime"] == NOW
     assert merged["DisruptionTarget"]["status"] == "True"
@@ -415,10 +479,10 @@ def test_merge_conditions_keeps_transition_time_when_unchanged() -> None:
 
 # -- recovery after an agent restart -------------------------------------------------------
 
+
 def previously_running_pod(policy: str) -> dict[str, Any]:
     pod = make_pod(restartPolicy=policy)
-    pod["status"]["containerStatuses"] = [{"name": "c", "restartCount": 2,
-                                           "state": {"running": {"startedAt": NOW}}}]
+    pod["status"]["containerStatuses"] = [{"name": "c", "restartCount": 2, "state": {"running": {"startedAt": NOW}}}]
     return pod
 
 
@@ -450,10 +514,15 @@ def test_fresh_pod_was_not_started() -> None:
 
 # -- credentials ----------------------------------------------------------------------------
 
-TOKEN_VOLUME = {"name": "kube-api-access-x", "projected": {"sources": [
-    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-    {"configMap": {"name": "kube-root-ca.crt"}},
-]}}
+TOKEN_VOLUME = {
+    "name": "kube-api-access-x",
+    "projected": {
+        "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt"}},
+        ]
+    },
+}
 
 
 def test_token_follows_the_admission_resolved_volume() -> None:
@@ -466,14 +535,21 @@ def test_token_follows_the_admission_resolved_volume() -> None:
 
 def test_token_request_is_bound_to_the_pod() -> None:
     body = token_request(make_pod(volumes=[TOKEN_VOLUME]))
-    assert body["spec"] == {"expirationSeconds": 3600, "boundObjectRef": {
-        "apiVersion": "v1", "kind": "Pod", "name": "job-abc", "uid": "u-1"}}
+    assert body["spec"] == {
+        "expirationSeconds": 3600,
+        "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": "job-abc", "uid": "u-1"},
+    }
 
 
 # -- node -------------------------------------------------------------------------------------
 
-HOST = HostInfo(kernel_version="6.1.0", os_image="Debian GNU/Linux 12 (bookworm)", architecture="amd64",
-                machine_id="m" * 32, boot_id="b")
+HOST = HostInfo(
+    kernel_version="6.1.0",
+    os_image="Debian GNU/Linux 12 (bookworm)",
+    architecture="amd64",
+    machine_id="m" * 32,
+    boot_id="b",
+)
 
 
 def test_node_object_is_ready_with_fixed_allocatable_and_no_taints() -> None:
@@ -511,6 +587,7 @@ def test_pod_dir_layout(tmp_path: Any) -> None:
 
 # -- status reporting against a fake API ---------------------------------------------------------
 
+
 class FakeKube:
     """Answers the status patch with 409 `conflicts` times, then accepts it."""
 
@@ -534,8 +611,7 @@ class FakeKube:
 
 
 def running_report() -> PodReport:
-    return PodReport(main=[ContainerState("c", "img", running_since=NOW, pid=1, ever_started=True)],
-                     start_time=NOW)
+    return PodReport(main=[ContainerState("c", "img", running_since=NOW, pid=1, ever_started=True)], start_time=NOW)
 
 
 def test_conflicting_status_patch_is_retried_with_a_fresh_read() -> None:

@@ -21,8 +21,13 @@ done = ProcessCounts("ALIGN", succeeded=5, failed=1)
 
 def signals(**overrides: object) -> RunSignals:
     base: dict[str, object] = {
-        "phase": Phase.RUNNING, "created_at": T0, "last_heartbeat": T0, "processes": (running,),
-        "tasks_terminal_since": None, "heartbeat_timeout": HEARTBEAT, "stalled_after": STALL,
+        "phase": Phase.RUNNING,
+        "created_at": T0,
+        "last_heartbeat": T0,
+        "processes": (running,),
+        "tasks_terminal_since": None,
+        "heartbeat_timeout": HEARTBEAT,
+        "stalled_after": STALL,
     }
     base.update(overrides)
     return RunSignals(**base)  # type: ignore[arg-type]
@@ -85,12 +90,9 @@ def test_conditions_keep_transition_time_while_unchanged() -> None:
     assert disconnected["lastTransitionTime"] == "2026-05-13T19:05:00Z"
 
     recovered_signals = signals(last_heartbeat=T0 + HEARTBEAT * 2)
-    recovered = assess(recovered_signals, T0 + HEARTBEAT * 2).conditions(again, T0 + HEARTBEAT * 2,
-                                                                         recovered_signals)
+    recovered = assess(recovered_signals, T0 + HEARTBEAT * 2).conditions(again, T0 + HEARTBEAT * 2, recovered_signals)
     changed = conditions.transitions(again, recovered)
-    assert [(c["type"], c["status"], c["reason"]) for c in changed] == [
-        ("Disconnected", "False", "HeartbeatReceived")
-    ]
+    assert [(c["type"], c["status"], c["reason"]) for c in changed] == [("Disconnected", "False", "HeartbeatReceived")]
 
 
 heartbeat_gaps = st.lists(st.integers(min_value=1, max_value=900), min_size=1, max_size=20)

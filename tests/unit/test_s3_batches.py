@@ -21,11 +21,17 @@ from tracker.s3.retry import backoff_delay
 from tracker.s3.verification import is_verified_copy
 
 # Key characters that matter in S3: separators, dots, spaces, percent signs, unicode.
-rich_keys = st.lists(st.sampled_from(["a", "Z", "1", "-", "_", " ", "%", "%41", ".", "..", "/", "//", "é", "漢",
-                                      "\U0001f600", "+", "~", "\t"]), min_size=1, max_size=10).map("".join)
+rich_keys = st.lists(
+    st.sampled_from(
+        ["a", "Z", "1", "-", "_", " ", "%", "%41", ".", "..", "/", "//", "é", "漢", "\U0001f600", "+", "~", "\t"]
+    ),
+    min_size=1,
+    max_size=10,
+).map("".join)
 
 
 # -- run_bounded ---------------------------------------------------------------------------
+
 
 @settings(max_examples=40, deadline=None)
 @given(count=st.integers(0, 60), in_flight=st.integers(1, 6))
@@ -131,11 +137,18 @@ def test_backoff_is_exponential_with_jitter_and_capped(attempt: int, base: float
 
 # -- delete_batch against a scripted DeleteObjects ------------------------------------------
 
+
 class FakeS3:
     """DeleteObjects over a set of keys; key `k` fails `failures[k]` times with `codes[k]`."""
 
-    def __init__(self, keys: set[str], failures: dict[str, int], codes: dict[str, str] | None = None,
-                 throttles: int = 0, silent: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        keys: set[str],
+        failures: dict[str, int],
+        codes: dict[str, str] | None = None,
+        throttles: int = 0,
+        silent: set[str] | None = None,
+    ) -> None:
         self.store, self.failures, self.codes = set(keys), dict(failures), codes or {}
         self.throttles, self.silent, self.requests = throttles, silent or set(), 0
 
@@ -143,8 +156,10 @@ class FakeS3:
         self.requests += 1
         if self.throttles:
             self.throttles -= 1
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"},
-                               "ResponseMetadata": {"HTTPStatusCode": 503}}, "DeleteObjects")
+            raise ClientError(
+                {"Error": {"Code": "SlowDown", "Message": "slow down"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
+                "DeleteObjects",
+            )
         deleted, errors = [], []
         for obj in Delete["Objects"]:
             key = obj["Key"]
@@ -160,8 +175,11 @@ class FakeS3:
 
 
 @settings(max_examples=60, deadline=None)
-@given(failures=st.dictionaries(rich_keys, st.integers(0, 4), min_size=1, max_size=30),
-       retries=st.integers(0, 3), throttles=st.integers(0, 2))
+@given(
+    failures=st.dictionaries(rich_keys, st.integers(0, 4), min_size=1, max_size=30),
+    retries=st.integers(0, 3),
+    throttles=st.integers(0, 2),
+)
 def test_only_keys_s3_deleted_are_reported_deleted(failures: dict[str, int], retries: int, throttles: int) -> None:
     s3 = FakeS3(set(failures), failures, throttles=throttles)
     targets = [Target(key, size=len(key)) for key in failures]
@@ -201,6 +219,7 @@ def test_a_key_s3_did_not_answer_for_is_sent_again() -> None:
 
 
 # -- copy helpers --------------------------------------------------------------------------
+
 
 @given(size=st.integers(1, 5 * 2**40), part_size=st.integers(MIN_PART_SIZE, 5 * 2**30))
 def test_part_ranges_cover_the_object_within_s3_limits(size: int, part_size: int) -> None:

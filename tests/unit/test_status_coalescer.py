@@ -16,18 +16,22 @@ T0 = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
 def test_reports_merge_until_the_interval_and_phases_go_at_once() -> None:
     coalescer = StatusCoalescer(timedelta(seconds=15))
     coalescer.add("a", {"lastHeartbeatTime": "t1", "processes": [{"name": "P", "running": 1}]}, T0)
-    coalescer.add("a", {"lastHeartbeatTime": "t2", "processes": [{"name": "P", "running": 2}]}, T0 + timedelta(seconds=1))
+    coalescer.add(
+        "a", {"lastHeartbeatTime": "t2", "processes": [{"name": "P", "running": 2}]}, T0 + timedelta(seconds=1)
+    )
     assert coalescer.take_due(T0 + timedelta(seconds=14)) == []
     assert coalescer.next_due() == T0 + timedelta(seconds=15)
     assert coalescer.take_due(T0 + timedelta(seconds=15)) == [
-        ("a", {"lastHeartbeatTime": "t2", "processes": [{"name": "P", "running": 2}]})]
+        ("a", {"lastHeartbeatTime": "t2", "processes": [{"name": "P", "running": 2}]})
+    ]
     assert len(coalescer) == 0
     assert coalescer.next_due() is None
     coalescer.add("b", {"lastHeartbeatTime": "t3"}, T0)
     coalescer.add("b", {"phase": "Succeeded", "completedAt": "t4"}, T0 + timedelta(seconds=2))
     assert coalescer.next_due() == T0
     assert coalescer.take_due(T0 + timedelta(seconds=2)) == [
-        ("b", {"lastHeartbeatTime": "t3", "phase": "Succeeded", "completedAt": "t4"})]
+        ("b", {"lastHeartbeatTime": "t3", "phase": "Succeeded", "completedAt": "t4"})
+    ]
 
 
 def test_a_failed_write_is_retried_under_newer_reports() -> None:

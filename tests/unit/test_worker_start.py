@@ -11,10 +11,15 @@ from tracker.operator.workers import cannot_start, owner_of, shown_reason, worke
 
 
 def test_a_worker_that_cannot_start_is_a_false_condition_with_the_pods_reason() -> None:
-    status = cannot_start("ImagePullBackOff", "worker pod p cannot start: Back-off pulling image", [
-        {"type": "Admitted", "status": "True", "reason": "Admitted", "message": "", "lastTransitionTime": "t"}])
-    assert (status["reason"], status["message"]) == ("ImagePullBackOff", "worker pod p cannot start: Back-off "
-                                                                          "pulling image")
+    status = cannot_start(
+        "ImagePullBackOff",
+        "worker pod p cannot start: Back-off pulling image",
+        [{"type": "Admitted", "status": "True", "reason": "Admitted", "message": "", "lastTransitionTime": "t"}],
+    )
+    assert (status["reason"], status["message"]) == (
+        "ImagePullBackOff",
+        "worker pod p cannot start: Back-off pulling image",
+    )
     kept, worker = status["conditions"]
     assert kept["type"] == "Admitted"
     assert (worker["type"], worker["status"], worker["reason"]) == ("WorkerStarted", "False", "ImagePullBackOff")
@@ -31,8 +36,15 @@ def test_worker_started_turns_true_once_running_and_only_once() -> None:
 
 
 def test_a_worker_job_names_its_lifecycle_job_by_labels() -> None:
-    job = {"metadata": {"labels": {"tracker.dev/lifecycle-job-namespace": "lab", "tracker.dev/lifecycle-job": "d",
-                                   "tracker.dev/lifecycle-job-uid": "u-1"}}}
+    job = {
+        "metadata": {
+            "labels": {
+                "tracker.dev/lifecycle-job-namespace": "lab",
+                "tracker.dev/lifecycle-job": "d",
+                "tracker.dev/lifecycle-job-uid": "u-1",
+            }
+        }
+    }
     assert owner_of(job) == ("lab", "d", "u-1")
     assert owner_of({"metadata": {"labels": {"tracker.dev/lifecycle-job": "d"}}}) is None
 
@@ -61,7 +73,13 @@ def test_the_deadline_keeper_calls_back_at_each_deadline_and_not_for_forgotten_o
 def test_an_enqueued_job_shows_its_pods_reason_even_when_admission_wrote_later() -> None:
     conditions = cannot_start("CreateContainerConfigError", 'secrets "s3" not found', [])["conditions"]
     assert shown_reason({"status": {"phase": "Enqueued", "reason": "Enqueued", "conditions": conditions}}) == {
-        "reason": "CreateContainerConfigError", "message": 'secrets "s3" not found'}
-    assert shown_reason({"status": {"phase": "Enqueued", "reason": "CreateContainerConfigError",
-                                    "conditions": conditions}}) is None
+        "reason": "CreateContainerConfigError",
+        "message": 'secrets "s3" not found',
+    }
+    assert (
+        shown_reason(
+            {"status": {"phase": "Enqueued", "reason": "CreateContainerConfigError", "conditions": conditions}}
+        )
+        is None
+    )
     assert shown_reason({"status": {"phase": "Failed", "reason": "Forbidden", "conditions": conditions}}) is None

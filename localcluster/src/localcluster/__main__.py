@@ -142,8 +142,10 @@ def cmd_up(state_dir: Path) -> int:
     except (DeadlineExceeded, KeyboardInterrupt):
         print("localcluster: stopped waiting for the demo to settle; the system keeps running", file=sys.stderr)
         return 1
-    print(f"Nobody sends heartbeats once `up` returns: {demo.LIVE.run_name} and {demo.STALLED.run_name} "
-          "turn Disconnected within 5 minutes (`localcluster run` keeps them alive).")
+    print(
+        f"Nobody sends heartbeats once `up` returns: {demo.LIVE.run_name} and {demo.STALLED.run_name} "
+        "turn Disconnected within 5 minutes (`localcluster run` keeps them alive)."
+    )
     return 0
 
 
@@ -171,8 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localcluster", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=list(COMMANDS))
     parser.add_argument("--repo", help=f"the Workflow Tracker checkout (default: ${REPO_ENV}); run and up need it")
-    parser.add_argument("--state-dir", help="where state lives (default: $TRACKER_STATE_DIR, else .state/local "
-                                            "in the checkout)")
+    parser.add_argument(
+        "--state-dir", help="where state lives (default: $TRACKER_STATE_DIR, else .state/local in the checkout)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.repo:

@@ -73,19 +73,27 @@ class ControlPlane:
         ca = self._write_pki()
         etcd_url = self._start_etcd()
         self._start_apiserver(ca, etcd_url)
-        self._start_controller(ca, "kube-controller-manager", "system:kube-controller-manager", [
-            f"--root-ca-file={self.ca_file}",
-            f"--service-account-private-key-file={self.pki_dir / 'sa.key'}",
-            "--use-service-account-credentials=true",
-            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-            f"--cluster-signing-cert-file={self.ca_file}",
-            f"--cluster-signing-key-file={self.pki_dir / 'ca.key'}",
-        ])
+        self._start_controller(
+            ca,
+            "kube-controller-manager",
+            "system:kube-controller-manager",
+            [
+                f"--root-ca-file={self.ca_file}",
+                f"--service-account-private-key-file={self.pki_dir / 'sa.key'}",
+                "--use-service-account-credentials=true",
+                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                f"--cluster-signing-cert-file={self.ca_file}",
+                f"--cluster-signing-key-file={self.pki_dir / 'ca.key'}",
+            ],
+        )
         self._start_controller(ca, "kube-scheduler", "system:kube-scheduler", [])
         self._save_state()
         # The controller manager is serving once it has created the default service account.
-        wait_until(self._default_service_account_exists, timeout=START_TIMEOUT,
-                   what="kube-controller-manager to create the default service account")
+        wait_until(
+            self._default_service_account_exists,
+            timeout=START_TIMEOUT,
+            what="kube-controller-manager to create the default service account",
+        )
         return self
 
     def stop(self) -> None:
@@ -122,8 +130,9 @@ class ControlPlane:
         """A kubeconfig for a client-certificate user `name` in `groups`."""
         ca = CertificateAuthority.load(self.ca_file, self.pki_dir / "ca.key")
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        return self._write_user_kubeconfig(ca, ca.issue(name, organizations=groups),
-                                           self.state_dir / "users" / f"{safe}.kubeconfig", name)
+        return self._write_user_kubeconfig(
+            ca, ca.issue(name, organizations=groups), self.state_dir / "users" / f"{safe}.kubeconfig", name
+        )
 
     def kubectl(
         self,
@@ -157,8 +166,13 @@ class ControlPlane:
         ca.pair.write(self.pki_dir, "ca")
         serving = ca.issue(
             "kube-apiserver",
-            dns_names=["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                       "kubernetes.default.svc.cluster.local"],
+            dns_names=[
+                "localhost",
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+            ],
             ip_addresses=["127.0.0.1", "10.0.0.1"],
             server=True,
         )
@@ -166,94 +180,107 @@ class ControlPlane:
         sa_private, sa_public = service_account_keys()
         (self.pki_dir / "sa.key").write_bytes(sa_private)
         (self.pki_dir / "sa.pub").write_bytes(sa_public)
-        self._write_user_kubeconfig(ca, ca.issue("admin", organizations=["system:masters"]),
-                                    self.kubeconfig, "admin")
+        self._write_user_kubeconfig(ca, ca.issue("admin", organizations=["system:masters"]), self.kubeconfig, "admin")
         self._write_user_kubeconfig(
-            ca, ca.issue(f"system:node:{NODE_NAME}", organizations=["system:nodes"]),
-            self.node_kubeconfig, f"system:node:{NODE_NAME}",
+            ca,
+            ca.issue(f"system:node:{NODE_NAME}", organizations=["system:nodes"]),
+            self.node_kubeconfig,
+            f"system:node:{NODE_NAME}",
         )
         return ca
 
-    def _write_user_kubeconfig(self, ca: CertificateAuthority, pair: KeyPair, path: Path,
-                               user: str) -> Path:
-        return write_kubeconfig(path, server=self.server, ca_pem=ca.pair.cert_pem, user=user,
-                                cert_pem=pair.cert_pem, key_pem=pair.key_pem)
+    def _write_user_kubeconfig(self, ca: CertificateAuthority, pair: KeyPair, path: Path, user: str) -> Path:
+        return write_kubeconfig(
+            path, server=self.server, ca_pem=ca.pair.cert_pem, user=user, cert_pem=pair.cert_pem, key_pem=pair.key_pem
+        )
 
     def _spawn(self, name: str, argv: list[str]) -> ManagedProcess:
-        process = ManagedProcess(name=name, argv=argv, log_path=self.state_dir / "logs" / f"{name}.log",
-                                 tied_to_parent=self.tied_to_parent).start()
+        process = ManagedProcess(
+            name=name, argv=argv, log_path=self.state_dir / "logs" / f"{name}.log", tied_to_parent=self.tied_to_parent
+        ).start()
         self.processes.append(process)
         return process
 
     def _start_etcd(self) -> str:
         client_port, peer_port = free_port(), free_port()
         client_url, peer_url = f"http://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
-        etcd = self._spawn("etcd", [
-            str(self.bin_dir / "etcd"),
-            "--name=default",
-            f"--data-dir={self.state_dir / 'etcd'}",
-            f"--listen-client-urls={client_url}",
-            f"--advertise-client-urls={client_url}",
-            f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=default={peer_url}",
-            "--unsafe-no-fsync=true",
-            "--log-level=warn",
-        ])
+        etcd = self._spawn(
+            "etcd",
+            [
+                str(self.bin_dir / "etcd"),
+                "--name=default",
+                f"--data-dir={self.state_dir / 'etcd'}",
+                f"--listen-client-urls={client_url}",
+                f"--advertise-client-urls={client_url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=default={peer_url}",
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
+            ],
+        )
         wait_until(lambda: _etcd_healthy(client_url, etcd), timeout=START_TIMEOUT, what="etcd health")
         return client_url
 
     def _start_apiserver(self, ca: CertificateAuthority, etcd_url: str) -> None:
-        apiserver = self._spawn("kube-apiserver", [
-            str(self.bin_dir / "kube-apiserver"),
-            f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={self.api_port}",
-            f"--cert-dir={self.pki_dir}",
-            f"--tls-cert-file={self.pki_dir / 'apiserver.crt'}",
-            f"--tls-private-key-file={self.pki_dir / 'apiserver.key'}",
-            f"--client-ca-file={self.ca_file}",
-            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-            f"--service-account-issuer={self.server}",
-            f"--service-account-key-file={self.pki_dir / 'sa.pub'}",
-            f"--service-account-signing-key-file={self.pki_dir / 'sa.key'}",
-            "--authorization-mode=Node,RBAC",
-            "--enable-admission-plugins=NodeRestriction",
-            "--allow-privileged=true",
-            # The lease reconciler would publish 127.0.0.1 as the `kubernetes` Service's
-            # endpoint, which the apiserver refuses; nothing in-cluster needs it here.
-            "--endpoint-reconciler-type=none",
-            "--profiling=false",
-        ])
+        apiserver = self._spawn(
+            "kube-apiserver",
+            [
+                str(self.bin_dir / "kube-apiserver"),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.api_port}",
+                f"--cert-dir={self.pki_dir}",
+                f"--tls-cert-file={self.pki_dir / 'apiserver.crt'}",
+                f"--tls-private-key-file={self.pki_dir / 'apiserver.key'}",
+                f"--client-ca-file={self.ca_file}",
+                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                f"--service-account-issuer={self.server}",
+                f"--service-account-key-file={self.pki_dir / 'sa.pub'}",
+                f"--service-account-signing-key-file={self.pki_dir / 'sa.key'}",
+                "--authorization-mode=Node,RBAC",
+                "--enable-admission-plugins=NodeRestriction",
+                "--allow-privileged=true",
+                # The lease reconciler would publish 127.0.0.1 as the `kubernetes` Service's
+                # endpoint, which the apiserver refuses; nothing in-cluster needs it here.
+                "--endpoint-reconciler-type=none",
+                "--profiling=false",
+            ],
+        )
         client = httpx.Client(verify=ssl.create_default_context(cafile=str(self.ca_file)), timeout=5)
         try:
-            wait_until(lambda: _apiserver_ready(client, self.server, apiserver),
-                       timeout=START_TIMEOUT, what="kube-apiserver /readyz")
+            wait_until(
+                lambda: _apiserver_ready(client, self.server, apiserver),
+                timeout=START_TIMEOUT,
+                what="kube-apiserver /readyz",
+            )
         finally:
             client.close()
 
-    def _start_controller(self, ca: CertificateAuthority, name: str, user: str,
-                          extra: list[str]) -> None:
-        kubeconfig = self._write_user_kubeconfig(ca, ca.issue(user), self.state_dir / f"{name}.kubeconfig",
-                                                 user)
-        self._spawn(name, [
-            str(self.bin_dir / name),
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={free_port()}",
-            f"--cert-dir={self.state_dir / name}",
-            "--leader-elect=false",
-            *extra,
-        ])
+    def _start_controller(self, ca: CertificateAuthority, name: str, user: str, extra: list[str]) -> None:
+        kubeconfig = self._write_user_kubeconfig(ca, ca.issue(user), self.state_dir / f"{name}.kubeconfig", user)
+        self._spawn(
+            name,
+            [
+                str(self.bin_dir / name),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={free_port()}",
+                f"--cert-dir={self.state_dir / name}",
+                "--leader-elect=false",
+                *extra,
+            ],
+        )
 
     def _default_service_account_exists(self) -> bool:
         self.check_running()
-        result = self.kubectl("get", "serviceaccount", "default", "-n", "default", "-o", "name",
-                              check=False, timeout=10)
+        result = self.kubectl(
+            "get", "serviceaccount", "default", "-n", "default", "-o", "name", check=False, timeout=10
+        )
         return result.returncode == 0
 
     def _save_state(self) -> None:

@@ -71,11 +71,18 @@ class DemoRun:
     def manifest(self) -> dict[str, Any]:
         pipeline = self.repository.rsplit("/", 1)[-1]
         return {
-            "apiVersion": API_VERSION, "kind": RUN_KIND,
-            "metadata": {"name": self.resource_name, "namespace": NAMESPACE,
-                         "labels": {"project": "demo", "pipeline": pipeline}},
+            "apiVersion": API_VERSION,
+            "kind": RUN_KIND,
+            "metadata": {
+                "name": self.resource_name,
+                "namespace": NAMESPACE,
+                "labels": {"project": "demo", "pipeline": pipeline},
+            },
             "spec": {
-                "runName": self.run_name, "owner": self.owner, "cluster": self.cluster, "engine": self.engine,
+                "runName": self.run_name,
+                "owner": self.owner,
+                "cluster": self.cluster,
+                "engine": self.engine,
                 "workflow": {"repository": self.repository, "revision": "3.14.0", "commit": "3f2c9e1b7d40"},
                 "workDir": f"s3://{BUCKET}/work/{self.run_name}/",
                 "outputDir": self.output_dir,
@@ -86,22 +93,66 @@ class DemoRun:
         }
 
 
-LIVE = DemoRun("rnaseq-demo-001", "alice", "hpc-a", "nextflow", "https://github.com/nf-core/rnaseq", "Running",
-               f"live: a heartbeat every {HEARTBEAT_SECONDS:g} s, and its task counts advance")
-DISCONNECTED = DemoRun("chipseq-demo-002", "bob", "hpc-b", "nextflow", "https://github.com/nf-core/chipseq",
-                       "Disconnected", "its runner's last heartbeat was 25 minutes ago (timeout: 5 minutes)")
-STALLED = DemoRun("methylseq-demo-003", "carol", "hpc-a", "nextflow", "https://github.com/nf-core/methylseq",
-                  "Stalled", f"heartbeats go on but every task is done: flagged {STALLED_AFTER_SECONDS} s after "
-                  f"the operator first sees it (spec.stalledAfterSeconds)",
-                  spec={"stalledAfterSeconds": STALLED_AFTER_SECONDS})
-INDEXED = DemoRun("variant-calling-007", "bob", "hpc-b", "wdl", "https://github.com/broadinstitute/warp",
-                  "Succeeded", "its outputs get indexed by the operator's index_outputs job", outputs="indexed")
-DELETED = DemoRun("atacseq-demo-005", "alice", "hpc-a", "nextflow", "https://github.com/nf-core/atacseq",
-                  "Succeeded", "indexed, then its outputs are deleted by a delete_outputs job (as admin)",
-                  outputs="deleted")
-FAILED = DemoRun("sad_einstein", "alice", "hpc-a", "nextflow", "https://github.com/nf-core/sarek", "Failed",
-                 "failed, was resumed, failed again: two executions in its resume history", outputs="indexed",
-                 spec={"sessionId": "8f6d2c1e-5b7a-4c3e-9d21-0a4f6e8b9c17"})
+LIVE = DemoRun(
+    "rnaseq-demo-001",
+    "alice",
+    "hpc-a",
+    "nextflow",
+    "https://github.com/nf-core/rnaseq",
+    "Running",
+    f"live: a heartbeat every {HEARTBEAT_SECONDS:g} s, and its task counts advance",
+)
+DISCONNECTED = DemoRun(
+    "chipseq-demo-002",
+    "bob",
+    "hpc-b",
+    "nextflow",
+    "https://github.com/nf-core/chipseq",
+    "Disconnected",
+    "its runner's last heartbeat was 25 minutes ago (timeout: 5 minutes)",
+)
+STALLED = DemoRun(
+    "methylseq-demo-003",
+    "carol",
+    "hpc-a",
+    "nextflow",
+    "https://github.com/nf-core/methylseq",
+    "Stalled",
+    f"heartbeats go on but every task is done: flagged {STALLED_AFTER_SECONDS} s after "
+    f"the operator first sees it (spec.stalledAfterSeconds)",
+    spec={"stalledAfterSeconds": STALLED_AFTER_SECONDS},
+)
+INDEXED = DemoRun(
+    "variant-calling-007",
+    "bob",
+    "hpc-b",
+    "wdl",
+    "https://github.com/broadinstitute/warp",
+    "Succeeded",
+    "its outputs get indexed by the operator's index_outputs job",
+    outputs="indexed",
+)
+DELETED = DemoRun(
+    "atacseq-demo-005",
+    "alice",
+    "hpc-a",
+    "nextflow",
+    "https://github.com/nf-core/atacseq",
+    "Succeeded",
+    "indexed, then its outputs are deleted by a delete_outputs job (as admin)",
+    outputs="deleted",
+)
+FAILED = DemoRun(
+    "sad_einstein",
+    "alice",
+    "hpc-a",
+    "nextflow",
+    "https://github.com/nf-core/sarek",
+    "Failed",
+    "failed, was resumed, failed again: two executions in its resume history",
+    outputs="indexed",
+    spec={"sessionId": "8f6d2c1e-5b7a-4c3e-9d21-0a4f6e8b9c17"},
+)
 RUNS_IN_ORDER = (LIVE, DISCONNECTED, STALLED, INDEXED, DELETED, FAILED)
 
 
@@ -120,8 +171,9 @@ def live_processes(tick: int) -> list[Status]:
     for name, total in LIVE_STAGES:
         succeeded = min(total, max(0, done - before))
         running = min(LIVE_SLOTS, total - succeeded) if done >= before else 0
-        processes.append({"name": name, "succeeded": succeeded, "running": running,
-                          "pending": total - succeeded - running})
+        processes.append(
+            {"name": name, "succeeded": succeeded, "running": running, "pending": total - succeeded - running}
+        )
         before += total
     last_finished = done >= before
     processes.append({"name": "MULTIQC", "running": int(last_finished), "pending": int(not last_finished)})
@@ -130,42 +182,75 @@ def live_processes(tick: int) -> list[Status]:
 
 def live_report(tick: int, now: datetime) -> Status:
     """The live run's heartbeat: progress, cost so far and peak concurrency."""
-    return {"lastHeartbeatTime": rfc3339(now), "processes": live_processes(tick),
-            "cost": round(3.2 + 0.05 * tick, 2), "peakConcurrency": 2 * LIVE_SLOTS}
+    return {
+        "lastHeartbeatTime": rfc3339(now),
+        "processes": live_processes(tick),
+        "cost": round(3.2 + 0.05 * tick, 2),
+        "peakConcurrency": 2 * LIVE_SLOTS,
+    }
 
 
 def first_reports(now: datetime) -> dict[str, Status]:
     """What each runner has reported when the demo starts, by run name."""
+
     def ago(**delta: float) -> str:
         return rfc3339(now - timedelta(**delta))
 
     return {
         LIVE.run_name: {"phase": "Running", "startedAt": ago(minutes=40), **live_report(0, now)},
         DISCONNECTED.run_name: {
-            "phase": "Running", "startedAt": ago(hours=3), "lastHeartbeatTime": rfc3339(now - DISCONNECTED_FOR),
-            "processes": [{"name": "BOWTIE2_ALIGN", "succeeded": 9, "running": 3, "pending": 4},
-                          {"name": "MACS2_CALLPEAK", "pending": 16}]},
+            "phase": "Running",
+            "startedAt": ago(hours=3),
+            "lastHeartbeatTime": rfc3339(now - DISCONNECTED_FOR),
+            "processes": [
+                {"name": "BOWTIE2_ALIGN", "succeeded": 9, "running": 3, "pending": 4},
+                {"name": "MACS2_CALLPEAK", "pending": 16},
+            ],
+        },
         STALLED.run_name: {
-            "phase": "Running", "startedAt": ago(hours=1), "lastHeartbeatTime": rfc3339(now),
-            "processes": [{"name": "BISMARK_ALIGN", "succeeded": 16},
-                          {"name": "BISMARK_DEDUPLICATE", "succeeded": 16},
-                          {"name": "BISMARK_REPORT", "succeeded": 15, "failed": 1, "retried": 1}]},
+            "phase": "Running",
+            "startedAt": ago(hours=1),
+            "lastHeartbeatTime": rfc3339(now),
+            "processes": [
+                {"name": "BISMARK_ALIGN", "succeeded": 16},
+                {"name": "BISMARK_DEDUPLICATE", "succeeded": 16},
+                {"name": "BISMARK_REPORT", "succeeded": 15, "failed": 1, "retried": 1},
+            ],
+        },
         INDEXED.run_name: {
-            "phase": "Succeeded", "startedAt": ago(hours=2), "completedAt": ago(minutes=5),
-            "lastHeartbeatTime": ago(minutes=5), "peakConcurrency": 24, "cost": 18.42,
-            "processes": [{"name": "HaplotypeCaller", "succeeded": 24, "cached": 3, "retried": 1},
-                          {"name": "GenotypeGVCFs", "succeeded": 1}]},
+            "phase": "Succeeded",
+            "startedAt": ago(hours=2),
+            "completedAt": ago(minutes=5),
+            "lastHeartbeatTime": ago(minutes=5),
+            "peakConcurrency": 24,
+            "cost": 18.42,
+            "processes": [
+                {"name": "HaplotypeCaller", "succeeded": 24, "cached": 3, "retried": 1},
+                {"name": "GenotypeGVCFs", "succeeded": 1},
+            ],
+        },
         DELETED.run_name: {
-            "phase": "Succeeded", "startedAt": ago(days=2, hours=3), "completedAt": ago(days=2),
-            "lastHeartbeatTime": ago(days=2), "peakConcurrency": 32, "cost": 41.07,
-            "processes": [{"name": "TRIMGALORE", "succeeded": 12}, {"name": "BWA_MEM", "succeeded": 12},
-                          {"name": "MACS2_CALLPEAK", "succeeded": 12}]},
+            "phase": "Succeeded",
+            "startedAt": ago(days=2, hours=3),
+            "completedAt": ago(days=2),
+            "lastHeartbeatTime": ago(days=2),
+            "peakConcurrency": 32,
+            "cost": 41.07,
+            "processes": [
+                {"name": "TRIMGALORE", "succeeded": 12},
+                {"name": "BWA_MEM", "succeeded": 12},
+                {"name": "MACS2_CALLPEAK", "succeeded": 12},
+            ],
+        },
         FAILED.run_name: {
-            "phase": "Failed", "startedAt": ago(hours=3), "completedAt": ago(hours=2, minutes=30),
-            "lastHeartbeatTime": ago(hours=2, minutes=30), "cost": 6.15,
+            "phase": "Failed",
+            "startedAt": ago(hours=3),
+            "completedAt": ago(hours=2, minutes=30),
+            "lastHeartbeatTime": ago(hours=2, minutes=30),
+            "cost": 6.15,
             "errorMessage": "Process `BWA_MEM (sample_07)` terminated with exit status (137)",
-            "processes": [{"name": "FASTP", "succeeded": 12},
-                          {"name": "BWA_MEM", "succeeded": 11, "failed": 1}]},
+            "processes": [{"name": "FASTP", "succeeded": 12}, {"name": "BWA_MEM", "succeeded": 11, "failed": 1}],
+        },
     }
 
 
@@ -177,25 +262,39 @@ def resumed_start(seeded: datetime) -> str:
 def resumed_report(started_at: str, now: datetime) -> Status:
     """sad_einstein run again with -resume: a new execution, as `tracker report phase
     Running` reports it, but started a while ago (startedAt moves forward)."""
-    return {**phase_report(Phase.RUNNING, rfc3339(now)), "startedAt": started_at,
-            "processes": [{"name": "FASTP", "cached": 12}, {"name": "BWA_MEM", "cached": 11, "running": 1},
-                          {"name": "GATK4_MARKDUPLICATES", "pending": 12}]}
+    return {
+        **phase_report(Phase.RUNNING, rfc3339(now)),
+        "startedAt": started_at,
+        "processes": [
+            {"name": "FASTP", "cached": 12},
+            {"name": "BWA_MEM", "cached": 11, "running": 1},
+            {"name": "GATK4_MARKDUPLICATES", "pending": 12},
+        ],
+    }
 
 
 def failed_again_report(now: datetime) -> Status:
     error = "Process `GATK4_MARKDUPLICATES (sample_03)` terminated with exit status (1)"
-    return {**phase_report(Phase.FAILED, rfc3339(now), error), "cost": 8.9,
-            "processes": [{"name": "FASTP", "cached": 12}, {"name": "BWA_MEM", "cached": 11, "succeeded": 1},
-                          {"name": "GATK4_MARKDUPLICATES", "succeeded": 6, "failed": 1, "aborted": 5}]}
+    return {
+        **phase_report(Phase.FAILED, rfc3339(now), error),
+        "cost": 8.9,
+        "processes": [
+            {"name": "FASTP", "cached": 12},
+            {"name": "BWA_MEM", "cached": 11, "succeeded": 1},
+            {"name": "GATK4_MARKDUPLICATES", "succeeded": 6, "failed": 1, "aborted": 5},
+        ],
+    }
 
 
 def published_objects(run: DemoRun) -> list[tuple[str, int]]:
     """The objects a run published under its outputDir (keys and sizes)."""
     prefix = run.output_dir.removeprefix(f"s3://{BUCKET}/")
     samples = [(f"{prefix}alignments/sample_{i:02d}.bam", (300 + 37 * i) * 1024) for i in range(1, 9)]
-    reports = [(f"{prefix}multiqc/multiqc_report.html", 1_200_000),
-               (f"{prefix}pipeline_info/execution_report.html", 2_400_000),
-               (f"{prefix}pipeline_info/execution_trace.txt", 48_000)]
+    reports = [
+        (f"{prefix}multiqc/multiqc_report.html", 1_200_000),
+        (f"{prefix}pipeline_info/execution_report.html", 2_400_000),
+        (f"{prefix}pipeline_info/execution_trace.txt", 48_000),
+    ]
     return samples + reports
 
 
@@ -238,7 +337,9 @@ class Demo:
     def seed(self) -> None:
         """The namespace, the bucket, the outputs, the runs (no Secret: workers run in tracker-system)."""
         try:
-            client.CoreV1Api(self.ctx.api).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE)))
+            client.CoreV1Api(self.ctx.api).create_namespace(
+                client.V1Namespace(metadata=client.V1ObjectMeta(name=NAMESPACE))
+            )
         except ApiException as error:
             if error.status != 409:
                 raise
@@ -253,9 +354,12 @@ class Demo:
         for run_name, status in first_reports(self.seeded).items():
             patch_run_status(self.ctx, run_name, status)
         self.next_beat = time.monotonic() + HEARTBEAT_SECONDS
-        self.steps = {DELETED.run_name: deque([Step(lambda: self._indexed(DELETED), self._delete_outputs)]),
-                      FAILED.run_name: deque([Step(lambda: self._indexed(FAILED), self._resume),
-                                              Step(self._resume_indexed, self._fail_again)])}
+        self.steps = {
+            DELETED.run_name: deque([Step(lambda: self._indexed(DELETED), self._delete_outputs)]),
+            FAILED.run_name: deque(
+                [Step(lambda: self._indexed(FAILED), self._resume), Step(self._resume_indexed, self._fail_again)]
+            ),
+        }
 
     def tick(self) -> bool:
         """Heartbeats when due, then every scripted step whose time has come; whether
@@ -279,8 +383,12 @@ class Demo:
         if any(self.steps.values()):
             return False
         shown = {r.run_name: r for r in self.index.runs(namespace=NAMESPACE, limit=100).items}
-        return all(run.run_name in shown and shown[run.run_name].state == run.state
-                   and _outputs_state(shown[run.run_name].outputs) == run.outputs for run in RUNS_IN_ORDER)
+        return all(
+            run.run_name in shown
+            and shown[run.run_name].state == run.state
+            and _outputs_state(shown[run.run_name].outputs) == run.outputs
+            for run in RUNS_IN_ORDER
+        )
 
     # -- steps -------------------------------------------------------------------------
     def _beat(self) -> None:

@@ -101,8 +101,9 @@ class MinioServer:
 
     def client(self, *, max_pool_connections: int = 64) -> S3Client:
         """A boto3 S3 client for this server: path-style, signed with the root keys."""
-        return local_client(self.endpoint_url, self.access_key, self.secret_key, self.region,
-                            max_pool_connections=max_pool_connections)
+        return local_client(
+            self.endpoint_url, self.access_key, self.secret_key, self.region, max_pool_connections=max_pool_connections
+        )
 
 
 def _fast_tmp() -> Path | None:

@@ -32,9 +32,7 @@ _DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 def find_bin_dir(root: Path = POSTGRES_ROOT) -> Path:
     """`/usr/lib/postgresql/<major>/bin` for the highest installed major version."""
-    majors = [
-        p for p in root.glob("*/bin") if p.parent.name.isdigit() and (p / "postgres").exists()
-    ]
+    majors = [p for p in root.glob("*/bin") if p.parent.name.isdigit() and (p / "postgres").exists()]
     if not majors:
         raise FileNotFoundError(f"no PostgreSQL server under {root}; apt-get install postgresql")
     return max(majors, key=lambda p: int(p.parent.name))
@@ -90,8 +88,9 @@ class PostgresServer:
         try:
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initdb()
-            self.process.start_until(self._accepts_connections, timeout=timeout,
-                                     what=f"PostgreSQL on 127.0.0.1:{self.port}")
+            self.process.start_until(
+                self._accepts_connections, timeout=timeout, what=f"PostgreSQL on 127.0.0.1:{self.port}"
+            )
         except BaseException:
             self.stop()
             raise
@@ -128,9 +127,7 @@ class PostgresServer:
     def drop_database(self, name: str) -> None:
         """Drop database `name` if it exists, disconnecting its sessions."""
         with self.connect() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def _accepts_connections(self) -> bool:
         with self.connect() as conn:
@@ -151,7 +148,6 @@ class PostgresServer:
         )  # fmt: skip
         if check and result.returncode != 0:
             raise RuntimeError(
-                f"{Path(argv[0]).name} failed with code {result.returncode}:\n"
-                + result.stdout + result.stderr
+                f"{Path(argv[0]).name} failed with code {result.returncode}:\n" + result.stdout + result.stderr
             )
         return result

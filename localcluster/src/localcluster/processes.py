@@ -125,8 +125,7 @@ class ManagedProcess:
         """Raise with the tail of the log if the process has exited."""
         if self.popen is not None and self.popen.poll() is not None:
             raise RuntimeError(
-                f"{self.name} exited with code {self.popen.returncode}; last log lines:\n"
-                + self.log_tail()
+                f"{self.name} exited with code {self.popen.returncode}; last log lines:\n" + self.log_tail()
             )
 
     def log_tail(self, lines: int = 30) -> str:

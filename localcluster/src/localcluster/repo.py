@@ -23,13 +23,16 @@ def repo_root() -> Path:
     """The checkout named by `LOCALCLUSTER_REPO`, checked to look like one."""
     value = os.environ.get(ENV)
     if not value:
-        raise RepoNotGiven(f"{ENV} is not set: set it (or pass --repo DIR) to the Workflow Tracker checkout, "
-                           "the directory holding crds/, rbac/, admission/ and scripts/")
+        raise RepoNotGiven(
+            f"{ENV} is not set: set it (or pass --repo DIR) to the Workflow Tracker checkout, "
+            "the directory holding crds/, rbac/, admission/ and scripts/"
+        )
     root = Path(value).resolve()
     missing = [name for name in _LAYOUT if not (root / name).is_dir()]
     if missing:
-        raise RepoNotGiven(f"{ENV}={value} is not a Workflow Tracker checkout: it has no "
-                           + ", ".join(f"{name}/" for name in missing))
+        raise RepoNotGiven(
+            f"{ENV}={value} is not a Workflow Tracker checkout: it has no " + ", ".join(f"{name}/" for name in missing)
+        )
     return root
 
 

@@ -89,12 +89,14 @@ class S3Server:
 
     def client(self, *, max_pool_connections: int = 64) -> S3Client:
         """A boto3 S3 client for this server: path-style, signed with the test keys."""
-        return local_client(self.endpoint_url, self.access_key, self.secret_key, self.region,
-                            max_pool_connections=max_pool_connections)
+        return local_client(
+            self.endpoint_url, self.access_key, self.secret_key, self.region, max_pool_connections=max_pool_connections
+        )
 
 
-def local_client(endpoint_url: str, access_key: str, secret_key: str, region: str, *,
-                 max_pool_connections: int = 64) -> S3Client:
+def local_client(
+    endpoint_url: str, access_key: str, secret_key: str, region: str, *, max_pool_connections: int = 64
+) -> S3Client:
     """A boto3 S3 client for a local server (path-style addressing, standard retries)."""
     config = Config(
         s3={"addressing_style": "path"},
@@ -102,8 +104,14 @@ def local_client(endpoint_url: str, access_key: str, secret_key: str, region: st
         retries={"max_attempts": 3, "mode": "standard"},
         request_checksum_calculation="when_required",
     )
-    return boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key,
-                        aws_secret_access_key=secret_key, region_name=region, config=config)
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
+        config=config,
+    )
 
 
 def object_body(key: str, size: int) -> bytes:

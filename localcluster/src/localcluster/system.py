@@ -88,8 +88,10 @@ class LocalSystem:
     def start(self) -> SystemRecord:
         """Start every component and record them; on any failure, stop what started."""
         if load_record(self.state_dir) is not None:
-            raise AlreadyRunning(f"a local system is already recorded in {self.state_dir}: "
-                                 "stop it (Ctrl-C, or `localcluster down`) first")
+            raise AlreadyRunning(
+                f"a local system is already recorded in {self.state_dir}: "
+                "stop it (Ctrl-C, or `localcluster down`) first"
+            )
         _clear_previous(self.state_dir)
         try:
             self.record = self._start_components()
@@ -104,29 +106,45 @@ class LocalSystem:
         self.plane = ControlPlane(state_dir=self.state_dir / "controlplane", tied_to_parent=self.tied)
         self.plane.start()
         install_crds(self.plane)
-        self.agent = agent_process(kubeconfig=self.plane.node_kubeconfig, node_name=NODE_NAME,
-                                   state_dir=self.state_dir / "nodeagent", tied_to_parent=self.tied).start()
+        self.agent = agent_process(
+            kubeconfig=self.plane.node_kubeconfig,
+            node_name=NODE_NAME,
+            state_dir=self.state_dir / "nodeagent",
+            tied_to_parent=self.tied,
+        ).start()
         self.s3 = S3Server(log_dir=logs, tied_to_parent=self.tied)
         self.s3.start()
         install_rbac(self.plane)
-        self.operator = Operator(plane=self.plane, s3=self.s3, state_dir=logs,
-                                 database_url=f"sqlite:///{self.state_dir / 'tracker.db'}",
-                                 extra_env={"TRACKER_ADMINS__USERS": '["admin"]'},  # the local kubeconfig's user
-                                 tied_to_parent=self.tied)
+        self.operator = Operator(
+            plane=self.plane,
+            s3=self.s3,
+            state_dir=logs,
+            database_url=f"sqlite:///{self.state_dir / 'tracker.db'}",
+            extra_env={"TRACKER_ADMINS__USERS": '["admin"]'},  # the local kubeconfig's user
+            tied_to_parent=self.tied,
+        )
         self.operator.start()
         self.api, api_url = start_api(self.operator.database_url, logs, tied_to_parent=self.tied)
         return SystemRecord(
-            kubeconfig=str(self.plane.kubeconfig), bin_dir=str(self.plane.bin_dir),
-            s3_endpoint=self.s3.endpoint_url, s3_access_key=self.s3.access_key, s3_secret_key=self.s3.secret_key,
-            s3_region=self.s3.region, api_url=api_url,
+            kubeconfig=str(self.plane.kubeconfig),
+            bin_dir=str(self.plane.bin_dir),
+            s3_endpoint=self.s3.endpoint_url,
+            s3_access_key=self.s3.access_key,
+            s3_secret_key=self.s3.secret_key,
+            s3_region=self.s3.region,
+            api_url=api_url,
             pids={name: process.pid for name, process in self._processes().items()},
         )
 
     def _processes(self) -> dict[str, ManagedProcess]:
         """The components' processes besides the control plane's, in start order."""
         operator = self.operator.process if self.operator else None
-        named = {"nodeagent": self.agent, "s3-server": self.s3.process if self.s3 else None,
-                 "tracker-operator": operator, "tracker-api": self.api}
+        named = {
+            "nodeagent": self.agent,
+            "s3-server": self.s3.process if self.s3 else None,
+            "tracker-operator": operator,
+            "tracker-api": self.api,
+        }
         return {name: process for name, process in named.items() if process is not None}
 
     def check_running(self) -> None:
@@ -173,11 +191,19 @@ def down(state_dir: Path) -> bool:
 def install_crds(plane: ControlPlane) -> None:
     """Apply the CRDs from crds/ and wait until the apiserver serves them."""
     plane.kubectl("apply", "-f", str(repo_root() / "crds"))
+
     def established(name: str) -> bool:
-        return plane.kubectl(
-            "get", "crd", name, "-o",
-            'jsonpath={.status.conditions[?(@.type=="Established")].status}', check=False,
-        ).stdout == "True"
+        return (
+            plane.kubectl(
+                "get",
+                "crd",
+                name,
+                "-o",
+                'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+                check=False,
+            ).stdout
+            == "True"
+        )
 
     for name in ("workflowruns.tracker.dev", "outputlifecyclejobs.tracker.dev"):
         wait_until(partial(established, name), timeout=60, what=f"CRD {name} to be Established")

@@ -32,23 +32,50 @@ def install_rbac(plane: ControlPlane) -> None:
     plane.kubectl("create", "namespace", SYSTEM_NAMESPACE, check=False)
     for account in ("tracker-operator", WORKER_SERVICE_ACCOUNT):
         plane.kubectl("create", "serviceaccount", account, "-n", SYSTEM_NAMESPACE, check=False)
-        plane.kubectl("create", "clusterrolebinding", account, f"--clusterrole={account}",
-                      f"--serviceaccount={SYSTEM_NAMESPACE}:{account}", check=False)
-    plane.kubectl("create", "rolebinding", "tracker-worker-jobs", "--clusterrole=tracker-worker-jobs",
-                  f"--serviceaccount={SYSTEM_NAMESPACE}:tracker-operator", "-n", SYSTEM_NAMESPACE, check=False)
+        plane.kubectl(
+            "create",
+            "clusterrolebinding",
+            account,
+            f"--clusterrole={account}",
+            f"--serviceaccount={SYSTEM_NAMESPACE}:{account}",
+            check=False,
+        )
+    plane.kubectl(
+        "create",
+        "rolebinding",
+        "tracker-worker-jobs",
+        "--clusterrole=tracker-worker-jobs",
+        f"--serviceaccount={SYSTEM_NAMESPACE}:tracker-operator",
+        "-n",
+        SYSTEM_NAMESPACE,
+        check=False,
+    )
 
 
 def service_account_kubeconfig(plane: ControlPlane, name: str, path: Path) -> Path:
     token = plane.kubectl("create", "token", name, "-n", SYSTEM_NAMESPACE, "--duration=24h").stdout.strip()
-    return write_kubeconfig(path, server=plane.server, ca_pem=plane.ca_file.read_bytes(),
-                            user=f"system:serviceaccount:{SYSTEM_NAMESPACE}:{name}", token=token)
+    return write_kubeconfig(
+        path,
+        server=plane.server,
+        ca_pem=plane.ca_file.read_bytes(),
+        user=f"system:serviceaccount:{SYSTEM_NAMESPACE}:{name}",
+        token=token,
+    )
 
 
 def provide_s3_secret(plane: ControlPlane, s3: S3Server) -> None:
     """The S3 credentials Secret worker pods read (by reference) in the system namespace."""
-    plane.kubectl("create", "secret", "generic", S3_SECRET, "-n", SYSTEM_NAMESPACE,
-                  f"--from-literal=AWS_ACCESS_KEY_ID={s3.access_key}",
-                  f"--from-literal=AWS_SECRET_ACCESS_KEY={s3.secret_key}", check=False)
+    plane.kubectl(
+        "create",
+        "secret",
+        "generic",
+        S3_SECRET,
+        "-n",
+        SYSTEM_NAMESPACE,
+        f"--from-literal=AWS_ACCESS_KEY_ID={s3.access_key}",
+        f"--from-literal=AWS_SECRET_ACCESS_KEY={s3.secret_key}",
+        check=False,
+    )
 
 
 @dataclass
@@ -68,34 +95,44 @@ class Operator:
     def env(self) -> dict[str, str]:
         kubeconfig = service_account_kubeconfig(self.plane, "tracker-operator", self.state_dir / "operator.kubeconfig")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "AWS_"))}
-        env.update({
-            "KUBECONFIG": str(kubeconfig),
-            "TRACKER_DATABASE_URL": self.database_url,
-            "TRACKER_S3__ENDPOINT_URL": self.s3.endpoint_url,
-            "TRACKER_WORKER__NAMESPACE": SYSTEM_NAMESPACE,
-            "TRACKER_WORKER__SERVICE_ACCOUNT": WORKER_SERVICE_ACCOUNT,
-            "TRACKER_WORKER__S3_CREDENTIALS_SECRET": S3_SECRET,
-            "TRACKER_WORKER__IMAGE": "workflow-tracker:dev",
-            "TRACKER_NAMESPACES": "[" + ",".join(f'"{n}"' for n in self.namespaces) + "]",
-            "AWS_ACCESS_KEY_ID": self.s3.access_key,
-            "AWS_SECRET_ACCESS_KEY": self.s3.secret_key,
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "KUBECONFIG": str(kubeconfig),
+                "TRACKER_DATABASE_URL": self.database_url,
+                "TRACKER_S3__ENDPOINT_URL": self.s3.endpoint_url,
+                "TRACKER_WORKER__NAMESPACE": SYSTEM_NAMESPACE,
+                "TRACKER_WORKER__SERVICE_ACCOUNT": WORKER_SERVICE_ACCOUNT,
+                "TRACKER_WORKER__S3_CREDENTIALS_SECRET": S3_SECRET,
+                "TRACKER_WORKER__IMAGE": "workflow-tracker:dev",
+                "TRACKER_NAMESPACES": "[" + ",".join(f'"{n}"' for n in self.namespaces) + "]",
+                "AWS_ACCESS_KEY_ID": self.s3.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.s3.secret_key,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 60) -> Operator:
         provide_s3_secret(self.plane, self.s3)
-        self.plane.kubectl("apply", "-f", "-", input=(
-            "apiVersion: kopf.dev/v1\nkind: ClusterKopfPeering\nmetadata:\n"
-            f"  name: {self.peering}\n"))
+        self.plane.kubectl(
+            "apply",
+            "-f",
+            "-",
+            input=(f"apiVersion: kopf.dev/v1\nkind: ClusterKopfPeering\nmetadata:\n  name: {self.peering}\n"),
+        )
         port = free_port()
         # Kept before it is ready, so that `stop()` ends it when it never becomes ready.
         self.process = ManagedProcess(
             name="tracker-operator",
-            argv=[str(BIN_DIR / "tracker-operator"), f"--peering={self.peering}",
-                  f"--liveness=http://127.0.0.1:{port}/healthz"],
-            log_path=self.state_dir / "operator.log", env=self.env(), tied_to_parent=self.tied_to_parent,
+            argv=[
+                str(BIN_DIR / "tracker-operator"),
+                f"--peering={self.peering}",
+                f"--liveness=http://127.0.0.1:{port}/healthz",
+            ],
+            log_path=self.state_dir / "operator.log",
+            env=self.env(),
+            tied_to_parent=self.tied_to_parent,
         )
         self.process.start_until(lambda: _alive(port), timeout=timeout, what="the operator's liveness endpoint")
         return self
@@ -124,8 +161,11 @@ def start_api(database_url: str, state_dir: Path, *, tied_to_parent: bool = True
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update(TRACKER_DATABASE_URL=database_url, TRACKER_API__AUTH_MODE="none", PYTHONUNBUFFERED="1")
     process = ManagedProcess(
-        name="tracker-api", argv=[str(BIN_DIR / "tracker-api"), "--host", "127.0.0.1", "--port", str(port)],
-        log_path=state_dir / "api.log", env=env, tied_to_parent=tied_to_parent,
+        name="tracker-api",
+        argv=[str(BIN_DIR / "tracker-api"), "--host", "127.0.0.1", "--port", str(port)],
+        log_path=state_dir / "api.log",
+        env=env,
+        tied_to_parent=tied_to_parent,
     )
     try:
         process.start_until(lambda: _alive(port, "/readyz"), timeout=60, what="the read API")

@@ -23,17 +23,27 @@ DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and out
 and lifecycle job history, from the SQL index. Errors answer `{"detail": "..."}`."""
 
 
-def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api: Any | None = None,
-               write_sessions: sessionmaker[Session] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    kube_api: Any | None = None,
+    write_sessions: sessionmaker[Session] | None = None,
+) -> FastAPI:
     """The app. `sessions` should be read-only (`session_factory(engine, readonly=True)`);
     `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
     loaded from the environment when not given). With read-write `write_sessions`
     the Nextflow trace receiver is mounted under `settings.tower.base_path`."""
     # docs_url=None: FastAPI's own Swagger UI page loads its assets from a CDN (see tracker.api.swagger)
     app = FastAPI(
-        title="Workflow Tracker", version=_version(), description=DESCRIPTION,
-        openapi_url=paths.OPENAPI, docs_url=None, redoc_url=None, redirect_slashes=False,
-    )  # fmt: skip
+        title="Workflow Tracker",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_url=paths.OPENAPI,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
     authenticator = auth.make_authenticator(settings.api, kube_api)
     app.state.settings, app.state.sessions, app.state.authenticator = settings, sessions, authenticator
     app.state.metrics = Metrics()
@@ -43,8 +53,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session], *, kube_api:
     guard = deps.anonymous if authenticator is None else deps.authenticated
     guarded = errors.responses(500, 503) | (errors.responses(401) if authenticator is not None else {})
     for router in (runs.router, tasks.router, outputs.router, jobs.router):
-        app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)],
-                           responses=guarded)  # fmt: skip
+        app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)], responses=guarded)
     app.include_router(health.router)
     swagger.install(app)  # the Swagger UI and its assets, from a package (no CDN)
     if write_sessions is not None and settings.tower.enabled:

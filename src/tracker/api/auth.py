@@ -56,9 +56,15 @@ class TokenReviewer:
     Accepted tokens are remembered for `ttl` seconds (by hash, never in clear);
     refusals are not, so a newly minted token works at once."""
 
-    def __init__(self, api: Any, *, ttl: float = 60.0, max_entries: int = 1024,
-                 audiences: list[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        api: Any,
+        *,
+        ttl: float = 60.0,
+        max_entries: int = 1024,
+        audiences: list[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._api, self._ttl, self._max, self._audiences, self._clock = api, ttl, max_entries, audiences, clock
         self._cache: OrderedDict[bytes, tuple[float, User]] = OrderedDict()
         self._lock = threading.Lock()

@@ -37,8 +37,9 @@ class ApiError(Exception):
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 30.0,
-                 http: httpx.Client | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, base_url: str, token: str | None = None, *, timeout: float = 30.0, http: httpx.Client | None = None
+    ) -> None:
         """`base_url`: the API's root (`http://host:8000`, a trailing `/api/v1` is
         accepted). `http`: an httpx client to send with (tests pass a TestClient)."""
         base = base_url.rstrip("/")
@@ -50,40 +51,89 @@ class ApiClient:
         self._http = http if http is not None else httpx.Client(timeout=timeout)
 
     # -- runs ------------------------------------------------------------------------
-    def runs(self, *, state: Sequence[str] | None = None, owner: str | None = None,
-             cluster: str | None = None, labels: Mapping[str, str] | None = None,
-             name: str | None = None, created_after: str | None = None,
-             created_before: str | None = None, namespace: str | None = None,
-             sort: str | None = None, limit: int = 50, offset: int = 0) -> schemas.RunPage:  # fmt: skip
+    def runs(
+        self,
+        *,
+        state: Sequence[str] | None = None,
+        owner: str | None = None,
+        cluster: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        name: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        namespace: str | None = None,
+        sort: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> schemas.RunPage:
         label = [f"{k}={v}" for k, v in (labels or {}).items()]
-        params = {"state": list(state or []), "owner": owner, "cluster": cluster, "label": label,
-                  "name": name, "created_after": created_after, "created_before": created_before,
-                  "namespace": namespace, "sort": sort, "limit": limit, "offset": offset}  # fmt: skip
+        params = {
+            "state": list(state or []),
+            "owner": owner,
+            "cluster": cluster,
+            "label": label,
+            "name": name,
+            "created_after": created_after,
+            "created_before": created_before,
+            "namespace": namespace,
+            "sort": sort,
+            "limit": limit,
+            "offset": offset,
+        }
         return self._get(schemas.RunPage, paths.api_path(paths.RUNS), params)
 
     def run(self, ref: str, *, namespace: str | None = None) -> schemas.RunDetail:
         """The run (id or run name) with everything the Run Detail page shows."""
         return self._get(schemas.RunDetail, paths.api_path(paths.RUN, run=ref), {"namespace": namespace})
 
-    def run_outputs(self, ref: str, *, dir: str = "", q: str | Sequence[str] | None = None,
-                    namespace: str | None = None, limit: int = 100, offset: int = 0) -> schemas.RunOutputs:  # fmt: skip
+    def run_outputs(
+        self,
+        ref: str,
+        *,
+        dir: str = "",
+        q: str | Sequence[str] | None = None,
+        namespace: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> schemas.RunOutputs:
         """One directory level of the run's outputs, or (with `q`) those matching."""
         words = q if isinstance(q, str) or q is None else " ".join(q)
-        return self._get(schemas.RunOutputs, paths.api_path(paths.RUN_OUTPUTS, run=ref),
-                         {"dir": dir or None, "q": words, "namespace": namespace,
-                          "limit": limit, "offset": offset})  # fmt: skip
+        return self._get(
+            schemas.RunOutputs,
+            paths.api_path(paths.RUN_OUTPUTS, run=ref),
+            {"dir": dir or None, "q": words, "namespace": namespace, "limit": limit, "offset": offset},
+        )
 
-    def run_jobs(self, ref: str, *, namespace: str | None = None, limit: int = 50,
-                 offset: int = 0) -> schemas.JobPage:  # fmt: skip
-        return self._get(schemas.JobPage, paths.api_path(paths.RUN_JOBS, run=ref),
-                         {"namespace": namespace, "limit": limit, "offset": offset})  # fmt: skip
+    def run_jobs(self, ref: str, *, namespace: str | None = None, limit: int = 50, offset: int = 0) -> schemas.JobPage:
+        return self._get(
+            schemas.JobPage,
+            paths.api_path(paths.RUN_JOBS, run=ref),
+            {"namespace": namespace, "limit": limit, "offset": offset},
+        )
 
-    def run_tasks(self, ref: str, *, namespace: str | None = None, process: str | None = None,
-                  status: Sequence[str] | None = None, sort: str = "task_id", limit: int = 100,
-                  offset: int = 0) -> schemas.TaskPage:  # fmt: skip
-        return self._get(schemas.TaskPage, paths.api_path(paths.RUN_TASKS, run=ref),
-                         {"namespace": namespace, "process": process, "status": list(status or []), "sort": sort,
-                          "limit": limit, "offset": offset})  # fmt: skip
+    def run_tasks(
+        self,
+        ref: str,
+        *,
+        namespace: str | None = None,
+        process: str | None = None,
+        status: Sequence[str] | None = None,
+        sort: str = "task_id",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> schemas.TaskPage:
+        return self._get(
+            schemas.TaskPage,
+            paths.api_path(paths.RUN_TASKS, run=ref),
+            {
+                "namespace": namespace,
+                "process": process,
+                "status": list(status or []),
+                "sort": sort,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
 
     # -- outputs ---------------------------------------------------------------------
     def lookup(self, url: str, *, limit: int = 100) -> schemas.LookupResult:
@@ -93,15 +143,33 @@ class ApiClient:
     def search(self, words: str | Sequence[str], *, limit: int = 100, offset: int = 0) -> schemas.OutputMatchPage:
         """Outputs of every run whose URL contains all `words` (any case)."""
         q = words if isinstance(words, str) else " ".join(words)
-        return self._get(schemas.OutputMatchPage, paths.api_path(paths.OUTPUTS_SEARCH),
-                         {"q": q, "limit": limit, "offset": offset})  # fmt: skip
+        return self._get(
+            schemas.OutputMatchPage, paths.api_path(paths.OUTPUTS_SEARCH), {"q": q, "limit": limit, "offset": offset}
+        )
 
     # -- jobs ------------------------------------------------------------------------
-    def jobs(self, *, run: str | None = None, phase: str | None = None, operation: str | None = None,
-             namespace: str | None = None, limit: int = 50, offset: int = 0) -> schemas.JobPage:  # fmt: skip
-        return self._get(schemas.JobPage, paths.api_path(paths.JOBS),
-                         {"run": run, "phase": phase, "operation": operation,
-                          "namespace": namespace, "limit": limit, "offset": offset})  # fmt: skip
+    def jobs(
+        self,
+        *,
+        run: str | None = None,
+        phase: str | None = None,
+        operation: str | None = None,
+        namespace: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> schemas.JobPage:
+        return self._get(
+            schemas.JobPage,
+            paths.api_path(paths.JOBS),
+            {
+                "run": run,
+                "phase": phase,
+                "operation": operation,
+                "namespace": namespace,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
 
     def job(self, job_id: str) -> schemas.Job:
         return self._get(schemas.Job, paths.api_path(paths.JOB, job_id=job_id), {})
@@ -127,8 +195,9 @@ class ApiClient:
     def __enter__(self) -> ApiClient:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
 

@@ -81,16 +81,20 @@ def known_query_only(request: Request) -> None:
     unknown = [name for name in dict.fromkeys(names) if name not in known]
     if unknown:
         takes = f"this route takes {', '.join(sorted(known))}" if known else "this route takes none"
-        raise RequestValidationError([
-            {"loc": ("query", name), "msg": f"unknown query parameter ({takes})", "type": "extra_forbidden"}
-            for name in unknown
-        ])  # fmt: skip
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": f"unknown query parameter ({takes})", "type": "extra_forbidden"}
+                for name in unknown
+            ]
+        )
     repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1 and not known[name]]
     if repeated:
-        raise RequestValidationError([
-            {"loc": ("query", name), "msg": "given more than once; it takes one value", "type": "value_error"}
-            for name in repeated
-        ])  # fmt: skip
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "given more than once; it takes one value", "type": "value_error"}
+                for name in repeated
+            ]
+        )
 
 
 def declared_query_parameters(app: FastAPI) -> dict[tuple[str, str], dict[str, bool]]:
@@ -100,11 +104,15 @@ def declared_query_parameters(app: FastAPI) -> dict[tuple[str, str], dict[str, b
     table: dict[tuple[str, str], dict[str, bool]] | None = app.state.query_parameters
     if table is None:
         table = app.state.query_parameters = {
-            (path, method): {p["name"]: _is_array(p.get("schema", {}))
-                             for p in operation.get("parameters", []) if p.get("in") == "query"}
+            (path, method): {
+                p["name"]: _is_array(p.get("schema", {}))
+                for p in operation.get("parameters", [])
+                if p.get("in") == "query"
+            }
             for path, item in app.openapi().get("paths", {}).items()
-            for method, operation in item.items() if isinstance(operation, dict)
-        }  # fmt: skip
+            for method, operation in item.items()
+            if isinstance(operation, dict)
+        }
     return table
 
 

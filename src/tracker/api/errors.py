@@ -71,10 +71,15 @@ async def _validation(_request: Request, error: Exception) -> JSONResponse:
     details = list(error.errors())
     body = schemas.ValidationProblem(
         detail=readable(details),
-        errors=[schemas.FieldError(loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
-                                   msg=str(e.get("msg", "")), type=str(e.get("type", "")))
-                for e in details],
-    )  # fmt: skip
+        errors=[
+            schemas.FieldError(
+                loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+                msg=str(e.get("msg", "")),
+                type=str(e.get("type", "")),
+            )
+            for e in details
+        ],
+    )
     return JSONResponse(body.model_dump(), status_code=422)
 
 
@@ -97,11 +102,19 @@ async def _not_found(_request: Request, error: Exception) -> JSONResponse:
 async def _ambiguous(_request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, AmbiguousRun):
         raise TypeError(f"handler for AmbiguousRun called with {type(error).__name__}")
-    body = schemas.AmbiguousRunProblem(detail=str(error), candidates=[
-        schemas.RunCandidate(id=c.id, namespace=c.namespace, name=c.name, run_name=c.run_name,
-                             url=paths.api_path(paths.RUN, run=c.id))
-        for c in error.candidates
-    ])  # fmt: skip
+    body = schemas.AmbiguousRunProblem(
+        detail=str(error),
+        candidates=[
+            schemas.RunCandidate(
+                id=c.id,
+                namespace=c.namespace,
+                name=c.name,
+                run_name=c.run_name,
+                url=paths.api_path(paths.RUN, run=c.id),
+            )
+            for c in error.candidates
+        ],
+    )
     return JSONResponse(body.model_dump(), status_code=409)
 
 
@@ -128,11 +141,14 @@ def install(app: FastAPI) -> None:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error answers a route can give."""
     described = {
-        401: "missing or invalid bearer token", 404: "not found", 409: "ambiguous run name",
-        422: "bad parameters", 500: "internal error", 503: "database or token review unavailable",
-    }  # fmt: skip
+        401: "missing or invalid bearer token",
+        404: "not found",
+        409: "ambiguous run name",
+        422: "bad parameters",
+        500: "internal error",
+        503: "database or token review unavailable",
+    }
     models = {409: schemas.AmbiguousRunProblem, 422: schemas.ValidationProblem}
     return {
-        status: {"model": models.get(status, schemas.Problem), "description": described[status]}
-        for status in statuses
-    }  # fmt: skip
+        status: {"model": models.get(status, schemas.Problem), "description": described[status]} for status in statuses
+    }

@@ -20,14 +20,18 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "tracker_api_requests", "HTTP requests answered", ("method", "route", "status"),
+            "tracker_api_requests",
+            "HTTP requests answered",
+            ("method", "route", "status"),
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.latency = Histogram(
-            "tracker_api_request_duration_seconds", "time to answer an HTTP request",
-            ("method", "route"), registry=self.registry,
+            "tracker_api_request_duration_seconds",
+            "time to answer an HTTP request",
+            ("method", "route"),
+            registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )  # fmt: skip
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -60,8 +64,9 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_and_record)
         finally:
             method = scope.get("method", "GET")
-            self.metrics.observe(method if method in METHODS else "OTHER", _template(scope), status,
-                                 time.perf_counter() - started)  # fmt: skip
+            self.metrics.observe(
+                method if method in METHODS else "OTHER", _template(scope), status, time.perf_counter() - started
+            )
 
 
 def _template(scope: Scope) -> str:

@@ -16,9 +16,12 @@ from pydantic.alias_generators import to_camel
 
 class Schema(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True,
-        serialize_by_alias=True, frozen=True,
-    )  # fmt: skip
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+    )
 
 
 # -- errors ------------------------------------------------------------------------

@@ -59,42 +59,96 @@ def run_lines(run: Body, jobs: Sequence[Body], events: Sequence[Body] | None, no
     metadata, spec, status = run["metadata"], run.get("spec") or {}, run.get("status") or {}
     workflow, outputs = spec.get("workflow") or {}, status.get("outputs") or {}
     labels = ", ".join(f"{k}={v}" for k, v in sorted((metadata.get("labels") or {}).items())) or "<none>"
-    lines = fields([
-        ("Name", metadata["name"]), ("Namespace", metadata["namespace"]), ("Run", spec.get("runName")),
-        ("Id", status.get("id") or "<pending>"), ("Owner", spec.get("owner")), ("Cluster", spec.get("cluster")),
-        ("Engine", spec.get("engine")), ("Labels", labels), ("State", status.get("state") or "<unknown>"),
-        ("Created", when(metadata.get("creationTimestamp"), now)),
-    ])
-    lines += section("Workflow", fields([
-        ("Repository", workflow.get("repository")), ("Revision", workflow.get("revision")),
-        ("Commit", workflow.get("commit")), ("Work Dir", spec.get("workDir")), ("Output Dir", spec.get("outputDir")),
-        ("Session Id", spec.get("sessionId")), ("Command Line", spec.get("commandLine")),
-    ], indent=2))
+    lines = fields(
+        [
+            ("Name", metadata["name"]),
+            ("Namespace", metadata["namespace"]),
+            ("Run", spec.get("runName")),
+            ("Id", status.get("id") or "<pending>"),
+            ("Owner", spec.get("owner")),
+            ("Cluster", spec.get("cluster")),
+            ("Engine", spec.get("engine")),
+            ("Labels", labels),
+            ("State", status.get("state") or "<unknown>"),
+            ("Created", when(metadata.get("creationTimestamp"), now)),
+        ]
+    )
+    lines += section(
+        "Workflow",
+        fields(
+            [
+                ("Repository", workflow.get("repository")),
+                ("Revision", workflow.get("revision")),
+                ("Commit", workflow.get("commit")),
+                ("Work Dir", spec.get("workDir")),
+                ("Output Dir", spec.get("outputDir")),
+                ("Session Id", spec.get("sessionId")),
+                ("Command Line", spec.get("commandLine")),
+            ],
+            indent=2,
+        ),
+    )
     started, completed = parse_time(status.get("startedAt")), parse_time(status.get("completedAt"))
     duration = format_duration(((completed or now) - started).total_seconds()) if started else None
     cost = status.get("cost")
-    lines += section("Runtime", fields([
-        ("Phase", status.get("phase")), ("Started", when(status.get("startedAt"), now)),
-        ("Completed", when(status.get("completedAt"), now)),
-        ("Duration", f"{duration}{'' if completed else ' (so far)'}" if duration else None),
-        ("Last Heartbeat", when(status.get("lastHeartbeatTime"), now)),
-        ("Peak Concurrency", status.get("peakConcurrency")), ("Cost", usd(cost) if cost is not None else None),
-        ("Error", status.get("errorMessage")),
-    ], indent=2))
-    lines += section("Conditions", described_table(
-        ("Type", "Status", "Reason", "Age", "Message"),
-        [[c.get("type", ""), c.get("status", ""), c.get("reason", ""), render.age(c.get("lastTransitionTime"), now),
-          c.get("message", "")] for c in status.get("conditions") or ()]))
-    lines += section("Processes", described_table(
-        ("Name", *(c.capitalize() for c in PROCESS_COUNTS)),
-        [[p.get("name", ""), *(str(p.get(c) or 0) for c in PROCESS_COUNTS)] for p in status.get("processes") or ()]))
+    lines += section(
+        "Runtime",
+        fields(
+            [
+                ("Phase", status.get("phase")),
+                ("Started", when(status.get("startedAt"), now)),
+                ("Completed", when(status.get("completedAt"), now)),
+                ("Duration", f"{duration}{'' if completed else ' (so far)'}" if duration else None),
+                ("Last Heartbeat", when(status.get("lastHeartbeatTime"), now)),
+                ("Peak Concurrency", status.get("peakConcurrency")),
+                ("Cost", usd(cost) if cost is not None else None),
+                ("Error", status.get("errorMessage")),
+            ],
+            indent=2,
+        ),
+    )
+    lines += section(
+        "Conditions",
+        described_table(
+            ("Type", "Status", "Reason", "Age", "Message"),
+            [
+                [
+                    c.get("type", ""),
+                    c.get("status", ""),
+                    c.get("reason", ""),
+                    render.age(c.get("lastTransitionTime"), now),
+                    c.get("message", ""),
+                ]
+                for c in status.get("conditions") or ()
+            ],
+        ),
+    )
+    lines += section(
+        "Processes",
+        described_table(
+            ("Name", *(c.capitalize() for c in PROCESS_COUNTS)),
+            [[p.get("name", ""), *(str(p.get(c) or 0) for c in PROCESS_COUNTS)] for p in status.get("processes") or ()],
+        ),
+    )
     lines += section("Outputs", outputs_lines(outputs, now), empty="<not indexed>")
-    lines += section("Lifecycle Jobs", described_table(
-        ("Name", "Operation", "Phase", "Reason", "Requested By", "Age", "Job Id"),
-        [[j["metadata"]["name"], j["spec"].get("operation", ""), (j.get("status") or {}).get("phase", ""),
-          (j.get("status") or {}).get("reason", ""), j["spec"].get("requestedBy", ""),
-          render.age(j["metadata"].get("creationTimestamp"), now), (j.get("status") or {}).get("jobId", "")]
-         for j in jobs]))
+    lines += section(
+        "Lifecycle Jobs",
+        described_table(
+            ("Name", "Operation", "Phase", "Reason", "Requested By", "Age", "Job Id"),
+            [
+                [
+                    j["metadata"]["name"],
+                    j["spec"].get("operation", ""),
+                    (j.get("status") or {}).get("phase", ""),
+                    (j.get("status") or {}).get("reason", ""),
+                    j["spec"].get("requestedBy", ""),
+                    render.age(j["metadata"].get("creationTimestamp"), now),
+                    (j.get("status") or {}).get("jobId", ""),
+                ]
+                for j in jobs
+            ],
+        ),
+    )
     if events is None:
         lines.append("Events:  <not permitted to list events>")
     else:
@@ -107,15 +161,24 @@ def outputs_lines(outputs: Mapping[str, Any], now: datetime) -> list[str]:
         return []
     deleted = outputs.get("deletedAt")
     size = outputs.get("bytes") or 0
-    cost = "$0.00 (deleted)" if deleted else (
-        f"{usd(outputs.get('annualCostLow') or 0)} - {usd(outputs.get('annualCostHigh') or 0)} per year "
-        "(Archive Instant - Frequent Access tier)")
-    return fields([
-        ("Objects", outputs.get("count", 0)),
-        ("Size", "Deleted" if deleted else f"{human_size(size)} ({size} bytes)"),
-        ("Annual Cost", cost), ("Indexed", when(outputs.get("indexedAt"), now)),
-        ("Deleted", f"{when(deleted, now)} by {outputs.get('deletedBy') or 'unknown'}" if deleted else None),
-    ], indent=2)
+    cost = (
+        "$0.00 (deleted)"
+        if deleted
+        else (
+            f"{usd(outputs.get('annualCostLow') or 0)} - {usd(outputs.get('annualCostHigh') or 0)} per year "
+            "(Archive Instant - Frequent Access tier)"
+        )
+    )
+    return fields(
+        [
+            ("Objects", outputs.get("count", 0)),
+            ("Size", "Deleted" if deleted else f"{human_size(size)} ({size} bytes)"),
+            ("Annual Cost", cost),
+            ("Indexed", when(outputs.get("indexedAt"), now)),
+            ("Deleted", f"{when(deleted, now)} by {outputs.get('deletedBy') or 'unknown'}" if deleted else None),
+        ],
+        indent=2,
+    )
 
 
 def event_lines(events: Sequence[Body], now: datetime) -> list[str]:
@@ -130,31 +193,62 @@ def event_lines(events: Sequence[Body], now: datetime) -> list[str]:
         if count > 1 and event.get("firstTimestamp"):
             seen += f" (x{count} over {render.age(event['firstTimestamp'], now)})"
         source = (event.get("source") or {}).get("component") or event.get("reportingComponent") or ""
-        rows.append([event.get("type") or "", event.get("reason") or "", seen, source,
-                     (event.get("message") or "").strip()])
+        rows.append(
+            [event.get("type") or "", event.get("reason") or "", seen, source, (event.get("message") or "").strip()]
+        )
     return described_table(("Type", "Reason", "Age", "From", "Message"), rows)
 
 
 def job_lines(job: Body, now: datetime) -> list[str]:
     metadata, spec, status = job["metadata"], job.get("spec") or {}, job.get("status") or {}
     record = job_record(job)
-    lines = fields([
-        ("Name", metadata["name"]), ("Namespace", metadata["namespace"]), ("Job Id", status.get("jobId")),
-        ("Run", spec.get("run")), ("Run Id", status.get("runId")), ("Operation", spec.get("operation")),
-        ("Destination", spec.get("destination")), ("Dry Run", "true" if spec.get("dryRun") else None),
-        ("Requested By", spec.get("requestedBy")),
-        ("Requested By Groups", ", ".join(spec.get("requestedByGroups") or ()) or None),
-        ("Phase", status.get("phase") or "<not admitted yet>"), ("Reason", status.get("reason")),
-        ("Message", status.get("message")), ("Kubernetes Job", status.get("kubernetesJob")),
-        ("Created", when(metadata.get("creationTimestamp"), now)), ("Started", when(status.get("startedAt"), now)),
-        ("Completed", when(status.get("completedAt"), now)),
-    ])
-    lines += section("Counters", fields([(label.capitalize(), getattr(record.counters, name))
-                                         for label, name in COUNTERS.get(record.operation, ())], indent=2))
-    lines += section("Conditions", described_table(
-        ("Type", "Status", "Reason", "Age", "Message"),
-        [[c.get("type", ""), c.get("status", ""), c.get("reason", ""), render.age(c.get("lastTransitionTime"), now),
-          c.get("message", "")] for c in status.get("conditions") or ()]))
+    lines = fields(
+        [
+            ("Name", metadata["name"]),
+            ("Namespace", metadata["namespace"]),
+            ("Job Id", status.get("jobId")),
+            ("Run", spec.get("run")),
+            ("Run Id", status.get("runId")),
+            ("Operation", spec.get("operation")),
+            ("Destination", spec.get("destination")),
+            ("Dry Run", "true" if spec.get("dryRun") else None),
+            ("Requested By", spec.get("requestedBy")),
+            ("Requested By Groups", ", ".join(spec.get("requestedByGroups") or ()) or None),
+            ("Phase", status.get("phase") or "<not admitted yet>"),
+            ("Reason", status.get("reason")),
+            ("Message", status.get("message")),
+            ("Kubernetes Job", status.get("kubernetesJob")),
+            ("Created", when(metadata.get("creationTimestamp"), now)),
+            ("Started", when(status.get("startedAt"), now)),
+            ("Completed", when(status.get("completedAt"), now)),
+        ]
+    )
+    lines += section(
+        "Counters",
+        fields(
+            [
+                (label.capitalize(), getattr(record.counters, name))
+                for label, name in COUNTERS.get(record.operation, ())
+            ],
+            indent=2,
+        ),
+    )
+    lines += section(
+        "Conditions",
+        described_table(
+            ("Type", "Status", "Reason", "Age", "Message"),
+            [
+                [
+                    c.get("type", ""),
+                    c.get("status", ""),
+                    c.get("reason", ""),
+                    render.age(c.get("lastTransitionTime"), now),
+                    c.get("message", ""),
+                ]
+                for c in status.get("conditions") or ()
+            ],
+        ),
+    )
     return lines
 
 
@@ -208,8 +302,11 @@ def _events(ctx: CliContext, run: Body) -> list[Body] | None:
     """The run's Events (None when the caller may not list them)."""
     core = client.CoreV1Api(ctx.api)
     try:
-        listed = core.list_namespaced_event(run["metadata"]["namespace"], _preload_content=False,
-                                            field_selector=f"involvedObject.uid={run['metadata']['uid']}")
+        listed = core.list_namespaced_event(
+            run["metadata"]["namespace"],
+            _preload_content=False,
+            field_selector=f"involvedObject.uid={run['metadata']['uid']}",
+        )
     except ApiException as error:
         if error.status == 403:
             return None

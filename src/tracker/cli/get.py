@@ -40,16 +40,18 @@ class Getter:
 
     def list(self, **kwargs: Any) -> Body:
         if self.namespace:
-            return resource(self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural,
-                                                                      **kwargs))
+            return resource(
+                self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural, **kwargs)
+            )
         return resource(self.custom.list_cluster_custom_object(GROUP, VERSION, self.plural, **kwargs))
 
     def by_name(self, name: str) -> Body | None:
         """The object named `name`; for runs also by run name or id, for jobs by job id."""
         if self.namespace:
             try:
-                return resource(self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural,
-                                                                         name))
+                return resource(
+                    self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, self.plural, name)
+                )
             except ApiException as error:
                 if error.status != 404:
                     raise
@@ -59,19 +61,32 @@ class Getter:
             except AmbiguousRunName as error:
                 raise CliError(str(error)) from error
         items = self.list()["items"]
-        return next((j for j in items if name in (j["metadata"]["name"], j["metadata"].get("uid"),
-                                                  (j.get("status") or {}).get("jobId"))), None)
+        return next(
+            (
+                j
+                for j in items
+                if name in (j["metadata"]["name"], j["metadata"].get("uid"), (j.get("status") or {}).get("jobId"))
+            ),
+            None,
+        )
 
     def events(self, selector: dict[str, str], resource_version: str) -> Iterator[tuple[str, Body]]:
         """Watch events from `resource_version` on; re-lists when the version expired."""
-        stream: Callable[..., Any] = (self.custom.list_namespaced_custom_object if self.namespace
-                                      else self.custom.list_cluster_custom_object)
+        stream: Callable[..., Any] = (
+            self.custom.list_namespaced_custom_object if self.namespace else self.custom.list_cluster_custom_object
+        )
         args = (GROUP, VERSION, self.namespace, self.plural) if self.namespace else (GROUP, VERSION, self.plural)
         while True:
             watcher = watch.Watch()
             try:
-                for event in watcher.stream(stream, *args, resource_version=resource_version,
-                                            allow_watch_bookmarks=False, timeout_seconds=300, **selector):
+                for event in watcher.stream(
+                    stream,
+                    *args,
+                    resource_version=resource_version,
+                    allow_watch_bookmarks=False,
+                    timeout_seconds=300,
+                    **selector,
+                ):
                     if event["type"] == "ERROR":
                         raise ApiException(status=(event["raw_object"] or {}).get("code", 500))
                     obj = event["object"]
@@ -90,8 +105,9 @@ def complete_names(click_ctx: click.Context, param: click.Parameter, incomplete:
     resource = str(click_ctx.params.get("resource") or "runs").lower()
     plural = RESOURCES.get(resource, (RUNS, RUN_KIND))[0]
     try:
-        ctx = CliContext(kubeconfig=root.get("kubeconfig"), context=root.get("kube_context"),
-                         namespace=root.get("namespace"))
+        ctx = CliContext(
+            kubeconfig=root.get("kubeconfig"), context=root.get("kube_context"), namespace=root.get("namespace")
+        )
         items = Getter(ctx, plural, ctx.effective_namespace).list(_request_timeout=5)["items"]
     except Exception:
         return []
@@ -100,16 +116,24 @@ def complete_names(click_ctx: click.Context, param: click.Parameter, incomplete:
 
 
 @click.command("get")
-@click.argument("resource", metavar="runs|jobs|tasks", type=click.Choice(sorted([*RESOURCES, *TASKS]),
-                                                                         case_sensitive=False))
+@click.argument(
+    "resource", metavar="runs|jobs|tasks", type=click.Choice(sorted([*RESOURCES, *TASKS]), case_sensitive=False)
+)
 @click.argument("name", required=False, shell_complete=complete_names)
 @click.option("-o", "--output", type=click.Choice(render.OUTPUT_FORMATS), help="output format")
 @click.option("-l", "--selector", help="label selector, e.g. -l team=genomics")
 @click.option("-A", "--all-namespaces", is_flag=True, help="every namespace")
 @click.option("-w", "--watch", "watch_", is_flag=True, help="after listing, print changes until Ctrl-C")
 @pass_context
-def get(ctx: CliContext, resource: str, name: str | None, output: str | None, selector: str | None,
-        all_namespaces: bool, watch_: bool) -> None:
+def get(
+    ctx: CliContext,
+    resource: str,
+    name: str | None,
+    output: str | None,
+    selector: str | None,
+    all_namespaces: bool,
+    watch_: bool,
+) -> None:
     """List runs or lifecycle jobs (NAME: the resource name, run name or id), or the
     task attempts of run NAME (`get tasks RUN`)."""
     if resource.lower() in TASKS:
@@ -141,8 +165,7 @@ def get(ctx: CliContext, resource: str, name: str | None, output: str | None, se
         if objs:
             click.echo(render.render(objs, kind, output, single=bool(name), with_namespace=with_namespace), nl=False)
         elif not watch_ and output not in ("json", "yaml"):
-            click.echo(f"No resources found in {namespace} namespace." if namespace else "No resources found",
-                       err=True)
+            click.echo(f"No resources found in {namespace} namespace." if namespace else "No resources found", err=True)
         elif not watch_:
             click.echo(render.render([], kind, output), nl=False)
         if watch_:
@@ -152,21 +175,35 @@ def get(ctx: CliContext, resource: str, name: str | None, output: str | None, se
         raise api_error(error, doing) from error
 
 
-def _watch(getter: Getter, kind: str, output: str | None, selector: dict[str, str], version: str,
-           printer: render.Table, *, with_namespace: bool) -> None:
+def _watch(
+    getter: Getter,
+    kind: str,
+    output: str | None,
+    selector: dict[str, str],
+    version: str,
+    printer: render.Table,
+    *,
+    with_namespace: bool,
+) -> None:
     """Print each change as kubectl get -w does; Ctrl-C ends it (exit 0)."""
     try:
         for _, obj in getter.events(selector, version):
             obj.setdefault("kind", kind)
             if output in ("json", "yaml"):
-                text = render.to_json(render.printable(obj)) if output == "json" else "---\n" + render.to_yaml(
-                    render.printable(obj))
+                text = (
+                    render.to_json(render.printable(obj))
+                    if output == "json"
+                    else "---\n" + render.to_yaml(render.printable(obj))
+                )
             elif output == "name":
                 text = render.name(obj) + "\n"
             else:
                 row = render.row(obj, wide=output == "wide", with_namespace=with_namespace)
-                header = [] if printer.widths else [render.headers(kind, wide=output == "wide",
-                                                                   with_namespace=with_namespace)]
+                header = (
+                    []
+                    if printer.widths
+                    else [render.headers(kind, wide=output == "wide", with_namespace=with_namespace)]
+                )
                 text = printer.format([*header, row])
             click.echo(text, nl=False)
     except KeyboardInterrupt:

@@ -42,9 +42,11 @@ _SHOWN_DRY_RUN = {
     Operation.MOVE_OUTPUTS: ("objects_to_move", "bytes_to_move"),
 }
 COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
-    op: tuple((name.replace("_", " "), name) for name in names) for op, names in _SHOWN.items()}
+    op: tuple((name.replace("_", " "), name) for name in names) for op, names in _SHOWN.items()
+}
 DRY_RUN_COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
-    op: tuple((name.replace("_", " "), name) for name in names) for op, names in _SHOWN_DRY_RUN.items()}
+    op: tuple((name.replace("_", " "), name) for name in names) for op, names in _SHOWN_DRY_RUN.items()
+}
 _ROUTINE_REASONS = {None, "", "Completed", "Enqueued", "Running"}
 
 
@@ -92,11 +94,15 @@ def outcome_text(job: JobRecord) -> str:
     otherwise the operator's or worker's message, shown as it is."""
     c = job.counters
     if job.dry_run and job.operation == Operation.DELETE_OUTPUTS:
-        return (f"dry run: would delete {c.objects_to_delete} objects ({human_size(c.bytes_to_delete)}) "
-                f"under {job.source or '-'}; nothing was changed")
+        return (
+            f"dry run: would delete {c.objects_to_delete} objects ({human_size(c.bytes_to_delete)}) "
+            f"under {job.source or '-'}; nothing was changed"
+        )
     if job.dry_run and job.operation == Operation.MOVE_OUTPUTS:
-        return (f"dry run: would move {c.objects_to_move} objects ({human_size(c.bytes_to_move)}) "
-                f"from {job.source or '-'} to {job.destination or '-'}; nothing was changed")
+        return (
+            f"dry run: would move {c.objects_to_move} objects ({human_size(c.bytes_to_move)}) "
+            f"from {job.source or '-'} to {job.destination or '-'}; nothing was changed"
+        )
     return job.message or "done"
 
 
@@ -116,7 +122,7 @@ def progress_text(job: JobRecord, elapsed: float) -> str:
     counts: dict[str, str] = {
         Operation.DELETE_OUTPUTS: f"{counters.objects_deleted} objects deleted ({human_size(counters.bytes_deleted)})",
         Operation.MOVE_OUTPUTS: f"{counters.objects_copied} objects copied ({human_size(counters.bytes_copied)}), "
-                                f"{counters.objects_deleted} sources deleted",
+        f"{counters.objects_deleted} sources deleted",
         Operation.INDEX_OUTPUTS: f"{counters.objects_indexed} objects indexed",
     }
     parts = counts.get(job.operation, "")
@@ -155,17 +161,24 @@ class Lifecycle:
             raise CliError(f"run {ref!r} not found in namespace {self.namespace!r}")
         return run
 
-    def submit(self, *, ref: str, run: Body | None, operation: Operation, destination: str | None = None,
-               dry_run: bool = False) -> Body:
+    def submit(
+        self, *, ref: str, run: Body | None, operation: Operation, destination: str | None = None, dry_run: bool = False
+    ) -> Body:
         """Create the OutputLifecycleJob as the authenticated user."""
         doing = f"cannot create the {operation} job for run {ref!r}"
         try:
             user, groups = current_identity(self.ctx.api)
             base = (run["metadata"]["name"][:40] + "-") if run else ""
             manifest = lifecycle_job_resource(
-                namespace=self.namespace, run_name=ref, operation=operation, requested_by=user,
-                requested_by_groups=groups, destination=destination, dry_run=dry_run,
-                generate_name=f"{base}{operation.replace('_outputs', '').replace('_', '-')}-")
+                namespace=self.namespace,
+                run_name=ref,
+                operation=operation,
+                requested_by=user,
+                requested_by_groups=groups,
+                destination=destination,
+                dry_run=dry_run,
+                generate_name=f"{base}{operation.replace('_outputs', '').replace('_', '-')}-",
+            )
             return resource(self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, manifest))
         except (ApiException, HTTPError) as error:
             raise api_error(error, doing) from error
@@ -178,8 +191,9 @@ class Lifecycle:
 
     def list(self) -> list[Body]:
         try:
-            items: list[Body] = resource(self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace,
-                                                                                   JOBS))["items"]
+            items: list[Body] = resource(
+                self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS)
+            )["items"]
             return items
         except (ApiException, HTTPError) as error:
             raise api_error(error, f"cannot list lifecycle jobs in namespace {self.namespace!r}") from error
@@ -189,8 +203,11 @@ class Lifecycle:
         a duplicate), else the only one whose uid starts with it."""
         items = self.list()
         exact = [j for j in items if j["metadata"].get("uid") == job_id]
-        named = [j for j in items if (j.get("status") or {}).get("jobId") == job_id
-                 and (j.get("status") or {}).get("reason") != DUPLICATE]  # fmt: skip
+        named = [
+            j
+            for j in items
+            if (j.get("status") or {}).get("jobId") == job_id and (j.get("status") or {}).get("reason") != DUPLICATE
+        ]
         prefixed = [j for j in items if len(job_id) >= 4 and j["metadata"].get("uid", "").startswith(job_id)]
         for matches in (exact, named, prefixed if len(prefixed) == 1 else []):
             if matches:
@@ -201,9 +218,14 @@ class Lifecycle:
         """The job once the operator gave it a phase; as created if it did not in time."""
         name = created["metadata"]["name"]
         try:
-            return poll(lambda: self.get(name), lambda b: phase_of(b) is not None,
-                        within=max(0.0, min(ADMISSION_SECONDS, deadline.remaining)), clock=self.clock,
-                        interval=0.1, max_interval=0.5)
+            return poll(
+                lambda: self.get(name),
+                lambda b: phase_of(b) is not None,
+                within=max(0.0, min(ADMISSION_SECONDS, deadline.remaining)),
+                clock=self.clock,
+                interval=0.1,
+                max_interval=0.5,
+            )
         except TimedOut as timeout:
             return timeout.last  # type: ignore[no-any-return]
 
@@ -214,8 +236,9 @@ class Lifecycle:
             progress.update(progress_text(job_record(body), deadline.elapsed))
 
         try:
-            return poll(lambda: self.get(name), finished, within=max(0.0, deadline.remaining), clock=self.clock,
-                        on_update=show)
+            return poll(
+                lambda: self.get(name), finished, within=max(0.0, deadline.remaining), clock=self.clock, on_update=show
+            )
         finally:
             progress.clear()
 

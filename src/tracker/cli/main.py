@@ -30,11 +30,18 @@ SHELLS = ("bash", "zsh", "fish")
 @click.option("--api-url", envvar="TRACKER_API_URL", help="the read API's base URL")
 @click.option("--token", envvar="TRACKER_TOKEN", help="bearer token for the read API")
 @click.pass_context
-def cli(click_ctx: click.Context, kubeconfig: str | None, kube_context: str | None, namespace: str | None,
-        api_url: str | None, token: str | None) -> None:
+def cli(
+    click_ctx: click.Context,
+    kubeconfig: str | None,
+    kube_context: str | None,
+    namespace: str | None,
+    api_url: str | None,
+    token: str | None,
+) -> None:
     """Track workflow runs and manage their S3 outputs."""
-    click_ctx.obj = CliContext(kubeconfig=kubeconfig, context=kube_context, namespace=namespace,
-                               api_url=api_url, token=token)
+    click_ctx.obj = CliContext(
+        kubeconfig=kubeconfig, context=kube_context, namespace=namespace, api_url=api_url, token=token
+    )
 
 
 @click.command()
@@ -61,8 +68,7 @@ for command in (outputs, get, describe, report, completion):
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="tracker",
-                          standalone_mode=False)
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="tracker", standalone_mode=False)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     except click.UsageError as error:  # one line, not click's usage block

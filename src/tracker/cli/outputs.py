@@ -33,8 +33,13 @@ from tracker.domain.contention import BUSY, DUPLICATE
 from tracker.domain.records import JobCounters, JobPhase, JobRecord, Operation
 from tracker.domain.s3url import InvalidS3Url, parse_lookup_url, parse_prefix
 
-VERBS = {Operation.DELETE_OUTPUTS: "delete", Operation.MOVE_OUTPUTS: "move", Operation.INDEX_OUTPUTS: "index",
-         Operation.MARK_OUTPUTS_DELETED: "update-db", Operation.REWRITE_OUTPUT_PATHS: "update-db"}
+VERBS = {
+    Operation.DELETE_OUTPUTS: "delete",
+    Operation.MOVE_OUTPUTS: "move",
+    Operation.INDEX_OUTPUTS: "index",
+    Operation.MARK_OUTPUTS_DELETED: "update-db",
+    Operation.REWRITE_OUTPUT_PATHS: "update-db",
+}
 DEFAULT_TIMEOUT = 30 * 60.0
 
 
@@ -78,20 +83,25 @@ class Request:
         """A different request while another job of the run is active: refused."""
         active = active_job(job)
         phase = str(active.get("phase") or "active").lower()
-        return CliError(f"run {self.shown!r} is busy: {describe_active(active)} is {phase}; try again when it "
-                        f"has finished (tracker outputs job-status {active.get('jobId')})")
+        return CliError(
+            f"run {self.shown!r} is busy: {describe_active(active)} is {phase}; try again when it "
+            f"has finished (tracker outputs job-status {active.get('jobId')})"
+        )
 
     def follow(self, name: str, timeout: float) -> Body:
         try:
             return self.lc.follow(name, self.deadline, ProgressLine())
         except KeyboardInterrupt:
-            raise CliError(f"interrupted: job {self.job_id} goes on (tracker outputs job-status {self.job_id})",
-                           EXIT_INTERRUPTED) from None
+            raise CliError(
+                f"interrupted: job {self.job_id} goes on (tracker outputs job-status {self.job_id})", EXIT_INTERRUPTED
+            ) from None
         except TimedOut as timeout_:
             phase = str(phase_of(timeout_.last) or "enqueued").lower()
-            raise timed_out(f"job {self.job_id}", timeout,
-                            f" ({phase}{_cannot_start(timeout_.last)}); "
-                            f"check progress: tracker outputs job-status {self.job_id}") from None
+            raise timed_out(
+                f"job {self.job_id}",
+                timeout,
+                f" ({phase}{_cannot_start(timeout_.last)}); check progress: tracker outputs job-status {self.job_id}",
+            ) from None
 
 
 def _cannot_start(body: Body | None) -> str:
@@ -102,8 +112,16 @@ def _cannot_start(body: Body | None) -> str:
     return f", its worker cannot start: {worker.get('reason')}: {worker.get('message')}"
 
 
-def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, timeout: float,
-            destination: str | None = None, dry_run: bool = False) -> None:
+def enqueue(
+    ctx: CliContext,
+    ref: str,
+    operation: Operation,
+    *,
+    wait: bool,
+    timeout: float,
+    destination: str | None = None,
+    dry_run: bool = False,
+) -> None:
     """delete, move, reindex: enqueue, report the verdict, and with `wait` follow the job."""
     request = Request(ctx, ref, operation, timeout)
     verb, shown = VERBS[operation], request.shown
@@ -123,8 +141,10 @@ def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, time
         if status.get("reason") == "AlreadyDeleted":
             click.echo(f"The outputs of {shown!r} are already deleted: nothing to do.")
         else:
-            click.echo(f"{verb.capitalize()} job {status.get('jobId')} for {shown!r} succeeded: "
-                       f"{outcome_text(job_record(job))}")
+            click.echo(
+                f"{verb.capitalize()} job {status.get('jobId')} for {shown!r} succeeded: "
+                f"{outcome_text(job_record(job))}"
+            )
         return
     else:
         request.job_id = status.get("jobId") or request.job_id
@@ -132,8 +152,11 @@ def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, time
         click.echo(f"Enqueued {verb} job {request.job_id} for {shown!r} ({label}).")
         click.echo(f"Check progress: tracker outputs job-status {request.job_id}")
         if phase is None and not wait:
-            click.echo(f"tracker: warning: the operator has not picked up job {request.job_id} yet "
-                       "(is tracker-operator running?)", err=True)
+            click.echo(
+                f"tracker: warning: the operator has not picked up job {request.job_id} yet "
+                "(is tracker-operator running?)",
+                err=True,
+            )
     if not wait:
         return
     final = request.follow(follow, timeout)
@@ -143,8 +166,9 @@ def enqueue(ctx: CliContext, ref: str, operation: Operation, *, wait: bool, time
     click.echo(f"Job {request.job_id} succeeded: {outcome_text(job_record(final))}")
 
 
-def update_index(ctx: CliContext, ref: str, operation: Operation, *, timeout: float,
-                 destination: str | None = None) -> None:
+def update_index(
+    ctx: CliContext, ref: str, operation: Operation, *, timeout: float, destination: str | None = None
+) -> None:
     """update-db: an index-only job, which the operator finishes at admission."""
     request = Request(ctx, ref, operation, timeout)
     created = request.submit(destination=destination)
@@ -175,10 +199,16 @@ def outputs() -> None:
 
 
 def _wait_options(function: Any) -> Any:
-    function = click.option("--timeout", type=Duration(), default="30m", show_default=True,
-                            help="with --wait: give up (exit 124) after this long (30s, 5m, 1h)")(function)
-    return click.option("--wait", is_flag=True, help="wait until the job has finished (exit 0 succeeded, "
-                                                     "1 failed, 124 timed out)")(function)
+    function = click.option(
+        "--timeout",
+        type=Duration(),
+        default="30m",
+        show_default=True,
+        help="with --wait: give up (exit 124) after this long (30s, 5m, 1h)",
+    )(function)
+    return click.option(
+        "--wait", is_flag=True, help="wait until the job has finished (exit 0 succeeded, 1 failed, 124 timed out)"
+    )(function)
 
 
 @outputs.command()
@@ -214,8 +244,15 @@ def move(ctx: CliContext, run: str, destination: str, dry_run: bool, wait: bool,
     Exit codes as for delete; a DESTINATION that is not an s3:// prefix ending in
     '/' exits 2 before anything is sent.
     """
-    enqueue(ctx, run, Operation.MOVE_OUTPUTS, wait=wait, timeout=timeout, dry_run=dry_run,
-            destination=_destination(destination))
+    enqueue(
+        ctx,
+        run,
+        Operation.MOVE_OUTPUTS,
+        wait=wait,
+        timeout=timeout,
+        dry_run=dry_run,
+        destination=_destination(destination),
+    )
 
 
 @outputs.command()
@@ -283,8 +320,10 @@ def job_status(ctx: CliContext, job_id: str) -> None:
     if not ctx.api_url:
         if k8s_error is not None:
             raise k8s_error
-        raise CliError(f"job {job_id!r} not found in namespace {ctx.effective_namespace!r} "
-                       "(set --api-url or TRACKER_API_URL to look up jobs whose resource is gone)")
+        raise CliError(
+            f"job {job_id!r} not found in namespace {ctx.effective_namespace!r} "
+            "(set --api-url or TRACKER_API_URL to look up jobs whose resource is gone)"
+        )
     from tracker.api.client import ApiError
 
     try:
@@ -298,8 +337,11 @@ def job_status(ctx: CliContext, job_id: str) -> None:
 
 def _api_job(job: Any) -> JobRecord:
     fields = job.model_dump(by_alias=False, exclude={"counters", "requested_by_groups"})
-    return JobRecord(**fields, requested_by_groups=tuple(job.requested_by_groups),
-                     counters=JobCounters(**job.counters.model_dump(by_alias=False)))
+    return JobRecord(
+        **fields,
+        requested_by_groups=tuple(job.requested_by_groups),
+        counters=JobCounters(**job.counters.model_dump(by_alias=False)),
+    )
 
 
 # -- index queries (the read API) ------------------------------------------------------

@@ -163,15 +163,27 @@ def row(obj: Mapping[str, Any], *, wide: bool, with_namespace: bool, now: dateti
     return [metadata.get("namespace", ""), *cells] if with_namespace else cells
 
 
-def table_rows(objs: Sequence[Mapping[str, Any]], kind: str, *, wide: bool = False,
-               with_namespace: bool = False, now: datetime | None = None) -> list[list[str]]:
+def table_rows(
+    objs: Sequence[Mapping[str, Any]],
+    kind: str,
+    *,
+    wide: bool = False,
+    with_namespace: bool = False,
+    now: datetime | None = None,
+) -> list[list[str]]:
     """The header and one row per object."""
     header = headers(kind, wide=wide, with_namespace=with_namespace)
     return [header] + [row(o, wide=wide, with_namespace=with_namespace, now=now) for o in objs] if objs else []
 
 
-def resource_table(objs: Sequence[Mapping[str, Any]], kind: str, *, wide: bool = False,
-                   with_namespace: bool = False, now: datetime | None = None) -> str:
+def resource_table(
+    objs: Sequence[Mapping[str, Any]],
+    kind: str,
+    *,
+    wide: bool = False,
+    with_namespace: bool = False,
+    now: datetime | None = None,
+) -> str:
     return table(table_rows(objs, kind, wide=wide, with_namespace=with_namespace, now=now))
 
 
@@ -187,8 +199,12 @@ def printable(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def as_list(objs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "items": [printable(o) for o in objs], "kind": "List",
-            "metadata": {"resourceVersion": ""}}
+    return {
+        "apiVersion": "v1",
+        "items": [printable(o) for o in objs],
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    }
 
 
 def to_json(obj: Any) -> str:
@@ -199,8 +215,15 @@ def to_yaml(obj: Any) -> str:
     return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True, allow_unicode=True)
 
 
-def render(objs: Sequence[Mapping[str, Any]], kind: str, output: str | None, *, single: bool = False,
-           with_namespace: bool = False, now: datetime | None = None) -> str:
+def render(
+    objs: Sequence[Mapping[str, Any]],
+    kind: str,
+    output: str | None,
+    *,
+    single: bool = False,
+    with_namespace: bool = False,
+    now: datetime | None = None,
+) -> str:
     """Objects in an output format: a table (`None` or `wide`), `json`, `yaml` or `name`.
     `single`: one object asked for by name prints as itself, not as a List."""
     if output in ("json", "yaml"):

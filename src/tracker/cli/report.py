@@ -33,8 +33,11 @@ def patch_run_status(ctx: CliContext, ref: str, status: dict[str, Any]) -> dict[
         run = find_run(ctx.api, ref=ref, namespace=namespace)
         if run is None:
             raise CliError(f"run {ref!r} not found in namespace {namespace!r}")
-        return resource(client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
-            GROUP, VERSION, namespace, RUNS, run["metadata"]["name"], {"status": status}))
+        return resource(
+            client.CustomObjectsApi(ctx.api).patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, RUNS, run["metadata"]["name"], {"status": status}
+            )
+        )
     except AmbiguousRunName as error:
         raise CliError(str(error)) from error
     except (ApiException, HTTPError) as error:
@@ -86,8 +89,16 @@ def phase_report(phase: Phase, now: str, error_message: str | None = None) -> di
 @click.option("--peak-concurrency", type=click.IntRange(min=0))
 @click.option("--cost", type=click.FloatRange(min=0), help="estimated compute cost so far (USD)")
 @pass_context
-def progress(ctx: CliContext, /, run: str, process_name: str | None, processes_json: Any,
-             peak_concurrency: int | None, cost: float | None, **counts: int | None) -> None:
+def progress(
+    ctx: CliContext,
+    /,
+    run: str,
+    process_name: str | None,
+    processes_json: Any,
+    peak_concurrency: int | None,
+    cost: float | None,
+    **counts: int | None,
+) -> None:
     """Report task counts of one process (or of all, as JSON), peak concurrency and cost."""
     status: dict[str, Any] = {"lastHeartbeatTime": _now()}
     if processes_json is not None:

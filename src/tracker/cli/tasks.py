@@ -17,15 +17,17 @@ COLUMNS = ("TASK", "PROCESS", "TAG", "STATUS", "ATTEMPT", "EXIT", "DURATION")
 WIDE = ("HASH", "NATIVE ID", "CPUS", "MEMORY", "%CPU", "PEAK RSS", "EXECUTOR", "WORK DIR")
 
 
-def get_tasks(ctx: CliContext, run: str, output: str | None, *, process: str | None = None,
-              status: Sequence[str] = ()) -> None:  # fmt: skip
+def get_tasks(
+    ctx: CliContext, run: str, output: str | None, *, process: str | None = None, status: Sequence[str] = ()
+) -> None:
     from tracker.api.client import ApiError
 
     items, offset = [], 0
     try:
         while True:
-            page = ctx.api_client.run_tasks(run, namespace=ctx.namespace, process=process, status=status,
-                                            limit=PAGE, offset=offset)  # fmt: skip
+            page = ctx.api_client.run_tasks(
+                run, namespace=ctx.namespace, process=process, status=status, limit=PAGE, offset=offset
+            )
             items.extend(page.items)
             offset += len(page.items)
             if not page.items or offset >= page.total:
@@ -44,13 +46,25 @@ def get_tasks(ctx: CliContext, run: str, output: str | None, *, process: str | N
     wide = output == "wide"
     rows = [[*COLUMNS, *(WIDE if wide else ())]]
     for t in items:
-        row = [str(t.task_id), t.process or "", t.tag or "", t.status, str(t.attempt),
-               "" if t.exit_code is None else str(t.exit_code),
-               "" if t.duration_ms is None else render.human_duration(t.duration_ms / 1000)]  # fmt: skip
+        row = [
+            str(t.task_id),
+            t.process or "",
+            t.tag or "",
+            t.status,
+            str(t.attempt),
+            "" if t.exit_code is None else str(t.exit_code),
+            "" if t.duration_ms is None else render.human_duration(t.duration_ms / 1000),
+        ]
         if wide:
-            row += [t.hash or "", t.native_id or "", "" if t.cpus is None else str(t.cpus),
-                    "" if t.memory_bytes is None else human_size(t.memory_bytes),
-                    "" if t.pcpu is None else f"{t.pcpu:.1f}", "" if t.peak_rss is None else human_size(t.peak_rss),
-                    t.executor or "", t.work_dir or ""]  # fmt: skip
+            row += [
+                t.hash or "",
+                t.native_id or "",
+                "" if t.cpus is None else str(t.cpus),
+                "" if t.memory_bytes is None else human_size(t.memory_bytes),
+                "" if t.pcpu is None else f"{t.pcpu:.1f}",
+                "" if t.peak_rss is None else human_size(t.peak_rss),
+                t.executor or "",
+                t.work_dir or "",
+            ]
         rows.append(row)
     click.echo(render.table(rows), nl=False)

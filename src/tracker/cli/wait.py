@@ -89,8 +89,16 @@ class Deadline:
         return self.clock.monotonic() - self.start
 
 
-def poll(fetch: Callable[[], T], until: Callable[[T], bool], *, within: float, clock: Clock | None = None,
-         interval: float = 0.25, max_interval: float = 1.0, on_update: Callable[[T], None] | None = None) -> T:
+def poll(
+    fetch: Callable[[], T],
+    until: Callable[[T], bool],
+    *,
+    within: float,
+    clock: Clock | None = None,
+    interval: float = 0.25,
+    max_interval: float = 1.0,
+    on_update: Callable[[T], None] | None = None,
+) -> T:
     """`fetch()` until `until(value)`, for at most `within` seconds (then `TimedOut`).
     The interval grows from `interval` to `max_interval`."""
     clock = clock or Clock()

@@ -67,9 +67,7 @@ def authorize(
         return Decision(True, "cluster-admin")
     if admins.global_admins.include(user, groups):
         return Decision(True, "global-admin")
-    cluster_part = (
-        f"a cluster admin of {cluster!r} ({admins.of_cluster(cluster).describe()}), " if cluster else ""
-    )
+    cluster_part = f"a cluster admin of {cluster!r} ({admins.of_cluster(cluster).describe()}), " if cluster else ""
     return Decision(
         False,
         "",

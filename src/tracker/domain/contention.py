@@ -57,11 +57,15 @@ def meet(ask: Ask, active: ActiveJob) -> Meeting:
 
 
 def busy_message(run: str, ask: Ask, active: ActiveJob) -> str:
-    return (f"run {run!r} is busy: {describe(active.ask)} job {active.id} ({active.name}) is "
-            f"{active.phase.lower()}; this {describe(ask)} request was not started: "
-            "request it again when that job has finished")
+    return (
+        f"run {run!r} is busy: {describe(active.ask)} job {active.id} ({active.name}) is "
+        f"{active.phase.lower()}; this {describe(ask)} request was not started: "
+        "request it again when that job has finished"
+    )
 
 
 def duplicate_message(run: str, active: ActiveJob) -> str:
-    return (f"{describe(active.ask)} for run {run!r} is already {active.phase.lower()} as job "
-            f"{active.id} ({active.name}): this request resolves to it")
+    return (
+        f"{describe(active.ask)} for run {run!r} is already {active.phase.lower()} as job "
+        f"{active.id} ({active.name}): this request resolves to it"
+    )

@@ -80,9 +80,9 @@ class Fence:
     def of_text(cls, text: str) -> Fence:
         """The fence of a prefix as the index stores it (`s3://bucket/key/`); the bucket
         name is taken as written, not validated again."""
-        if not text.startswith(SCHEME) or "/" not in text[len(SCHEME):]:
+        if not text.startswith(SCHEME) or "/" not in text[len(SCHEME) :]:
             raise NotAPrefix(f"{text!r} is not an s3://bucket/prefix/ URL")
-        bucket, _, key = text[len(SCHEME):].partition("/")
+        bucket, _, key = text[len(SCHEME) :].partition("/")
         return cls(S3Url(bucket, key))
 
     def holds(self, url: S3Url) -> bool:
@@ -132,8 +132,10 @@ def guard_copy(source: S3Url, destination: S3Url, action: str = "copy") -> tuple
     must not overlap."""
     fences = Fence(source), Fence(destination)
     if fences[0].overlaps(destination):
-        raise OverlappingPrefixes(f"refusing to {action} {source} to {destination}: the prefixes overlap; "
-                                  "choose a destination that neither contains nor lies inside the source")
+        raise OverlappingPrefixes(
+            f"refusing to {action} {source} to {destination}: the prefixes overlap; "
+            "choose a destination that neither contains nor lies inside the source"
+        )
     return fences
 
 
@@ -143,11 +145,13 @@ def refuse_shared(prefix: S3Url, runs: Iterable[str], action: str = "touch") -> 
     if names:
         shown = ", ".join(repr(n) for n in names[:SHOWN_RUNS])
         more = f" and {len(names) - SHOWN_RUNS} more" if len(names) > SHOWN_RUNS else ""
-        raise SharedPrefix(f"outputDir {prefix} also holds the outputs of other runs ({shown}{more}): "
-                           f"refusing to {action} them", runs=names)
+        raise SharedPrefix(
+            f"outputDir {prefix} also holds the outputs of other runs ({shown}{more}): refusing to {action} them",
+            runs=names,
+        )
 
 
 def rebase(url: S3Url, source: Fence, destination: Fence) -> S3Url:
     """`url` (inside `source`) at the same place inside `destination`, checked against both."""
     source.check(url, "move")
-    return destination.check(destination.prefix.child(url.key[len(source.prefix.key):]), "copy to")
+    return destination.check(destination.prefix.child(url.key[len(source.prefix.key) :]), "copy to")

@@ -51,8 +51,9 @@ def desired(phase: JobPhase, reason: str | None, message: str | None, *, admitte
     ]
 
 
-def job_conditions(current: Sequence[Condition], phase: str, reason: str | None, message: str | None,
-                   now: datetime) -> list[Condition]:
+def job_conditions(
+    current: Sequence[Condition], phase: str, reason: str | None, message: str | None, now: datetime
+) -> list[Condition]:
     """`current` with the job's own conditions brought in line with its phase."""
     job_phase = JobPhase(phase)
     result = list(current)

@@ -67,18 +67,28 @@ def review(
     whose outputs lie under (or over) the run's outputDir."""
     operation = request.operation
     if not (operation is Operation.INDEX_OUTPUTS and request.requested_by == operator_identity):
-        decision = authorize(user=request.requested_by, groups=request.requested_by_groups,
-                             action=operation.value.replace("_", " "), run_name=run.run_name,
-                             owner=run.owner, cluster=run.cluster, admins=admins)
+        decision = authorize(
+            user=request.requested_by,
+            groups=request.requested_by_groups,
+            action=operation.value.replace("_", " "),
+            run_name=run.run_name,
+            owner=run.owner,
+            cluster=run.cluster,
+            admins=admins,
+        )
         if not decision.allowed:
             return _refuse("Forbidden", decision.message)
 
     if run.outputs_deleted:
         if operation in (Operation.DELETE_OUTPUTS, Operation.MARK_OUTPUTS_DELETED):
-            return Verdict(Outcome.DONE, "AlreadyDeleted",
-                           f"the outputs of run {run.run_name!r} are already marked deleted")
-        return _refuse("OutputsDeleted", f"the outputs of run {run.run_name!r} are marked deleted: "
-                                         f"there is nothing to {operation.value.replace('_', ' ')}")
+            return Verdict(
+                Outcome.DONE, "AlreadyDeleted", f"the outputs of run {run.run_name!r} are already marked deleted"
+            )
+        return _refuse(
+            "OutputsDeleted",
+            f"the outputs of run {run.run_name!r} are marked deleted: "
+            f"there is nothing to {operation.value.replace('_', ' ')}",
+        )
     if not run.output_dir:
         return _refuse("NoOutputDir", f"run {run.run_name!r} has no spec.outputDir")
     try:

@@ -53,9 +53,11 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
         "commandLine": values.text(w.get("commandLine"), "commandLine"),
         "configText": values.text(w.get("configText"), "configText"),
     }
-    repo = {"repository": values.text(w.get("repository") or create.get("repository"), "repository"),
-            "revision": values.text(w.get("revision"), "revision"),
-            "commit": values.text(w.get("commitId"), "commitId", 128)}
+    repo = {
+        "repository": values.text(w.get("repository") or create.get("repository"), "repository"),
+        "revision": values.text(w.get("revision"), "revision"),
+        "commit": values.text(w.get("commitId"), "commitId", 128),
+    }
     spec["workflow"] = {k: v for k, v in repo.items() if v} or None
     params = w.get("params")
     if params is not None and not isinstance(params, Mapping):
@@ -86,8 +88,13 @@ def begin_status(body: Body, received: datetime) -> dict[str, Any]:
     workflow = values.mapping(body.get("workflow"), "workflow")
     alive = heartbeat_at(body, received)
     started = values.parse_time(workflow.get("start"), field="workflow.start") or alive
-    return {"phase": Phase.RUNNING.value, "startedAt": rfc3339(started), "completedAt": None,
-            "errorMessage": None, "lastHeartbeatTime": rfc3339(alive)}  # fmt: skip
+    return {
+        "phase": Phase.RUNNING.value,
+        "startedAt": rfc3339(started),
+        "completedAt": None,
+        "errorMessage": None,
+        "lastHeartbeatTime": rfc3339(alive),
+    }
 
 
 def progress_status(body: Body, received: datetime) -> dict[str, Any]:
@@ -115,8 +122,10 @@ def process_counts(entry: Any, index: int = 0) -> ProcessCounts:
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise values.TraceError(f"{where}.name: expected the process name")
-    counts = {key: values.count(entry.get(_NEXTFLOW_NAMES.get(key, key)), f"{where}.{_NEXTFLOW_NAMES.get(key, key)}")
-              for key in COUNT_FIELDS}
+    counts = {
+        key: values.count(entry.get(_NEXTFLOW_NAMES.get(key, key)), f"{where}.{_NEXTFLOW_NAMES.get(key, key)}")
+        for key in COUNT_FIELDS
+    }
     counts["failed"] = max(counts["failed"] - counts["retried"], 0)
     return ProcessCounts(name=values.text(name, f"{where}.name") or "-", **counts)
 
@@ -127,8 +136,11 @@ def complete_status(body: Body, received: datetime) -> dict[str, Any]:
     status = progress_status(body, received)
     success = workflow.get("success") is True
     completed = values.parse_time(workflow.get("complete"), field="workflow.complete") or heartbeat_at(body, received)
-    status.update(phase=(Phase.SUCCEEDED if success else Phase.FAILED).value, completedAt=rfc3339(completed),
-                  errorMessage=None if success else error_message(workflow))
+    status.update(
+        phase=(Phase.SUCCEEDED if success else Phase.FAILED).value,
+        completedAt=rfc3339(completed),
+        errorMessage=None if success else error_message(workflow),
+    )
     return status
 
 
@@ -156,10 +168,13 @@ def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
         status = TaskStatus.RETRIED
     exit_code = values.integer(task.get("exit"), f"{where}.exit")
     return TaskRecord(
-        execution=execution, task_id=task_id, status=status,
+        execution=execution,
+        task_id=task_id,
+        status=status,
         name=values.text(task.get("name"), f"{where}.name"),
         process=values.text(task.get("process"), f"{where}.process"),
-        tag=values.text(task.get("tag"), f"{where}.tag"), hash=values.text(task.get("hash"), f"{where}.hash", 64),
+        tag=values.text(task.get("tag"), f"{where}.tag"),
+        hash=values.text(task.get("hash"), f"{where}.hash", 64),
         attempt=values.small(task.get("attempt"), f"{where}.attempt") or 1,
         native_id=values.text(task.get("nativeId"), f"{where}.nativeId"),
         submitted_at=values.parse_time(task.get("submit"), field=f"{where}.submit"),
@@ -178,7 +193,7 @@ def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
         error_action=error_action,
         work_dir=values.text(task.get("workdir"), f"{where}.workdir"),
         executor=values.text(task.get("executor"), f"{where}.executor", 64),
-    )  # fmt: skip
+    )
 
 
 def _s3(value: Any) -> str | None:

@@ -25,21 +25,24 @@ def service_account_namespace(user: str) -> str | None:
     """`lab` for `system:serviceaccount:lab:alice`, None for other users."""
     if not user.startswith(SERVICE_ACCOUNT_PREFIX):
         return None
-    namespace, _, name = user[len(SERVICE_ACCOUNT_PREFIX):].partition(":")
+    namespace, _, name = user[len(SERVICE_ACCOUNT_PREFIX) :].partition(":")
     return namespace if namespace and name else None
 
 
-def namespace_for(user: str, *, workspace_id: str | None, workspaces: Mapping[str, str],
-                  default: str | None) -> str:  # fmt: skip
+def namespace_for(user: str, *, workspace_id: str | None, workspaces: Mapping[str, str], default: str | None) -> str:
     if workspace_id:
         if workspace_id not in workspaces:
-            raise PlacementError(f"workspace {workspace_id!r} is not configured on this server "
-                                 "(TRACKER_TOWER__WORKSPACES maps workspace ids to namespaces)")
+            raise PlacementError(
+                f"workspace {workspace_id!r} is not configured on this server "
+                "(TRACKER_TOWER__WORKSPACES maps workspace ids to namespaces)"
+            )
         return workspaces[workspace_id]
     namespace = service_account_namespace(user) or default
     if not namespace:
-        raise PlacementError(f"no namespace for user {user!r}: use a service account token, a workspaceId, "
-                             "or configure TRACKER_TOWER__DEFAULT_NAMESPACE")
+        raise PlacementError(
+            f"no namespace for user {user!r}: use a service account token, a workspaceId, "
+            "or configure TRACKER_TOWER__DEFAULT_NAMESPACE"
+        )
     return namespace
 
 
@@ -51,4 +54,4 @@ def object_name(run_name: str) -> str:
     if cleaned == run_name and len(cleaned) <= MAX_NAME:
         return cleaned
     digest = hashlib.sha256(run_name.encode()).hexdigest()[:8]
-    return f"{cleaned[:MAX_NAME - 9].rstrip('-')}-{digest}"
+    return f"{cleaned[: MAX_NAME - 9].rstrip('-')}-{digest}"

@@ -70,9 +70,7 @@ def assess(signals: RunSignals, now: datetime) -> Health:
         return Health(False, False, str(signals.phase), None)
     heartbeat_deadline = (signals.last_heartbeat or signals.created_at) + signals.heartbeat_timeout
     disconnected = now >= heartbeat_deadline
-    stall_deadline = (
-        signals.tasks_terminal_since + signals.stalled_after if signals.tasks_terminal_since else None
-    )
+    stall_deadline = signals.tasks_terminal_since + signals.stalled_after if signals.tasks_terminal_since else None
     stalled = stall_deadline is not None and now >= stall_deadline
     upcoming = [d for d in (heartbeat_deadline, stall_deadline) if d is not None and d > now]
     if disconnected:
@@ -90,7 +88,9 @@ def _disconnected(health: Health, signals: RunSignals) -> Desired:
     if health.disconnected:
         since = "since " + (signals.last_heartbeat.isoformat() if signals.last_heartbeat else "the run was created")
         return Desired(
-            DISCONNECTED, True, "HeartbeatMissing",
+            DISCONNECTED,
+            True,
+            "HeartbeatMissing",
             f"no heartbeat for more than {_duration(signals.heartbeat_timeout)} ({since}): "
             "the workflow runner may have crashed or lost connectivity",
         )
@@ -102,7 +102,9 @@ def _stalled(health: Health, signals: RunSignals) -> Desired:
         return Desired(STALLED, False, "RunFinished", f"the run finished ({signals.phase})")
     if health.stalled:
         return Desired(
-            STALLED, True, "AllTasksTerminal",
+            STALLED,
+            True,
+            "AllTasksTerminal",
             f"every task has been terminal for more than {_duration(signals.stalled_after)} "
             "but the run has not completed: the runner is probably hanging",
         )

@@ -49,11 +49,10 @@ def parse_url(text: str) -> S3Url:
     """Parse `s3://bucket/key` (key may be empty). Raises `InvalidS3Url`."""
     if not text.startswith(SCHEME):
         raise InvalidS3Url(f"{text!r} is not an S3 URL: it must start with {SCHEME}")
-    bucket, _, key = text[len(SCHEME):].partition("/")
+    bucket, _, key = text[len(SCHEME) :].partition("/")
     if not _BUCKET.match(bucket) or ".." in bucket:
         raise InvalidS3Url(
-            f"{text!r} has an invalid bucket name {bucket!r}: use 3-63 lowercase letters, "
-            "digits, dots and hyphens"
+            f"{text!r} has an invalid bucket name {bucket!r}: use 3-63 lowercase letters, digits, dots and hyphens"
         )
     if len(key.encode()) > MAX_KEY_BYTES:
         raise InvalidS3Url(f"{text!r} has a key longer than {MAX_KEY_BYTES} bytes")
@@ -81,6 +80,6 @@ def parse_lookup_url(text: str) -> S3Url:
     `s3://my-bucket/Key` (bucket names are lowercase, so capitals there are only how it
     was typed; the key keeps its case, the lookup ignores it). Raises `InvalidS3Url`."""
     if text[: len(SCHEME)].lower() == SCHEME:
-        bucket, slash, key = text[len(SCHEME):].partition("/")
+        bucket, slash, key = text[len(SCHEME) :].partition("/")
         text = SCHEME + bucket.lower() + slash + key
     return parse_url(text)

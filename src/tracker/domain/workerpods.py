@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 # Waiting reasons of a container that cannot start (kubelet's own spellings).
-BLOCKING_WAITING_REASONS = frozenset({
-    "CreateContainerConfigError", "CreateContainerError", "ImagePullBackOff", "ErrImagePull",
-    "InvalidImageName", "ErrImageNeverPull", "CrashLoopBackOff", "RunContainerError",
-})
+BLOCKING_WAITING_REASONS = frozenset(
+    {
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "CrashLoopBackOff",
+        "RunContainerError",
+    }
+)
 UNSCHEDULABLE = "Unschedulable"
 
 
@@ -38,9 +46,13 @@ def start_problem(pod: Mapping[str, Any]) -> StartProblem | None:
             return StartProblem(waiting["reason"], _message(name, container["name"], waiting.get("message")))
     for condition in status.get("conditions") or ():
         if (condition.get("type"), condition.get("status"), condition.get("reason")) == (
-                "PodScheduled", "False", UNSCHEDULABLE):
-            return StartProblem(UNSCHEDULABLE, f"worker pod {name} cannot be scheduled: "
-                                               f"{condition.get('message') or 'no node fits'}")
+            "PodScheduled",
+            "False",
+            UNSCHEDULABLE,
+        ):
+            return StartProblem(
+                UNSCHEDULABLE, f"worker pod {name} cannot be scheduled: {condition.get('message') or 'no node fits'}"
+            )
     if status.get("phase") == "Failed" and status.get("reason"):
         return StartProblem(status["reason"], f"worker pod {name} failed: {status.get('message') or status['reason']}")
     return None

@@ -28,8 +28,7 @@ _COUNTERS = {camel(f.name): f.name for f in fields(JobCounters)}
 
 def processes(status: Mapping[str, Any]) -> tuple[ProcessCounts, ...]:
     return tuple(
-        ProcessCounts(name=p["name"], **{k: int(p.get(k) or 0) for k in _COUNTS})
-        for p in status.get("processes") or ()
+        ProcessCounts(name=p["name"], **{k: int(p.get(k) or 0) for k in _COUNTS}) for p in status.get("processes") or ()
     )
 
 
@@ -102,8 +101,9 @@ def outputs_status(summary: OutputsSummary, cost: StorageCost) -> dict[str, Any]
     if summary.indexed_at:
         stanza["indexedAt"] = rfc3339(summary.indexed_at)
     if summary.deleted_at:
-        stanza.update(deletedAt=rfc3339(summary.deleted_at), deletedBy=summary.deleted_by,
-                      annualCostLow=0, annualCostHigh=0)
+        stanza.update(
+            deletedAt=rfc3339(summary.deleted_at), deletedBy=summary.deleted_by, annualCostLow=0, annualCostHigh=0
+        )
     return stanza
 
 

@@ -17,8 +17,13 @@ def with_phase(current: Mapping[str, Any], patch: Status, now: datetime | None =
     computed from the job body `current` the writer read."""
     status = current.get("status") or {}
     merged = {**status, **patch}
-    conditions = job_conditions(status.get("conditions") or [], merged["phase"], merged.get("reason"),
-                                merged.get("message"), now or datetime.now(UTC))
+    conditions = job_conditions(
+        status.get("conditions") or [],
+        merged["phase"],
+        merged.get("reason"),
+        merged.get("message"),
+        now or datetime.now(UTC),
+    )
     stamped: Status = {**patch, "conditions": conditions}
     generation = (current.get("metadata") or {}).get("generation")
     if generation is not None:

@@ -78,8 +78,12 @@ def worker_environment(settings: Settings) -> list[Manifest]:
     worker = settings.worker
     env: list[Manifest] = []
     if worker.database_secret:
-        env.append({"name": "TRACKER_DATABASE_URL", "valueFrom": {
-            "secretKeyRef": {"name": worker.database_secret, "key": worker.database_secret_key}}})
+        env.append(
+            {
+                "name": "TRACKER_DATABASE_URL",
+                "valueFrom": {"secretKeyRef": {"name": worker.database_secret, "key": worker.database_secret_key}},
+            }
+        )
     elif make_url(settings.database_url).password is not None:
         raise UnsafeConfiguration(
             "the database URL holds a password: set worker.database_secret so worker pods read it from a Secret"
@@ -90,8 +94,11 @@ def worker_environment(settings: Settings) -> list[Manifest]:
         env.append({"name": "TRACKER_S3__ENDPOINT_URL", "value": settings.s3.endpoint_url})
     env.append({"name": "TRACKER_S3__REGION", "value": settings.s3.region})
     env.append({"name": "AWS_DEFAULT_REGION", "value": settings.s3.region})
-    for tier, price in (("FREQUENT", settings.prices.frequent), ("INFREQUENT", settings.prices.infrequent),
-                        ("ARCHIVE_INSTANT", settings.prices.archive_instant)):
+    for tier, price in (
+        ("FREQUENT", settings.prices.frequent),
+        ("INFREQUENT", settings.prices.infrequent),
+        ("ARCHIVE_INSTANT", settings.prices.archive_instant),
+    ):
         env.append({"name": f"TRACKER_PRICES__{tier}", "value": str(price)})
     env += [{"name": k, "value": v} for k, v in sorted(worker.extra_env.items())]
     return env
@@ -172,7 +179,8 @@ def workflow_run_resource(*, namespace: str, name: str, spec: Mapping[str, Any])
     Its run id will be its `metadata.uid` (the operator's default), so the receiver
     knows it from the create answer and indexes task rows under it at once."""
     return {
-        "apiVersion": API_VERSION, "kind": RUN_KIND,
+        "apiVersion": API_VERSION,
+        "kind": RUN_KIND,
         "metadata": {"name": name, "namespace": namespace, "labels": {LABEL_PART_OF: PART_OF}},
         "spec": dict(spec),
-    }  # fmt: skip
+    }

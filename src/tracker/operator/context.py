@@ -65,14 +65,19 @@ class OperatorContext:
         return client.CoreV1Api(self.api)
 
 
-
 def build_context(settings: Settings) -> OperatorContext:
     engine = make_engine(settings.database_url)
     migrate(engine)
     api = load_api_client()
     user, groups = current_identity(api)
-    return OperatorContext(settings=settings, api=api, sessions=session_factory(engine),
-                           identity=user, identity_groups=groups, worker_namespace=worker_namespace(settings))
+    return OperatorContext(
+        settings=settings,
+        api=api,
+        sessions=session_factory(engine),
+        identity=user,
+        identity_groups=groups,
+        worker_namespace=worker_namespace(settings),
+    )
 
 
 def worker_namespace(settings: Settings) -> str:

@@ -31,8 +31,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.watching.server_timeout = 300
     settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
     memo.ctx = await asyncio.to_thread(build_context, tracker_settings)
-    memo.deadlines = asyncio.create_task(memo.ctx.start_deadlines.run(
-        lambda key: workers.enforce_start_deadline(memo.ctx, key)))
+    memo.deadlines = asyncio.create_task(
+        memo.ctx.start_deadlines.run(lambda key: workers.enforce_start_deadline(memo.ctx, key))
+    )
 
 
 @kopf.on.cleanup()

@@ -36,21 +36,36 @@ Status = dict[str, Any]
 
 
 def failed(reason: str, message: str, **extra: Any) -> Status:
-    return {"phase": JobPhase.FAILED, "reason": reason, "message": message,
-            "completedAt": rfc3339(datetime.now(UTC)), **extra}
+    return {
+        "phase": JobPhase.FAILED,
+        "reason": reason,
+        "message": message,
+        "completedAt": rfc3339(datetime.now(UTC)),
+        **extra,
+    }
 
 
 def succeeded(reason: str, message: str, **extra: Any) -> Status:
     now = rfc3339(datetime.now(UTC))
-    return {"phase": JobPhase.SUCCEEDED, "reason": reason, "message": message,
-            "startedAt": now, "completedAt": now, **extra}
+    return {
+        "phase": JobPhase.SUCCEEDED,
+        "reason": reason,
+        "message": message,
+        "startedAt": now,
+        "completedAt": now,
+        **extra,
+    }
 
 
 def run_facts(run: dict[str, Any]) -> RunFacts:
     spec, status = run["spec"], run.get("status") or {}
-    return RunFacts(run_name=spec["runName"], owner=spec["owner"], cluster=spec.get("cluster"),
-                    output_dir=spec.get("outputDir"),
-                    outputs_deleted=bool((status.get("outputs") or {}).get("deletedAt")))
+    return RunFacts(
+        run_name=spec["runName"],
+        owner=spec["owner"],
+        cluster=spec.get("cluster"),
+        output_dir=spec.get("outputDir"),
+        outputs_deleted=bool((status.get("outputs") or {}).get("deletedAt")),
+    )
 
 
 def admit(ctx: OperatorContext, body: dict[str, Any], waited: float = 0.0) -> Status:
@@ -67,8 +82,11 @@ def admit(ctx: OperatorContext, body: dict[str, Any], waited: float = 0.0) -> St
     if run is None or not (run.get("status") or {}).get("id"):
         _retry_if_not_ready(ctx, run, spec["run"], waited)
         where = f"WorkflowRun named {spec['run']!r} in namespace {metadata['namespace']!r}"
-        refusal = (failed("RunNotFound", f"no {where}") if run is None else
-                   failed("RunNotReady", f"the {where} has no id: is the operator tracking it?"))
+        refusal = (
+            failed("RunNotFound", f"no {where}")
+            if run is None
+            else failed("RunNotReady", f"the {where} has no id: is the operator tracking it?")
+        )
         return with_phase(body, {**status, **refusal})
     run_id = run["status"]["id"]
     status["runId"] = run_id
@@ -78,7 +96,9 @@ def admit(ctx: OperatorContext, body: dict[str, Any], waited: float = 0.0) -> St
         sharing = _runs_sharing(session, run, run_id, operation)
     verdict = review(
         Request(operation, spec["requestedBy"], tuple(spec.get("requestedByGroups") or ()), spec.get("destination")),
-        run_facts(run), admins=ctx.settings.admins.to_domain(), operator_identity=ctx.identity,
+        run_facts(run),
+        admins=ctx.settings.admins.to_domain(),
+        operator_identity=ctx.identity,
         runs_sharing_prefix=sharing,
     )
     prefixes = {k: str(v) for k, v in (("source", verdict.source), ("destination", verdict.destination)) if v}
@@ -117,17 +137,21 @@ def _runs_sharing(session: Any, run: dict[str, Any], run_id: str, operation: Ope
     return sharing.runs_sharing(session, {**run, "status": {**(run.get("status") or {}), "id": run_id}})
 
 
-def run_index_only(ctx: OperatorContext, run: dict[str, Any], operation: Operation, spec: dict[str, Any],
-                   verdict: Verdict) -> Status:
+def run_index_only(
+    ctx: OperatorContext, run: dict[str, Any], operation: Operation, spec: dict[str, Any], verdict: Verdict
+) -> Status:
     """mark_outputs_deleted and rewrite_output_paths: the index and the run, no S3 call."""
     if operation is Operation.MARK_OUTPUTS_DELETED:
-        rows = indexops.record_outputs_deleted(api=ctx.api, sessions=ctx.sessions, run=run,
-                                               by=spec["requestedBy"], prices=ctx.settings.prices)
+        rows = indexops.record_outputs_deleted(
+            api=ctx.api, sessions=ctx.sessions, run=run, by=spec["requestedBy"], prices=ctx.settings.prices
+        )
         return succeeded("Completed", f"{rows} output rows marked deleted (no S3 call)", rowsMarkedDeleted=rows)
-    rows = indexops.record_outputs_moved(api=ctx.api, sessions=ctx.sessions, run=run,
-                                         new_prefix=str(verdict.destination))
-    return succeeded("Completed", f"{rows} output rows rewritten from {verdict.source} to {verdict.destination}",
-                     rowsRewritten=rows)
+    rows = indexops.record_outputs_moved(
+        api=ctx.api, sessions=ctx.sessions, run=run, new_prefix=str(verdict.destination)
+    )
+    return succeeded(
+        "Completed", f"{rows} output rows rewritten from {verdict.source} to {verdict.destination}", rowsRewritten=rows
+    )
 
 
 def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Status:
@@ -141,9 +165,14 @@ def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Sta
             raise
     name = job["metadata"]["name"]
     deadline = datetime.now(UTC) + timedelta(seconds=ctx.settings.worker.start_deadline_seconds)
-    return {"phase": JobPhase.ENQUEUED, "reason": "Enqueued", "kubernetesJob": name,
-            "kubernetesJobNamespace": namespace, "workerStartDeadline": rfc3339(deadline),
-            "message": f"Kubernetes Job {namespace}/{name} will run the worker"}
+    return {
+        "phase": JobPhase.ENQUEUED,
+        "reason": "Enqueued",
+        "kubernetesJob": name,
+        "kubernetesJobNamespace": namespace,
+        "workerStartDeadline": rfc3339(deadline),
+        "message": f"Kubernetes Job {namespace}/{name} will run the worker",
+    }
 
 
 def job_outcome(job: dict[str, Any], lifecycle_status: dict[str, Any]) -> Status | None:
@@ -153,8 +182,11 @@ def job_outcome(job: dict[str, Any], lifecycle_status: dict[str, Any]) -> Status
     for condition in (job.get("status") or {}).get("conditions") or ():
         if condition.get("type") == "Failed" and condition.get("status") == "True":
             reason = condition.get("reason") or "JobFailed"
-            return failed(reason, f"Kubernetes Job {job['metadata']['name']} failed ({reason}): "
-                                  f"{condition.get('message') or 'no message'}; see its pods' logs")
+            return failed(
+                reason,
+                f"Kubernetes Job {job['metadata']['name']} failed ({reason}): "
+                f"{condition.get('message') or 'no message'}; see its pods' logs",
+            )
     return None
 
 
@@ -182,8 +214,11 @@ def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:
     if not status.get("jobId") or status.get("reason") == DUPLICATE:
         return
     namespace = body["metadata"]["namespace"]
-    duplicates = resource(ctx.custom.list_namespaced_custom_object(
-        GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}"))["items"]
+    duplicates = resource(
+        ctx.custom.list_namespaced_custom_object(
+            GROUP, VERSION, namespace, JOBS, label_selector=f"{LABEL_DUPLICATE_OF}={status['jobId']}"
+        )
+    )["items"]
     mirrored = {k: v for k, v in status.items() if k not in _OWN_FIELDS}
     for duplicate in duplicates:
         own = duplicate.get("status") or {}
@@ -192,7 +227,8 @@ def sync_duplicates(ctx: OperatorContext, body: dict[str, Any]) -> None:
         if any(own.get(k) != v for k, v in mirrored.items()):
             patch = with_phase(duplicate, {**mirrored, "reason": own.get("reason"), "message": own.get("message")})
             ctx.custom.patch_namespaced_custom_object_status(
-                GROUP, VERSION, namespace, JOBS, duplicate["metadata"]["name"], {"status": patch})
+                GROUP, VERSION, namespace, JOBS, duplicate["metadata"]["name"], {"status": patch}
+            )
 
 
 _OWN_FIELDS = ("reason", "message", "jobId", "conditions", "observedGeneration", "activeJob")

@@ -49,8 +49,12 @@ def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
     except DuplicateRunName as error:
         if previous is None or previous[0] != "duplicate":
             # kopf takes a raw body as well as its Body view (it reads apiVersion, kind and metadata)
-            kopf.event(body, type="Warning", reason="DuplicateRunName",  # type: ignore[arg-type]
-                       message=f"not indexed: {error} (run names are unique per namespace, in the index too)")
+            kopf.event(
+                body,  # type: ignore[arg-type]
+                type="Warning",
+                reason="DuplicateRunName",
+                message=f"not indexed: {error} (run names are unique per namespace, in the index too)",
+            )
         ctx.mirrored[key] = ("duplicate", now)
         return
     ctx.mirrored[key] = (essence, now)
@@ -70,10 +74,12 @@ def _upsert(ctx: OperatorContext, record: Any) -> None:
 
 def _resource_exists(ctx: OperatorContext, namespace: str, run_name: str, run_id: str) -> bool:
     """Whether a WorkflowRun with that run name and run id still exists."""
-    items = resource(client.CustomObjectsApi(ctx.api).list_namespaced_custom_object(
-        GROUP, VERSION, namespace, RUNS))["items"]
-    return any((r.get("spec") or {}).get("runName") == run_name and (r.get("status") or {}).get("id") == run_id
-               for r in items)
+    items = resource(client.CustomObjectsApi(ctx.api).list_namespaced_custom_object(GROUP, VERSION, namespace, RUNS))[
+        "items"
+    ]
+    return any(
+        (r.get("spec") or {}).get("runName") == run_name and (r.get("status") or {}).get("id") == run_id for r in items
+    )
 
 
 def forget_run(ctx: OperatorContext, body: dict[str, Any]) -> None:

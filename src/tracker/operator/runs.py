@@ -95,8 +95,13 @@ async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[
     metadata = body["metadata"]
     try:
         await asyncio.to_thread(
-            ctx.custom.patch_namespaced_custom_object_status, GROUP, VERSION, metadata["namespace"], RUNS,
-            metadata["name"], {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
+            ctx.custom.patch_namespaced_custom_object_status,
+            GROUP,
+            VERSION,
+            metadata["namespace"],
+            RUNS,
+            metadata["name"],
+            {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
         )
     except ApiException as error:
         if error.status in (404, 409):
@@ -135,8 +140,11 @@ def request_indexing(ctx: OperatorContext, body: dict[str, Any]) -> None:
     # The run id too: a run re-created under a deleted run's resource name is another run.
     marker = f"{status.get('id')}/{status.get('startedAt')}/{status.get('completedAt')}/{status.get('phase')}"
     resource = manifests.lifecycle_job_resource(
-        namespace=metadata["namespace"], run_name=spec["runName"], operation="index_outputs",
-        requested_by=ctx.identity, requested_by_groups=ctx.identity_groups,
+        namespace=metadata["namespace"],
+        run_name=spec["runName"],
+        operation="index_outputs",
+        requested_by=ctx.identity,
+        requested_by_groups=ctx.identity_groups,
         name=manifests.index_job_name(metadata["name"], marker),
     )
     try:

@@ -44,8 +44,11 @@ Key = tuple[str, str]
 def owner_of(job_or_pod: dict[str, Any]) -> tuple[str, str, str] | None:
     """(namespace, name, uid) of the lifecycle job a worker Job or pod serves, from its labels."""
     labels = job_or_pod["metadata"].get("labels") or {}
-    parts = (labels.get(LABEL_LIFECYCLE_JOB_NAMESPACE), labels.get(LABEL_LIFECYCLE_JOB),
-             labels.get(LABEL_LIFECYCLE_JOB_UID))
+    parts = (
+        labels.get(LABEL_LIFECYCLE_JOB_NAMESPACE),
+        labels.get(LABEL_LIFECYCLE_JOB),
+        labels.get(LABEL_LIFECYCLE_JOB_UID),
+    )
     return parts if all(parts) else None  # type: ignore[return-value]
 
 
@@ -56,8 +59,11 @@ def _enqueued(current: dict[str, Any], uid: str) -> bool:
 
 def cannot_start(reason: str, message: str, conditions: list[dict[str, Any]]) -> Status:
     """The status of a job whose worker pod cannot start (the job waits, until its deadline)."""
-    return {"reason": reason, "message": message,
-            "conditions": apply(conditions, Desired(WORKER_STARTED, False, reason, message), datetime.now(UTC))}
+    return {
+        "reason": reason,
+        "message": message,
+        "conditions": apply(conditions, Desired(WORKER_STARTED, False, reason, message), datetime.now(UTC)),
+    }
 
 
 def follow_worker_pod(ctx: OperatorContext, pod: dict[str, Any]) -> None:
@@ -82,8 +88,11 @@ def worker_started(body: dict[str, Any]) -> Status | None:
     conditions = status.get("conditions") or []
     if status.get("phase") != JobPhase.RUNNING or is_true(conditions, WORKER_STARTED):
         return None
-    return {"conditions": apply(conditions, Desired(WORKER_STARTED, True, "Running", "the worker is running"),
-                                datetime.now(UTC))}
+    return {
+        "conditions": apply(
+            conditions, Desired(WORKER_STARTED, True, "Running", "the worker is running"), datetime.now(UTC)
+        )
+    }
 
 
 def lifecycle_job_changed(ctx: OperatorContext, body: dict[str, Any]) -> None:
@@ -106,8 +115,12 @@ def shown_reason(body: dict[str, Any]) -> Status | None:
     (the pod may have said so before the job's admission wrote `Enqueued`)."""
     status = body.get("status") or {}
     worker = find(status.get("conditions") or [], WORKER_STARTED)
-    if (status.get("phase") != JobPhase.ENQUEUED or worker is None or worker.get("status") != "False"
-            or status.get("reason") in (worker.get("reason"), "Duplicate")):
+    if (
+        status.get("phase") != JobPhase.ENQUEUED
+        or worker is None
+        or worker.get("status") != "False"
+        or status.get("reason") in (worker.get("reason"), "Duplicate")
+    ):
         return None
     return {"reason": worker["reason"], "message": worker["message"]}
 
@@ -122,19 +135,23 @@ def enforce_start_deadline(ctx: OperatorContext, key: Key) -> None:
         status = current.get("status") or {}
         deadline = parse_time(status.get("workerStartDeadline"))
         conditions = status.get("conditions") or []
-        if (not _enqueued(current, current["metadata"]["uid"]) or deadline is None
-                or datetime.now(UTC) < deadline or is_true(conditions, WORKER_STARTED)):
+        if (
+            not _enqueued(current, current["metadata"]["uid"])
+            or deadline is None
+            or datetime.now(UTC) < deadline
+            or is_true(conditions, WORKER_STARTED)
+        ):
             return None
         waiting = find(conditions, WORKER_STARTED)
         reason = waiting["reason"] if waiting else NOT_STARTED
         cause = waiting["message"] if waiting else "no worker pod reported why"
-        message = (f"the worker did not start within {ctx.settings.worker.start_deadline_seconds}s "
-                   f"({reason}): {cause}")
+        message = f"the worker did not start within {ctx.settings.worker.start_deadline_seconds}s ({reason}): {cause}"
         failed_job.update(current)
         started = apply(conditions, Desired(WORKER_STARTED, False, reason, message), datetime.now(UTC))
-        return with_phase({**current, "status": {**status, "conditions": started}},
-                          {"phase": JobPhase.FAILED, "reason": reason, "message": message,
-                           "completedAt": rfc3339(datetime.now(UTC))})
+        return with_phase(
+            {**current, "status": {**status, "conditions": started}},
+            {"phase": JobPhase.FAILED, "reason": reason, "message": message, "completedAt": rfc3339(datetime.now(UTC))},
+        )
 
     _patch_if_present(ctx, namespace, name, compute)
     if failed_job:
@@ -173,23 +190,28 @@ def reap_if_orphaned(ctx: OperatorContext, job: dict[str, Any]) -> bool:
     if current is not None and current["metadata"]["uid"] == uid:
         return False
     if not job["metadata"].get("deletionTimestamp"):
-        log.info("deleting Kubernetes Job %s/%s: its lifecycle job %s/%s is gone",
-                 job["metadata"]["namespace"], job["metadata"]["name"], namespace, name)
+        log.info(
+            "deleting Kubernetes Job %s/%s: its lifecycle job %s/%s is gone",
+            job["metadata"]["namespace"],
+            job["metadata"]["name"],
+            namespace,
+            name,
+        )
         _delete_job(ctx, job["metadata"]["namespace"], job["metadata"]["name"])
     return True
 
 
 def _delete_job(ctx: OperatorContext, namespace: str, name: str) -> None:
     try:
-        ctx.batch.delete_namespaced_job(name, namespace, body=client.V1DeleteOptions(
-            propagation_policy="Background"))
+        ctx.batch.delete_namespaced_job(name, namespace, body=client.V1DeleteOptions(propagation_policy="Background"))
     except ApiException as error:
         if error.status != 404:
             raise
 
 
-def _patch_if_present(ctx: OperatorContext, namespace: str, name: str,
-                      compute: Callable[[dict[str, Any]], Status | None]) -> None:
+def _patch_if_present(
+    ctx: OperatorContext, namespace: str, name: str, compute: Callable[[dict[str, Any]], Status | None]
+) -> None:
     try:
         patch_status(ctx.api, plural=JOBS, namespace=namespace, name=name, compute=compute)
     except ApiException as error:

@@ -72,9 +72,9 @@ class BatchOutcome:
     error: Exception | None = None  # the request itself failed for good (after retries)
 
 
-
-def delete_batch(client: S3Client, bucket: str, targets: list[Target], *, max_key_retries: int,
-                 backoff_base: float) -> BatchOutcome:
+def delete_batch(
+    client: S3Client, bucket: str, targets: list[Target], *, max_key_retries: int, backoff_base: float
+) -> BatchOutcome:
     """One DeleteObjects batch, per-key errors and throttling retried; never raises for S3 errors."""
     outcome = BatchOutcome()
     pending = {(t.key, t.version_id): t for t in targets}
@@ -129,9 +129,7 @@ def _identifier(target: Target) -> ObjectIdentifierTypeDef:
     return identifier
 
 
-def _pop(
-    pending: dict[tuple[str, str | None], Target], entry: DeletedObjectTypeDef | ErrorTypeDef
-) -> Target | None:
+def _pop(pending: dict[tuple[str, str | None], Target], entry: DeletedObjectTypeDef | ErrorTypeDef) -> Target | None:
     key = entry.get("Key", "")
     return pending.pop((key, entry.get("VersionId")), None) or pending.pop((key, None), None)
 
@@ -173,21 +171,34 @@ class DeleteTally:
             self.versions_found += target.version_id is not None
 
     def result(self) -> DeleteResult:
-        return DeleteResult(self.objects, self.bytes, self.versions, self.dry_run,
-                            self.objects_found, self.bytes_found, self.versions_found)
+        return DeleteResult(
+            self.objects,
+            self.bytes,
+            self.versions,
+            self.dry_run,
+            self.objects_found,
+            self.bytes_found,
+            self.versions_found,
+        )
 
     def raise_if_failed(self, where: str) -> None:
         if self.denied:
-            raise AccessDenied(f"S3 denied deleting {len(self.denied)} objects under {where}: "
-                               f"{shown(self.denied)}; check the worker's IAM policy, the bucket "
-                               "policy and any object lock", result=self.result())
+            raise AccessDenied(
+                f"S3 denied deleting {len(self.denied)} objects under {where}: "
+                f"{shown(self.denied)}; check the worker's IAM policy, the bucket "
+                "policy and any object lock",
+                result=self.result(),
+            )
         if self.error is not None:
             if isinstance(self.error, ClientError) and is_denied(self.error):
                 raise denied(self.error, f"DeleteObjects under {where}") from self.error
             raise self.error
         if self.failed:
-            raise DeleteFailed(f"{len(self.failed)} objects under {where} could not be deleted after "
-                               f"retries: {shown(self.failed)}", failures=self.failed, result=self.result())
+            raise DeleteFailed(
+                f"{len(self.failed)} objects under {where} could not be deleted after retries: {shown(self.failed)}",
+                failures=self.failed,
+                result=self.result(),
+            )
 
 
 def shown(failures: list[KeyFailure]) -> str:
@@ -196,9 +207,18 @@ def shown(failures: list[KeyFailure]) -> str:
     return text + (f" and {len(failures) - SHOWN_KEYS} more" if len(failures) > SHOWN_KEYS else "")
 
 
-def delete_targets(client: S3Client, fence: Fence, batches: Iterable[list[Target]], *, tally: DeleteTally,
-                   batches_in_flight: int, max_key_retries: int, backoff_base: float,
-                   on_batch: Callable[[DeleteTally], None] | None = None, journal: Journal | None = None) -> None:
+def delete_targets(
+    client: S3Client,
+    fence: Fence,
+    batches: Iterable[list[Target]],
+    *,
+    tally: DeleteTally,
+    batches_in_flight: int,
+    max_key_retries: int,
+    backoff_base: float,
+    on_batch: Callable[[DeleteTally], None] | None = None,
+    journal: Journal | None = None,
+) -> None:
     """Delete batches (each at most 1,000 targets, every key inside `fence`) concurrently
     into `tally`; stops pulling at a failure. A key outside the fence raises
     `FenceViolation` before its batch is sent."""

@@ -80,11 +80,17 @@ def copy_one(client: S3Client, pair: Pair, options: Options) -> Outcome:
             if multipart:
                 copy_parts(client, pair, source_head, etag, size, options)
             else:
-                call_s3(client.copy_object, what=f"copying {pair.source} to {pair.destination} (CopyObject)",
-                        Bucket=pair.destination.bucket, Key=pair.destination.key,
-                        CopySource={"Bucket": pair.source.bucket, "Key": pair.source.key},
-                        CopySourceIfMatch=f'"{etag}"', MetadataDirective="REPLACE", backoff_base=options.backoff_base,
-                        **attributes(source_head, etag))
+                call_s3(
+                    client.copy_object,
+                    what=f"copying {pair.source} to {pair.destination} (CopyObject)",
+                    Bucket=pair.destination.bucket,
+                    Key=pair.destination.key,
+                    CopySource={"Bucket": pair.source.bucket, "Key": pair.source.key},
+                    CopySourceIfMatch=f'"{etag}"',
+                    MetadataDirective="REPLACE",
+                    backoff_base=options.backoff_base,
+                    **attributes(source_head, etag),
+                )
         except ClientError as error:
             if error_code(error) in ("PreconditionFailed", "412") and attempt < 2:
                 continue  # the source changed between HeadObject and the copy: copy the new one
@@ -102,14 +108,16 @@ class CopyTally:
 
     def add(self, outcome: Outcome) -> None:
         r = self.result
-        found = replace(r, objects_found=r.objects_found + 1, bytes_found=r.bytes_found + outcome.pair.size,
-                        dry_run=self.dry_run)
+        found = replace(
+            r, objects_found=r.objects_found + 1, bytes_found=r.bytes_found + outcome.pair.size, dry_run=self.dry_run
+        )
         if outcome.kind in ("copied", "skipped"):
             skipped = outcome.kind == "skipped"
             found = replace(found, objects_skipped=found.objects_skipped + skipped)
             if not self.dry_run:
-                found = replace(found, objects_copied=found.objects_copied + 1,
-                                bytes_copied=found.bytes_copied + outcome.size)
+                found = replace(
+                    found, objects_copied=found.objects_copied + 1, bytes_copied=found.bytes_copied + outcome.size
+                )
         elif outcome.kind != "would_copy":
             self.problems.setdefault(outcome.kind, []).append(outcome)
         self.result = found
@@ -119,21 +127,37 @@ class CopyTally:
             return shown([KeyFailure(o.pair.source.key, o.detail) for o in self.problems[kind]])
 
         if "unverified" in self.problems:
-            raise CopyNotVerified(f"{len(self.problems['unverified'])} copies from {source} to {destination} "
-                                  f"did not verify: {named('unverified')}", result=self.result)
+            raise CopyNotVerified(
+                f"{len(self.problems['unverified'])} copies from {source} to {destination} "
+                f"did not verify: {named('unverified')}",
+                result=self.result,
+            )
         if "conflict" in self.problems:
-            raise DestinationConflict(f"{len(self.problems['conflict'])} objects under {destination} are not "
-                                      f"copies of their sources and would be overwritten: {named('conflict')}; "
-                                      "remove them or choose another destination", result=self.result)
+            raise DestinationConflict(
+                f"{len(self.problems['conflict'])} objects under {destination} are not "
+                f"copies of their sources and would be overwritten: {named('conflict')}; "
+                "remove them or choose another destination",
+                result=self.result,
+            )
         if "vanished" in self.problems:
-            raise SourceChanged(f"objects under {source} changed during the copy: {named('vanished')}",
-                                result=self.result)
+            raise SourceChanged(
+                f"objects under {source} changed during the copy: {named('vanished')}", result=self.result
+            )
 
 
-def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_flight: int = 8,
-                multipart_threshold: int = MAX_COPY_SIZE, part_size: int = 512 * MiB,
-                on_progress: Callable[[CopyResult], None] | None = None, dry_run: bool = False,
-                page_size: int = BATCH_LIMIT, backoff_base: float = 0.2) -> CopyResult:
+def copy_prefix(
+    client: S3Client,
+    source: S3Url,
+    destination: S3Url,
+    *,
+    in_flight: int = 8,
+    multipart_threshold: int = MAX_COPY_SIZE,
+    part_size: int = 512 * MiB,
+    on_progress: Callable[[CopyResult], None] | None = None,
+    dry_run: bool = False,
+    page_size: int = BATCH_LIMIT,
+    backoff_base: float = 0.2,
+) -> CopyResult:
     """Copy and verify every object under `source` to `destination` (see the module docstring).
 
     `on_progress(result_so_far)` runs in the calling thread after each object.
@@ -166,16 +190,36 @@ def copy_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
     return tally.result
 
 
-def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_flight: int = 8,
-                batches_in_flight: int = 4, multipart_threshold: int = MAX_COPY_SIZE, part_size: int = 512 * MiB,
-                on_progress: Callable[[CopyResult], None] | None = None, dry_run: bool = False,
-                max_key_retries: int = 5, page_size: int = BATCH_LIMIT, backoff_base: float = 0.2,
-                journal: Journal | None = None) -> CopyResult:
+def move_prefix(
+    client: S3Client,
+    source: S3Url,
+    destination: S3Url,
+    *,
+    in_flight: int = 8,
+    batches_in_flight: int = 4,
+    multipart_threshold: int = MAX_COPY_SIZE,
+    part_size: int = 512 * MiB,
+    on_progress: Callable[[CopyResult], None] | None = None,
+    dry_run: bool = False,
+    max_key_retries: int = 5,
+    page_size: int = BATCH_LIMIT,
+    backoff_base: float = 0.2,
+    journal: Journal | None = None,
+) -> CopyResult:
     """copy_prefix, then delete the sources whose verified copies still match them."""
     source_fence = guard(source, "move")
-    copied = copy_prefix(client, source, destination, in_flight=in_flight, multipart_threshold=multipart_threshold,
-                         part_size=part_size, on_progress=on_progress, dry_run=dry_run, page_size=page_size,
-                         backoff_base=backoff_base)
+    copied = copy_prefix(
+        client,
+        source,
+        destination,
+        in_flight=in_flight,
+        multipart_threshold=multipart_threshold,
+        part_size=part_size,
+        on_progress=on_progress,
+        dry_run=dry_run,
+        page_size=page_size,
+        backoff_base=backoff_base,
+    )
     if dry_run:
         return copied
     tally = DeleteTally()
@@ -189,25 +233,45 @@ def move_prefix(client: S3Client, source: S3Url, destination: S3Url, *, in_fligh
             on_progress(current())
 
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="s3-head") as heads:
-        batches = _verified_sources(client, source, destination, page_size=page_size, heads=heads, left=left,
-                                    backoff_base=backoff_base)
+        batches = _verified_sources(
+            client, source, destination, page_size=page_size, heads=heads, left=left, backoff_base=backoff_base
+        )
         try:
-            delete_targets(client, source_fence, batches, tally=tally, batches_in_flight=batches_in_flight,
-                           max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress,
-                           journal=journal)
+            delete_targets(
+                client,
+                source_fence,
+                batches,
+                tally=tally,
+                batches_in_flight=batches_in_flight,
+                max_key_retries=max_key_retries,
+                backoff_base=backoff_base,
+                on_batch=progress,
+                journal=journal,
+            )
             tally.raise_if_failed(str(source))
         except S3OperationError as error:
             error.result = current()
             raise
     left += tally.changed
     if left:
-        raise SourceChanged(f"{len(left)} objects under {source} changed or appeared after they were copied "
-                            f"and were not deleted: {shown(left)}", result=current())
+        raise SourceChanged(
+            f"{len(left)} objects under {source} changed or appeared after they were copied "
+            f"and were not deleted: {shown(left)}",
+            result=current(),
+        )
     return current()
 
 
-def _verified_sources(client: S3Client, source: S3Url, destination: S3Url, *, page_size: int,
-                      heads: ThreadPoolExecutor, left: list[KeyFailure], backoff_base: float) -> Iterator[list[Target]]:
+def _verified_sources(
+    client: S3Client,
+    source: S3Url,
+    destination: S3Url,
+    *,
+    page_size: int,
+    heads: ThreadPoolExecutor,
+    left: list[KeyFailure],
+    backoff_base: float,
+) -> Iterator[list[Target]]:
     """Batches of source objects whose destination holds a verified copy of them as listed now."""
 
     def verified(pair: Pair) -> bool:
@@ -217,8 +281,12 @@ def _verified_sources(client: S3Client, source: S3Url, destination: S3Url, *, pa
             return True
         found = head(client, pair.destination, backoff_base=backoff_base)
         return found is not None and is_verified_copy(
-            pair.etag, pair.size, etag=unquoted(found["ETag"]), size=int(found["ContentLength"]),
-            metadata=found.get("Metadata"))
+            pair.etag,
+            pair.size,
+            etag=unquoted(found["ETag"]),
+            size=int(found["ContentLength"]),
+            metadata=found.get("Metadata"),
+        )
 
     for batch in chunks(listed_pairs(client, source, destination, page_size=page_size), BATCH_LIMIT):
         targets = []

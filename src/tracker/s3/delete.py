@@ -38,10 +38,19 @@ from tracker.s3.retry import call_s3
 MAX_PASSES = 5
 
 
-def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4,
-                  on_progress: Callable[[int, int], None] | None = None, max_key_retries: int = 5,
-                  dry_run: bool = False, versions: bool | None = None, page_size: int = BATCH_LIMIT,
-                  backoff_base: float = 0.2, journal: Journal | None = None) -> DeleteResult:
+def delete_prefix(
+    client: S3Client,
+    prefix: S3Url,
+    *,
+    batches_in_flight: int = 4,
+    on_progress: Callable[[int, int], None] | None = None,
+    max_key_retries: int = 5,
+    dry_run: bool = False,
+    versions: bool | None = None,
+    page_size: int = BATCH_LIMIT,
+    backoff_base: float = 0.2,
+    journal: Journal | None = None,
+) -> DeleteResult:
     """Delete everything under `prefix` (see the module docstring). Returns exact counters.
 
     `on_progress(objects, bytes)` gets the running totals after each batch (in a dry run,
@@ -51,8 +60,12 @@ def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4
     if not 1 <= page_size <= BATCH_LIMIT:
         raise ValueError(f"page_size must be 1..{BATCH_LIMIT}")
     if versions is None:
-        status = call_s3(client.get_bucket_versioning, Bucket=prefix.bucket, retries=max_key_retries,
-                         what=f"reading the versioning state of bucket {prefix.bucket} (s3:GetBucketVersioning)")
+        status = call_s3(
+            client.get_bucket_versioning,
+            Bucket=prefix.bucket,
+            retries=max_key_retries,
+            what=f"reading the versioning state of bucket {prefix.bucket} (s3:GetBucketVersioning)",
+        )
         versions = status.get("Status") in ("Enabled", "Suspended")
     tally = DeleteTally(dry_run=dry_run)
 
@@ -69,17 +82,27 @@ def delete_prefix(client: S3Client, prefix: S3Url, *, batches_in_flight: int = 4
                 for _batch in batches:
                     progress(tally)
                 return tally.result()
-            delete_targets(client, fence, batches, tally=tally, batches_in_flight=batches_in_flight,
-                           max_key_retries=max_key_retries, backoff_base=backoff_base, on_batch=progress,
-                           journal=journal)
+            delete_targets(
+                client,
+                fence,
+                batches,
+                tally=tally,
+                batches_in_flight=batches_in_flight,
+                max_key_retries=max_key_retries,
+                backoff_base=backoff_base,
+                on_batch=progress,
+                journal=journal,
+            )
             tally.raise_if_failed(str(prefix))
         except S3OperationError as error:
             error.result = tally.result()
             raise
         if tally.objects_found + tally.versions_found == listed_before:
             return tally.result()
-    raise PrefixNotEmpty(f"objects kept appearing under {prefix} through {MAX_PASSES} passes: "
-                         "is something still writing there?", result=tally.result())
+    raise PrefixNotEmpty(
+        f"objects kept appearing under {prefix} through {MAX_PASSES} passes: is something still writing there?",
+        result=tally.result(),
+    )
 
 
 def _listing(client: S3Client, prefix: S3Url, *, versions: bool, page_size: int) -> Iterator[list[Target]]:

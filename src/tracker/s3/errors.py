@@ -16,8 +16,19 @@ from typing import TypeVar
 from botocore.exceptions import ClientError
 
 T = TypeVar("T")
-_TRANSIENT = {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "Throttling",
-              "ThrottlingException", "RequestLimitExceeded", "500", "502", "503", "504"}
+_TRANSIENT = {
+    "SlowDown",
+    "ServiceUnavailable",
+    "InternalError",
+    "RequestTimeout",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "500",
+    "502",
+    "503",
+    "504",
+}
 DENIED = {"AccessDenied", "AllAccessDisabled", "403"}
 
 
@@ -84,8 +95,9 @@ def is_denied(error: ClientError) -> bool:
 
 def denied(error: ClientError, what: str) -> AccessDenied:
     detail = error.response.get("Error", {}).get("Message") or "Access Denied"
-    return AccessDenied(f"S3 denied {what}: {error_code(error)}: {detail}; "
-                        "check the worker's IAM policy and the bucket policy")
+    return AccessDenied(
+        f"S3 denied {what}: {error_code(error)}: {detail}; check the worker's IAM policy and the bucket policy"
+    )
 
 
 def denied_as_error(items: Iterable[T], what: str) -> Iterator[T]:

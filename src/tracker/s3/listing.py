@@ -16,16 +16,20 @@ def iter_pages(client: S3Client, prefix: S3Url, *, page_size: int = 1000) -> Ite
     """Every object under `prefix`, one list per ListObjectsV2 page (memory bounded)."""
     fence = Fence(prefix)
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key,
-                               PaginationConfig={"PageSize": page_size})
+    pages = paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key, PaginationConfig={"PageSize": page_size})
     for page in pages:
         objects = []
         for item in page.get("Contents", ()):
             url = fence.check(S3Url(prefix.bucket, item["Key"]), "list")
-            objects.append(OutputObject(
-                url=str(url), size=int(item["Size"]), last_modified=item.get("LastModified"),
-                etag=(item.get("ETag") or "").strip('"') or None, storage_class=item.get("StorageClass"),
-            ))
+            objects.append(
+                OutputObject(
+                    url=str(url),
+                    size=int(item["Size"]),
+                    last_modified=item.get("LastModified"),
+                    etag=(item.get("ETag") or "").strip('"') or None,
+                    storage_class=item.get("StorageClass"),
+                )
+            )
         yield objects
 
 
@@ -48,13 +52,16 @@ def iter_version_pages(client: S3Client, prefix: S3Url, *, page_size: int = 1000
     """
     fence = Fence(prefix)
     paginator = client.get_paginator("list_object_versions")
-    pages = paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key,
-                               PaginationConfig={"PageSize": page_size})
+    pages = paginator.paginate(Bucket=prefix.bucket, Prefix=prefix.key, PaginationConfig={"PageSize": page_size})
     for page in pages:
-        entries = [ObjectVersion(item["Key"], item["VersionId"], int(item.get("Size", 0)), bool(item.get("IsLatest")))
-                   for item in page.get("Versions", ())]
-        entries += [ObjectVersion(item["Key"], item["VersionId"], 0, bool(item.get("IsLatest")), delete_marker=True)
-                    for item in page.get("DeleteMarkers", ())]
+        entries = [
+            ObjectVersion(item["Key"], item["VersionId"], int(item.get("Size", 0)), bool(item.get("IsLatest")))
+            for item in page.get("Versions", ())
+        ]
+        entries += [
+            ObjectVersion(item["Key"], item["VersionId"], 0, bool(item.get("IsLatest")), delete_marker=True)
+            for item in page.get("DeleteMarkers", ())
+        ]
         for entry in entries:
             fence.check_key(entry.key, "list versions of")
         marker = (page.get("NextKeyMarker"), page.get("NextVersionIdMarker"))

@@ -32,8 +32,9 @@ def part_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
     return [(start, min(start + part_size, size) - 1) for start in range(0, size, part_size)]
 
 
-def copy_parts(client: S3Client, pair: Pair, source_head: dict[str, Any], etag: str, size: int,
-               options: Options) -> None:
+def copy_parts(
+    client: S3Client, pair: Pair, source_head: dict[str, Any], etag: str, size: int, options: Options
+) -> None:
     src, dst = pair.source, pair.destination
 
     def call(fn: Callable[..., Any], **kwargs: Any) -> Any:
@@ -47,12 +48,24 @@ def copy_parts(client: S3Client, pair: Pair, source_head: dict[str, Any], etag: 
     try:
         parts = []
         for number, (first, last) in enumerate(part_ranges(size, options.part_size), start=1):
-            response = call(client.upload_part_copy, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
-                            PartNumber=number, CopySource={"Bucket": src.bucket, "Key": src.key},
-                            CopySourceRange=f"bytes={first}-{last}", CopySourceIfMatch=f'"{etag}"')
+            response = call(
+                client.upload_part_copy,
+                Bucket=dst.bucket,
+                Key=dst.key,
+                UploadId=upload,
+                PartNumber=number,
+                CopySource={"Bucket": src.bucket, "Key": src.key},
+                CopySourceRange=f"bytes={first}-{last}",
+                CopySourceIfMatch=f'"{etag}"',
+            )
             parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
-        call(client.complete_multipart_upload, Bucket=dst.bucket, Key=dst.key, UploadId=upload,
-             MultipartUpload={"Parts": parts})
+        call(
+            client.complete_multipart_upload,
+            Bucket=dst.bucket,
+            Key=dst.key,
+            UploadId=upload,
+            MultipartUpload={"Parts": parts},
+        )
     except BaseException:
         try:
             client.abort_multipart_upload(Bucket=dst.bucket, Key=dst.key, UploadId=upload)

@@ -21,8 +21,7 @@ S = TypeVar("S")
 D = TypeVar("D")
 
 
-def run_bounded(items: Iterable[T], work: Callable[[T], R], *, in_flight: int,
-                on_result: Callable[[R], None]) -> None:
+def run_bounded(items: Iterable[T], work: Callable[[T], R], *, in_flight: int, on_result: Callable[[R], None]) -> None:
     """Run `work` on each item, `in_flight` at a time, pulling items lazily.
 
     An item is pulled, then waits for a free thread, so at most `in_flight + 1` items

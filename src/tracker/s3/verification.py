@@ -22,13 +22,21 @@ from tracker.s3.pairs import Outcome, Pair
 from tracker.s3.retry import call_s3
 
 MARKER = "tracker-source-etag"
-_CARRIED = ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl",
-            "WebsiteRedirectLocation", "StorageClass")
+_CARRIED = (
+    "ContentType",
+    "ContentEncoding",
+    "ContentDisposition",
+    "ContentLanguage",
+    "CacheControl",
+    "WebsiteRedirectLocation",
+    "StorageClass",
+)
 _NOT_MD5 = ("aws:kms", "aws:kms:dsse")
 
 
-def is_verified_copy(source_etag: str, source_size: int, *, etag: str | None, size: int,
-                     metadata: dict[str, str] | None = None) -> bool:
+def is_verified_copy(
+    source_etag: str, source_size: int, *, etag: str | None, size: int, metadata: dict[str, str] | None = None
+) -> bool:
     """Same size, and the same ETag or our marker naming the source's ETag."""
     if not source_etag or size != source_size:
         return False
@@ -41,8 +49,13 @@ def unquoted(etag: str | None) -> str:
 
 def head(client: S3Client, url: S3Url, *, backoff_base: float = 0.2) -> dict[str, Any] | None:
     try:
-        response = call_s3(client.head_object, Bucket=url.bucket, Key=url.key, what=f"reading {url} (HeadObject)",
-                           backoff_base=backoff_base)
+        response = call_s3(
+            client.head_object,
+            Bucket=url.bucket,
+            Key=url.key,
+            what=f"reading {url} (HeadObject)",
+            backoff_base=backoff_base,
+        )
         return cast(dict[str, Any], response)  # read by header name (`attributes` copies a list of them)
     except ClientError as error:
         if error_code(error) in ("404", "NoSuchKey", "NotFound"):
@@ -58,22 +71,31 @@ def existing(client: S3Client, pair: Pair, found_listed: OutputObject, backoff_b
     if found is None:
         return "absent"
     metadata = found.get("Metadata") or {}
-    if is_verified_copy(pair.etag, pair.size, etag=unquoted(found["ETag"]), size=int(found["ContentLength"]),
-                        metadata=metadata):
+    if is_verified_copy(
+        pair.etag, pair.size, etag=unquoted(found["ETag"]), size=int(found["ContentLength"]), metadata=metadata
+    ):
         return "skipped"
     return "stale" if MARKER in metadata else "conflict"
 
 
-def verify(pair: Pair, source_head: dict[str, Any], copied: dict[str, Any] | None, *, etag: str, size: int,
-           multipart: bool) -> Outcome:
+def verify(
+    pair: Pair, source_head: dict[str, Any], copied: dict[str, Any] | None, *, etag: str, size: int, multipart: bool
+) -> Outcome:
     if copied is None:
         return Outcome("unverified", pair, size, "the copy is missing")
     copied_etag, copied_size = unquoted(copied["ETag"]), int(copied["ContentLength"])
     if not is_verified_copy(etag, size, etag=copied_etag, size=copied_size, metadata=copied.get("Metadata")):
-        return Outcome("unverified", pair, size, f"size {copied_size} (expected {size}), marker "
-                                                 f"{(copied.get('Metadata') or {}).get(MARKER)!r} (expected {etag!r})")
-    md5_etags = all(h.get("ServerSideEncryption") not in _NOT_MD5 and not h.get("SSECustomerAlgorithm")
-                    for h in (source_head, copied))
+        return Outcome(
+            "unverified",
+            pair,
+            size,
+            f"size {copied_size} (expected {size}), marker "
+            f"{(copied.get('Metadata') or {}).get(MARKER)!r} (expected {etag!r})",
+        )
+    md5_etags = all(
+        h.get("ServerSideEncryption") not in _NOT_MD5 and not h.get("SSECustomerAlgorithm")
+        for h in (source_head, copied)
+    )
     if not multipart and "-" not in etag and md5_etags and copied_etag != etag:
         return Outcome("unverified", pair, size, f"ETag {copied_etag} (expected {etag})")
     return Outcome("copied", pair, size)

@@ -17,6 +17,12 @@ from tracker.store.errors import (
 )
 
 __all__ = [
-    "AmbiguousRun", "DuplicateRunName", "OutputConflict", "RunNotFound", "StoreError",
-    "make_engine", "migrate", "session_factory",
-]  # fmt: skip
+    "AmbiguousRun",
+    "DuplicateRunName",
+    "OutputConflict",
+    "RunNotFound",
+    "StoreError",
+    "make_engine",
+    "migrate",
+    "session_factory",
+]

@@ -21,9 +21,7 @@ def insert(session: Session, model: Any) -> Any:
     return sqlite.insert(model)
 
 
-def position(
-    dialect: str, needle: str | ColumnElement[str], haystack: ColumnElement[str]
-) -> ColumnElement[int]:
+def position(dialect: str, needle: str | ColumnElement[str], haystack: ColumnElement[str]) -> ColumnElement[int]:
     """1-based position of `needle` in `haystack`, 0 when absent."""
     if dialect == "postgresql":
         return func.strpos(haystack, needle)

@@ -38,11 +38,15 @@ class AmbiguousRun(StoreError, LookupError):
         where = sorted({c.namespace for c in self.candidates})
         ids = [c.id for c in self.candidates]
         if len(where) > 1:
-            message = (f"run name {ref!r} exists in several namespaces ({', '.join(where)}): "
-                       "give a namespace or use the run id")
+            message = (
+                f"run name {ref!r} exists in several namespaces ({', '.join(where)}): "
+                "give a namespace or use the run id"
+            )
         else:
-            message = (f"run name {ref!r} was used by several runs, since deleted, in namespace "
-                       f"{where[0] if where else '?'} (ids {', '.join(ids)}): use the run id")
+            message = (
+                f"run name {ref!r} was used by several runs, since deleted, in namespace "
+                f"{where[0] if where else '?'} (ids {', '.join(ids)}): use the run id"
+            )
         super().__init__(message)
         self.ref = ref
         self.namespaces = tuple(where)
@@ -53,10 +57,7 @@ class DuplicateRunName(StoreError):
     """Another run (another id) already uses this run name in the namespace."""
 
     def __init__(self, namespace: str, run_name: str, existing_id: str) -> None:
-        super().__init__(
-            f"run name {run_name!r} is already used in namespace {namespace!r} "
-            f"by run {existing_id}"
-        )
+        super().__init__(f"run name {run_name!r} is already used in namespace {namespace!r} by run {existing_id}")
         self.namespace = namespace
         self.run_name = run_name
         self.existing_id = existing_id

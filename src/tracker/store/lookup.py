@@ -28,8 +28,7 @@ from tracker.store.textsearch import (
 )
 
 outputs = Base.metadata.tables[Output.__tablename__]
-_OBJECT = (outputs.c.url, outputs.c.size, outputs.c.last_modified, outputs.c.etag,
-           outputs.c.storage_class)  # fmt: skip
+_OBJECT = (outputs.c.url, outputs.c.size, outputs.c.last_modified, outputs.c.etag, outputs.c.storage_class)
 
 
 def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list[RunRecord]:
@@ -44,11 +43,12 @@ def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list
         return []
     dialect = dialect_of(session)
     published = where_url_contains(select(outputs.c.run_id.label("id")), dialect, [text])
-    owner = select(Run.id).where(func.length(Run.output_dir) > 0, or_(
-        contains(dialect, Run.output_dir, text), _holds(dialect, Run.output_dir, text)))  # fmt: skip
+    owner = select(Run.id).where(
+        func.length(Run.output_dir) > 0,
+        or_(contains(dialect, Run.output_dir, text), _holds(dialect, Run.output_dir, text)),
+    )
     found = union(published, owner).subquery()
-    stmt = (select_runs().where(Run.id.in_(select(found.c.id)))
-            .order_by(Run.created_at.desc(), Run.id).limit(limit))  # fmt: skip
+    stmt = select_runs().where(Run.id.in_(select(found.c.id))).order_by(Run.created_at.desc(), Run.id).limit(limit)
     return [to_record(run) for run in session.scalars(stmt)]
 
 
@@ -59,9 +59,13 @@ def _holds(dialect: str, prefix: SQLColumnExpression[str | None], text: str) -> 
 
 
 def search_outputs(
-    session: Session, *, words: Sequence[str], run_id: str | None = None,
-    limit: int = 100, offset: int = 0,
-) -> tuple[list[OutputMatch], int]:  # fmt: skip
+    session: Session,
+    *,
+    words: Sequence[str],
+    run_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[OutputMatch], int]:
     """Output rows whose URL contains every word (ignoring ASCII case), ordered by
     URL, with their run; and how many match in total."""
     words = usable_words(words)
@@ -73,17 +77,23 @@ def search_outputs(
     scope = [outputs.c.run_id == run_id] if run_id is not None else []
     counted = where_url_contains(select(func.count()).select_from(outputs), dialect, words)
     total = session.scalar(counted.where(*scope)) or 0
-    page = where_url_contains(
-        select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
-        .select_from(outputs).join(Run, Run.id == outputs.c.run_id), dialect, words,
-    ).where(*scope).order_by(outputs.c.url, outputs.c.id).limit(limit).offset(offset)  # fmt: skip
-    return [OutputMatch(r.run_id, r.run_name, _object(r), r.deleted_at)
-            for r in session.execute(page)], total  # fmt: skip
+    page = (
+        where_url_contains(
+            select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
+            .select_from(outputs)
+            .join(Run, Run.id == outputs.c.run_id),
+            dialect,
+            words,
+        )
+        .where(*scope)
+        .order_by(outputs.c.url, outputs.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [OutputMatch(r.run_id, r.run_name, _object(r), r.deleted_at) for r in session.execute(page)], total
 
 
-def browse_outputs(
-    session: Session, *, run_id: str, directory: str = "", limit: int | None = None
-) -> Listing:
+def browse_outputs(session: Session, *, run_id: str, directory: str = "", limit: int | None = None) -> Listing:
     """One level of the run's outputs below `output_dir + directory` (a literal key
     prefix; a missing trailing `/` is added): subdirectories with totals, then files."""
     if limit is not None and limit < 0:
@@ -98,22 +108,24 @@ def browse_outputs(
     rest = func.substr(outputs.c.url, len(prefix) + 1)
     slash = position(dialect, "/", rest)
     here = [outputs.c.run_id == run_id, *under_prefix(outputs.c.url, prefix)]
-    below = (select(func.substr(rest, 1, slash).label("name"), outputs.c.size,
-                    outputs.c.deleted_at).where(*here, slash > 0).subquery())  # fmt: skip
+    below = (
+        select(func.substr(rest, 1, slash).label("name"), outputs.c.size, outputs.c.deleted_at)
+        .where(*here, slash > 0)
+        .subquery()
+    )
     deleted = func.sum(case((below.c.deleted_at.is_not(None), 1), else_=0))
     directories = session.execute(
         select(below.c.name, func.count(), func.sum(below.c.size), deleted)
-        .group_by(below.c.name).order_by(below.c.name)
-    )  # fmt: skip
+        .group_by(below.c.name)
+        .order_by(below.c.name)
+    )
     files = session.execute(
-        select(outputs.c.deleted_at, *_OBJECT).where(*here, slash == 0)
-        .order_by(outputs.c.url).limit(limit)
-    )  # fmt: skip
+        select(outputs.c.deleted_at, *_OBJECT).where(*here, slash == 0).order_by(outputs.c.url).limit(limit)
+    )
     return Listing(
-        [OutputDirectory(name, count, int(size or 0), int(gone or 0))
-         for name, count, size, gone in directories],
+        [OutputDirectory(name, count, int(size or 0), int(gone or 0)) for name, count, size, gone in directories],
         [OutputFile(_object(r), r.deleted_at) for r in files],
-    )  # fmt: skip
+    )
 
 
 def runs_with_outputs_under(session: Session, *, prefix: str, exclude_run_id: str) -> list[RunRecord]:
@@ -125,20 +137,28 @@ def runs_with_outputs_under(session: Session, *, prefix: str, exclude_run_id: st
     low, _ = fence.text_bounds()
     dialect = dialect_of(session)
     others = select(outputs.c.run_id).where(
-        *under_prefix(outputs.c.url, low), outputs.c.deleted_at.is_(None),
+        *under_prefix(outputs.c.url, low),
+        outputs.c.deleted_at.is_(None),
         outputs.c.run_id != exclude_run_id,
-    )  # fmt: skip
+    )
     value = literal(low).collate("C") if dialect == "postgresql" else literal(low)
     overlapping = and_(
-        Run.outputs_deleted_at.is_(None), func.length(Run.output_dir) > 0,
-        or_(func.substr(Run.output_dir, 1, len(low)) == low,
-            func.substr(value, 1, func.length(Run.output_dir)) == Run.output_dir),
-    )  # fmt: skip
-    stmt = (select_runs().where(Run.id != exclude_run_id, or_(Run.id.in_(others), overlapping))
-            .order_by(Run.created_at, Run.id))  # fmt: skip
+        Run.outputs_deleted_at.is_(None),
+        func.length(Run.output_dir) > 0,
+        or_(
+            func.substr(Run.output_dir, 1, len(low)) == low,
+            func.substr(value, 1, func.length(Run.output_dir)) == Run.output_dir,
+        ),
+    )
+    stmt = (
+        select_runs()
+        .where(Run.id != exclude_run_id, or_(Run.id.in_(others), overlapping))
+        .order_by(Run.created_at, Run.id)
+    )
     return [to_record(run) for run in session.scalars(stmt)]
 
 
 def _object(row: Any) -> OutputObject:
-    return OutputObject(url=row.url, size=row.size, last_modified=row.last_modified,
-                        etag=row.etag, storage_class=row.storage_class)  # fmt: skip
+    return OutputObject(
+        url=row.url, size=row.size, last_modified=row.last_modified, etag=row.etag, storage_class=row.storage_class
+    )

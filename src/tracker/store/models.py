@@ -40,8 +40,14 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         # Run names are unique per namespace among live runs; a removed run keeps its name.
-        Index("uq_runs_live_namespace_run_name", "namespace", "run_name", unique=True,
-              sqlite_where=text("removed_at IS NULL"), postgresql_where=text("removed_at IS NULL")),
+        Index(
+            "uq_runs_live_namespace_run_name",
+            "namespace",
+            "run_name",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
         Index("ix_runs_run_name", "run_name"),
         Index("ix_runs_namespace_name", "namespace", "name"),
         Index("ix_runs_created_at", "created_at"),
@@ -85,18 +91,14 @@ class Run(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]  # the resource was deleted; the row stays
 
-    processes: Mapped[list[Process]] = relationship(
-        order_by="Process.position", viewonly=True
-    )
+    processes: Mapped[list[Process]] = relationship(order_by="Process.position", viewonly=True)
 
 
 class RunExecution(Base):
     """A previous execution of a resumed run (the current one is on the run)."""
 
     __tablename__ = "run_executions"
-    __table_args__ = (
-        UniqueConstraint("run_id", "started_at", name="uq_run_executions_run_started"),
-    )
+    __table_args__ = (UniqueConstraint("run_id", "started_at", name="uq_run_executions_run_started"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
@@ -112,9 +114,7 @@ class RunExecution(Base):
 class Process(Base):
     __tablename__ = "processes"
 
-    run_id: Mapped[str] = mapped_column(
-        ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(Text, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     succeeded: Mapped[int] = mapped_column(Integer, default=0)

@@ -30,52 +30,99 @@ from tracker.store.models import Process, Run, RunExecution
 from tracker.store.results import RunExecution as Execution
 from tracker.store.types import plain, rowcount, utcnow
 
-SORT_KEYS = ("created_at", "started_at", "completed_at", "updated_at", "last_heartbeat_at",
-             "run_name", "name", "namespace", "owner", "cluster", "state", "phase", "cost",
-             "outputs_bytes", "outputs_count")  # fmt: skip
-COUNTS = ("succeeded", "failed", "aborted", "running", "cached", "retried", "submitted",
-          "pending")  # fmt: skip
-_FIELDS = ("namespace", "name", "run_name", "owner", "cluster", "engine", "repository",
-           "revision", "work_dir", "output_dir", "session_id", "command_line", "params",
-           "config_text", "labels", "phase", "state", "started_at", "completed_at",
-           "last_heartbeat_at", "error_message", "peak_concurrency", "cost", "conditions")  # fmt: skip
+SORT_KEYS = (
+    "created_at",
+    "started_at",
+    "completed_at",
+    "updated_at",
+    "last_heartbeat_at",
+    "run_name",
+    "name",
+    "namespace",
+    "owner",
+    "cluster",
+    "state",
+    "phase",
+    "cost",
+    "outputs_bytes",
+    "outputs_count",
+)
+COUNTS = ("succeeded", "failed", "aborted", "running", "cached", "retried", "submitted", "pending")
+_FIELDS = (
+    "namespace",
+    "name",
+    "run_name",
+    "owner",
+    "cluster",
+    "engine",
+    "repository",
+    "revision",
+    "work_dir",
+    "output_dir",
+    "session_id",
+    "command_line",
+    "params",
+    "config_text",
+    "labels",
+    "phase",
+    "state",
+    "started_at",
+    "completed_at",
+    "last_heartbeat_at",
+    "error_message",
+    "peak_concurrency",
+    "cost",
+    "conditions",
+)
 _LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 
 
 def upsert_run(session: Session, *, record: RunRecord) -> None:
     """Insert or update the run and replace its processes. When `started_at` moves
     forward (a resumed run), the previous execution is kept in `run_executions`."""
-    clash = session.scalar(select(Run.id).where(
-        Run.namespace == record.namespace, Run.run_name == record.run_name, Run.id != record.id,
-        Run.removed_at.is_(None),
-    ))  # fmt: skip
+    clash = session.scalar(
+        select(Run.id).where(
+            Run.namespace == record.namespace,
+            Run.run_name == record.run_name,
+            Run.id != record.id,
+            Run.removed_at.is_(None),
+        )
+    )
     if clash is not None:
         raise DuplicateRunName(record.namespace, record.run_name, clash)
-    previous = session.execute(select(
-        Run.started_at, Run.phase, Run.completed_at, Run.error_message, Run.cost, Run.session_id
-    ).where(Run.id == record.id)).one_or_none()  # fmt: skip
+    previous = session.execute(
+        select(Run.started_at, Run.phase, Run.completed_at, Run.error_message, Run.cost, Run.session_id).where(
+            Run.id == record.id
+        )
+    ).one_or_none()
     now = utcnow()
     values: dict[str, Any] = {f: plain(getattr(record, f)) for f in _FIELDS}
     values.update(commit_hash=record.commit, updated_at=now, removed_at=None)
     updates = dict(values, **({"created_at": record.created_at} if record.created_at else {}))
-    fresh = dict(values, id=record.id, created_at=record.created_at or now, outputs_count=0,
-                 outputs_bytes=0)  # fmt: skip
-    session.execute(
-        insert(session, Run).values(fresh).on_conflict_do_update(index_elements=[Run.id], set_=updates)
-    )
+    fresh = dict(values, id=record.id, created_at=record.created_at or now, outputs_count=0, outputs_bytes=0)
+    session.execute(insert(session, Run).values(fresh).on_conflict_do_update(index_elements=[Run.id], set_=updates))
     if previous is not None and _resumed(previous.started_at, record.started_at):
         session.execute(
-            insert(session, RunExecution).values(
-                run_id=record.id, session_id=previous.session_id, phase=previous.phase,
-                started_at=previous.started_at, completed_at=previous.completed_at,
-                error_message=previous.error_message, cost=previous.cost, recorded_at=now,
-            ).on_conflict_do_nothing(index_elements=["run_id", "started_at"])
-        )  # fmt: skip
+            insert(session, RunExecution)
+            .values(
+                run_id=record.id,
+                session_id=previous.session_id,
+                phase=previous.phase,
+                started_at=previous.started_at,
+                completed_at=previous.completed_at,
+                error_message=previous.error_message,
+                cost=previous.cost,
+                recorded_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["run_id", "started_at"])
+        )
     session.execute(delete(Process).where(Process.run_id == record.id))
     processes = {p.name: p for p in record.processes}  # a repeated name: the last one wins
     if processes:
-        rows = [{"run_id": record.id, "name": p.name, "position": i,
-                 **{c: getattr(p, c) for c in COUNTS}} for i, p in enumerate(processes.values())]  # fmt: skip
+        rows = [
+            {"run_id": record.id, "name": p.name, "position": i, **{c: getattr(p, c) for c in COUNTS}}
+            for i, p in enumerate(processes.values())
+        ]
         session.execute(insert(session, Process).values(rows))
 
 
@@ -86,14 +133,16 @@ def _resumed(before: datetime | None, now: datetime | None) -> bool:
 def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunRecord | None:
     """The run whose id or run name is `ref` (a run name may need `namespace`; see the
     module docstring for which run a name picks)."""
+
     def scoped(stmt: Select[Run]) -> Select[Run]:
         return stmt.where(Run.namespace == namespace) if namespace else stmt
 
     run = session.scalars(scoped(select_runs().where(Run.id == ref))).first()
     if run is not None:
         return to_record(run)
-    found = list(session.scalars(scoped(select_runs().where(Run.run_name == ref))
-                                 .order_by(Run.created_at.desc(), Run.id)))  # fmt: skip
+    found = list(
+        session.scalars(scoped(select_runs().where(Run.run_name == ref)).order_by(Run.created_at.desc(), Run.id))
+    )
     live = [r for r in found if r.removed_at is None]
     candidates = live or found
     if len(candidates) > 1:
@@ -104,17 +153,26 @@ def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunR
 def mark_run_removed(session: Session, *, run_id: str, at: datetime) -> bool:
     """Record that the run's resource was deleted (its rows stay; its name is free for a
     new run). Returns False when the run is not in the index or already removed."""
-    return bool(rowcount(session.execute(update(Run).where(Run.id == run_id, Run.removed_at.is_(None))
-                                         .values(removed_at=at))))  # fmt: skip
+    return bool(
+        rowcount(session.execute(update(Run).where(Run.id == run_id, Run.removed_at.is_(None)).values(removed_at=at)))
+    )
 
 
 def list_runs(
-    session: Session, *, state: str | Collection[str] | None = None, owner: str | None = None,
-    cluster: str | None = None, label: dict[str, str] | None = None,
-    name_contains: str | None = None, created_after: datetime | None = None,
-    created_before: datetime | None = None, namespace: str | None = None,
-    sort: str = "-created_at", limit: int = 50, offset: int = 0,
-) -> tuple[list[RunRecord], int]:  # fmt: skip
+    session: Session,
+    *,
+    state: str | Collection[str] | None = None,
+    owner: str | None = None,
+    cluster: str | None = None,
+    label: dict[str, str] | None = None,
+    name_contains: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    namespace: str | None = None,
+    sort: str = "-created_at",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[RunRecord], int]:
     """A page of runs matching every given filter, and how many match in total."""
     order = _order_by(sort)
     if limit < 0 or offset < 0:
@@ -132,8 +190,10 @@ def list_runs(
         conditions.append(Run.labels[key].as_string() == value)
     if name_contains:
         needle, dialect = func.lower(literal(name_contains)), dialect_of(session)
-        conditions.append((position(dialect, needle, func.lower(Run.run_name)) > 0)
-                          | (position(dialect, needle, func.lower(Run.name)) > 0))  # fmt: skip
+        conditions.append(
+            (position(dialect, needle, func.lower(Run.run_name)) > 0)
+            | (position(dialect, needle, func.lower(Run.name)) > 0)
+        )
     if created_after is not None:
         conditions.append(Run.created_at >= created_after)
     if created_before is not None:
@@ -146,9 +206,7 @@ def list_runs(
 def _order_by(sort: str) -> list[Any]:
     key = sort.removeprefix("-")
     if key not in SORT_KEYS:
-        raise ValueError(
-            f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} (prefix '-' for descending)"
-        )
+        raise ValueError(f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} (prefix '-' for descending)")
     column = getattr(Run, key)
     first = column.desc() if sort.startswith("-") else column.asc()
     return [first.nulls_last(), Run.id.desc() if sort.startswith("-") else Run.id.asc()]
@@ -156,11 +214,21 @@ def _order_by(sort: str) -> list[Any]:
 
 def run_executions(session: Session, *, run_id: str) -> list[Execution]:
     """Previous executions of a resumed run, newest first (the current one is the run)."""
-    rows = session.scalars(select(RunExecution).where(RunExecution.run_id == run_id)
-                           .order_by(RunExecution.started_at.desc()))  # fmt: skip
-    return [Execution(run_id=r.run_id, started_at=r.started_at, phase=r.phase,
-                      completed_at=r.completed_at, error_message=r.error_message, cost=r.cost,
-                      session_id=r.session_id) for r in rows]  # fmt: skip
+    rows = session.scalars(
+        select(RunExecution).where(RunExecution.run_id == run_id).order_by(RunExecution.started_at.desc())
+    )
+    return [
+        Execution(
+            run_id=r.run_id,
+            started_at=r.started_at,
+            phase=r.phase,
+            completed_at=r.completed_at,
+            error_message=r.error_message,
+            cost=r.cost,
+            session_id=r.session_id,
+        )
+        for r in rows
+    ]
 
 
 def outputs_summary(session: Session, *, run_id: str) -> OutputsSummary:
@@ -173,23 +241,30 @@ def outputs_summary(session: Session, *, run_id: str) -> OutputsSummary:
 
 def outputs_summaries(session: Session, *, run_ids: Iterable[str]) -> dict[str, OutputsSummary]:
     """Outputs summaries of several runs at once (for listings), keyed by run id."""
-    rows = session.execute(select(
-        Run.id, Run.outputs_count, Run.outputs_bytes, Run.outputs_indexed_at,
-        Run.outputs_deleted_at, Run.outputs_deleted_by,
-    ).where(Run.id.in_(list(run_ids))))  # fmt: skip
-    return {r.id: OutputsSummary(r.outputs_count, r.outputs_bytes, r.outputs_indexed_at,
-                                 r.outputs_deleted_at, r.outputs_deleted_by) for r in rows}  # fmt: skip
+    rows = session.execute(
+        select(
+            Run.id,
+            Run.outputs_count,
+            Run.outputs_bytes,
+            Run.outputs_indexed_at,
+            Run.outputs_deleted_at,
+            Run.outputs_deleted_by,
+        ).where(Run.id.in_(list(run_ids)))
+    )
+    return {
+        r.id: OutputsSummary(
+            r.outputs_count, r.outputs_bytes, r.outputs_indexed_at, r.outputs_deleted_at, r.outputs_deleted_by
+        )
+        for r in rows
+    }
 
 
 def select_runs() -> Select[Run]:
-    return (select(Run).options(selectinload(Run.processes))
-            .execution_options(populate_existing=True))  # fmt: skip
+    return select(Run).options(selectinload(Run.processes)).execution_options(populate_existing=True)
 
 
 def to_record(run: Run) -> RunRecord:
     """The domain record of a runs row (with its processes loaded)."""
     fields = {f: getattr(run, f) for f in _FIELDS}
-    processes = tuple(ProcessCounts(p.name, **{c: getattr(p, c) for c in COUNTS})
-                      for p in run.processes)  # fmt: skip
-    return RunRecord(id=run.id, commit=run.commit_hash, created_at=run.created_at,
-                     processes=processes, **fields)  # fmt: skip
+    processes = tuple(ProcessCounts(p.name, **{c: getattr(p, c) for c in COUNTS}) for p in run.processes)
+    return RunRecord(id=run.id, commit=run.commit_hash, created_at=run.created_at, processes=processes, **fields)

@@ -19,8 +19,22 @@ from tracker.store.models import Task
 from tracker.store.types import plain, utcnow
 
 MAX_BATCH = 100
-SORT_KEYS = ("task_id", "submitted_at", "started_at", "completed_at", "duration_ms", "realtime_ms",
-             "process", "name", "status", "attempt", "exit_code", "pcpu", "peak_rss", "updated_at")  # fmt: skip
+SORT_KEYS = (
+    "task_id",
+    "submitted_at",
+    "started_at",
+    "completed_at",
+    "duration_ms",
+    "realtime_ms",
+    "process",
+    "name",
+    "status",
+    "attempt",
+    "exit_code",
+    "pcpu",
+    "peak_rss",
+    "updated_at",
+)
 _KEY = ("run_id", "execution", "task_id")
 
 
@@ -32,8 +46,9 @@ def upsert_tasks(session: Session, *, run_id: str, tasks: Sequence[TaskRecord]) 
     if not latest:
         return
     now = utcnow()
-    rows = [dict({f: plain(getattr(t, f)) for f in TASK_FIELDS}, run_id=run_id, updated_at=now)
-            for t in latest.values()]  # fmt: skip
+    rows = [
+        dict({f: plain(getattr(t, f)) for f in TASK_FIELDS}, run_id=run_id, updated_at=now) for t in latest.values()
+    ]
     statement = insert(session, Task.__table__)
     updates = {c: statement.excluded[c] for c in (*TASK_FIELDS, "updated_at") if c not in _KEY}
     # executemany of one cached statement: a multi-row VALUES would be compiled anew each time
@@ -41,10 +56,16 @@ def upsert_tasks(session: Session, *, run_id: str, tasks: Sequence[TaskRecord]) 
 
 
 def list_tasks(
-    session: Session, *, run_id: str, process: str | None = None,
-    status: str | Collection[str] | None = None, execution: str | None = None,
-    sort: str = "task_id", limit: int = 100, offset: int = 0,
-) -> tuple[list[TaskRecord], int]:  # fmt: skip
+    session: Session,
+    *,
+    run_id: str,
+    process: str | None = None,
+    status: str | Collection[str] | None = None,
+    execution: str | None = None,
+    sort: str = "task_id",
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[TaskRecord], int]:
     """A page of the run's attempts matching the filters, and how many match."""
     key = sort.removeprefix("-")
     if key not in SORT_KEYS:
@@ -64,8 +85,11 @@ def list_tasks(
         conditions.append(Task.execution == execution)
     descending = sort.startswith("-")
     column = getattr(Task, key)
-    order = [(column.desc() if descending else column.asc()).nulls_last(),
-             Task.execution.asc(), Task.task_id.desc() if descending else Task.task_id.asc()]  # fmt: skip
+    order = [
+        (column.desc() if descending else column.asc()).nulls_last(),
+        Task.execution.asc(),
+        Task.task_id.desc() if descending else Task.task_id.asc(),
+    ]
     total = session.scalar(select(func.count()).select_from(Task).where(*conditions)) or 0
     page = session.scalars(select(Task).where(*conditions).order_by(*order).limit(limit).offset(offset))
     return [to_record(row) for row in page], total

@@ -75,9 +75,7 @@ def contains(dialect: str, target: SQLColumnExpression[str | None], word: str) -
     return target.like(pattern, escape=ESCAPE)  # SQLite's LIKE ignores ASCII case
 
 
-def where_url_contains(
-    stmt: Select[*Columns], dialect: str, words: Sequence[str]
-) -> Select[*Columns]:
+def where_url_contains(stmt: Select[*Columns], dialect: str, words: Sequence[str]) -> Select[*Columns]:
     """Restrict `stmt` (a select from `outputs`) to rows whose url contains every word."""
     indexed = [w for w in words if len(w) >= MIN_INDEXED]
     if dialect == "sqlite" and indexed:

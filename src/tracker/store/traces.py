@@ -26,11 +26,19 @@ class TraceBinding:
 
 def add_binding(session: Session, *, binding: TraceBinding) -> None:
     now = utcnow()
-    session.add(TraceWorkflow(
-        workflow_id=binding.workflow_id, run_id=binding.run_id, namespace=binding.namespace,
-        name=binding.name, owner=binding.owner, session_id=binding.session_id,
-        reported=binding.reported, created_at=now, updated_at=now,
-    ))  # fmt: skip
+    session.add(
+        TraceWorkflow(
+            workflow_id=binding.workflow_id,
+            run_id=binding.run_id,
+            namespace=binding.namespace,
+            name=binding.name,
+            owner=binding.owner,
+            session_id=binding.session_id,
+            reported=binding.reported,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     session.flush()
 
 
@@ -44,9 +52,15 @@ def get_binding(session: Session, *, workflow_id: str, lock: bool = False) -> Tr
 
 def latest_for_session(session: Session, *, namespace: str, session_id: str) -> TraceBinding | None:
     """The newest binding of a runner session in a namespace (a resume continues it)."""
-    row = session.scalars(select(TraceWorkflow).where(
-        TraceWorkflow.namespace == namespace, TraceWorkflow.session_id == session_id,
-    ).order_by(TraceWorkflow.created_at.desc()).limit(1)).first()  # fmt: skip
+    row = session.scalars(
+        select(TraceWorkflow)
+        .where(
+            TraceWorkflow.namespace == namespace,
+            TraceWorkflow.session_id == session_id,
+        )
+        .order_by(TraceWorkflow.created_at.desc())
+        .limit(1)
+    ).first()
     return _binding(row) if row is not None else None
 
 
@@ -59,5 +73,12 @@ def set_reported(session: Session, *, workflow_id: str, reported: dict[str, Any]
 
 
 def _binding(row: TraceWorkflow) -> TraceBinding:
-    return TraceBinding(workflow_id=row.workflow_id, run_id=row.run_id, namespace=row.namespace, name=row.name,
-                        owner=row.owner, session_id=row.session_id, reported=dict(row.reported or {}))
+    return TraceBinding(
+        workflow_id=row.workflow_id,
+        run_id=row.run_id,
+        namespace=row.namespace,
+        name=row.name,
+        owner=row.owner,
+        session_id=row.session_id,
+        reported=dict(row.reported or {}),
+    )

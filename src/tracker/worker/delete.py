@@ -22,8 +22,10 @@ def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any])
     if job["spec"].get("dryRun"):
         result = delete_prefix(ctx.s3, prefix, dry_run=True)
         ctx.reporter.set(objects_to_delete=result.objects_found, bytes_to_delete=result.bytes_found)
-        return (f"dry run: would delete {result.objects_found} objects "
-                f"({human_size(result.bytes_found)}) under {prefix}; nothing was changed")
+        return (
+            f"dry run: would delete {result.objects_found} objects "
+            f"({human_size(result.bytes_found)}) under {prefix}; nothing was changed"
+        )
     journal = resume(ctx.sessions, ctx.s3, job["status"]["jobId"], prefix.bucket)
     before_objects, before_bytes = journal.totals()
 
@@ -31,10 +33,16 @@ def delete_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any])
         ctx.reporter.set(objects_deleted=before_objects + objects, bytes_deleted=before_bytes + size)
 
     progress(0, 0)
-    delete_prefix(ctx.s3, prefix, batches_in_flight=ctx.settings.s3.delete_batches_in_flight,
-                  on_progress=progress, journal=journal)
+    delete_prefix(
+        ctx.s3,
+        prefix,
+        batches_in_flight=ctx.settings.s3.delete_batches_in_flight,
+        on_progress=progress,
+        journal=journal,
+    )
     objects, size = journal.totals()
     ctx.reporter.set(objects_deleted=objects, bytes_deleted=size)
-    record_outputs_deleted(api=ctx.api, sessions=ctx.sessions, run=run, by=job["spec"]["requestedBy"],
-                           prices=ctx.settings.prices)
+    record_outputs_deleted(
+        api=ctx.api, sessions=ctx.sessions, run=run, by=job["spec"]["requestedBy"], prices=ctx.settings.prices
+    )
     return f"deleted {objects} objects ({human_size(size)}) under {prefix}"

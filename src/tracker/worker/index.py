@@ -35,15 +35,22 @@ def index_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) 
         gone = output_rows.mark_missing_outputs_deleted(session, run_id=run_id, seen_before=listed_at, at=now)
         summary = output_rows.refresh_outputs_summary(session, run_id=run_id, indexed_at=now)
     cost = annual_storage_cost(summary.bytes, ctx.settings.prices)
-    indexed = Desired("OutputsIndexed", True, "Indexed",
-                      f"{summary.count} objects ({convert.outputs_status(summary, cost)['size']}) under {prefix}")
+    indexed = Desired(
+        "OutputsIndexed",
+        True,
+        "Indexed",
+        f"{summary.count} objects ({convert.outputs_status(summary, cost)['size']}) under {prefix}",
+    )
 
     def compute(current: dict[str, Any]) -> dict[str, Any]:
         status = current.get("status") or {}
-        return {"outputs": convert.outputs_status(summary, cost),
-                "conditions": apply(status.get("conditions") or [], indexed, now)}
+        return {
+            "outputs": convert.outputs_status(summary, cost),
+            "conditions": apply(status.get("conditions") or [], indexed, now),
+        }
 
-    patch_status(ctx.api, plural=RUNS, namespace=run["metadata"]["namespace"], name=run["metadata"]["name"],
-                 compute=compute)
+    patch_status(
+        ctx.api, plural=RUNS, namespace=run["metadata"]["namespace"], name=run["metadata"]["name"], compute=compute
+    )
     missing = f"; {gone} objects no longer in S3 marked deleted" if gone else ""
     return f"indexed {ctx.reporter.counters.objects_indexed} objects under {prefix}{missing}"

@@ -29,8 +29,9 @@ def ensure_indexed_run(session: Session, run: dict[str, Any]) -> str:
     return str(run_id)
 
 
-def record_outputs_deleted(*, api: client.ApiClient, sessions: sessionmaker[Session], run: dict[str, Any],
-                           by: str, prices: TierPrices) -> int:
+def record_outputs_deleted(
+    *, api: client.ApiClient, sessions: sessionmaker[Session], run: dict[str, Any], by: str, prices: TierPrices
+) -> int:
     """Mark the run's outputs deleted (rows kept) and say so on the run. Returns rows marked."""
     now = datetime.now(UTC)
     with sessions.begin() as session:
@@ -42,24 +43,29 @@ def record_outputs_deleted(*, api: client.ApiClient, sessions: sessionmaker[Sess
 
     def compute(current: dict[str, Any]) -> dict[str, Any]:
         status = current.get("status") or {}
-        return {"outputs": {**(status.get("outputs") or {}), **stanza},
-                "conditions": apply(status.get("conditions") or [], deleted, now)}
+        return {
+            "outputs": {**(status.get("outputs") or {}), **stanza},
+            "conditions": apply(status.get("conditions") or [], deleted, now),
+        }
 
     _patch_run(api, run, compute)
     return marked
 
 
-def record_outputs_moved(*, api: client.ApiClient, sessions: sessionmaker[Session], run: dict[str, Any],
-                         new_prefix: str) -> int:
+def record_outputs_moved(
+    *, api: client.ApiClient, sessions: sessionmaker[Session], run: dict[str, Any], new_prefix: str
+) -> int:
     """Rewrite the run's index rows and spec.outputDir to `new_prefix`. Returns rows rewritten."""
     old_prefix = run["spec"]["outputDir"]
     with sessions.begin() as session:  # one transaction: every row or none
         run_id = ensure_indexed_run(session, run)
-        rewritten = output_rows.rewrite_output_paths(session, run_id=run_id, old_prefix=old_prefix,
-                                                     new_prefix=new_prefix)
+        rewritten = output_rows.rewrite_output_paths(
+            session, run_id=run_id, old_prefix=old_prefix, new_prefix=new_prefix
+        )
     metadata = run["metadata"]
     client.CustomObjectsApi(api).patch_namespaced_custom_object(
-        GROUP, VERSION, metadata["namespace"], RUNS, metadata["name"], {"spec": {"outputDir": new_prefix}})
+        GROUP, VERSION, metadata["namespace"], RUNS, metadata["name"], {"spec": {"outputDir": new_prefix}}
+    )
     return int(rewritten)
 
 

@@ -34,14 +34,24 @@ class DeleteJournal:
         number, self._next = self._next, self._next + 1
         self._numbers[id(batch)] = number
         with self._sessions.begin() as session:
-            rows.record_sending(session, job_id=self._job_id, batch_no=number, bucket=self._bucket,
-                                targets=[(t.key, t.size, t.version_id, t.is_object) for t in batch])
+            rows.record_sending(
+                session,
+                job_id=self._job_id,
+                batch_no=number,
+                bucket=self._bucket,
+                targets=[(t.key, t.size, t.version_id, t.is_object) for t in batch],
+            )
 
     def settled(self, batch: list[Target], outcome: BatchOutcome) -> None:
         deleted = [t for t in outcome.deleted if t.is_object]
         with self._sessions.begin() as session:
-            rows.settle(session, job_id=self._job_id, batch_no=self._numbers.pop(id(batch)),
-                        objects=len(deleted), size=sum(t.size for t in deleted))
+            rows.settle(
+                session,
+                job_id=self._job_id,
+                batch_no=self._numbers.pop(id(batch)),
+                objects=len(deleted),
+                size=sum(t.size for t in deleted),
+            )
 
     def totals(self) -> tuple[int, int]:
         with self._sessions() as session:

@@ -74,8 +74,10 @@ def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
             raise PermanentFailure(refused.reason, str(refused)) from error
         code = error_code(error)
         if code in _PERMANENT_S3_ERRORS:
-            raise PermanentFailure(code, f"S3 refused {error.operation_name} on {where}: {code}: "
-                                   f"{error.response['Error'].get('Message', '')}") from error
+            raise PermanentFailure(
+                code,
+                f"S3 refused {error.operation_name} on {where}: {code}: {error.response['Error'].get('Message', '')}",
+            ) from error
         raise
     except InvalidS3Url as error:  # the prefix fence's refusals carry their own reason
         raise PermanentFailure(getattr(error, "reason", "InvalidPrefix"), str(error)) from error
@@ -91,8 +93,9 @@ def own_job(api: client.ApiClient, namespace: str, name: str, uid: str) -> dict[
         log.info("job %s/%s is gone; nothing to do", namespace, name)
         return None
     if job["metadata"]["uid"] != uid:
-        log.warning("job %s/%s is another job (uid %s, not %s); nothing to do", namespace, name,
-                    job["metadata"]["uid"], uid)
+        log.warning(
+            "job %s/%s is another job (uid %s, not %s); nothing to do", namespace, name, job["metadata"]["uid"], uid
+        )
         return None
     return job
 
@@ -113,8 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("job %s/%s already finished; nothing to do", args.namespace, args.job)
         return 0
     reporter = JobReporter(api, args.namespace, args.job)
-    ctx = WorkerContext(settings=settings, api=api, sessions=session_factory(make_engine(settings.database_url)),
-                        s3=make_client(settings.s3), reporter=reporter)
+    ctx = WorkerContext(
+        settings=settings,
+        api=api,
+        sessions=session_factory(make_engine(settings.database_url)),
+        s3=make_client(settings.s3),
+        reporter=reporter,
+    )
     try:
         message = run_job(ctx, job)
     except PermanentFailure as failure:

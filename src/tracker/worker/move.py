@@ -23,24 +23,36 @@ def move_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) -
     if job["spec"].get("dryRun"):
         result = move_prefix(ctx.s3, source, destination, dry_run=True)
         ctx.reporter.set(objects_to_move=result.objects_found, bytes_to_move=result.bytes_found)
-        return (f"dry run: would move {result.objects_found} objects ({human_size(result.bytes_found)}) "
-                f"from {source} to {destination} ({result.objects_skipped} already there); nothing was changed")
+        return (
+            f"dry run: would move {result.objects_found} objects ({human_size(result.bytes_found)}) "
+            f"from {source} to {destination} ({result.objects_skipped} already there); nothing was changed"
+        )
     journal = resume(ctx.sessions, ctx.s3, job["status"]["jobId"], source.bucket)
     # Sources an earlier attempt deleted are no longer listed; each had a verified copy.
     moved_objects, moved_bytes = journal.totals()
 
     def progress(result: CopyResult) -> None:
-        ctx.reporter.set(objects_copied=moved_objects + result.objects_copied,
-                         bytes_copied=moved_bytes + result.bytes_copied,
-                         objects_deleted=moved_objects + result.objects_deleted,
-                         bytes_deleted=moved_bytes + result.bytes_deleted)
+        ctx.reporter.set(
+            objects_copied=moved_objects + result.objects_copied,
+            bytes_copied=moved_bytes + result.bytes_copied,
+            objects_deleted=moved_objects + result.objects_deleted,
+            bytes_deleted=moved_bytes + result.bytes_deleted,
+        )
 
-    result = move_prefix(ctx.s3, source, destination, batches_in_flight=ctx.settings.s3.delete_batches_in_flight,
-                         on_progress=progress, journal=journal)
+    result = move_prefix(
+        ctx.s3,
+        source,
+        destination,
+        batches_in_flight=ctx.settings.s3.delete_batches_in_flight,
+        on_progress=progress,
+        journal=journal,
+    )
     progress(result)
     deleted_objects, deleted_bytes = journal.totals()
     rows = record_outputs_moved(api=ctx.api, sessions=ctx.sessions, run=run, new_prefix=str(destination))
     ctx.reporter.set(objects_deleted=deleted_objects, bytes_deleted=deleted_bytes, rows_rewritten=rows)
     copied = ctx.reporter.counters
-    return (f"moved {copied.objects_copied} objects ({human_size(copied.bytes_copied)}) from {source} to "
-            f"{destination}; {rows} index rows rewritten")
+    return (
+        f"moved {copied.objects_copied} objects ({human_size(copied.bytes_copied)}) from {source} to "
+        f"{destination}; {rows} index rows rewritten"
+    )

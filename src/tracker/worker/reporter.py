@@ -30,17 +30,30 @@ class JobReporter:
 
     def _patch(self, status: dict[str, Any]) -> None:
         self._custom.patch_namespaced_custom_object_status(
-            GROUP, VERSION, self._namespace, JOBS, self._name, {"status": status})
+            GROUP, VERSION, self._namespace, JOBS, self._name, {"status": status}
+        )
 
     def _patch_phase(self, status: dict[str, Any]) -> None:
         """A phase change, with the conditions and observedGeneration it implies (read,
         computed and written with the read resourceVersion, so no condition is lost)."""
-        patch_status(self._api, plural=JOBS, namespace=self._namespace, name=self._name,
-                     compute=lambda current: with_phase(current, status))
+        patch_status(
+            self._api,
+            plural=JOBS,
+            namespace=self._namespace,
+            name=self._name,
+            compute=lambda current: with_phase(current, status),
+        )
 
     def running(self, *, run_id: str) -> None:
-        self._patch_phase({"phase": JobPhase.RUNNING, "runId": run_id, "startedAt": rfc3339(datetime.now(UTC)),
-                           "reason": "Running", "message": "the worker is running"})
+        self._patch_phase(
+            {
+                "phase": JobPhase.RUNNING,
+                "runId": run_id,
+                "startedAt": rfc3339(datetime.now(UTC)),
+                "reason": "Running",
+                "message": "the worker is running",
+            }
+        )
 
     def count(self, **increments: int) -> None:
         self.counters = replace(self.counters, **{k: getattr(self.counters, k) + v for k, v in increments.items()})
@@ -58,5 +71,12 @@ class JobReporter:
         self._last_sent = time.monotonic()
 
     def finish(self, phase: JobPhase, reason: str, message: str) -> None:
-        self._patch_phase({**counters_status(self.counters), "phase": phase, "reason": reason, "message": message,
-                           "completedAt": rfc3339(datetime.now(UTC))})
+        self._patch_phase(
+            {
+                **counters_status(self.counters),
+                "phase": phase,
+                "reason": reason,
+                "message": message,
+                "completedAt": rfc3339(datetime.now(UTC)),
+            }
+        )

@@ -38,39 +38,120 @@ def at(minutes: float) -> datetime:
 
 
 FOO = RunRecord(
-    id=FOO_ID, namespace="genomics", name="foo-abc12", run_name="foo-run-001", owner="alice",
-    cluster="hpc-east", engine="nextflow", repository="https://github.com/nf-core/rnaseq",
-    revision="3.14", commit="abc123def", work_dir="s3://work/foo/", output_dir="s3://bucket/runs/foo/",
-    session_id="sess-2", command_line="nextflow run nf-core/rnaseq -name foo-run-001 -resume",
-    params={"genome": "GRCh38", "reads": ["a_R1.fq", "a_R2.fq"]}, config_text="process.executor = 'awsbatch'",
-    labels={"team": "rna", "app.kubernetes.io/part-of": "rnaseq"}, phase="Succeeded", state="Succeeded",
-    created_at=at(1), started_at=at(2), completed_at=at(62), last_heartbeat_at=at(62),
-    peak_concurrency=24, cost=3.5,
-    conditions=[{"type": "OutputsIndexed", "status": "True", "reason": "Indexed", "message": "4 objects",
-                 "lastTransitionTime": "2026-05-13T20:03:00Z"}],
+    id=FOO_ID,
+    namespace="genomics",
+    name="foo-abc12",
+    run_name="foo-run-001",
+    owner="alice",
+    cluster="hpc-east",
+    engine="nextflow",
+    repository="https://github.com/nf-core/rnaseq",
+    revision="3.14",
+    commit="abc123def",
+    work_dir="s3://work/foo/",
+    output_dir="s3://bucket/runs/foo/",
+    session_id="sess-2",
+    command_line="nextflow run nf-core/rnaseq -name foo-run-001 -resume",
+    params={"genome": "GRCh38", "reads": ["a_R1.fq", "a_R2.fq"]},
+    config_text="process.executor = 'awsbatch'",
+    labels={"team": "rna", "app.kubernetes.io/part-of": "rnaseq"},
+    phase="Succeeded",
+    state="Succeeded",
+    created_at=at(1),
+    started_at=at(2),
+    completed_at=at(62),
+    last_heartbeat_at=at(62),
+    peak_concurrency=24,
+    cost=3.5,
+    conditions=[
+        {
+            "type": "OutputsIndexed",
+            "status": "True",
+            "reason": "Indexed",
+            "message": "4 objects",
+            "lastTransitionTime": "2026-05-13T20:03:00Z",
+        }
+    ],
     processes=(ProcessCounts("FASTQC", succeeded=4, cached=1), ProcessCounts("ALIGN", succeeded=2, retried=1)),
-)  # fmt: skip
+)
 FOO_FIRST_EXECUTION = RunRecord(
-    id=FOO_ID, namespace="genomics", name="foo-abc12", run_name="foo-run-001", owner="alice",
-    cluster="hpc-east", output_dir="s3://bucket/runs/foo/", session_id="sess-1", phase="Failed",
-    state="Failed", created_at=at(1), started_at=T0, completed_at=at(1), error_message="BWA_MEM exited 137",
+    id=FOO_ID,
+    namespace="genomics",
+    name="foo-abc12",
+    run_name="foo-run-001",
+    owner="alice",
+    cluster="hpc-east",
+    output_dir="s3://bucket/runs/foo/",
+    session_id="sess-1",
+    phase="Failed",
+    state="Failed",
+    created_at=at(1),
+    started_at=T0,
+    completed_at=at(1),
+    error_message="BWA_MEM exited 137",
     cost=1.25,
-)  # fmt: skip
+)
 BAR = RunRecord(
-    id=BAR_ID, namespace="genomics", name="bar-x1", run_name="bar-run-002", owner="bob", cluster="hpc-west",
-    labels={"team": "dna"}, output_dir="s3://bucket/runs/bar/", phase="Running", state="Stalled",
-    created_at=at(2), started_at=at(3), last_heartbeat_at=at(20),
-    conditions=[{"type": "Stalled", "status": "True", "reason": "NoActiveTasks",
-                 "message": "every task terminal for 600s", "lastTransitionTime": "2026-05-13T19:20:00Z"}],
+    id=BAR_ID,
+    namespace="genomics",
+    name="bar-x1",
+    run_name="bar-run-002",
+    owner="bob",
+    cluster="hpc-west",
+    labels={"team": "dna"},
+    output_dir="s3://bucket/runs/bar/",
+    phase="Running",
+    state="Stalled",
+    created_at=at(2),
+    started_at=at(3),
+    last_heartbeat_at=at(20),
+    conditions=[
+        {
+            "type": "Stalled",
+            "status": "True",
+            "reason": "NoActiveTasks",
+            "message": "every task terminal for 600s",
+            "lastTransitionTime": "2026-05-13T19:20:00Z",
+        }
+    ],
     processes=(ProcessCounts("CALL", succeeded=3),),
-)  # fmt: skip
-TWIN_A = RunRecord(id=TWIN_A_ID, namespace="lab-a", name="twin", run_name="twin", owner="carol",
-                   cluster="hpc-east", phase="Submitted", state="Submitted", created_at=at(3))  # fmt: skip
-TWIN_B = RunRecord(id=TWIN_B_ID, namespace="lab-b", name="twin", run_name="twin", owner="carol",
-                   cluster="hpc-east", phase="Running", state="Disconnected", created_at=at(4))  # fmt: skip
-OLD = RunRecord(id=OLD_ID, namespace="genomics", name="old-run", run_name="old-run", owner="alice",
-                cluster="hpc-west", output_dir="s3://bucket/runs/old/", phase="Succeeded",
-                state="Succeeded", created_at=T0, started_at=T0, completed_at=at(30))  # fmt: skip
+)
+TWIN_A = RunRecord(
+    id=TWIN_A_ID,
+    namespace="lab-a",
+    name="twin",
+    run_name="twin",
+    owner="carol",
+    cluster="hpc-east",
+    phase="Submitted",
+    state="Submitted",
+    created_at=at(3),
+)
+TWIN_B = RunRecord(
+    id=TWIN_B_ID,
+    namespace="lab-b",
+    name="twin",
+    run_name="twin",
+    owner="carol",
+    cluster="hpc-east",
+    phase="Running",
+    state="Disconnected",
+    created_at=at(4),
+)
+OLD = RunRecord(
+    id=OLD_ID,
+    namespace="genomics",
+    name="old-run",
+    run_name="old-run",
+    owner="alice",
+    cluster="hpc-west",
+    output_dir="s3://bucket/runs/old/",
+    phase="Succeeded",
+    state="Succeeded",
+    created_at=T0,
+    started_at=T0,
+    completed_at=at(30),
+)
 
 FOO_OBJECTS = [
     OutputObject("s3://bucket/runs/foo/sample.bam", GIB, at(60), '"e1"', "INTELLIGENT_TIERING"),
@@ -85,22 +166,63 @@ OLD_OBJECTS = [
 
 
 def job(job_id: str, run: RunRecord | None, operation: str, phase: str, created: datetime, **fields: Any) -> JobRecord:
-    return JobRecord(id=job_id, namespace=run.namespace if run else "genomics",
-                     name=f"{operation.replace('_', '-')}-{job_id[-4:]}", run=run.run_name if run else "ghost",
-                     run_id=run.id if run else None, operation=operation, requested_by="alice",
-                     phase=phase, created_at=created, **fields)  # fmt: skip
+    return JobRecord(
+        id=job_id,
+        namespace=run.namespace if run else "genomics",
+        name=f"{operation.replace('_', '-')}-{job_id[-4:]}",
+        run=run.run_name if run else "ghost",
+        run_id=run.id if run else None,
+        operation=operation,
+        requested_by="alice",
+        phase=phase,
+        created_at=created,
+        **fields,
+    )
 
 
 JOBS = [
-    job(JOB_DELETE_OLD, OLD, "delete_outputs", "Succeeded", at(10), started_at=at(10), completed_at=at(11),
-        counters=JobCounters(objects_deleted=2, bytes_deleted=4106), kubernetes_job="tracker-delete-0001"),
-    job(JOB_INDEX_FOO, FOO, "index_outputs", "Succeeded", at(63), started_at=at(63), completed_at=at(64),
-        counters=JobCounters(objects_indexed=4)),
-    job(JOB_DELETE_FOO, FOO, "delete_outputs", "Running", at(70), started_at=at(70),
-        counters=JobCounters(objects_deleted=1, bytes_deleted=500), requested_by_groups=("rna",)),
-    job(JOB_GHOST, None, "move_outputs", "Failed", at(5), destination="s3://archive/ghost/",
-        reason="RunNotFound", message="no run 'ghost'"),
-]  # fmt: skip
+    job(
+        JOB_DELETE_OLD,
+        OLD,
+        "delete_outputs",
+        "Succeeded",
+        at(10),
+        started_at=at(10),
+        completed_at=at(11),
+        counters=JobCounters(objects_deleted=2, bytes_deleted=4106),
+        kubernetes_job="tracker-delete-0001",
+    ),
+    job(
+        JOB_INDEX_FOO,
+        FOO,
+        "index_outputs",
+        "Succeeded",
+        at(63),
+        started_at=at(63),
+        completed_at=at(64),
+        counters=JobCounters(objects_indexed=4),
+    ),
+    job(
+        JOB_DELETE_FOO,
+        FOO,
+        "delete_outputs",
+        "Running",
+        at(70),
+        started_at=at(70),
+        counters=JobCounters(objects_deleted=1, bytes_deleted=500),
+        requested_by_groups=("rna",),
+    ),
+    job(
+        JOB_GHOST,
+        None,
+        "move_outputs",
+        "Failed",
+        at(5),
+        destination="s3://archive/ghost/",
+        reason="RunNotFound",
+        message="no run 'ghost'",
+    ),
+]
 
 
 def seed(engine: Engine) -> None:

@@ -24,9 +24,17 @@ def test_probes(client: TestClient) -> None:
 def test_openapi_and_swagger_ui(client: TestClient) -> None:
     schema = client.get(OPENAPI).json()
     assert schema["info"]["title"] == "Workflow Tracker"
-    assert set(schema["paths"]) >= {api_path(RUNS), "/api/v1/runs/{run}", "/api/v1/runs/{run}/outputs",
-                                    "/api/v1/outputs/lookup", "/api/v1/outputs/search", "/api/v1/jobs",
-                                    "/api/v1/jobs/{job_id}", HEALTHZ, READYZ}  # fmt: skip
+    assert set(schema["paths"]) >= {
+        api_path(RUNS),
+        "/api/v1/runs/{run}",
+        "/api/v1/runs/{run}/outputs",
+        "/api/v1/outputs/lookup",
+        "/api/v1/outputs/search",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{job_id}",
+        HEALTHZ,
+        READYZ,
+    }
     errors = schema["paths"]["/api/v1/runs/{run}"]["get"]["responses"]
     assert {"404", "409", "422", "500"} <= set(errors)
     assert errors["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationProblem")
@@ -75,19 +83,26 @@ def test_swagger_ui_refers_only_to_local_assets(client: TestClient) -> None:
         asset = client.get(url)
         assert asset.status_code == 200, url
         types[url.rsplit("/", 1)[-1]] = asset.headers["content-type"].split(";")[0]
-    assert types == {"favicon.png": "image/png", "swagger-ui.css": "text/css",
-                     "swagger-ui-bundle.js": "text/javascript", "swagger-init.js": "text/javascript"}  # fmt: skip
+    assert types == {
+        "favicon.png": "image/png",
+        "swagger-ui.css": "text/css",
+        "swagger-ui-bundle.js": "text/javascript",
+        "swagger-init.js": "text/javascript",
+    }
     policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == "'self'"
     # only the app itself; images also as data: URIs (swagger-ui.css's icons), which fetch nothing
-    assert all(set(sources.split()) <= {"'self'", "'none'"} for directive, sources in policy.items()
-               if directive != "img-src"), policy  # fmt: skip
+    assert all(
+        set(sources.split()) <= {"'self'", "'none'"} for directive, sources in policy.items() if directive != "img-src"
+    ), policy
     assert policy["img-src"] == "'self' data:"
 
 
-@pytest.mark.parametrize("path", ["/nope", "/api/v1", "/api/v1/", "/api/v1/runs/", "/api/v2/runs",
-                                  "/api/v1/runs/foo-run-001/nope", "/api/v1/jobs/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    ["/nope", "/api/v1", "/api/v1/", "/api/v1/runs/", "/api/v2/runs", "/api/v1/runs/foo-run-001/nope", "/api/v1/jobs/"],
+)
 def test_unknown_routes_are_404(client: TestClient, path: str) -> None:
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 404
@@ -147,11 +162,18 @@ def test_an_unreachable_database_is_503_and_not_ready(tmp_path: Path) -> None:
         assert client.get(HEALTHZ).status_code == 200
 
 
-@pytest.mark.parametrize(("path", "params", "takes"), [
-    (api_path(RUNS), {"status": "Running"}, "this route takes cluster, created_after, created_before, label, "
-                                            "limit, name, namespace, offset, owner, sort, state"),
-    (api_path(JOB, job_id="x"), {"verbose": "1"}, "this route takes none"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "params", "takes"),
+    [
+        (
+            api_path(RUNS),
+            {"status": "Running"},
+            "this route takes cluster, created_after, created_before, label, "
+            "limit, name, namespace, offset, owner, sort, state",
+        ),
+        (api_path(JOB, job_id="x"), {"verbose": "1"}, "this route takes none"),
+    ],
+)
 def test_unknown_query_parameters_are_422(client: TestClient, path: str, params: dict[str, str], takes: str) -> None:
     response = client.get(path, params=params)
     assert response.status_code == 422
@@ -179,7 +201,10 @@ def test_the_api_uses_no_fastapi_internals() -> None:
     import tracker.api
 
     private = re.compile(r"\bfastapi(\.\w+)*\._\w+|\bstarlette(\.\w+)*\._\w+|\bdependant\b")
-    found = [f"{path.name}:{number}: {line.strip()}"
-             for path in Path(tracker.api.__file__).parent.rglob("*.py")
-             for number, line in enumerate(path.read_text().splitlines(), start=1) if private.search(line)]  # fmt: skip
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in Path(tracker.api.__file__).parent.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if private.search(line)
+    ]
     assert found == []

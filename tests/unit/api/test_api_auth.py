@@ -43,16 +43,19 @@ def test_none_mode_needs_no_token_and_warns(make_app: AppFactory, caplog: pytest
         assert "securitySchemes" not in client.get(OPENAPI).json().get("components", {})
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token", "Basic YWxpY2U6eA==", "Bearer ", TOKEN,
-                                    f"bearer {TOKEN}x"])  # fmt: skip
+@pytest.mark.parametrize(
+    "header", [None, "Bearer wrong-token", "Basic YWxpY2U6eA==", "Bearer ", TOKEN, f"bearer {TOKEN}x"]
+)
 def test_token_mode_refuses_missing_or_invalid_tokens(token_client: TestClient, header: str | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
     for path in GUARDED:
         response = token_client.get(path, headers=headers)
         assert response.status_code == 401, path
         assert response.headers["WWW-Authenticate"] == "Bearer"
-        assert response.json()["detail"] in ("missing bearer token (Authorization: Bearer TOKEN)",
-                                             "invalid bearer token")  # fmt: skip
+        assert response.json()["detail"] in (
+            "missing bearer token (Authorization: Bearer TOKEN)",
+            "invalid bearer token",
+        )
 
 
 def test_token_mode_accepts_configured_tokens(token_client: TestClient) -> None:
@@ -69,8 +72,10 @@ def test_probes_metrics_and_docs_stay_open(token_client: TestClient) -> None:
 def test_token_mode_documents_bearer_auth_and_401(token_client: TestClient) -> None:
     schema = token_client.get(OPENAPI).json()
     assert schema["components"]["securitySchemes"]["HTTPBearer"] == {
-        "type": "http", "scheme": "bearer",
-        "description": "a static API token or a Kubernetes bearer token"}  # fmt: skip
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a static API token or a Kubernetes bearer token",
+    }
     operation = schema["paths"][api_path(RUNS)]["get"]
     assert operation["security"] == [{"HTTPBearer": []}]
     assert "401" in operation["responses"]

@@ -37,7 +37,12 @@ def test_runs_and_run(api: ApiClient) -> None:
     assert [r.id for r in api.runs(state=["Succeeded"], created_before="2026-05-13T19:00:30Z").items] == [OLD_ID]
     run = api.run("foo-run-001")
     assert isinstance(run, schemas.RunDetail)
-    assert (run.id, run.workflow.commit, run.outputs.count, run.executions[1].phase) == (FOO_ID, "abc123def", 4, "Failed")
+    assert (run.id, run.workflow.commit, run.outputs.count, run.executions[1].phase) == (
+        FOO_ID,
+        "abc123def",
+        4,
+        "Failed",
+    )
     assert api.run("twin", namespace="lab-a").namespace == "lab-a"
     assert [p.name for p in run.processes] == ["FASTQC", "ALIGN"]
 
@@ -47,7 +52,8 @@ def test_run_outputs(api: ApiClient) -> None:
     assert [d.path for d in root.directories] == ["qc/"]
     assert [f.path for f in root.files] == ["sample.bam"]
     assert [f.path for f in api.run_outputs("foo-run-001", dir="qc/fastqc", limit=1, offset=1).files] == [
-        "qc/fastqc/a_R2.zip"]
+        "qc/fastqc/a_R2.zip"
+    ]
     assert api.run_outputs("foo-run-001", q=["r1", "zip"]).total == 1
 
 
@@ -58,14 +64,20 @@ def test_jobs(api: ApiClient) -> None:
     assert (job.operation, job.phase, job.counters.objects_deleted) == ("delete_outputs", "Running", 1)
 
 
-@pytest.mark.parametrize(("call", "status", "message"), [
-    (lambda api: api.run("no-such-run"), 404, "no run 'no-such-run' in the index"),
-    (lambda api: api.run("twin"), 409, "run name 'twin' exists in several namespaces (lab-a, lab-b): "
-                                       "give a namespace or use the run id"),
-    (lambda api: api.job("nope"), 404, "no lifecycle job 'nope'"),
-    (lambda api: api.search(" "), 422, "query parameter 'q': String should match pattern '\\S'"),
-    (lambda api: api.runs(sort="colour"), 422, None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("call", "status", "message"),
+    [
+        (lambda api: api.run("no-such-run"), 404, "no run 'no-such-run' in the index"),
+        (
+            lambda api: api.run("twin"),
+            409,
+            "run name 'twin' exists in several namespaces (lab-a, lab-b): give a namespace or use the run id",
+        ),
+        (lambda api: api.job("nope"), 404, "no lifecycle job 'nope'"),
+        (lambda api: api.search(" "), 422, "query parameter 'q': String should match pattern '\\S'"),
+        (lambda api: api.runs(sort="colour"), 422, None),
+    ],
+)
 def test_errors_carry_status_and_the_servers_message(api: ApiClient, call, status: int, message: str | None) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ApiError) as raised:
         call(api)
@@ -77,8 +89,9 @@ def test_token_and_base_url_with_api_prefix(token_client: TestClient) -> None:
     with pytest.raises(ApiError) as raised:
         ApiClient("http://testserver", http=token_client).lookup("foo")
     assert raised.value.status == 401
-    assert str(raised.value) == ("not authenticated: missing bearer token (Authorization: Bearer TOKEN) "
-                                 "(check --token / TRACKER_TOKEN)")  # fmt: skip
+    assert str(raised.value) == (
+        "not authenticated: missing bearer token (Authorization: Bearer TOKEN) (check --token / TRACKER_TOKEN)"
+    )
     with pytest.raises(ApiError, match="not authenticated: invalid bearer token"):
         ApiClient("http://testserver", token="wrong", http=token_client).lookup("foo")
     api = ApiClient("http://testserver/api/v1/", token=TOKEN, http=token_client)

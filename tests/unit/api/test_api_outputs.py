@@ -19,17 +19,20 @@ def lookup(client: TestClient, **params: Any) -> list[str]:
     return [item["id"] for item in response.json()["items"]]
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("s3://bucket/runs/foo/sample.bam", [FOO_ID]),
-    ("S3://BUCKET/RUNS/FOO/QC/", [FOO_ID]),  # a prefix, in any case
-    ("a_r2.zip", [FOO_ID]),  # any part of a URL
-    ("s3://bucket/runs/", [BAR_ID, FOO_ID, OLD_ID]),  # newest first; bar has no rows yet, its outputDir matches
-    ("s3://bucket/runs/bar/later/file.txt", [BAR_ID]),  # inside an outputDir, before indexing
-    ("old.bam", [OLD_ID]),  # deleted outputs still tell which run published them
-    ("s3://elsewhere/", []),
-    ("100%_", []),
-    ("x\x00y", []),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("s3://bucket/runs/foo/sample.bam", [FOO_ID]),
+        ("S3://BUCKET/RUNS/FOO/QC/", [FOO_ID]),  # a prefix, in any case
+        ("a_r2.zip", [FOO_ID]),  # any part of a URL
+        ("s3://bucket/runs/", [BAR_ID, FOO_ID, OLD_ID]),  # newest first; bar has no rows yet, its outputDir matches
+        ("s3://bucket/runs/bar/later/file.txt", [BAR_ID]),  # inside an outputDir, before indexing
+        ("old.bam", [OLD_ID]),  # deleted outputs still tell which run published them
+        ("s3://elsewhere/", []),
+        ("100%_", []),
+        ("x\x00y", []),
+    ],
+)
 def test_lookup(client: TestClient, url: str, expected: list[str]) -> None:
     assert lookup(client, url=url) == expected
 
@@ -40,11 +43,14 @@ def test_lookup_items_are_run_summaries(client: TestClient) -> None:
     assert lookup(client, url="s3://bucket/runs/", limit=1) == [BAR_ID]
 
 
-@pytest.mark.parametrize(("params", "says"), [
-    ({}, "query parameter 'url': Field required"),
-    ({"url": ""}, "query parameter 'url': String should have at least 1 character"),
-    ({"url": "x", "limit": 5000}, "query parameter 'limit': Input should be less than or equal to 1000"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({}, "query parameter 'url': Field required"),
+        ({"url": ""}, "query parameter 'url': String should have at least 1 character"),
+        ({"url": "x", "limit": 5000}, "query parameter 'limit': Input should be less than or equal to 1000"),
+    ],
+)
 def test_lookup_bad_parameters(client: TestClient, params: dict[str, Any], says: str) -> None:
     response = client.get(api_path(OUTPUTS_LOOKUP), params=params)
     assert response.status_code == 422
@@ -69,10 +75,20 @@ def test_search_across_runs(client: TestClient) -> None:
     assert (item["runId"], item["size"], item["humanSize"], item["path"]) == (FOO_ID, 2**30, "1.0 GiB", None)
 
 
-@pytest.mark.parametrize(("q", "expected"), [
-    ("fastqc", 2), ("FASTQC r2", 1), ("runs zip", 2), ("qc report html", 1), ("a", 5), ("s", 6),
-    ("zip bam", 0), ("%", 0), ("_R", 2),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("fastqc", 2),
+        ("FASTQC r2", 1),
+        ("runs zip", 2),
+        ("qc report html", 1),
+        ("a", 5),
+        ("s", 6),
+        ("zip bam", 0),
+        ("%", 0),
+        ("_R", 2),
+    ],
+)
 def test_search_is_a_multiword_and_any_case(client: TestClient, q: str, expected: int) -> None:
     assert search(client, q=q)["total"] == expected
 
@@ -85,12 +101,15 @@ def test_search_pages(client: TestClient) -> None:
     assert len(set(urls)) == 6
 
 
-@pytest.mark.parametrize(("params", "says"), [
-    ({}, "query parameter 'q': Field required"),
-    ({"q": ""}, "query parameter 'q': String should have at least 1 character"),
-    ({"q": "   "}, "query parameter 'q': String should match pattern '\\S'"),
-    ({"q": "x", "offset": -3}, "query parameter 'offset': Input should be greater than or equal to 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({}, "query parameter 'q': Field required"),
+        ({"q": ""}, "query parameter 'q': String should have at least 1 character"),
+        ({"q": "   "}, "query parameter 'q': String should match pattern '\\S'"),
+        ({"q": "x", "offset": -3}, "query parameter 'offset': Input should be greater than or equal to 0"),
+    ],
+)
 def test_search_needs_a_query(client: TestClient, params: dict[str, Any], says: str) -> None:
     response = client.get(api_path(OUTPUTS_SEARCH), params=params)
     assert response.status_code == 422

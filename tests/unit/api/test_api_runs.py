@@ -41,38 +41,46 @@ def test_list_newest_first_with_total(client: TestClient) -> None:
     assert foo["durationSeconds"] == 3600
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"state": "Stalled"}, [BAR_ID]),
-    ({"state": ["Succeeded", "Disconnected"]}, [TWIN_B_ID, FOO_ID, OLD_ID]),
-    ({"owner": "alice"}, [FOO_ID, OLD_ID]),
-    ({"cluster": "hpc-east"}, [TWIN_B_ID, TWIN_A_ID, FOO_ID]),
-    ({"label": "team=rna"}, [FOO_ID]),
-    ({"label": ["team=rna", "app.kubernetes.io/part-of=rnaseq"]}, [FOO_ID]),
-    ({"label": ["team=rna", "team2=x"]}, []),
-    ({"name": "RUN-00"}, [BAR_ID, FOO_ID]),
-    ({"name": "abc12"}, [FOO_ID]),  # the resource name counts too
-    ({"namespace": "lab-a"}, [TWIN_A_ID]),
-    ({"created_after": "2026-05-13T19:02:00Z"}, [TWIN_B_ID, TWIN_A_ID, BAR_ID]),
-    ({"created_before": "2026-05-13T19:02:00Z"}, [FOO_ID, OLD_ID]),
-    ({"created_after": "2026-05-13T21:01:00+02:00", "created_before": "2026-05-13T19:04:00"},
-     [TWIN_A_ID, BAR_ID, FOO_ID]),  # an offset, and a naive time taken as UTC
-    ({"owner": "alice", "cluster": "hpc-west"}, [OLD_ID]),
-    ({"owner": "nobody"}, []),
-    ({"owner": "a\x00b"}, []),
-    ({"created_after": "0001-01-01T00:00:00+01:00"}, ALL_NEWEST_FIRST),
-    ({"created_before": "9999-12-31T23:59:59-01:00"}, ALL_NEWEST_FIRST),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"state": "Stalled"}, [BAR_ID]),
+        ({"state": ["Succeeded", "Disconnected"]}, [TWIN_B_ID, FOO_ID, OLD_ID]),
+        ({"owner": "alice"}, [FOO_ID, OLD_ID]),
+        ({"cluster": "hpc-east"}, [TWIN_B_ID, TWIN_A_ID, FOO_ID]),
+        ({"label": "team=rna"}, [FOO_ID]),
+        ({"label": ["team=rna", "app.kubernetes.io/part-of=rnaseq"]}, [FOO_ID]),
+        ({"label": ["team=rna", "team2=x"]}, []),
+        ({"name": "RUN-00"}, [BAR_ID, FOO_ID]),
+        ({"name": "abc12"}, [FOO_ID]),  # the resource name counts too
+        ({"namespace": "lab-a"}, [TWIN_A_ID]),
+        ({"created_after": "2026-05-13T19:02:00Z"}, [TWIN_B_ID, TWIN_A_ID, BAR_ID]),
+        ({"created_before": "2026-05-13T19:02:00Z"}, [FOO_ID, OLD_ID]),
+        (
+            {"created_after": "2026-05-13T21:01:00+02:00", "created_before": "2026-05-13T19:04:00"},
+            [TWIN_A_ID, BAR_ID, FOO_ID],
+        ),  # an offset, and a naive time taken as UTC
+        ({"owner": "alice", "cluster": "hpc-west"}, [OLD_ID]),
+        ({"owner": "nobody"}, []),
+        ({"owner": "a\x00b"}, []),
+        ({"created_after": "0001-01-01T00:00:00+01:00"}, ALL_NEWEST_FIRST),
+        ({"created_before": "9999-12-31T23:59:59-01:00"}, ALL_NEWEST_FIRST),
+    ],
+)
 def test_filters(client: TestClient, params: dict[str, Any], expected: list[str]) -> None:
     assert ids(client, **params) == expected
 
 
-@pytest.mark.parametrize(("sort", "expected"), [
-    ("run_name", [BAR_ID, FOO_ID, OLD_ID, TWIN_A_ID, TWIN_B_ID]),
-    ("-run_name", [TWIN_B_ID, TWIN_A_ID, OLD_ID, FOO_ID, BAR_ID]),
-    ("created_at", list(reversed(ALL_NEWEST_FIRST))),
-    ("-outputs_bytes", [FOO_ID, TWIN_B_ID, TWIN_A_ID, BAR_ID, OLD_ID]),  # ties: by id, same direction
-    ("cost", [FOO_ID, OLD_ID, BAR_ID, TWIN_A_ID, TWIN_B_ID]),  # no cost sorts last
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("run_name", [BAR_ID, FOO_ID, OLD_ID, TWIN_A_ID, TWIN_B_ID]),
+        ("-run_name", [TWIN_B_ID, TWIN_A_ID, OLD_ID, FOO_ID, BAR_ID]),
+        ("created_at", list(reversed(ALL_NEWEST_FIRST))),
+        ("-outputs_bytes", [FOO_ID, TWIN_B_ID, TWIN_A_ID, BAR_ID, OLD_ID]),  # ties: by id, same direction
+        ("cost", [FOO_ID, OLD_ID, BAR_ID, TWIN_A_ID, TWIN_B_ID]),  # no cost sorts last
+    ],
+)
 def test_sort(client: TestClient, sort: str, expected: list[str]) -> None:
     assert ids(client, sort=sort) == expected
 
@@ -87,17 +95,20 @@ def test_pagination(client: TestClient) -> None:
     assert client.get(api_path(RUNS), params={"offset": 10}).json()["items"] == []
 
 
-@pytest.mark.parametrize(("params", "where", "says"), [
-    ({"sort": "colour"}, "query parameter 'sort'", "'-created_at'"),
-    ({"sort": "-id"}, "query parameter 'sort'", "'outputs_count'"),
-    ({"limit": 1001}, "query parameter 'limit'", "less than or equal to 1000"),
-    ({"limit": "ten"}, "query parameter 'limit'", "valid integer"),
-    ({"offset": -1}, "query parameter 'offset'", "greater than or equal to 0"),
-    ({"state": "running"}, "query parameter 'state.0'", "'Running'"),
-    ({"label": "team"}, "query parameter 'label.0'", "should match pattern"),
-    ({"label": "Bad_Prefix/x=y"}, "query parameter 'label.0'", "should match pattern"),
-    ({"created_after": "yesterday"}, "query parameter 'created_after'", "datetime"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "where", "says"),
+    [
+        ({"sort": "colour"}, "query parameter 'sort'", "'-created_at'"),
+        ({"sort": "-id"}, "query parameter 'sort'", "'outputs_count'"),
+        ({"limit": 1001}, "query parameter 'limit'", "less than or equal to 1000"),
+        ({"limit": "ten"}, "query parameter 'limit'", "valid integer"),
+        ({"offset": -1}, "query parameter 'offset'", "greater than or equal to 0"),
+        ({"state": "running"}, "query parameter 'state.0'", "'Running'"),
+        ({"label": "team"}, "query parameter 'label.0'", "should match pattern"),
+        ({"label": "Bad_Prefix/x=y"}, "query parameter 'label.0'", "should match pattern"),
+        ({"created_after": "yesterday"}, "query parameter 'created_after'", "datetime"),
+    ],
+)
 def test_bad_parameters_are_422_with_a_readable_message(
     client: TestClient, params: dict[str, Any], where: str, says: str
 ) -> None:
@@ -115,10 +126,19 @@ def test_detail_by_name_and_by_id(client: TestClient) -> None:
     assert client.get(api_path(RUN, run=FOO_ID)).json() == by_name.json()
     run = by_name.json()
     assert {k: run[k] for k in ("id", "namespace", "name", "runName", "owner", "cluster", "engine")} == {
-        "id": FOO_ID, "namespace": "genomics", "name": "foo-abc12", "runName": "foo-run-001",
-        "owner": "alice", "cluster": "hpc-east", "engine": "nextflow"}  # fmt: skip
-    assert run["workflow"] == {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14",
-                               "commit": "abc123def"}  # fmt: skip
+        "id": FOO_ID,
+        "namespace": "genomics",
+        "name": "foo-abc12",
+        "runName": "foo-run-001",
+        "owner": "alice",
+        "cluster": "hpc-east",
+        "engine": "nextflow",
+    }
+    assert run["workflow"] == {
+        "repository": "https://github.com/nf-core/rnaseq",
+        "revision": "3.14",
+        "commit": "abc123def",
+    }
     assert run["workDir"] == "s3://work/foo/"
     assert run["outputDir"] == "s3://bucket/runs/foo/"
     assert run["params"] == {"genome": "GRCh38", "reads": ["a_R1.fq", "a_R2.fq"]}
@@ -126,10 +146,20 @@ def test_detail_by_name_and_by_id(client: TestClient) -> None:
     assert run["sessionId"] == "sess-2"
     assert run["labels"] == {"team": "rna", "app.kubernetes.io/part-of": "rnaseq"}
     assert (run["phase"], run["state"], run["disconnected"], run["stalled"]) == ("Succeeded", "Succeeded", False, False)
-    assert run["conditions"] == [{"type": "OutputsIndexed", "status": "True", "reason": "Indexed",
-                                  "message": "4 objects", "lastTransitionTime": "2026-05-13T20:03:00Z"}]  # fmt: skip
+    assert run["conditions"] == [
+        {
+            "type": "OutputsIndexed",
+            "status": "True",
+            "reason": "Indexed",
+            "message": "4 objects",
+            "lastTransitionTime": "2026-05-13T20:03:00Z",
+        }
+    ]
     assert (run["createdAt"], run["startedAt"], run["completedAt"]) == (
-        "2026-05-13T19:01:00Z", "2026-05-13T19:02:00Z", "2026-05-13T20:02:00Z")
+        "2026-05-13T19:01:00Z",
+        "2026-05-13T19:02:00Z",
+        "2026-05-13T20:02:00Z",
+    )
     assert run["durationSeconds"] == 3600
     assert run["peakConcurrency"] == 24
     assert run["cost"] == 3.5
@@ -195,12 +225,22 @@ def test_ambiguous_run_name_is_409_until_a_namespace_is_given(client: TestClient
         assert response.json() == {
             "detail": "run name 'twin' exists in several namespaces (lab-a, lab-b): give a namespace or use the run id",
             "candidates": [
-                {"id": TWIN_A_ID, "namespace": "lab-a", "name": "twin", "runName": "twin",
-                 "url": api_path(RUN, run=TWIN_A_ID)},
-                {"id": TWIN_B_ID, "namespace": "lab-b", "name": "twin", "runName": "twin",
-                 "url": api_path(RUN, run=TWIN_B_ID)},
+                {
+                    "id": TWIN_A_ID,
+                    "namespace": "lab-a",
+                    "name": "twin",
+                    "runName": "twin",
+                    "url": api_path(RUN, run=TWIN_A_ID),
+                },
+                {
+                    "id": TWIN_B_ID,
+                    "namespace": "lab-b",
+                    "name": "twin",
+                    "runName": "twin",
+                    "url": api_path(RUN, run=TWIN_B_ID),
+                },
             ],
-        }  # fmt: skip
+        }
     assert client.get(api_path(RUN, run="twin"), params={"namespace": "lab-b"}).json()["id"] == TWIN_B_ID
     assert client.get(api_path(RUN, run=TWIN_A_ID)).json()["namespace"] == "lab-a"
 
@@ -218,11 +258,29 @@ def test_processes(client: TestClient) -> None:
     body = client.get(api_path(RUN_PROCESSES, run="foo-run-001")).json()
     assert body["runId"] == FOO_ID
     assert body["items"] == [
-        {"name": "FASTQC", "succeeded": 4, "failed": 0, "aborted": 0, "running": 0, "cached": 1,
-         "retried": 0, "submitted": 0, "pending": 0},
-        {"name": "ALIGN", "succeeded": 2, "failed": 0, "aborted": 0, "running": 0, "cached": 0,
-         "retried": 1, "submitted": 0, "pending": 0},
-    ]  # fmt: skip
+        {
+            "name": "FASTQC",
+            "succeeded": 4,
+            "failed": 0,
+            "aborted": 0,
+            "running": 0,
+            "cached": 1,
+            "retried": 0,
+            "submitted": 0,
+            "pending": 0,
+        },
+        {
+            "name": "ALIGN",
+            "succeeded": 2,
+            "failed": 0,
+            "aborted": 0,
+            "running": 0,
+            "cached": 0,
+            "retried": 1,
+            "submitted": 0,
+            "pending": 0,
+        },
+    ]
 
 
 def outputs(client: TestClient, run: str = "foo-run-001", **params: Any) -> dict[str, Any]:
@@ -235,13 +293,27 @@ def outputs(client: TestClient, run: str = "foo-run-001", **params: Any) -> dict
 def test_outputs_browse_root(client: TestClient) -> None:
     body = outputs(client)
     assert (body["runId"], body["outputDir"], body["dir"], body["total"], body["more"]) == (
-        FOO_ID, "s3://bucket/runs/foo/", "", None, False)
-    assert body["directories"] == [{"name": "qc/", "path": "qc/", "count": 3, "bytes": 2000,
-                                    "humanSize": "2.0 KiB", "deleted": 0}]  # fmt: skip
+        FOO_ID,
+        "s3://bucket/runs/foo/",
+        "",
+        None,
+        False,
+    )
+    assert body["directories"] == [
+        {"name": "qc/", "path": "qc/", "count": 3, "bytes": 2000, "humanSize": "2.0 KiB", "deleted": 0}
+    ]
     [bam] = body["files"]
-    assert bam == {"url": "s3://bucket/runs/foo/sample.bam", "path": "sample.bam", "size": GIB,
-                   "humanSize": "1.0 GiB", "lastModified": "2026-05-13T20:00:00Z", "etag": '"e1"',
-                   "storageClass": "INTELLIGENT_TIERING", "deleted": False, "deletedAt": None}  # fmt: skip
+    assert bam == {
+        "url": "s3://bucket/runs/foo/sample.bam",
+        "path": "sample.bam",
+        "size": GIB,
+        "humanSize": "1.0 GiB",
+        "lastModified": "2026-05-13T20:00:00Z",
+        "etag": '"e1"',
+        "storageClass": "INTELLIGENT_TIERING",
+        "deleted": False,
+        "deletedAt": None,
+    }
 
 
 @pytest.mark.parametrize("directory", ["qc", "qc/", "s3://bucket/runs/foo/qc/"])
@@ -249,7 +321,8 @@ def test_outputs_browse_subdirectory(client: TestClient, directory: str) -> None
     body = outputs(client, dir=directory)
     assert body["dir"] == "qc/"
     assert [(d["name"], d["path"], d["count"], d["bytes"]) for d in body["directories"]] == [
-        ("fastqc/", "qc/fastqc/", 2, 1000)]
+        ("fastqc/", "qc/fastqc/", 2, 1000)
+    ]
     assert [f["path"] for f in body["files"]] == ["qc/report.html"]
 
 
@@ -260,7 +333,9 @@ def test_outputs_browse_pages_through_files(client: TestClient) -> None:
     second = outputs(client, dir="qc/fastqc", limit=1, offset=1)
     assert [f["path"] for f in second["files"]] == ["qc/fastqc/a_R2.zip"]
     assert second["more"] is False
-    assert outputs(client, dir="nothing-here/") | {"directories": [], "files": []} == outputs(client, dir="nothing-here/")
+    assert outputs(client, dir="nothing-here/") | {"directories": [], "files": []} == outputs(
+        client, dir="nothing-here/"
+    )
 
 
 def test_outputs_search_words_and_dir(client: TestClient) -> None:
@@ -280,7 +355,8 @@ def test_outputs_search_words_and_dir(client: TestClient) -> None:
 def test_outputs_of_deleted_run_are_listed_as_deleted(client: TestClient) -> None:
     body = outputs(client, run="old-run")
     assert [(f["path"], f["deleted"], f["deletedAt"]) for f in body["files"]] == [
-        ("old.bam", True, "2026-05-13T19:11:00Z")]
+        ("old.bam", True, "2026-05-13T19:11:00Z")
+    ]
     assert body["directories"][0] | {"name": "logs/", "deleted": 1} == body["directories"][0]
 
 
@@ -293,7 +369,13 @@ def test_run_jobs_newest_first(client: TestClient) -> None:
     body = client.get(api_path(RUN_JOBS, run="foo-run-001")).json()
     assert [j["id"] for j in body["items"]] == [JOB_DELETE_FOO, JOB_INDEX_FOO]
     assert body["total"] == 2
-    assert client.get(api_path(RUN_JOBS, run="foo-run-001"), params={"limit": 1, "offset": 1}).json()[
-        "items"][0]["id"] == JOB_INDEX_FOO  # fmt: skip
+    assert (
+        client.get(api_path(RUN_JOBS, run="foo-run-001"), params={"limit": 1, "offset": 1}).json()["items"][0]["id"]
+        == JOB_INDEX_FOO
+    )
     assert client.get(api_path(RUN_JOBS, run="bar-run-002")).json() == {
-        "items": [], "total": 0, "limit": 50, "offset": 0}
+        "items": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+    }

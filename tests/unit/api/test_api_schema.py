@@ -33,9 +33,10 @@ def operations() -> list[tuple[str, str, schemathesis.GenerationMode]]:
     app = create_app(Settings(api=ApiSettings(auth_mode="token", tokens={TOKEN: "alice"})), sessions=None)  # type: ignore[arg-type]
     return [
         (method.upper(), path, mode)
-        for path, item in app.openapi()["paths"].items() for method, spec in item.items()
+        for path, item in app.openapi()["paths"].items()
+        for method, spec in item.items()
         for mode in ((VALID, INVALID) if spec.get("parameters") else (VALID,))
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture
@@ -54,9 +55,14 @@ def test_operation_conforms_and_never_fails(
     operation = api_schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-              derandomize=True,  # the same examples every run: CI stays reproducible
-              phases=[Phase.explicit, Phase.generate])  # no shrinking: keep a failing run short
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,  # the same examples every run: CI stays reproducible
+        phases=[Phase.explicit, Phase.generate],
+    )  # no shrinking: keep a failing run short
     def check(case: schemathesis.Case) -> None:
         case.call_and_validate()
 

@@ -28,8 +28,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _app(engine: Engine) -> Any:
-    settings = Settings(database_url="sqlite://", api=ApiSettings(auth_mode="token", tokens={TOKEN: "alice"}),
-                        tower=TowerSettings(default_namespace="lab"))  # fmt: skip
+    settings = Settings(
+        database_url="sqlite://",
+        api=ApiSettings(auth_mode="token", tokens={TOKEN: "alice"}),
+        tower=TowerSettings(default_namespace="lab"),
+    )
     return create_app(settings, session_factory(engine, readonly=True), write_sessions=session_factory(engine))
 
 
@@ -54,27 +57,52 @@ def test_tasks_filtered_sorted_and_paged(reported: tuple[TestClient, str]) -> No
     page = client.get("/api/v1/runs/sad_einstein/tasks", headers=AUTH).json()
     assert page["runId"] == run_id
     assert page["total"] == 6
-    assert [t["status"] for t in page["items"]] == ["CACHED", "COMPLETED", "RETRIED", "COMPLETED", "COMPLETED", "COMPLETED"]
+    assert [t["status"] for t in page["items"]] == [
+        "CACHED",
+        "COMPLETED",
+        "RETRIED",
+        "COMPLETED",
+        "COMPLETED",
+        "COMPLETED",
+    ]
     retried = page["items"][2]
-    assert (retried["taskId"], retried["exitCode"], retried["errorAction"], retried["nativeId"]) == (3, 137, "RETRY", "f3e2d1c0-0003")
-    query = {"process": "NFCORE_RNASEQ:RNASEQ:TRIMGALORE", "status": ["COMPLETED", "RETRIED"], "sort": "-task_id",
-             "limit": 2, "offset": 1}
+    assert (retried["taskId"], retried["exitCode"], retried["errorAction"], retried["nativeId"]) == (
+        3,
+        137,
+        "RETRY",
+        "f3e2d1c0-0003",
+    )
+    query = {
+        "process": "NFCORE_RNASEQ:RNASEQ:TRIMGALORE",
+        "status": ["COMPLETED", "RETRIED"],
+        "sort": "-task_id",
+        "limit": 2,
+        "offset": 1,
+    }
     page = client.get(f"/api/v1/runs/{run_id}/tasks", params=query, headers=AUTH).json()
     assert [(t["taskId"], t["attempt"]) for t in page["items"]] == [(4, 1), (3, 1)]
     assert page["total"] == 3
     one = client.get(f"/api/v1/runs/{run_id}/tasks/5", headers=AUTH).json()
-    assert (one["attempt"], one["status"], one["memoryBytes"], one["submittedAt"]) == (2, "COMPLETED", 12 << 30, "2026-11-30T20:02:06Z")
+    assert (one["attempt"], one["status"], one["memoryBytes"], one["submittedAt"]) == (
+        2,
+        "COMPLETED",
+        12 << 30,
+        "2026-11-30T20:02:06Z",
+    )
 
 
-@pytest.mark.parametrize(("path", "status", "message"), [
-    ("/api/v1/runs/sad_einstein/tasks/99", 404, "has no task 99"),
-    ("/api/v1/runs/nosuchrun/tasks", 404, "nosuchrun"),
-    ("/api/v1/runs/sad_einstein/tasks?status=DONE", 422, "status"),
-    ("/api/v1/runs/sad_einstein/tasks?sort=size", 422, "sort"),
-    ("/api/v1/runs/sad_einstein/tasks?colour=red", 422, "unknown query parameter"),
-    ("/api/v1/runs/sad_einstein/tasks/-1", 422, "task"),
-    ("/api/v1/runs/sad_einstein/tasks/99999999999999999999", 422, "task"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/api/v1/runs/sad_einstein/tasks/99", 404, "has no task 99"),
+        ("/api/v1/runs/nosuchrun/tasks", 404, "nosuchrun"),
+        ("/api/v1/runs/sad_einstein/tasks?status=DONE", 422, "status"),
+        ("/api/v1/runs/sad_einstein/tasks?sort=size", 422, "sort"),
+        ("/api/v1/runs/sad_einstein/tasks?colour=red", 422, "unknown query parameter"),
+        ("/api/v1/runs/sad_einstein/tasks/-1", 422, "task"),
+        ("/api/v1/runs/sad_einstein/tasks/99999999999999999999", 422, "task"),
+    ],
+)
 def test_bad_task_requests_are_readable(reported: tuple[TestClient, str], path: str, status: int, message: str) -> None:
     client, _ = reported
     answer = client.get(path, headers=AUTH)
@@ -110,8 +138,9 @@ def test_cli_get_tasks_over_real_http(server: str) -> None:
         replay(http, "succeeded", TOKEN)
 
     def run(*args: str) -> Any:
-        return CliRunner().invoke(cli, ["--api-url", server, "--token", TOKEN, "get", "tasks", *args],
-                                  catch_exceptions=False)  # fmt: skip
+        return CliRunner().invoke(
+            cli, ["--api-url", server, "--token", TOKEN, "get", "tasks", *args], catch_exceptions=False
+        )
 
     table = run("sad_einstein")
     assert table.exit_code == 0, table.output

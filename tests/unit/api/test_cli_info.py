@@ -20,18 +20,22 @@ def read_api(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def info(url: str) -> Result:
-    return CliRunner().invoke(cli, ["outputs", "info", url], env={"TRACKER_API_URL": "", "TRACKER_TOKEN": ""},
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["outputs", "info", url], env={"TRACKER_API_URL": "", "TRACKER_TOKEN": ""}, catch_exceptions=False
+    )
 
 
-@pytest.mark.parametrize("url", [
-    "s3://bucket/runs/foo/sample.bam",
-    "s3://BUCKET/runs/foo/sample.bam",  # the bucket typed in capitals
-    "S3://Bucket/RUNS/FOO/SAMPLE.BAM",  # scheme, bucket and key in any case
-    "S3://BUCKET/RUNS/FOO/QC/",  # a prefix
-    "s3://bucket/runs/foo/later/not-indexed.txt",  # inside its outputDir
-    "S3://BUCKET/RUNS/FOO/LATER/NOT-INDEXED.TXT",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://bucket/runs/foo/sample.bam",
+        "s3://BUCKET/runs/foo/sample.bam",  # the bucket typed in capitals
+        "S3://Bucket/RUNS/FOO/SAMPLE.BAM",  # scheme, bucket and key in any case
+        "S3://BUCKET/RUNS/FOO/QC/",  # a prefix
+        "s3://bucket/runs/foo/later/not-indexed.txt",  # inside its outputDir
+        "S3://BUCKET/RUNS/FOO/LATER/NOT-INDEXED.TXT",
+    ],
+)
 def test_info_matches_in_any_case(url: str) -> None:
     result = info(url)
     assert (result.exit_code, result.stderr, result.stdout) == (0, "", f"foo-run-001  id={FOO_ID}\n")

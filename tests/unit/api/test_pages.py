@@ -33,23 +33,50 @@ BROKEN_ID = "9a000000-0000-4000-8000-0000000000f1"
 
 def _lost_runner() -> RunRecord:
     """A run the operator found Disconnected: state and conditions as it derives them."""
-    record = RunRecord(id=LOST_ID, namespace="genomics", name="lost", run_name="lost-runner", owner="frank",
-                       cluster="hpc-west", phase="Running", created_at=at(5), started_at=at(5),
-                       last_heartbeat_at=at(6), processes=(ProcessCounts("A:B:C", running=2),))  # fmt: skip
-    signals = RunSignals(phase=Phase.RUNNING, created_at=at(5), last_heartbeat=at(6), processes=record.processes,
-                         tasks_terminal_since=None, heartbeat_timeout=timedelta(seconds=300),
-                         stalled_after=timedelta(seconds=600))  # fmt: skip
+    record = RunRecord(
+        id=LOST_ID,
+        namespace="genomics",
+        name="lost",
+        run_name="lost-runner",
+        owner="frank",
+        cluster="hpc-west",
+        phase="Running",
+        created_at=at(5),
+        started_at=at(5),
+        last_heartbeat_at=at(6),
+        processes=(ProcessCounts("A:B:C", running=2),),
+    )
+    signals = RunSignals(
+        phase=Phase.RUNNING,
+        created_at=at(5),
+        last_heartbeat=at(6),
+        processes=record.processes,
+        tasks_terminal_since=None,
+        heartbeat_timeout=timedelta(seconds=300),
+        stalled_after=timedelta(seconds=600),
+    )
     health = assess(signals, at(20))
-    return RunRecord(**{**record.__dict__, "state": health.state,
-                        "conditions": health.conditions([], at(20), signals)})  # fmt: skip
+    return RunRecord(**{**record.__dict__, "state": health.state, "conditions": health.conditions([], at(20), signals)})
 
 
 BROKEN = RunRecord(
-    id=BROKEN_ID, namespace="genomics", name="broken", run_name="broken-run", owner="alice", cluster="hpc-east",
-    session_id="sess-9", phase="Failed", state="Failed", created_at=at(6), started_at=at(6), completed_at=at(7),
-    error_message=f"ALIGN failed: {XSS}", params={"note": "<b>bold</b>"}, config_text="x = '</pre><script>'",
+    id=BROKEN_ID,
+    namespace="genomics",
+    name="broken",
+    run_name="broken-run",
+    owner="alice",
+    cluster="hpc-east",
+    session_id="sess-9",
+    phase="Failed",
+    state="Failed",
+    created_at=at(6),
+    started_at=at(6),
+    completed_at=at(7),
+    error_message=f"ALIGN failed: {XSS}",
+    params={"note": "<b>bold</b>"},
+    config_text="x = '</pre><script>'",
     command_line="nextflow run <evil>",
-)  # fmt: skip
+)
 
 
 @pytest.fixture(autouse=True)
@@ -105,16 +132,22 @@ def test_runs_list_shows_every_run_newest_first(client: TestClient) -> None:
     assert 'class="state state-disconnected"' in page
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"state": "Stalled"}, ["6f1c2a4e-0000-4000-8000-000000000002"]),
-    ({"state": ["Failed", "Disconnected"]}, [BROKEN_ID, LOST_ID, "6f1c2a4e-0000-4000-8000-00000000000b"]),
-    ({"owner": "alice"}, [BROKEN_ID, FOO_ID, "6f1c2a4e-0000-4000-8000-000000000001"]),
-    ({"cluster": "hpc-west"}, [LOST_ID, "6f1c2a4e-0000-4000-8000-000000000002", "6f1c2a4e-0000-4000-8000-000000000001"]),
-    ({"q": "RUN-00"}, ["6f1c2a4e-0000-4000-8000-000000000002", FOO_ID]),
-    ({"owner": "alice", "cluster": "hpc-east", "q": "foo"}, [FOO_ID]),
-    ({"owner": "nobody"}, []),
-    ({"owner": "a\x00b"}, []),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"state": "Stalled"}, ["6f1c2a4e-0000-4000-8000-000000000002"]),
+        ({"state": ["Failed", "Disconnected"]}, [BROKEN_ID, LOST_ID, "6f1c2a4e-0000-4000-8000-00000000000b"]),
+        ({"owner": "alice"}, [BROKEN_ID, FOO_ID, "6f1c2a4e-0000-4000-8000-000000000001"]),
+        (
+            {"cluster": "hpc-west"},
+            [LOST_ID, "6f1c2a4e-0000-4000-8000-000000000002", "6f1c2a4e-0000-4000-8000-000000000001"],
+        ),
+        ({"q": "RUN-00"}, ["6f1c2a4e-0000-4000-8000-000000000002", FOO_ID]),
+        ({"owner": "alice", "cluster": "hpc-east", "q": "foo"}, [FOO_ID]),
+        ({"owner": "nobody"}, []),
+        ({"owner": "a\x00b"}, []),
+    ],
+)
 def test_runs_list_filters(client: TestClient, params: dict[str, object], expected: list[str]) -> None:
     page = html(client, PAGE_RUNS, **params)
     assert listed(page) == expected
@@ -172,15 +205,22 @@ def test_detail_cards_of_a_seeded_run(client: TestClient) -> None:
     for ref in ("foo-run-001", FOO_ID):
         page = run_page(client, ref)
         assert "<h1>foo-run-001</h1>" in page
-        assert '<a href="https://github.com/nf-core/rnaseq" rel="noopener noreferrer">https://github.com/nf-core/rnaseq</a>' in page
+        assert (
+            '<a href="https://github.com/nf-core/rnaseq" rel="noopener noreferrer">https://github.com/nf-core/rnaseq</a>'
+            in page
+        )
         assert '<a href="https://github.com/nf-core/rnaseq/tree/3.14" rel="noopener noreferrer">3.14</a>' in page
         assert 'href="https://github.com/nf-core/rnaseq/commit/abc123def"' in page
         assert '<dd id="info-workdir"><code>s3://work/foo/</code></dd>' in page
         assert '<dd id="info-cost">$3.50</dd>' in page
         assert '<span id="info-outputs-size">1.0 GiB</span> <span class="muted">(4 objects)</span>' in page
         assert "$0.05 – $0.25 / year" in page
-        assert re.search(r"Frequent</span> <span>\$0\.25.*Infrequent</span> <span>\$0\.15.*"
-                         r"Archive Instant</span> <span>\$0\.05", page, re.S)  # fmt: skip
+        assert re.search(
+            r"Frequent</span> <span>\$0\.25.*Infrequent</span> <span>\$0\.15.*"
+            r"Archive Instant</span> <span>\$0\.05",
+            page,
+            re.S,
+        )
         assert 'aria-describedby="tier-breakdown"' in page
         assert 'role="tooltip" id="tier-breakdown"' in page
         assert '<dd id="info-started"><time datetime="2026-05-13T19:02:00Z">' in page
@@ -203,7 +243,7 @@ def test_detail_process_table_sorts_on_the_server(client: TestClient) -> None:
     assert order(page) == ["FASTQC", "ALIGN"]
     assert 'aria-sort="descending" class="num" data-type="number"><a href="?tab=overview&amp;psort=succeeded' in page
     for column in ("Process", "Succeeded", "Failed", "Aborted", "Running", "Cached", "Retried", "Submitted"):
-        assert f">{column}<span class=\"sort-indicator\"" in page
+        assert f'>{column}<span class="sort-indicator"' in page
     assert order(run_page(client, "foo-run-001", psort="<bad>")) == ["FASTQC", "ALIGN"]
 
 
@@ -238,7 +278,10 @@ def test_failed_run_opens_on_its_error_escaped(client: TestClient) -> None:
     assert selected_tab(page) == "error"
     assert "hidden" not in panel(page, "error")
     assert "hidden" in panel(page, "overview")
-    assert '<pre class="code" id="resume-command" aria-labelledby="resume-title">-resume sess-9 -name broken-run</pre>' in page
+    assert (
+        '<pre class="code" id="resume-command" aria-labelledby="resume-title">-resume sess-9 -name broken-run</pre>'
+        in page
+    )
     assert "ALIGN failed: &lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
     for raw in ("<script>alert", "<img src=x", "<b>bold</b>", "</pre><script>", "<evil>"):
         assert raw not in page
@@ -309,8 +352,9 @@ def test_unknown_run_is_a_readable_404(client: TestClient) -> None:
     page = run_page(client, "no-such-run", 404)
     assert "<h1>Run not found</h1>" in page
     assert "no run &#39;no-such-run&#39; in the index" in page
-    assert "no run &#39;foo-run-001&#39; in namespace &#39;lab-a&#39;" in run_page(client, "foo-run-001", 404,
-                                                                                    namespace="lab-a")
+    assert "no run &#39;foo-run-001&#39; in namespace &#39;lab-a&#39;" in run_page(
+        client, "foo-run-001", 404, namespace="lab-a"
+    )
     run_page(client, "a\x00b", 404)
 
 
@@ -324,8 +368,9 @@ def test_ambiguous_run_name_is_a_readable_409(client: TestClient) -> None:
     assert TWIN_A_ID in run_page(client, "twin", namespace="lab-a")
 
 
-def test_database_down_and_unexpected_errors_are_readable(make_app: AppFactory,
-                                                          caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+def test_database_down_and_unexpected_errors_are_readable(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     app = make_app()
 
     def down() -> None:
@@ -381,17 +426,23 @@ def test_open_pages_without_authentication(client: TestClient) -> None:
 def test_pages_redirect_to_login_without_a_token(token_client: TestClient, path: str) -> None:
     response = token_client.get(path, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=" + {
-        PAGE_RUNS: "/runs", "/runs/foo-run-001?tab=config": "/runs/foo-run-001%3Ftab%3Dconfig",
-        "/runs/no-such-run": "/runs/no-such-run", "/": "/"}[path]  # fmt: skip
+    assert (
+        response.headers["location"]
+        == "/login?next="
+        + {
+            PAGE_RUNS: "/runs",
+            "/runs/foo-run-001?tab=config": "/runs/foo-run-001%3Ftab%3Dconfig",
+            "/runs/no-such-run": "/runs/no-such-run",
+            "/": "/",
+        }[path]
+    )
 
 
 def test_login_sets_an_httponly_strict_cookie(token_client: TestClient) -> None:
     form = html(token_client, PAGE_LOGIN, next="/runs/foo-run-001")
     assert 'name="next" value="/runs/foo-run-001"' in form
     assert 'type="password"' in form
-    response = token_client.post(PAGE_LOGIN, data={"token": TOKEN, "next": "/runs/foo-run-001"},
-                                 follow_redirects=False)  # fmt: skip
+    response = token_client.post(PAGE_LOGIN, data={"token": TOKEN, "next": "/runs/foo-run-001"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/runs/foo-run-001"
     cookie = response.headers["set-cookie"]
@@ -447,8 +498,18 @@ def test_the_cookie_does_not_authenticate_the_json_api(token_client: TestClient)
     assert token_client.get(api_path(RUNS)).status_code == 401  # the API takes bearer headers only
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x",
-                                    "/login", "", "/runs\r\nSet-Cookie: x=y"])  # fmt: skip
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:x",
+        "/login",
+        "",
+        "/runs\r\nSet-Cookie: x=y",
+    ],
+)
 def test_login_never_redirects_off_site(token_client: TestClient, target: str) -> None:
     response = token_client.post(PAGE_LOGIN, data={"token": TOKEN, "next": target}, follow_redirects=False)
     assert response.status_code == 303
@@ -456,12 +517,14 @@ def test_login_never_redirects_off_site(token_client: TestClient, target: str) -
 
 
 def test_login_from_another_origin_is_refused(token_client: TestClient) -> None:
-    response = token_client.post(PAGE_LOGIN, data={"token": TOKEN}, headers={"Origin": "https://evil.example"},
-                                 follow_redirects=False)  # fmt: skip
+    response = token_client.post(
+        PAGE_LOGIN, data={"token": TOKEN}, headers={"Origin": "https://evil.example"}, follow_redirects=False
+    )
     assert response.status_code == 403
     assert "set-cookie" not in response.headers
-    same = token_client.post(PAGE_LOGIN, data={"token": TOKEN}, headers={"Origin": "http://testserver"},
-                             follow_redirects=False)  # fmt: skip
+    same = token_client.post(
+        PAGE_LOGIN, data={"token": TOKEN}, headers={"Origin": "http://testserver"}, follow_redirects=False
+    )
     assert same.status_code == 303
 
 

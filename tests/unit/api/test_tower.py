@@ -43,8 +43,11 @@ def make_client(engine: Engine) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(auth_mode: str = "token", **tower: Any) -> TestClient:
-        settings = Settings(database_url="sqlite://", api=ApiSettings(auth_mode=auth_mode, tokens=USERS),
-                            tower=TowerSettings(**({"default_namespace": "lab"} | tower)))  # fmt: skip
+        settings = Settings(
+            database_url="sqlite://",
+            api=ApiSettings(auth_mode=auth_mode, tokens=USERS),
+            tower=TowerSettings(**({"default_namespace": "lab"} | tower)),
+        )
         app = create_app(settings, session_factory(engine, readonly=True), write_sessions=session_factory(engine))
         client = TestClient(app).__enter__()
         clients.append(client)
@@ -78,7 +81,12 @@ def test_a_successful_run_with_cached_and_retried_tasks(client: TestClient, engi
         seen.append((step["path"].rsplit("/", 1)[-1], answer.json()))
         if step["path"].endswith("/begin"):
             run = _api(client, f"/runs/{answer.json()['watchUrl'].rsplit('/', 1)[-1]}")
-            assert (run["phase"], run["engine"], run["owner"], run["namespace"]) == ("Running", "nextflow", "alice", "lab")
+            assert (run["phase"], run["engine"], run["owner"], run["namespace"]) == (
+                "Running",
+                "nextflow",
+                "alice",
+                "lab",
+            )
             assert run["outputDir"] == "s3://lab-results/rnaseq/"
         if step["path"].endswith("/heartbeat"):
             run = _api(client, f"/runs/{answer.json()['watchUrl'].rsplit('/', 1)[-1]}")
@@ -93,20 +101,38 @@ def test_a_successful_run_with_cached_and_retried_tasks(client: TestClient, engi
     run_id = begin["watchUrl"].rsplit("/", 1)[-1]
     assert begin["watchUrl"] == f"http://testserver/runs/{run_id}"
     run = _api(client, f"/runs/{run_id}")
-    assert (run["runName"], run["phase"], run["state"], run["errorMessage"]) == ("sad_einstein", "Succeeded", "Succeeded", None)
+    assert (run["runName"], run["phase"], run["state"], run["errorMessage"]) == (
+        "sad_einstein",
+        "Succeeded",
+        "Succeeded",
+        None,
+    )
     assert run["workflow"]["commit"] == "b89fac32650aacc86fcda9ee77e00612a1d77066"
     assert run["sessionId"] == "4f9a3c1e-8b2d-4e6f-9a0c-1d2e3f4a5b6c"
     assert run["params"]["genome"] == "GRCh38"
-    assert (run["startedAt"], run["completedAt"], run["peakConcurrency"]) == ("2026-11-30T20:00:00Z", "2026-11-30T20:15:09Z", 3)
+    assert (run["startedAt"], run["completedAt"], run["peakConcurrency"]) == (
+        "2026-11-30T20:00:00Z",
+        "2026-11-30T20:15:09Z",
+        3,
+    )
     counts = {p["name"].rsplit(":", 1)[1]: p for p in run["processes"]}
     assert (counts["FASTQC"]["succeeded"], counts["FASTQC"]["cached"]) == (1, 1)
-    assert (counts["TRIMGALORE"]["succeeded"], counts["TRIMGALORE"]["failed"], counts["TRIMGALORE"]["retried"]) == (2, 0, 1)
+    assert (counts["TRIMGALORE"]["succeeded"], counts["TRIMGALORE"]["failed"], counts["TRIMGALORE"]["retried"]) == (
+        2,
+        0,
+        1,
+    )
     with session_factory(engine)() as session:
         page, total = tasks.list_tasks(session, run_id=run_id)
     assert total == 6
     assert [(t.task_id, t.status, t.attempt, t.exit_code) for t in page] == [
-        (1, "CACHED", 1, 0), (2, "COMPLETED", 1, 0), (3, "RETRIED", 1, 137), (4, "COMPLETED", 1, 0),
-        (5, "COMPLETED", 2, 0), (6, "COMPLETED", 1, 0)]  # fmt: skip
+        (1, "CACHED", 1, 0),
+        (2, "COMPLETED", 1, 0),
+        (3, "RETRIED", 1, 137),
+        (4, "COMPLETED", 1, 0),
+        (5, "COMPLETED", 2, 0),
+        (6, "COMPLETED", 1, 0),
+    ]
     assert len(page[3].tag or "") == 255
     assert page[5].cpus == 8
     assert page[0].execution == workflow_id
@@ -157,15 +183,19 @@ def _create(client: TestClient, token: str = ALICE, **body: Any) -> str:
     return workflow_id
 
 
-@pytest.mark.parametrize(("headers", "message"), [
-    ({}, "missing access token"),
-    ({"Authorization": authorization("wrong", "basic")}, "invalid access token"),
-    ({"Authorization": authorization("wrong", "bearer")}, "invalid access token"),
-    ({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, "missing access token"),
-    ({"Authorization": "Basic %%%"}, "missing access token"),
-])  # fmt: skip
-def test_bad_credentials_are_401_and_write_nothing(client: TestClient, engine: Engine, headers: dict[str, str],
-                                                   message: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({}, "missing access token"),
+        ({"Authorization": authorization("wrong", "basic")}, "invalid access token"),
+        ({"Authorization": authorization("wrong", "bearer")}, "invalid access token"),
+        ({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, "missing access token"),
+        ({"Authorization": "Basic %%%"}, "missing access token"),
+    ],
+)
+def test_bad_credentials_are_401_and_write_nothing(
+    client: TestClient, engine: Engine, headers: dict[str, str], message: str
+) -> None:
     answer = client.post("/tower/trace/create", json={"runName": "r1", "sessionId": "s"}, headers=headers | UA)
     assert answer.status_code == 401
     assert message in answer.json()["detail"]
@@ -175,7 +205,9 @@ def test_bad_credentials_are_401_and_write_nothing(client: TestClient, engine: E
 
 def test_without_authentication_the_receiver_refuses_everyone(make_client: Callable[..., TestClient]) -> None:
     client = make_client(auth_mode="none")
-    answer = client.post("/tower/trace/create", json={"runName": "r1"}, headers={"Authorization": authorization(ALICE, "basic")})
+    answer = client.post(
+        "/tower/trace/create", json={"runName": "r1"}, headers={"Authorization": authorization(ALICE, "basic")}
+    )
     assert answer.status_code == 401
     assert "without authentication" in answer.json()["detail"]
 
@@ -209,16 +241,24 @@ def test_malformed_bodies_are_4xx_and_write_nothing(client: TestClient, engine: 
 def test_unknown_workflow_ids_and_other_peoples_runs(client: TestClient, engine: Engine) -> None:
     workflow_id = _create(client)
     for path in ("/trace/nosuchworkflow/progress", "/trace/" + "x" * 40 + "/heartbeat"):
-        answer = client.put("/tower" + path, json={"tasks": []}, headers={"Authorization": authorization(ALICE, "basic")})
+        answer = client.put(
+            "/tower" + path, json={"tasks": []}, headers={"Authorization": authorization(ALICE, "basic")}
+        )
         assert answer.status_code == 404
         assert "unknown workflow id" in answer.json()["detail"]
-    answer = client.put(f"/tower/trace/{workflow_id}/progress", json={"tasks": [{"taskId": 1}]},
-                        headers={"Authorization": authorization(BOB, "basic")})  # fmt: skip
+    answer = client.put(
+        f"/tower/trace/{workflow_id}/progress",
+        json={"tasks": [{"taskId": 1}]},
+        headers={"Authorization": authorization(BOB, "basic")},
+    )
     assert answer.status_code == 403
     assert "created by 'alice', not 'bob'" in answer.json()["detail"]
     assert _count(engine, Task) == 0
-    answer = client.patch(f"/tower/workflow/{workflow_id}", json={"schedRunId": "abc"},
-                          headers={"Authorization": authorization(ALICE, "basic")})  # fmt: skip
+    answer = client.patch(
+        f"/tower/workflow/{workflow_id}",
+        json={"schedRunId": "abc"},
+        headers={"Authorization": authorization(ALICE, "basic")},
+    )
     assert answer.status_code == 200
     assert answer.json()["workflowId"] == workflow_id
 
@@ -229,24 +269,37 @@ def test_launcher_bound_runs_and_run_name_clashes(client: TestClient) -> None:
     bound = _create(client, runName="other", sessionId="s-b", workflowId=run_id)  # TOWER_WORKFLOW_ID
     assert bound != first
     assert len(_api(client, "/runs")["items"]) == 1
-    answer = client.post("/tower/trace/create", json={"runName": "x", "workflowId": "nope"},
-                         headers={"Authorization": authorization(ALICE, "basic")})  # fmt: skip
+    answer = client.post(
+        "/tower/trace/create",
+        json={"runName": "x", "workflowId": "nope"},
+        headers={"Authorization": authorization(ALICE, "basic")},
+    )
     assert answer.status_code == 404
     assert "names no run" in answer.json()["detail"]
-    answer = client.post("/tower/trace/create", json={"runName": "shared", "sessionId": "s-c"},
-                         headers={"Authorization": authorization(BOB, "basic")})  # fmt: skip
+    answer = client.post(
+        "/tower/trace/create",
+        json={"runName": "shared", "sessionId": "s-c"},
+        headers={"Authorization": authorization(BOB, "basic")},
+    )
     assert answer.status_code == 409
     assert "already used" in answer.json()["detail"]
-    answer = client.post("/tower/trace/create", json={"runName": "mine", "workflowId": run_id},
-                         headers={"Authorization": authorization(BOB, "basic")})  # fmt: skip
+    answer = client.post(
+        "/tower/trace/create",
+        json={"runName": "mine", "workflowId": run_id},
+        headers={"Authorization": authorization(BOB, "basic")},
+    )
     assert answer.status_code == 403
 
 
 def test_workspaces_select_namespaces(make_client: Callable[..., TestClient]) -> None:
     client = make_client(default_namespace=None, workspaces={"42": "genomics"})
     auth = {"Authorization": authorization(ALICE, "basic")}
-    assert client.post("/tower/trace/create?workspaceId=42", json={"runName": "r", "sessionId": "s"},
-                       headers=auth).status_code == 200  # fmt: skip
+    assert (
+        client.post(
+            "/tower/trace/create?workspaceId=42", json={"runName": "r", "sessionId": "s"}, headers=auth
+        ).status_code
+        == 200
+    )
     assert _api(client, "/runs")["items"][0]["namespace"] == "genomics"
     answer = client.post("/tower/trace/create?workspaceId=7", json={"runName": "r2"}, headers=auth)
     assert answer.status_code == 403
@@ -263,8 +316,12 @@ def test_user_info_and_base_path_and_openapi(make_client: Callable[..., TestClie
     assert answer.json()["user"]["userName"] == "alice"
     assert client.get("/tower/user-info").status_code == 404
     document = client.get("/api/v1/openapi.json").json()
-    assert {"/nf/tower/trace/create", "/nf/tower/trace/{workflow_id}/progress", "/nf/tower/workflow/{workflow_id}",
-            "/nf/tower/user-info"} <= set(document["paths"])  # fmt: skip
+    assert {
+        "/nf/tower/trace/create",
+        "/nf/tower/trace/{workflow_id}/progress",
+        "/nf/tower/workflow/{workflow_id}",
+        "/nf/tower/user-info",
+    } <= set(document["paths"])
 
 
 def test_every_vector_request_is_what_nextflow_sends() -> None:
@@ -278,40 +335,115 @@ def test_every_vector_request_is_what_nextflow_sends() -> None:
 
 
 # -- never a 5xx: generated bodies (NULs, huge numbers, far dates, wrong types) ---------
-_scalars = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True)
-            | st.text(max_size=40) | st.sampled_from(["\x00", "9999-12-31T23:59:59-05:00", "2026-11-30T21:00+01:00",
-                                                     "s3://lab/x\x00/", "-", "RETRY", "CACHED", "x" * 300]))  # fmt: skip
-_json = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
-                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)  # fmt: skip
-_FIELDS = ("status", "hash", "name", "process", "tag", "attempt", "nativeId", "submit", "start", "complete",
-           "duration", "realtime", "cpus", "memory", "time", "pcpu", "peakRss", "readBytes", "writeBytes", "exit",
-           "errorAction", "workdir", "executor")  # fmt: skip
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=40)
+    | st.sampled_from(
+        [
+            "\x00",
+            "9999-12-31T23:59:59-05:00",
+            "2026-11-30T21:00+01:00",
+            "s3://lab/x\x00/",
+            "-",
+            "RETRY",
+            "CACHED",
+            "x" * 300,
+        ]
+    )
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_FIELDS = (
+    "status",
+    "hash",
+    "name",
+    "process",
+    "tag",
+    "attempt",
+    "nativeId",
+    "submit",
+    "start",
+    "complete",
+    "duration",
+    "realtime",
+    "cpus",
+    "memory",
+    "time",
+    "pcpu",
+    "peakRss",
+    "readBytes",
+    "writeBytes",
+    "exit",
+    "errorAction",
+    "workdir",
+    "executor",
+)
 _tasks = st.fixed_dictionaries({"taskId": st.integers(-1, 2**64)}, optional=dict.fromkeys(_FIELDS, _json))
-_process = st.fixed_dictionaries({"name": _json}, optional=dict.fromkeys(
-    ("succeeded", "failed", "running", "retries", "cached", "pending", "submitted", "aborted"), _json))
-_bodies = st.fixed_dictionaries({}, optional={
-    "tasks": st.lists(_tasks, max_size=4), "instant": _json,
-    "progress": _json | st.fixed_dictionaries({"processes": st.lists(_process, max_size=3), "peakRunning": _json}),
-    "workflow": _json | st.fixed_dictionaries({}, optional=dict.fromkeys(
-        ("start", "complete", "success", "errorMessage", "errorReport", "params", "outputDir", "workDir",
-         "sessionId", "commitId", "runName"), _json)),
-})  # fmt: skip
+_process = st.fixed_dictionaries(
+    {"name": _json},
+    optional=dict.fromkeys(
+        ("succeeded", "failed", "running", "retries", "cached", "pending", "submitted", "aborted"), _json
+    ),
+)
+_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "tasks": st.lists(_tasks, max_size=4),
+        "instant": _json,
+        "progress": _json | st.fixed_dictionaries({"processes": st.lists(_process, max_size=3), "peakRunning": _json}),
+        "workflow": _json
+        | st.fixed_dictionaries(
+            {},
+            optional=dict.fromkeys(
+                (
+                    "start",
+                    "complete",
+                    "success",
+                    "errorMessage",
+                    "errorReport",
+                    "params",
+                    "outputDir",
+                    "workDir",
+                    "sessionId",
+                    "commitId",
+                    "runName",
+                ),
+                _json,
+            ),
+        ),
+    },
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=_bodies, call=st.sampled_from(["begin", "progress", "heartbeat", "complete"]))
 def test_generated_bodies_never_get_a_5xx(client: TestClient, body: dict[str, Any], call: str) -> None:
     workflow_id = _create(client, runName=f"r-{uuid.uuid4().hex[:8]}", sessionId=uuid.uuid4().hex)
-    answer = client.put(f"/tower/trace/{workflow_id}/{call}", content=json.dumps(body).encode(),
-                        headers={"Authorization": authorization(ALICE, "basic")} | JSON)  # fmt: skip
+    answer = client.put(
+        f"/tower/trace/{workflow_id}/{call}",
+        content=json.dumps(body).encode(),
+        headers={"Authorization": authorization(ALICE, "basic")} | JSON,
+    )
     assert answer.status_code < 500, answer.text
     assert answer.status_code in (200, 422), answer.text
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-@given(body=st.fixed_dictionaries({}, optional=dict.fromkeys(("sessionId", "runName", "repository", "workflowId",
-                                                               "instant"), _json)))  # fmt: skip
+@given(
+    body=st.fixed_dictionaries(
+        {}, optional=dict.fromkeys(("sessionId", "runName", "repository", "workflowId", "instant"), _json)
+    )
+)
 def test_generated_creates_never_get_a_5xx(client: TestClient, body: dict[str, Any]) -> None:
-    answer = client.post("/tower/trace/create", content=json.dumps(body).encode(),
-                         headers={"Authorization": authorization(ALICE, "basic")} | JSON)  # fmt: skip
+    answer = client.post(
+        "/tower/trace/create",
+        content=json.dumps(body).encode(),
+        headers={"Authorization": authorization(ALICE, "basic")} | JSON,
+    )
     assert answer.status_code < 500, answer.text

@@ -31,9 +31,14 @@ hosts = st.sampled_from(["github.com", "gitlab.com", "gitlab.example.org", "git.
 
 def run(**fields: object) -> schemas.RunDetail:
     base: dict[str, object] = {
-        "id": "r1", "namespace": "ns", "name": "r", "run_name": "foo-run-001", "owner": "alice",
-        "outputs": outputs_info(OutputsSummary(), TierPrices()), "workflow": schemas.Workflow(),
-    }  # fmt: skip
+        "id": "r1",
+        "namespace": "ns",
+        "name": "r",
+        "run_name": "foo-run-001",
+        "owner": "alice",
+        "outputs": outputs_info(OutputsSummary(), TierPrices()),
+        "workflow": schemas.Workflow(),
+    }
     return schemas.RunDetail(**(base | fields))
 
 
@@ -42,34 +47,39 @@ def execution(**fields: object) -> schemas.Execution:
 
 
 # -- repository links -------------------------------------------------------------------
-@pytest.mark.parametrize(("repository", "expected"), [
-    ("https://github.com/nf-core/rnaseq", "https://github.com/nf-core/rnaseq"),
-    ("https://github.com/nf-core/rnaseq.git", "https://github.com/nf-core/rnaseq"),
-    ("https://github.com/nf-core/rnaseq/", "https://github.com/nf-core/rnaseq"),
-    ("https://gitlab.com/group/subgroup/project.git", "https://gitlab.com/group/subgroup/project"),
-    ("https://user:s3cret@gitlab.example.org:8443/a/b", "https://gitlab.example.org:8443/a/b"),
-    ("HTTPS://GitHub.com/Org/Repo", "https://github.com/Org/Repo"),
-    ("http://github.com/nf-core/rnaseq", None),  # only https
-    ("git@github.com:nf-core/rnaseq.git", None),
-    ("nf-core/rnaseq", None),
-    ("https://github.com/nf-core", None),  # no repository name
-    ("https://github.com/a/b?tab=x", None),
-    ("https://github.com/a/b#readme", None),
-    ("https://github.com/a/../b", None),
-    ("https://github.com/a/b c", None),
-    ('https://github.com/a/b"onmouseover=x', None),
-    ("javascript:alert(1)//github.com/a/b", None),
-    ("https://[::1/a/b", None),
-    ("https://github.com:99999/a/b", None),
-    ("", None), (None, None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("repository", "expected"),
+    [
+        ("https://github.com/nf-core/rnaseq", "https://github.com/nf-core/rnaseq"),
+        ("https://github.com/nf-core/rnaseq.git", "https://github.com/nf-core/rnaseq"),
+        ("https://github.com/nf-core/rnaseq/", "https://github.com/nf-core/rnaseq"),
+        ("https://gitlab.com/group/subgroup/project.git", "https://gitlab.com/group/subgroup/project"),
+        ("https://user:s3cret@gitlab.example.org:8443/a/b", "https://gitlab.example.org:8443/a/b"),
+        ("HTTPS://GitHub.com/Org/Repo", "https://github.com/Org/Repo"),
+        ("http://github.com/nf-core/rnaseq", None),  # only https
+        ("git@github.com:nf-core/rnaseq.git", None),
+        ("nf-core/rnaseq", None),
+        ("https://github.com/nf-core", None),  # no repository name
+        ("https://github.com/a/b?tab=x", None),
+        ("https://github.com/a/b#readme", None),
+        ("https://github.com/a/../b", None),
+        ("https://github.com/a/b c", None),
+        ('https://github.com/a/b"onmouseover=x', None),
+        ("javascript:alert(1)//github.com/a/b", None),
+        ("https://[::1/a/b", None),
+        ("https://github.com:99999/a/b", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_repository_url(repository: str | None, expected: str | None) -> None:
     assert p.repository_url(repository) == expected
 
 
 def test_workflow_links_for_a_github_run() -> None:
-    links = p.workflow_links(schemas.Workflow(repository="https://github.com/nf-core/rnaseq.git",
-                                              revision="3.14", commit="abc123def"))  # fmt: skip
+    links = p.workflow_links(
+        schemas.Workflow(repository="https://github.com/nf-core/rnaseq.git", revision="3.14", commit="abc123def")
+    )
     assert links.repository_url == "https://github.com/nf-core/rnaseq"
     assert links.revision_url == "https://github.com/nf-core/rnaseq/tree/3.14"
     assert links.commit_url == "https://github.com/nf-core/rnaseq/commit/abc123def"
@@ -77,8 +87,11 @@ def test_workflow_links_for_a_github_run() -> None:
 
 
 def test_workflow_links_hide_credentials_and_refuse_odd_values() -> None:
-    links = p.workflow_links(schemas.Workflow(repository="https://bot:tok3n@gitlab.com/g/p.git",
-                                              revision="../../../evil", commit="not-a-sha"))  # fmt: skip
+    links = p.workflow_links(
+        schemas.Workflow(
+            repository="https://bot:tok3n@gitlab.com/g/p.git", revision="../../../evil", commit="not-a-sha"
+        )
+    )
     assert links.repository == "https://gitlab.com/g/p"
     assert "tok3n" not in str(links)
     assert links.revision_url is None
@@ -89,14 +102,19 @@ def test_workflow_links_hide_credentials_and_refuse_odd_values() -> None:
     assert (plain.repository_url, plain.revision_url, plain.commit_url) == (None, None, None)
 
 
-@given(hosts, owners, owners, st.sampled_from(["", ".git", "/", ".git/"]),
-       st.from_regex(r"[A-Za-z0-9._-]{1,12}(/[A-Za-z0-9_-]{1,8}){0,2}", fullmatch=True),
-       st.from_regex(r"[0-9a-f]{7,40}", fullmatch=True))  # fmt: skip
-def test_links_of_https_repositories(host: str, owner: str, name: str, suffix: str, revision: str,
-                                     commit: str) -> None:  # fmt: skip
+@given(
+    hosts,
+    owners,
+    owners,
+    st.sampled_from(["", ".git", "/", ".git/"]),
+    st.from_regex(r"[A-Za-z0-9._-]{1,12}(/[A-Za-z0-9_-]{1,8}){0,2}", fullmatch=True),
+    st.from_regex(r"[0-9a-f]{7,40}", fullmatch=True),
+)
+def test_links_of_https_repositories(host: str, owner: str, name: str, suffix: str, revision: str, commit: str) -> None:
     assume(name.removesuffix(".git") and not name.endswith(".git") and revision.split("/")[0] not in (".", ".."))
-    links = p.workflow_links(schemas.Workflow(repository=f"https://{host}/{owner}/{name}{suffix}",
-                                              revision=revision, commit=commit))  # fmt: skip
+    links = p.workflow_links(
+        schemas.Workflow(repository=f"https://{host}/{owner}/{name}{suffix}", revision=revision, commit=commit)
+    )
     assert links.repository_url == f"https://{host}/{owner}/{name}"
     assert links.revision_url == f"{links.repository_url}/tree/{revision}"
     assert links.commit_url == f"{links.repository_url}/commit/{commit}"
@@ -120,8 +138,15 @@ def test_links_are_https_urls_without_markup_or_spaces(repository: str, revision
 # -- states, times, money -------------------------------------------------------------
 def test_one_class_per_state() -> None:
     classes = [formats.state_class(state) for state in formats.STATES]
-    assert classes == ["state-submitted", "state-running", "state-succeeded", "state-failed", "state-aborted",
-                       "state-disconnected", "state-stalled"]  # fmt: skip
+    assert classes == [
+        "state-submitted",
+        "state-running",
+        "state-succeeded",
+        "state-failed",
+        "state-aborted",
+        "state-disconnected",
+        "state-stalled",
+    ]
     assert formats.state_class(None) == formats.state_class("Bogus") == formats.state_class("<b>") == "state-unknown"
     assert formats.job_phase_class("Enqueued") == "state-submitted"
     assert formats.job_phase_class("Running") == "state-running"
@@ -134,10 +159,22 @@ def test_times_are_utc() -> None:
     assert formats.when(None) == "—"
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (None, "—"), (0, "0s"), (45.9, "45s"), (60, "1m 0s"), (303, "5m 3s"), (3600, "1h 0m"), (3660, "1h 1m"),
-    (7500, "2h 5m"), (86400, "1d 0h"), (2 * 86400 + 3 * 3600 + 59, "2d 3h"), (-5, "0s"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "—"),
+        (0, "0s"),
+        (45.9, "45s"),
+        (60, "1m 0s"),
+        (303, "5m 3s"),
+        (3600, "1h 0m"),
+        (3660, "1h 1m"),
+        (7500, "2h 5m"),
+        (86400, "1d 0h"),
+        (2 * 86400 + 3 * 3600 + 59, "2d 3h"),
+        (-5, "0s"),
+    ],
+)
 def test_human_duration(seconds: float | None, text: str) -> None:
     assert formats.human_duration(seconds) == text
 
@@ -149,7 +186,12 @@ def test_durations_have_at_most_two_units(seconds: float) -> None:
 
 
 def test_money() -> None:
-    assert (formats.money(3.5), formats.money(1234.5), formats.money(0), formats.money(None)) == ("$3.50", "$1,234.50", "$0.00", "—")
+    assert (formats.money(3.5), formats.money(1234.5), formats.money(0), formats.money(None)) == (
+        "$3.50",
+        "$1,234.50",
+        "$0.00",
+        "—",
+    )
 
 
 # -- outputs ----------------------------------------------------------------------------
@@ -169,16 +211,24 @@ def test_deleted_outputs_show_who_and_when() -> None:
 def test_job_progress() -> None:
     assert p.job_progress(schemas.JobCounters()) == "—"
     assert p.job_progress(schemas.JobCounters(objects_deleted=2, bytes_deleted=4106)) == "2 objects deleted (4.0 KiB)"
-    assert p.job_progress(schemas.JobCounters(objects_copied=1, bytes_copied=10, rows_rewritten=1,
-                                              objects_indexed=3)) == (
-        "1 object copied (10 B); 3 objects indexed; 1 row rewritten")  # fmt: skip
+    assert p.job_progress(
+        schemas.JobCounters(objects_copied=1, bytes_copied=10, rows_rewritten=1, objects_indexed=3)
+    ) == ("1 object copied (10 B); 3 objects indexed; 1 row rewritten")
 
 
 # -- processes --------------------------------------------------------------------------
-@pytest.mark.parametrize(("name", "short"), [
-    ("NFCORE_RNASEQ:RNASEQ:FASTQC", "RNASEQ:FASTQC"), ("RNASEQ:FASTQC", "RNASEQ:FASTQC"), ("FASTQC", "FASTQC"),
-    ("A:B:C:D", "C:D"), ("", ""), ("A::B", ":B"), (":", ":"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("NFCORE_RNASEQ:RNASEQ:FASTQC", "RNASEQ:FASTQC"),
+        ("RNASEQ:FASTQC", "RNASEQ:FASTQC"),
+        ("FASTQC", "FASTQC"),
+        ("A:B:C:D", "C:D"),
+        ("", ""),
+        ("A::B", ":B"),
+        (":", ":"),
+    ],
+)
 def test_process_short_name(name: str, short: str) -> None:
     assert p.process_short_name(name) == short
 
@@ -193,23 +243,37 @@ def test_short_names_are_the_last_two_segments(segments: list[str]) -> None:
     assert p.process_short_name(short) == short
 
 
-PROCS = [schemas.Process(name="X:ALIGN", succeeded=2, failed=1), schemas.Process(name="X:fastqc", succeeded=4),
-         schemas.Process(name="X:CALL", succeeded=2, failed=3)]  # fmt: skip
+PROCS = [
+    schemas.Process(name="X:ALIGN", succeeded=2, failed=1),
+    schemas.Process(name="X:fastqc", succeeded=4),
+    schemas.Process(name="X:CALL", succeeded=2, failed=3),
+]
 
 
-@pytest.mark.parametrize(("sort", "order"), [
-    (None, ["X:ALIGN", "X:fastqc", "X:CALL"]), ("bogus", ["X:ALIGN", "X:fastqc", "X:CALL"]),
-    ("name", ["X:ALIGN", "X:CALL", "X:fastqc"]), ("-name", ["X:fastqc", "X:CALL", "X:ALIGN"]),
-    ("succeeded", ["X:ALIGN", "X:CALL", "X:fastqc"]), ("-succeeded", ["X:fastqc", "X:ALIGN", "X:CALL"]),
-    ("-failed", ["X:CALL", "X:ALIGN", "X:fastqc"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        (None, ["X:ALIGN", "X:fastqc", "X:CALL"]),
+        ("bogus", ["X:ALIGN", "X:fastqc", "X:CALL"]),
+        ("name", ["X:ALIGN", "X:CALL", "X:fastqc"]),
+        ("-name", ["X:fastqc", "X:CALL", "X:ALIGN"]),
+        ("succeeded", ["X:ALIGN", "X:CALL", "X:fastqc"]),
+        ("-succeeded", ["X:fastqc", "X:ALIGN", "X:CALL"]),
+        ("-failed", ["X:CALL", "X:ALIGN", "X:fastqc"]),
+    ],
+)
 def test_sort_processes(sort: str | None, order: list[str]) -> None:
     assert [proc.name for proc in p.sort_processes(PROCS, sort)] == order
 
 
-@given(st.lists(st.builds(schemas.Process, name=st.text(max_size=8), succeeded=st.integers(0, 5),
-                          failed=st.integers(0, 5)), max_size=8),
-       st.sampled_from([key for key, _ in p.PROCESS_COLUMNS]), st.booleans())  # fmt: skip
+@given(
+    st.lists(
+        st.builds(schemas.Process, name=st.text(max_size=8), succeeded=st.integers(0, 5), failed=st.integers(0, 5)),
+        max_size=8,
+    ),
+    st.sampled_from([key for key, _ in p.PROCESS_COLUMNS]),
+    st.booleans(),
+)
 def test_sorting_processes_orders_and_keeps_every_row(procs: list[schemas.Process], key: str, desc: bool) -> None:
     ordered = p.sort_processes(procs, ("-" if desc else "") + key)
     assert sorted(map(id, ordered)) == sorted(map(id, procs))
@@ -223,7 +287,10 @@ def test_sort_links_toggle() -> None:
     assert formats.next_sort("failed", "failed", descending_first=True) == "-failed"
     assert formats.next_sort("-failed", "name", descending_first=False) == "name"
     assert (formats.aria_sort("name", "name"), formats.aria_sort("-name", "name"), formats.aria_sort("x", "name")) == (
-        "ascending", "descending", None)  # fmt: skip
+        "ascending",
+        "descending",
+        None,
+    )
 
 
 # -- tabs, resume ----------------------------------------------------------------------
@@ -271,20 +338,38 @@ def test_list_sorts_are_store_sort_keys() -> None:
 
 
 def test_parse_list_query() -> None:
-    query, notes = listing.parse_list_query([("state", "Failed"), ("state", "Stalled"), ("state", "Failed"),
-                                       ("owner", " alice "), ("cluster", ""), ("q", "foo"), ("sort", "-cost"),
-                                       ("page", "2"), ("per_page", "10"), ("unknown", "x")])  # fmt: skip
-    assert query == listing.ListQuery(states=("Failed", "Stalled"), owner="alice", search="foo", sort="-cost", page=2,
-                                per_page=10)  # fmt: skip
+    query, notes = listing.parse_list_query(
+        [
+            ("state", "Failed"),
+            ("state", "Stalled"),
+            ("state", "Failed"),
+            ("owner", " alice "),
+            ("cluster", ""),
+            ("q", "foo"),
+            ("sort", "-cost"),
+            ("page", "2"),
+            ("per_page", "10"),
+            ("unknown", "x"),
+        ]
+    )
+    assert query == listing.ListQuery(
+        states=("Failed", "Stalled"), owner="alice", search="foo", sort="-cost", page=2, per_page=10
+    )
     assert notes == []
     assert query.offset == 10
 
 
-@pytest.mark.parametrize(("params", "note"), [
-    ([("state", "Bogus")], "Ignored state 'Bogus'"), ([("sort", "password")], "Ignored sort 'password'"),
-    ([("page", "0")], "Ignored page '0'"), ([("page", "x")], "Ignored page 'x'"),
-    ([("page", "²")], "Ignored page '²'"), ([("per_page", "1000")], "Ignored per_page '1000'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "note"),
+    [
+        ([("state", "Bogus")], "Ignored state 'Bogus'"),
+        ([("sort", "password")], "Ignored sort 'password'"),
+        ([("page", "0")], "Ignored page '0'"),
+        ([("page", "x")], "Ignored page 'x'"),
+        ([("page", "²")], "Ignored page '²'"),
+        ([("per_page", "1000")], "Ignored per_page '1000'"),
+    ],
+)
 def test_bad_list_values_are_ignored_with_a_message(params: list[tuple[str, str]], note: str) -> None:
     query, notes = listing.parse_list_query(params)
     assert query == listing.ListQuery()
@@ -292,8 +377,14 @@ def test_bad_list_values_are_ignored_with_a_message(params: list[tuple[str, str]
     assert notes[0].startswith(note)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["state", "owner", "cluster", "q", "sort", "page", "per_page", "x"]),
-                          st.text(max_size=12)), max_size=8))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["state", "owner", "cluster", "q", "sort", "page", "per_page", "x"]), st.text(max_size=12)
+        ),
+        max_size=8,
+    )
+)
 def test_list_urls_round_trip(params: list[tuple[str, str]]) -> None:
     query, _ = listing.parse_list_query(params)
     url = query.url()

@@ -11,40 +11,99 @@ NOW = datetime(2026, 5, 13, 20, 0, 0, tzinfo=UTC)
 RUN_ID = "550e8400-e29b-41d4-a716-446655440000"
 JOB_ID = "7f3e0000-0000-4000-8000-000000000002"
 RUN: dict[str, Any] = {
-    "apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun",
-    "metadata": {"name": "foo-run-001", "namespace": "lab", "uid": "u1", "creationTimestamp": "2026-05-13T18:55:00Z",
-                 "labels": {"team": "genomics"}},
-    "spec": {"runName": "foo-run-001", "owner": "alice", "cluster": "hpc-a", "engine": "nextflow",
-             "workflow": {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14.0", "commit": "abc123"},
-             "workDir": "s3://work/foo/", "outputDir": "s3://bucket/runs/foo-run-001/"},
+    "apiVersion": "tracker.dev/v1alpha1",
+    "kind": "WorkflowRun",
+    "metadata": {
+        "name": "foo-run-001",
+        "namespace": "lab",
+        "uid": "u1",
+        "creationTimestamp": "2026-05-13T18:55:00Z",
+        "labels": {"team": "genomics"},
+    },
+    "spec": {
+        "runName": "foo-run-001",
+        "owner": "alice",
+        "cluster": "hpc-a",
+        "engine": "nextflow",
+        "workflow": {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14.0", "commit": "abc123"},
+        "workDir": "s3://work/foo/",
+        "outputDir": "s3://bucket/runs/foo-run-001/",
+    },
     "status": {
-        "id": RUN_ID, "phase": "Succeeded", "state": "Succeeded", "startedAt": "2026-05-13T19:00:00Z",
-        "completedAt": "2026-05-13T19:42:10Z", "lastHeartbeatTime": "2026-05-13T19:42:10Z", "peakConcurrency": 24,
+        "id": RUN_ID,
+        "phase": "Succeeded",
+        "state": "Succeeded",
+        "startedAt": "2026-05-13T19:00:00Z",
+        "completedAt": "2026-05-13T19:42:10Z",
+        "lastHeartbeatTime": "2026-05-13T19:42:10Z",
+        "peakConcurrency": 24,
         "cost": 3.5,
         "conditions": [
-            {"type": "Disconnected", "status": "False", "reason": "HeartbeatReceived", "message": "heartbeats arrive",
-             "lastTransitionTime": "2026-05-13T19:00:00Z"},
-            {"type": "OutputsIndexed", "status": "True", "reason": "Indexed", "message": "1842 objects",
-             "lastTransitionTime": "2026-05-13T19:43:00Z"}],
-        "processes": [{"name": "ALIGN", "succeeded": 12, "failed": 1, "retried": 1}, {"name": "MULTIQC", "succeeded": 1}],
-        "outputs": {"count": 1842, "bytes": 9876543210, "annualCostLow": 0.4415, "annualCostHigh": 2.3181,
-                    "size": "9.2 GiB", "indexedAt": "2026-05-13T19:43:00Z"}},
-}  # fmt: skip
+            {
+                "type": "Disconnected",
+                "status": "False",
+                "reason": "HeartbeatReceived",
+                "message": "heartbeats arrive",
+                "lastTransitionTime": "2026-05-13T19:00:00Z",
+            },
+            {
+                "type": "OutputsIndexed",
+                "status": "True",
+                "reason": "Indexed",
+                "message": "1842 objects",
+                "lastTransitionTime": "2026-05-13T19:43:00Z",
+            },
+        ],
+        "processes": [
+            {"name": "ALIGN", "succeeded": 12, "failed": 1, "retried": 1},
+            {"name": "MULTIQC", "succeeded": 1},
+        ],
+        "outputs": {
+            "count": 1842,
+            "bytes": 9876543210,
+            "annualCostLow": 0.4415,
+            "annualCostHigh": 2.3181,
+            "size": "9.2 GiB",
+            "indexedAt": "2026-05-13T19:43:00Z",
+        },
+    },
+}
 JOB: dict[str, Any] = {
-    "metadata": {"name": "foo-run-001-index-1a2b3c4d", "namespace": "lab", "uid": JOB_ID,
-                 "creationTimestamp": "2026-05-13T19:42:11Z"},
+    "metadata": {
+        "name": "foo-run-001-index-1a2b3c4d",
+        "namespace": "lab",
+        "uid": JOB_ID,
+        "creationTimestamp": "2026-05-13T19:42:11Z",
+    },
     "spec": {"run": "foo-run-001", "operation": "index_outputs", "requestedBy": "tracker-operator"},
-    "status": {"phase": "Succeeded", "reason": "Completed", "jobId": JOB_ID, "runId": RUN_ID, "objectsIndexed": 1842,
-               "message": "indexed 1842 objects", "startedAt": "2026-05-13T19:42:12Z",
-               "completedAt": "2026-05-13T19:42:20Z", "kubernetesJob": "tracker-index-outputs-7f3e0000"},
-}  # fmt: skip
-EVENT = {"metadata": {"creationTimestamp": "2026-05-13T19:30:00Z"}, "type": "Warning", "reason": "Disconnected",
-         "message": "no heartbeat for 300s", "count": 2, "firstTimestamp": "2026-05-13T19:20:00Z",
-         "lastTimestamp": "2026-05-13T19:30:00Z", "source": {"component": "tracker-operator"}}
+    "status": {
+        "phase": "Succeeded",
+        "reason": "Completed",
+        "jobId": JOB_ID,
+        "runId": RUN_ID,
+        "objectsIndexed": 1842,
+        "message": "indexed 1842 objects",
+        "startedAt": "2026-05-13T19:42:12Z",
+        "completedAt": "2026-05-13T19:42:20Z",
+        "kubernetesJob": "tracker-index-outputs-7f3e0000",
+    },
+}
+EVENT = {
+    "metadata": {"creationTimestamp": "2026-05-13T19:30:00Z"},
+    "type": "Warning",
+    "reason": "Disconnected",
+    "message": "no heartbeat for 300s",
+    "count": 2,
+    "firstTimestamp": "2026-05-13T19:20:00Z",
+    "lastTimestamp": "2026-05-13T19:30:00Z",
+    "source": {"component": "tracker-operator"},
+}
 
 
 def test_a_run_in_full() -> None:
-    assert "\n".join(run_lines(RUN, [JOB], [EVENT], NOW)) + "\n" == """\
+    assert (
+        "\n".join(run_lines(RUN, [JOB], [EVENT], NOW)) + "\n"
+        == """\
 Name:       foo-run-001
 Namespace:  lab
 Run:        foo-run-001
@@ -93,24 +152,46 @@ Events:
   ----      ------         ---                 ----               -------
   Warning   Disconnected   30m (x2 over 40m)   tracker-operator   no heartbeat for 300s
 """
+    )
 
 
 def test_a_new_run_shows_what_is_missing() -> None:
     fresh = {**RUN, "status": {}}
     assert run_lines(fresh, [], None, NOW)[3] == "Id:         <pending>"
     assert run_lines(fresh, [], None, NOW)[-6:] == [
-        "Runtime:  <none>", "Conditions:  <none>", "Processes:  <none>", "Outputs:  <not indexed>",
-        "Lifecycle Jobs:  <none>", "Events:  <not permitted to list events>"]
+        "Runtime:  <none>",
+        "Conditions:  <none>",
+        "Processes:  <none>",
+        "Outputs:  <not indexed>",
+        "Lifecycle Jobs:  <none>",
+        "Events:  <not permitted to list events>",
+    ]
 
 
 def test_deleted_outputs_cost_nothing() -> None:
-    deleted = {**RUN, "status": {**RUN["status"], "outputs": {
-        "count": 1842, "bytes": 9876543210, "size": "Deleted", "annualCostLow": 0, "annualCostHigh": 0,
-        "deletedAt": "2026-05-13T19:50:00Z", "deletedBy": "alice"}}}
+    deleted = {
+        **RUN,
+        "status": {
+            **RUN["status"],
+            "outputs": {
+                "count": 1842,
+                "bytes": 9876543210,
+                "size": "Deleted",
+                "annualCostLow": 0,
+                "annualCostHigh": 0,
+                "deletedAt": "2026-05-13T19:50:00Z",
+                "deletedBy": "alice",
+            },
+        },
+    }
     lines = run_lines(deleted, [], [], NOW)
-    outputs = lines[lines.index("Outputs:") + 1:lines.index("Lifecycle Jobs:  <none>")]
-    assert outputs == ["  Objects:      1842", "  Size:         Deleted", "  Annual Cost:  $0.00 (deleted)",
-                       "  Deleted:      2026-05-13T19:50:00Z (10m ago) by alice"]
+    outputs = lines[lines.index("Outputs:") + 1 : lines.index("Lifecycle Jobs:  <none>")]
+    assert outputs == [
+        "  Objects:      1842",
+        "  Size:         Deleted",
+        "  Annual Cost:  $0.00 (deleted)",
+        "  Deleted:      2026-05-13T19:50:00Z (10m ago) by alice",
+    ]
 
 
 def test_a_job_in_full() -> None:

@@ -18,20 +18,44 @@ CRD_DIR = Path(__file__).resolve().parents[3] / "crds"
 
 def run(name: str, **status: Any) -> dict[str, Any]:
     return {
-        "apiVersion": "tracker.dev/v1alpha1", "kind": "WorkflowRun",
-        "metadata": {"name": name, "namespace": "lab", "creationTimestamp": "2026-05-13T18:00:00Z",
-                     "managedFields": [{"manager": "kubectl"}]},
+        "apiVersion": "tracker.dev/v1alpha1",
+        "kind": "WorkflowRun",
+        "metadata": {
+            "name": name,
+            "namespace": "lab",
+            "creationTimestamp": "2026-05-13T18:00:00Z",
+            "managedFields": [{"manager": "kubectl"}],
+        },
         "spec": {"runName": name.replace("-", "_"), "owner": "alice", "cluster": "hpc-a", "engine": "nextflow"},
         "status": status,
     }
 
 
-@pytest.mark.parametrize(("seconds", "expected"), [
-    (-5, "<invalid>"), (-1, "0s"), (0, "0s"), (59.9, "59s"), (119, "119s"), (120, "2m"), (125, "2m5s"),
-    (599, "9m59s"), (600, "10m"), (179 * 60, "179m"), (3 * 3600, "3h"), (3 * 3600 + 60, "3h1m"),
-    (8 * 3600, "8h"), (47 * 3600, "47h"), (48 * 3600, "2d"), (49 * 3600, "2d1h"), (8 * 86400, "8d"),
-    (730 * 86400, "2y"), (731 * 86400, "2y1d"), (8 * 365 * 86400, "8y"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (-5, "<invalid>"),
+        (-1, "0s"),
+        (0, "0s"),
+        (59.9, "59s"),
+        (119, "119s"),
+        (120, "2m"),
+        (125, "2m5s"),
+        (599, "9m59s"),
+        (600, "10m"),
+        (179 * 60, "179m"),
+        (3 * 3600, "3h"),
+        (3 * 3600 + 60, "3h1m"),
+        (8 * 3600, "8h"),
+        (47 * 3600, "47h"),
+        (48 * 3600, "2d"),
+        (49 * 3600, "2d1h"),
+        (8 * 86400, "8d"),
+        (730 * 86400, "2y"),
+        (731 * 86400, "2y1d"),
+        (8 * 365 * 86400, "8y"),
+    ],
+)
 def test_ages_follow_kubectl(seconds: float, expected: str) -> None:
     assert render.human_duration(seconds) == expected
 
@@ -44,15 +68,21 @@ def test_age_of_a_timestamp_and_of_nothing() -> None:
 def test_table_pads_like_kubectls_tabwriter() -> None:
     # width = max(longest cell + 3, 6); the last column is not padded, empty cells are blank
     assert render.table([["NAME", "AB", "LAST"], ["x", "", "y"], ["longer-name", "a", ""]]) == (
-        "NAME          AB    LAST\n"
-        "x                   y\n"
-        "longer-name   a     \n"
+        "NAME          AB    LAST\nx                   y\nlonger-name   a     \n"
     )
 
 
 def test_runs_table_has_the_crd_printer_columns_with_blank_missing_values() -> None:
-    objs = [run("foo-run-001", state="Running", lastHeartbeatTime="2026-05-13T18:59:50Z",
-                outputs={"size": "9.2 GiB"}, id="550e8400"), run("b")]
+    objs = [
+        run(
+            "foo-run-001",
+            state="Running",
+            lastHeartbeatTime="2026-05-13T18:59:50Z",
+            outputs={"size": "9.2 GiB"},
+            id="550e8400",
+        ),
+        run("b"),
+    ]
     assert render.render(objs, "WorkflowRun", None, now=NOW) == (
         "NAME          RUN           STATE     OWNER   CLUSTER   LAST HEARTBEAT   OUTPUTS   AGE\n"
         "foo-run-001   foo_run_001   Running   alice   hpc-a     10s              9.2 GiB   60m\n"
@@ -66,21 +96,28 @@ def test_runs_table_has_the_crd_printer_columns_with_blank_missing_values() -> N
 
 
 def test_multiline_values_show_their_first_line() -> None:
-    job = {"kind": "OutputLifecycleJob", "metadata": {"name": "j"},
-           "spec": {"run": "r", "operation": "delete_outputs", "requestedBy": "alice"},
-           "status": {"phase": "Failed", "reason": "Oops\nmore"}}
+    job = {
+        "kind": "OutputLifecycleJob",
+        "metadata": {"name": "j"},
+        "spec": {"run": "r", "operation": "delete_outputs", "requestedBy": "alice"},
+        "status": {"phase": "Failed", "reason": "Oops\nmore"},
+    }
     assert "Oops..." in render.render([job], "OutputLifecycleJob", None, now=NOW)
 
 
-@pytest.mark.parametrize(("kind", "file", "columns"), [
-    ("WorkflowRun", "workflowruns.tracker.dev.yaml", render.RUN_COLUMNS),
-    ("OutputLifecycleJob", "outputlifecyclejobs.tracker.dev.yaml", render.JOB_COLUMNS),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "file", "columns"),
+    [
+        ("WorkflowRun", "workflowruns.tracker.dev.yaml", render.RUN_COLUMNS),
+        ("OutputLifecycleJob", "outputlifecyclejobs.tracker.dev.yaml", render.JOB_COLUMNS),
+    ],
+)
 def test_columns_are_the_crds_printer_columns(kind: str, file: str, columns: tuple[render.Column, ...]) -> None:
     crd = yaml.safe_load((CRD_DIR / file).read_text())
     printer = crd["spec"]["versions"][0]["additionalPrinterColumns"]
     assert [(c["name"], c["jsonPath"], c["type"], c.get("priority", 0)) for c in printer] == [
-        (c.name, "." + ".".join(c.path), c.type, c.priority) for c in columns]
+        (c.name, "." + ".".join(c.path), c.type, c.priority) for c in columns
+    ]
     assert render.COLUMNS[kind] == columns
 
 

@@ -12,7 +12,12 @@ NOW = "2026-05-13T19:00:00Z"
 
 def test_running_starts_an_execution_and_clears_the_last_ones_end() -> None:
     assert phase_report(Phase.RUNNING, NOW) == {
-        "phase": "Running", "lastHeartbeatTime": NOW, "startedAt": NOW, "completedAt": None, "errorMessage": None}
+        "phase": "Running",
+        "lastHeartbeatTime": NOW,
+        "startedAt": NOW,
+        "completedAt": None,
+        "errorMessage": None,
+    }
 
 
 @pytest.mark.parametrize("phase", [p for p in Phase if p.terminal])

@@ -20,9 +20,18 @@ class FakeClock(Clock):
         self.now += seconds
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30s", 30), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("1.5h", 5400), ("500ms", 0.5), (" 2m ", 120),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("1h", 3600),
+        ("1h30m", 5400),
+        ("1.5h", 5400),
+        ("500ms", 0.5),
+        (" 2m ", 120),
+    ],
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -33,8 +42,10 @@ def test_bad_durations(text: str) -> None:
         parse_duration(text)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(1, "1s"), (0.5, "0.5s"), (90, "1m30s"), (3600, "1h"),
-                                               (1800, "30m"), (3725, "1h2m5s"), (0, "0s")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1, "1s"), (0.5, "0.5s"), (90, "1m30s"), (3600, "1h"), (1800, "30m"), (3725, "1h2m5s"), (0, "0s")],
+)
 def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
@@ -42,8 +53,10 @@ def test_format_duration(seconds: float, text: str) -> None:
 def test_poll_returns_the_first_value_that_satisfies() -> None:
     clock, values = FakeClock(), iter([None, None, "Enqueued", "Succeeded"])
     seen: list[object] = []
-    assert poll(lambda: next(values), lambda v: v == "Succeeded", within=60, clock=clock,
-                on_update=seen.append) == "Succeeded"
+    assert (
+        poll(lambda: next(values), lambda v: v == "Succeeded", within=60, clock=clock, on_update=seen.append)
+        == "Succeeded"
+    )
     assert seen == [None, None, "Enqueued", "Succeeded"]
     assert clock.sleeps == [0.25, 0.375, 0.5625]  # growing towards max_interval
 
@@ -74,8 +87,9 @@ def test_progress_is_one_rewritten_line_on_a_terminal_and_nothing_otherwise() ->
     line.update("delete_outputs running: 10 objects deleted")
     line.update("delete_outputs running: 20 objects deleted")
     line.clear()
-    assert tty.getvalue() == ("\r\x1b[Kdelete_outputs running: 10 objects deleted"
-                              "\r\x1b[Kdelete_outputs running: 20 objects deleted\r\x1b[K")
+    assert tty.getvalue() == (
+        "\r\x1b[Kdelete_outputs running: 10 objects deleted\r\x1b[Kdelete_outputs running: 20 objects deleted\r\x1b[K"
+    )
     pipe = io.StringIO()
     quiet = ProgressLine(pipe)
     quiet.update("anything")

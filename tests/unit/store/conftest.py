@@ -46,9 +46,13 @@ def add_run(session: Session) -> Callable[..., RunRecord]:
     def add(**fields: Any) -> RunRecord:
         n = next(counter)
         defaults: dict[str, Any] = {
-            "id": str(uuid.uuid4()), "namespace": "default", "name": f"wfr-{n}",
-            "run_name": f"run-{n}", "owner": "alice", "created_at": T0 + timedelta(minutes=n),
-        }  # fmt: skip
+            "id": str(uuid.uuid4()),
+            "namespace": "default",
+            "name": f"wfr-{n}",
+            "run_name": f"run-{n}",
+            "owner": "alice",
+            "created_at": T0 + timedelta(minutes=n),
+        }
         record = RunRecord(**{**defaults, **fields})
         runs.upsert_run(session, record=record)
         return record

@@ -21,13 +21,23 @@ def published(run: int, count: int) -> Iterator[OutputObject]:
     for i in range(count):
         yield OutputObject(
             f"s3://bucket-prod/projects/proj-{run % 17}/run-{run}/results/sample_{i:07d}/align/"
-            f"Sample_{i:07d}.sorted.bam", 1_000_000 + i, T0, f'"{i:032x}"', "INTELLIGENT_TIERING",
-        )  # fmt: skip
+            f"Sample_{i:07d}.sorted.bam",
+            1_000_000 + i,
+            T0,
+            f'"{i:032x}"',
+            "INTELLIGENT_TIERING",
+        )
 
 
 def add_run(factory: sessionmaker[Session], run_id: str) -> RunRecord:
-    run = RunRecord(id=run_id, namespace="ns", name=run_id, run_name=run_id, owner="alice",
-                    output_dir="s3://bucket-prod/projects/proj-0/run-0/")  # fmt: skip
+    run = RunRecord(
+        id=run_id,
+        namespace="ns",
+        name=run_id,
+        run_name=run_id,
+        owner="alice",
+        output_dir="s3://bucket-prod/projects/proj-0/run-0/",
+    )
     with factory.begin() as session:
         runs.upsert_run(session, record=run)
     return run

@@ -31,8 +31,7 @@ T0 = datetime(2026, 5, 13, 19, 0, tzinfo=UTC)
 
 
 def record(run_id: str, **fields: object) -> RunRecord:
-    base: dict[str, object] = {"id": run_id, "namespace": "ns", "name": run_id,
-                               "run_name": run_id, "owner": "alice"}  # fmt: skip
+    base: dict[str, object] = {"id": run_id, "namespace": "ns", "name": run_id, "run_name": run_id, "owner": "alice"}
     return RunRecord(**{**base, **fields})  # type: ignore[arg-type]
 
 
@@ -41,10 +40,11 @@ def test_sqlite_file_connections_get_wal_busy_timeout_foreign_keys_and_normal_sy
     try:
         for _ in range(2):  # every pooled connection, not just the first
             with engine.connect() as conn:
-                pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                           for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")}  # fmt: skip
-                assert pragmas == {"journal_mode": "wal", "busy_timeout": 12500,
-                                   "foreign_keys": 1, "synchronous": 1}  # fmt: skip
+                pragmas = {
+                    name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                    for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
+                }
+                assert pragmas == {"journal_mode": "wal", "busy_timeout": 12500, "foreign_keys": 1, "synchronous": 1}
     finally:
         engine.dispose()
     assert (tmp_path / "sub/dir/index.db").exists()
@@ -94,14 +94,22 @@ def test_the_removed_runs_migration_keeps_every_row(db_url: str) -> None:
     try:
         migrate(engine, "0002")
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO runs (id, namespace, name, run_name, owner, params, labels, conditions, created_at,"
-                " outputs_count, outputs_bytes, updated_at) VALUES ('r1', 'a', 'again', 'again', 'alice', '{}',"
-                " '{}', '[]', :t, 1, 7, :t)"), {"t": T0})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (id, namespace, name, run_name, owner, params, labels, conditions, created_at,"
+                    " outputs_count, outputs_bytes, updated_at) VALUES ('r1', 'a', 'again', 'again', 'alice', '{}',"
+                    " '{}', '[]', :t, 1, 7, :t)"
+                ),
+                {"t": T0},
+            )
             conn.execute(sa.text("INSERT INTO outputs (run_id, url, size) VALUES ('r1', 's3://b/again/x.bam', 7)"))
-            conn.execute(sa.text("INSERT INTO processes (run_id, name, position, succeeded, failed, aborted,"
-                                 " running, cached, retried, submitted, pending) VALUES"
-                                 " ('r1', 'ALIGN', 0, 1, 0, 0, 0, 0, 0, 0, 0)"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO processes (run_id, name, position, succeeded, failed, aborted,"
+                    " running, cached, retried, submitted, pending) VALUES"
+                    " ('r1', 'ALIGN', 0, 1, 0, 0, 0, 0, 0, 0, 0)"
+                )
+            )
         migrate(engine)
         factory = session_factory(engine)
         with factory.begin() as session:  # the rows survived the table rebuild, search included
@@ -120,9 +128,7 @@ def test_the_removed_runs_migration_keeps_every_row(db_url: str) -> None:
 
 def test_models_and_migrations_agree(engine: sa.Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"include_object": include_object, "compare_type": True}
-        )
+        context = MigrationContext.configure(conn, opts={"include_object": include_object, "compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
 
 

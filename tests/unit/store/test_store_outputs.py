@@ -26,8 +26,9 @@ def objects(*keys: str, base: str = "s3://b/run-1/", size: int = 10) -> list[Out
 
 
 def rows(session: Session, run_id: str) -> dict[str, tuple[int, str | None, datetime | None]]:
-    found = session.execute(select(Output.url, Output.size, Output.etag, Output.deleted_at)
-                            .where(Output.run_id == run_id))  # fmt: skip
+    found = session.execute(
+        select(Output.url, Output.size, Output.etag, Output.deleted_at).where(Output.run_id == run_id)
+    )
     return {r.url: (r.size, r.etag, r.deleted_at) for r in found}
 
 
@@ -36,8 +37,10 @@ def test_upsert_inserts_then_updates_one_row_per_url(session: Session, add_run: 
     assert outputs.upsert_outputs(session, run_id=run.id, objects=objects("a.bam", "d/b.bam")) == 2
     changed = [OutputObject("s3://b/run-1/a.bam", 99, T0 + timedelta(days=1), '"new"', "GLACIER")]
     assert outputs.upsert_outputs(session, run_id=run.id, objects=changed) == 1
-    assert rows(session, run.id) == {"s3://b/run-1/a.bam": (99, '"new"', None),
-                                     "s3://b/run-1/d/b.bam": (10, '"1"', None)}  # fmt: skip
+    assert rows(session, run.id) == {
+        "s3://b/run-1/a.bam": (99, '"new"', None),
+        "s3://b/run-1/d/b.bam": (10, '"1"', None),
+    }
     listed = outputs.browse_outputs(session, run_id=run.id).files
     assert [f.object for f in listed] == changed
 
@@ -53,9 +56,12 @@ def test_upsert_consumes_an_iterator_lazily_in_batches(session: Session, add_run
             yield OutputObject(f"s3://b/run-1/f{i:05d}", i)
 
     written = outputs.upsert_outputs(
-        session, run_id=run.id, objects=stream(), batch_size=1000,
+        session,
+        run_id=run.id,
+        objects=stream(),
+        batch_size=1000,
         on_batch=lambda total: seen_totals.append((total, len(produced))),
-    )  # fmt: skip
+    )
     assert written == 2_500
     assert seen_totals == [(1000, 1000), (2000, 2000), (2500, 2500)]  # never more than a batch ahead
     assert session.scalar(select(func.count()).select_from(Output)) == 2_500
@@ -76,8 +82,7 @@ def test_upsert_keeps_the_last_of_duplicate_urls_and_checks_its_arguments(sessio
 
 def test_summary_counts_rows_not_marked_deleted(session: Session, add_run: AddRun) -> None:
     run = add_run()
-    outputs.upsert_outputs(session, run_id=run.id, objects=objects("a", "b", "c", size=5_000_000_000),
-                           seen_at=T0)  # fmt: skip
+    outputs.upsert_outputs(session, run_id=run.id, objects=objects("a", "b", "c", size=5_000_000_000), seen_at=T0)
     summary = outputs.refresh_outputs_summary(session, run_id=run.id, indexed_at=T0)
     assert summary == OutputsSummary(count=3, bytes=15_000_000_000, indexed_at=T0)
     assert runs.outputs_summary(session, run_id=run.id) == summary
@@ -88,7 +93,8 @@ def test_summary_counts_rows_not_marked_deleted(session: Session, add_run: AddRu
     assert outputs.mark_missing_outputs_deleted(session, run_id=run.id, seen_before=reindex, at=reindex) == 1
     assert rows(session, run.id)["s3://b/run-1/c"][2] == reindex
     assert outputs.refresh_outputs_summary(session, run_id=run.id, indexed_at=reindex) == OutputsSummary(
-        count=2, bytes=14, indexed_at=reindex)  # fmt: skip
+        count=2, bytes=14, indexed_at=reindex
+    )
 
 
 def test_mark_outputs_deleted_is_idempotent_and_keeps_the_rows(session: Session, add_run: AddRun) -> None:
@@ -100,9 +106,12 @@ def test_mark_outputs_deleted_is_idempotent_and_keeps_the_rows(session: Session,
     assert outputs.mark_outputs_deleted(session, run_id=run.id, at=at, by="alice") == 2
     assert outputs.mark_outputs_deleted(session, run_id=run.id, at=at + timedelta(hours=1), by="bob") == 0
     assert runs.outputs_summary(session, run_id=run.id) == OutputsSummary(
-        count=0, bytes=0, indexed_at=T0, deleted_at=at, deleted_by="alice")  # fmt: skip
+        count=0, bytes=0, indexed_at=T0, deleted_at=at, deleted_by="alice"
+    )
     assert {url: deleted for url, (_, _, deleted) in rows(session, run.id).items()} == {
-        "s3://b/run-1/a": at, "s3://b/run-1/b": at}  # fmt: skip
+        "s3://b/run-1/a": at,
+        "s3://b/run-1/b": at,
+    }
     assert [d for _, _, d in rows(session, other.id).values()] == [None]
     with pytest.raises(RunNotFound):
         outputs.mark_outputs_deleted(session, run_id="nope", at=at, by="x")
@@ -124,8 +133,7 @@ def test_rewrite_touches_only_rows_under_the_literal_prefix(session: Session, ad
     outputs.upsert_outputs(session, run_id=neighbour.id, objects=objects("a", base="s3://b/run-10/"))
     dest = "s3://new-bucket/archive/run-1/"
     assert outputs.rewrite_output_paths(session, run_id=run.id, old_prefix="s3://b/run-1/", new_prefix=dest) == 3
-    assert sorted(rows(session, run.id)) == [
-        "s3://b/run-10/x", dest + "a", dest + "d/b", dest + "d/c"]  # fmt: skip
+    assert sorted(rows(session, run.id)) == ["s3://b/run-10/x", dest + "a", dest + "d/b", dest + "d/c"]
     assert list(rows(session, neighbour.id)) == ["s3://b/run-10/a"]
     assert runs.get_run(session, ref=run.id).output_dir == dest  # type: ignore[union-attr]
     assert runs.get_run(session, ref=neighbour.id).output_dir == "s3://b/run-10/"  # type: ignore[union-attr]
@@ -159,15 +167,29 @@ def test_rewrite_refuses_to_merge_into_existing_rows(session: Session, add_run: 
 
 def test_browse_lists_one_level_like_ls(session: Session, add_run: AddRun) -> None:
     run = add_run(output_dir="s3://b/run-1/")
-    outputs.upsert_outputs(session, run_id=run.id, objects=objects(
-        "multiqc.html", "align/s1.bam", "align/s2.bam", "align/qc/s1.txt", "calls/s1.vcf",
-        "odd dir %_/x", "日本/y", size=100))  # fmt: skip
+    outputs.upsert_outputs(
+        session,
+        run_id=run.id,
+        objects=objects(
+            "multiqc.html",
+            "align/s1.bam",
+            "align/s2.bam",
+            "align/qc/s1.txt",
+            "calls/s1.vcf",
+            "odd dir %_/x",
+            "日本/y",
+            size=100,
+        ),
+    )
     outputs.upsert_outputs(session, run_id=run.id, objects=objects("x", base="s3://b/run-10/"))
     outputs.mark_missing_outputs_deleted(session, run_id=run.id, seen_before=T0, at=T0)  # nothing
     root = outputs.browse_outputs(session, run_id=run.id)
     assert root.directories == [
-        OutputDirectory("align/", 3, 300), OutputDirectory("calls/", 1, 100),
-        OutputDirectory("odd dir %_/", 1, 100), OutputDirectory("日本/", 1, 100)]  # fmt: skip
+        OutputDirectory("align/", 3, 300),
+        OutputDirectory("calls/", 1, 100),
+        OutputDirectory("odd dir %_/", 1, 100),
+        OutputDirectory("日本/", 1, 100),
+    ]
     assert [f.object.url for f in root.files] == ["s3://b/run-1/multiqc.html"]
     for directory in ("align", "align/"):
         level = outputs.browse_outputs(session, run_id=run.id, directory=directory)

@@ -32,38 +32,43 @@ def flip_ascii_case(text: str, mask: int) -> str:
 
 def wildcards(text: str, mask: int) -> str:
     """`text` with some characters replaced by LIKE wildcards (and FTS5 quotes)."""
-    marks = "_%_\"*"
+    marks = '_%_"*'
     return "".join(marks[i % len(marks)] if mask >> (i % 30) & 1 else c for i, c in enumerate(text))
 
 
 def add(session: Session, run_id: str, output_dir: str, keys: list[str]) -> list[str]:
-    runs.upsert_run(session, record=RunRecord(id=run_id, namespace="ns", name=run_id, run_name=run_id,
-                                              owner="alice", output_dir=output_dir))  # fmt: skip
+    runs.upsert_run(
+        session,
+        record=RunRecord(id=run_id, namespace="ns", name=run_id, run_name=run_id, owner="alice", output_dir=output_dir),
+    )
     urls = sorted({output_dir + key for key in keys})
     outputs.upsert_outputs(session, run_id=run_id, objects=[OutputObject(u, 1) for u in urls])
     return urls
 
 
 @PROPERTY
-@given(keys_a=st.lists(texts, min_size=1, max_size=8), keys_b=st.lists(texts, max_size=8),
-       data=st.data())  # fmt: skip
+@given(keys_a=st.lists(texts, min_size=1, max_size=8), keys_b=st.lists(texts, max_size=8), data=st.data())
 def test_lookup_and_search_match_the_model(
     factory: sessionmaker[Session], keys_a: list[str], keys_b: list[str], data: st.DataObject
 ) -> None:
     dirs = {"run-a": "s3://bkt/Run %_1/", "run-b": "s3://bkt/run-10/"}
     with factory() as session:  # each example rolls back
-        urls = {"run-a": add(session, "run-a", dirs["run-a"], keys_a),
-                "run-b": add(session, "run-b", dirs["run-b"], keys_b)}  # fmt: skip
+        urls = {
+            "run-a": add(session, "run-a", dirs["run-a"], keys_a),
+            "run-b": add(session, "run-b", dirs["run-b"], keys_b),
+        }
         every = [u for found in urls.values() for u in found]
         source = data.draw(st.sampled_from(every))
         start = data.draw(st.integers(0, len(source) - 1))
         end = data.draw(st.integers(start + 1, len(source)))
         piece = source[start:end]
-        query = data.draw(st.one_of(
-            st.just(flip_ascii_case(piece, data.draw(st.integers(0, 2**30)))),  # found
-            st.just(wildcards(piece, data.draw(st.integers(0, 2**30)))),  # a LIKE pattern, if any
-            texts,
-        ))  # fmt: skip
+        query = data.draw(
+            st.one_of(
+                st.just(flip_ascii_case(piece, data.draw(st.integers(0, 2**30)))),  # found
+                st.just(wildcards(piece, data.draw(st.integers(0, 2**30)))),  # a LIKE pattern, if any
+                texts,
+            )
+        )
 
         expected = {run for run, found in urls.items() if any(fold(query) in fold(u) for u in found)}
         expected |= {run for run, d in dirs.items() if fold(query) in fold(d) or fold(query).startswith(fold(d))}
@@ -78,11 +83,20 @@ def test_lookup_and_search_match_the_model(
 
 
 @PROPERTY
-@given(segment=segments, keys=st.lists(texts, min_size=1, max_size=8), extra=segments,
-       decoy_keys=st.lists(texts, min_size=1, max_size=4), new_segment=segments)  # fmt: skip
+@given(
+    segment=segments,
+    keys=st.lists(texts, min_size=1, max_size=8),
+    extra=segments,
+    decoy_keys=st.lists(texts, min_size=1, max_size=4),
+    new_segment=segments,
+)
 def test_rewrite_moves_exactly_the_rows_under_the_literal_prefix(
-    factory: sessionmaker[Session], segment: str, keys: list[str], extra: str,
-    decoy_keys: list[str], new_segment: str,
+    factory: sessionmaker[Session],
+    segment: str,
+    keys: list[str],
+    extra: str,
+    decoy_keys: list[str],
+    new_segment: str,
 ) -> None:
     old, new = f"s3://src/{segment}/", f"s3://dst/{new_segment}/"
     decoys = {f"s3://src/{segment}{extra}/", f"s3://src/{segment[:-1]}/", flip_ascii_case(old, 2**30 - 1)} - {old}
@@ -97,9 +111,9 @@ def test_rewrite_moves_exactly_the_rows_under_the_literal_prefix(
         count = outputs.rewrite_output_paths(session, run_id="run-1", old_prefix=old, new_prefix=new)
         after = session.scalars(select(Output.url).where(Output.run_id == "run-1")).all()
         assert count == len(moved)
-        assert sorted(after) == sorted(new + u[len(old):] if u.startswith(old) else u for u in urls)
+        assert sorted(after) == sorted(new + u[len(old) :] if u.startswith(old) else u for u in urls)
         assert runs.get_run(session, ref="run-1").output_dir == new  # type: ignore[union-attr]
         for url in moved:
-            assert [r.id for r in outputs.lookup_runs_by_url(session, text=new + url[len(old):])] == ["run-1"]
+            assert [r.id for r in outputs.lookup_runs_by_url(session, text=new + url[len(old) :])] == ["run-1"]
         assert outputs.rewrite_output_paths(session, run_id="run-1", old_prefix=old, new_prefix=new) == 0
         session.rollback()

@@ -20,21 +20,47 @@ AddRun = Callable[..., RunRecord]
 
 def full_record() -> RunRecord:
     return RunRecord(
-        id="550e8400-e29b-41d4-a716-446655440000", namespace="genomics", name="foo-abc12",
-        run_name="foo-run-001", owner="alice", cluster="hpc-east", engine="nextflow",
-        repository="https://github.com/nf-core/rnaseq", revision="3.14", commit="abc123def",
-        work_dir="s3://work/foo/", output_dir="s3://bucket/runs/foo/", session_id="sess-1",
+        id="550e8400-e29b-41d4-a716-446655440000",
+        namespace="genomics",
+        name="foo-abc12",
+        run_name="foo-run-001",
+        owner="alice",
+        cluster="hpc-east",
+        engine="nextflow",
+        repository="https://github.com/nf-core/rnaseq",
+        revision="3.14",
+        commit="abc123def",
+        work_dir="s3://work/foo/",
+        output_dir="s3://bucket/runs/foo/",
+        session_id="sess-1",
         command_line="nextflow run nf-core/rnaseq -name foo-run-001",
         params={"genome": "GRCh38", "reads": ["a_R1.fq", "a_R2.fq"], "depth": {"min": 10}},
-        config_text="process.executor = 'awsbatch'", labels={"team": "rna", "app.kubernetes.io/part-of": "x"},
-        phase="Running", state="Stalled", created_at=T0, started_at=T0 + timedelta(minutes=1),
-        completed_at=None, last_heartbeat_at=T0 + timedelta(minutes=5), error_message=None,
-        peak_concurrency=42, cost=12.375,
-        conditions=[{"type": "Stalled", "status": "True", "reason": "NoActiveTasks",
-                     "message": "m", "lastTransitionTime": "2026-05-13T19:10:00Z"}],
-        processes=(ProcessCounts("FASTQC", succeeded=4, cached=1), ProcessCounts("ALIGN", running=2, pending=3),
-                   ProcessCounts("CALL", failed=1, retried=1, aborted=1, submitted=5)),
-    )  # fmt: skip
+        config_text="process.executor = 'awsbatch'",
+        labels={"team": "rna", "app.kubernetes.io/part-of": "x"},
+        phase="Running",
+        state="Stalled",
+        created_at=T0,
+        started_at=T0 + timedelta(minutes=1),
+        completed_at=None,
+        last_heartbeat_at=T0 + timedelta(minutes=5),
+        error_message=None,
+        peak_concurrency=42,
+        cost=12.375,
+        conditions=[
+            {
+                "type": "Stalled",
+                "status": "True",
+                "reason": "NoActiveTasks",
+                "message": "m",
+                "lastTransitionTime": "2026-05-13T19:10:00Z",
+            }
+        ],
+        processes=(
+            ProcessCounts("FASTQC", succeeded=4, cached=1),
+            ProcessCounts("ALIGN", running=2, pending=3),
+            ProcessCounts("CALL", failed=1, retried=1, aborted=1, submitted=5),
+        ),
+    )
 
 
 def test_every_field_round_trips(session: Session) -> None:
@@ -63,9 +89,14 @@ def test_upsert_replaces_fields_and_processes_but_keeps_created_at_and_outputs(s
     summary = outputs.refresh_outputs_summary(session, run_id=record.id, indexed_at=T0)
     assert summary == OutputsSummary(count=3, bytes=300, indexed_at=T0)
     updated = dataclasses.replace(
-        record, created_at=None, phase="Succeeded", state="Succeeded", labels={},
-        completed_at=T0 + timedelta(hours=1), processes=(ProcessCounts("ALIGN", succeeded=9),),
-    )  # fmt: skip
+        record,
+        created_at=None,
+        phase="Succeeded",
+        state="Succeeded",
+        labels={},
+        completed_at=T0 + timedelta(hours=1),
+        processes=(ProcessCounts("ALIGN", succeeded=9),),
+    )
     runs.upsert_run(session, record=updated)
     found = runs.get_run(session, ref=record.id)
     assert found == dataclasses.replace(updated, created_at=T0)
@@ -118,15 +149,23 @@ def test_a_live_run_wins_over_a_removed_one_in_another_namespace(session: Sessio
 
 
 def test_a_resumed_run_keeps_its_previous_executions(session: Session, add_run: AddRun) -> None:
-    first = add_run(session_id="s1", phase="Failed", started_at=T0, completed_at=T0 + timedelta(minutes=30),
-                    error_message="exit 137", cost=1.5)  # fmt: skip
-    second = dataclasses.replace(first, phase="Running", started_at=T0 + timedelta(hours=1),
-                                 completed_at=None, error_message=None, cost=None)  # fmt: skip
+    first = add_run(
+        session_id="s1",
+        phase="Failed",
+        started_at=T0,
+        completed_at=T0 + timedelta(minutes=30),
+        error_message="exit 137",
+        cost=1.5,
+    )
+    second = dataclasses.replace(
+        first, phase="Running", started_at=T0 + timedelta(hours=1), completed_at=None, error_message=None, cost=None
+    )
     runs.upsert_run(session, record=second)
     runs.upsert_run(session, record=dataclasses.replace(second, last_heartbeat_at=T0 + timedelta(hours=1)))
     history = runs.run_executions(session, run_id=first.id)
     assert [(h.phase, h.started_at, h.completed_at, h.error_message, h.cost, h.session_id) for h in history] == [
-        ("Failed", T0, T0 + timedelta(minutes=30), "exit 137", 1.5, "s1")]  # fmt: skip
+        ("Failed", T0, T0 + timedelta(minutes=30), "exit 137", 1.5, "s1")
+    ]
 
     third = dataclasses.replace(second, phase="Succeeded", started_at=T0 + timedelta(hours=2))
     runs.upsert_run(session, record=dataclasses.replace(second, phase="Aborted"))
@@ -134,7 +173,9 @@ def test_a_resumed_run_keeps_its_previous_executions(session: Session, add_run: 
     runs.upsert_run(session, record=third)
     history = runs.run_executions(session, run_id=first.id)
     assert [(h.phase, h.started_at) for h in history] == [
-        ("Aborted", T0 + timedelta(hours=1)), ("Failed", T0)]  # newest first
+        ("Aborted", T0 + timedelta(hours=1)),
+        ("Failed", T0),
+    ]  # newest first
     assert runs.get_run(session, ref=first.id).started_at == T0 + timedelta(hours=2)  # type: ignore[union-attr]
 
 
@@ -152,8 +193,15 @@ def names(result: tuple[list[RunRecord], int]) -> list[str]:
 def test_list_filters(session: Session, add_run: AddRun) -> None:
     add_run(run_name="a-1", owner="alice", cluster="east", state="Running", labels={"team": "rna"})
     add_run(run_name="b-2", owner="bob", cluster="west", state="Failed", labels={"team": "dna", "tier": "x"})
-    add_run(run_name="c_3%", name="special", owner="alice", cluster="west", state="Stalled",
-            namespace="lab", labels={"team": "dna"})  # fmt: skip
+    add_run(
+        run_name="c_3%",
+        name="special",
+        owner="alice",
+        cluster="west",
+        state="Stalled",
+        namespace="lab",
+        labels={"team": "dna"},
+    )
     assert names(runs.list_runs(session, sort="run_name")) == ["a-1", "b-2", "c_3%"]
     assert names(runs.list_runs(session, owner="alice", sort="run_name")) == ["a-1", "c_3%"]
     assert names(runs.list_runs(session, cluster="west", sort="run_name")) == ["b-2", "c_3%"]
@@ -201,6 +249,8 @@ def test_outputs_summary(session: Session, add_run: AddRun) -> None:
     outputs.mark_outputs_deleted(session, run_id=two.id, at=T0, by="bob")
     summary = OutputsSummary(count=0, bytes=0, indexed_at=T0, deleted_at=T0, deleted_by="bob")
     assert runs.outputs_summaries(session, run_ids=[one.id, two.id, "nope"]) == {
-        one.id: OutputsSummary(), two.id: summary}  # fmt: skip
+        one.id: OutputsSummary(),
+        two.id: summary,
+    }
     with pytest.raises(RunNotFound):
         runs.outputs_summary(session, run_id="nope")

@@ -21,8 +21,16 @@ T0 = datetime(2026, 5, 13, 19, 0, tzinfo=UTC)
 AddRun = Callable[..., RunRecord]
 
 RICH_KEYS = [
-    "100%_done/a.txt", "50 percent/b c.txt", 'quote"d/x.txt', "back\\slash/y", "日本語/データ.csv",
-    "Émile/ÉTÉ.txt", "AND OR NOT/NEAR(x)*^:y", "emoji🧬/z.fa", "under_score/q", "tab\there",
+    "100%_done/a.txt",
+    "50 percent/b c.txt",
+    'quote"d/x.txt',
+    "back\\slash/y",
+    "日本語/データ.csv",
+    "Émile/ÉTÉ.txt",
+    "AND OR NOT/NEAR(x)*^:y",
+    "emoji🧬/z.fa",
+    "under_score/q",
+    "tab\there",
 ]
 
 
@@ -32,10 +40,19 @@ def published(session: Session, add_run: AddRun) -> dict[str, RunRecord]:
     one = add_run(run_name="run-1", output_dir="s3://bucket/runs/run-1/", created_at=T0)
     ten = add_run(run_name="run-10", output_dir="s3://bucket/runs/run-10/", created_at=T0 + timedelta(hours=1))
     fresh = add_run(run_name="run-x", output_dir="s3://bucket/runs/Fresh/", created_at=T0 + timedelta(hours=2))
-    outputs.upsert_outputs(session, run_id=one.id, objects=[
-        OutputObject(f"s3://bucket/runs/run-1/{key}", 1) for key in [*RICH_KEYS, "Sample.BAM"]])  # fmt: skip
-    outputs.upsert_outputs(session, run_id=ten.id, objects=[
-        OutputObject("s3://bucket/runs/run-10/sample.bam", 2), OutputObject("s3://bucket/runs/run-10/percent", 2)])  # fmt: skip
+    outputs.upsert_outputs(
+        session,
+        run_id=one.id,
+        objects=[OutputObject(f"s3://bucket/runs/run-1/{key}", 1) for key in [*RICH_KEYS, "Sample.BAM"]],
+    )
+    outputs.upsert_outputs(
+        session,
+        run_id=ten.id,
+        objects=[
+            OutputObject("s3://bucket/runs/run-10/sample.bam", 2),
+            OutputObject("s3://bucket/runs/run-10/percent", 2),
+        ],
+    )
     return {"run-1": one, "run-10": ten, "run-x": fresh}
 
 
@@ -43,7 +60,9 @@ def lookup(session: Session, text: str, **kwargs: Any) -> list[str]:
     return [r.run_name for r in outputs.lookup_runs_by_url(session, text=text, **kwargs)]
 
 
-def test_lookup_by_full_url_prefix_and_substring_ignoring_case(session: Session, published: dict[str, RunRecord]) -> None:
+def test_lookup_by_full_url_prefix_and_substring_ignoring_case(
+    session: Session, published: dict[str, RunRecord]
+) -> None:
     assert lookup(session, "s3://bucket/runs/run-1/Sample.BAM") == ["run-1"]
     assert lookup(session, "S3://BUCKET/RUNS/RUN-1/sample.bam") == ["run-1"]
     assert lookup(session, "s3://bucket/runs/run-1/") == ["run-1"]
@@ -67,11 +86,17 @@ def test_lookup_text_is_literal(session: Session, published: dict[str, RunRecord
     assert lookup(session, key + "never") == []
 
 
-@pytest.mark.parametrize("text", ["%", "_", "%_", '"', "\\", "*", "^", " ", "日", "🧬", "(x)*", "AND", "OR NOT", "NEAR("])
-def test_wildcards_and_fts_syntax_match_only_themselves(session: Session, published: dict[str, RunRecord], text: str) -> None:
-    urls = {"run-1": [f"s3://bucket/runs/run-1/{key}" for key in RICH_KEYS],
-            "run-10": ["s3://bucket/runs/run-10/sample.bam", "s3://bucket/runs/run-10/percent"],
-            "run-x": ["s3://bucket/runs/Fresh/"]}  # fmt: skip
+@pytest.mark.parametrize(
+    "text", ["%", "_", "%_", '"', "\\", "*", "^", " ", "日", "🧬", "(x)*", "AND", "OR NOT", "NEAR("]
+)
+def test_wildcards_and_fts_syntax_match_only_themselves(
+    session: Session, published: dict[str, RunRecord], text: str
+) -> None:
+    urls = {
+        "run-1": [f"s3://bucket/runs/run-1/{key}" for key in RICH_KEYS],
+        "run-10": ["s3://bucket/runs/run-10/sample.bam", "s3://bucket/runs/run-10/percent"],
+        "run-x": ["s3://bucket/runs/Fresh/"],
+    }
     expected = {name for name, found in urls.items() if any(text.lower() in url.lower() for url in found)}
     assert expected
     assert set(lookup(session, text)) == expected
@@ -107,7 +132,11 @@ def test_search_results_carry_the_run_and_deleted_rows(session: Session, publish
     matches, total = outputs.search_outputs(session, words=["sample.bam"], run_id=ten.id)
     assert total == 1
     assert (matches[0].run_id, matches[0].run_name, matches[0].object.size, matches[0].deleted_at) == (
-        ten.id, "run-10", 2, T0)  # fmt: skip
+        ten.id,
+        "run-10",
+        2,
+        T0,
+    )
 
 
 def test_search_needs_a_word(session: Session) -> None:
@@ -124,10 +153,12 @@ def test_fts_query_quotes_every_trigram() -> None:
     assert fts_query(['a"b c', "xyz"]) == '"a""b" "b c" AND "xyz"'.replace('" "', '" AND "')
 
 
-def test_search_index_stays_consistent_through_rewrites(db_url: str, session: Session,
-                                                         published: dict[str, RunRecord]) -> None:
-    outputs.rewrite_output_paths(session, run_id=published["run-1"].id, old_prefix="s3://bucket/runs/run-1/",
-                                 new_prefix="s3://archive/run-1/")  # fmt: skip
+def test_search_index_stays_consistent_through_rewrites(
+    db_url: str, session: Session, published: dict[str, RunRecord]
+) -> None:
+    outputs.rewrite_output_paths(
+        session, run_id=published["run-1"].id, old_prefix="s3://bucket/runs/run-1/", new_prefix="s3://archive/run-1/"
+    )
     outputs.upsert_outputs(session, run_id=published["run-1"].id, objects=[OutputObject("s3://archive/run-1/new", 1)])
     if db_url.startswith("sqlite"):  # the FTS5 table is kept in step by triggers: check it
         session.execute(sa.text("INSERT INTO outputs_fts(outputs_fts, rank) VALUES ('integrity-check', 1)"))
@@ -160,8 +191,11 @@ def test_the_trigram_index_serves_lookup_and_search(
     session: Session, add_run: AddRun, statements: list[tuple[str, Any]]
 ) -> None:
     run = add_run(output_dir="s3://bucket/runs/big/")
-    outputs.upsert_outputs(session, run_id=run.id, objects=(
-        OutputObject(f"s3://bucket/runs/big/sample_{i:05d}/reads.bam", i) for i in range(100_000)))  # fmt: skip
+    outputs.upsert_outputs(
+        session,
+        run_id=run.id,
+        objects=(OutputObject(f"s3://bucket/runs/big/sample_{i:05d}/reads.bam", i) for i in range(100_000)),
+    )
     session.execute(sa.text("ANALYZE"))  # PostgreSQL's planner scans small tables whole
     statements.clear()
     assert len(outputs.lookup_runs_by_url(session, text="SAMPLE_01234/reads")) == 1

@@ -18,17 +18,40 @@ RUN = "6f1c1b7e-3d0a-4c55-9a57-2d1f0c9e8b10"
 T0 = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 
 
-def attempt(task_id: int, status: TaskStatus = TaskStatus.COMPLETED, *, execution: str = "w1", **kw: object) -> TaskRecord:
-    return TaskRecord(execution=execution, task_id=task_id, status=status, process=kw.pop("process", "FASTQC"),
-                      name=f"FASTQC (s{task_id})", submitted_at=T0 + timedelta(seconds=task_id), **kw)  # type: ignore[arg-type]
+def attempt(
+    task_id: int, status: TaskStatus = TaskStatus.COMPLETED, *, execution: str = "w1", **kw: object
+) -> TaskRecord:
+    return TaskRecord(
+        execution=execution,
+        task_id=task_id,
+        status=status,
+        process=kw.pop("process", "FASTQC"),
+        name=f"FASTQC (s{task_id})",
+        submitted_at=T0 + timedelta(seconds=task_id),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_upsert_replaces_an_attempt_with_its_latest_report(factory: sessionmaker[Session]) -> None:
     with factory.begin() as session:
-        tasks.upsert_tasks(session, run_id=RUN, tasks=[attempt(1, TaskStatus.SUBMITTED), attempt(2, TaskStatus.RUNNING)])
-    done = attempt(1, TaskStatus.COMPLETED, exit_code=0, peak_rss=1 << 33, pcpu=187.5, memory_bytes=6 << 30,
-                   started_at=T0 + timedelta(seconds=5), completed_at=T0 + timedelta(minutes=3), duration_ms=180_000,
-                   work_dir="s3://lab-scratch/work/9c/41d0", executor="awsbatch", native_id="job-1", attempt=1)
+        tasks.upsert_tasks(
+            session, run_id=RUN, tasks=[attempt(1, TaskStatus.SUBMITTED), attempt(2, TaskStatus.RUNNING)]
+        )
+    done = attempt(
+        1,
+        TaskStatus.COMPLETED,
+        exit_code=0,
+        peak_rss=1 << 33,
+        pcpu=187.5,
+        memory_bytes=6 << 30,
+        started_at=T0 + timedelta(seconds=5),
+        completed_at=T0 + timedelta(minutes=3),
+        duration_ms=180_000,
+        work_dir="s3://lab-scratch/work/9c/41d0",
+        executor="awsbatch",
+        native_id="job-1",
+        attempt=1,
+    )
     with factory.begin() as session:
         tasks.upsert_tasks(session, run_id=RUN, tasks=[done])
     with factory() as session:
@@ -42,17 +65,20 @@ def test_a_batch_holds_at_most_100_and_the_same_task_twice_keeps_the_last(factor
     with factory.begin() as session:
         with pytest.raises(ValueError, match="at most 100 tasks per batch, got 101"):
             tasks.upsert_tasks(session, run_id=RUN, tasks=[attempt(i) for i in range(101)])
-        tasks.upsert_tasks(session, run_id=RUN, tasks=[attempt(i) for i in range(99)]
-                           + [attempt(7, TaskStatus.FAILED)])  # fmt: skip
+        tasks.upsert_tasks(session, run_id=RUN, tasks=[attempt(i) for i in range(99)] + [attempt(7, TaskStatus.FAILED)])
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 99
         assert tasks.get_task(session, run_id=RUN, task_id=7).status is TaskStatus.FAILED  # type: ignore[union-attr]
 
 
 def test_filters_sort_and_pages(factory: sessionmaker[Session]) -> None:
-    batch = [attempt(1, TaskStatus.CACHED), attempt(2, TaskStatus.RETRIED, exit_code=137),
-             attempt(3, TaskStatus.COMPLETED, attempt=2, exit_code=0), attempt(4, TaskStatus.RUNNING, process="STAR"),
-             attempt(5, TaskStatus.COMPLETED, process="STAR", duration_ms=10)]  # fmt: skip
+    batch = [
+        attempt(1, TaskStatus.CACHED),
+        attempt(2, TaskStatus.RETRIED, exit_code=137),
+        attempt(3, TaskStatus.COMPLETED, attempt=2, exit_code=0),
+        attempt(4, TaskStatus.RUNNING, process="STAR"),
+        attempt(5, TaskStatus.COMPLETED, process="STAR", duration_ms=10),
+    ]
     with factory.begin() as session:
         tasks.upsert_tasks(session, run_id=RUN, tasks=batch)
         tasks.upsert_tasks(session, run_id="another-run", tasks=[attempt(1)])
@@ -100,8 +126,15 @@ def test_strings_as_nextflow_sends_them_survive(factory: sessionmaker[Session]) 
 
 
 def test_bindings_find_the_latest_execution_of_a_session(factory: sessionmaker[Session]) -> None:
-    first = traces.TraceBinding(workflow_id="a" * 16, run_id=RUN, namespace="lab", name="sad-einstein",
-                                owner="alice", session_id="s-1", reported={"spec": {"runName": "sad_einstein"}})
+    first = traces.TraceBinding(
+        workflow_id="a" * 16,
+        run_id=RUN,
+        namespace="lab",
+        name="sad-einstein",
+        owner="alice",
+        session_id="s-1",
+        reported={"spec": {"runName": "sad_einstein"}},
+    )
     with factory.begin() as session:
         traces.add_binding(session, binding=first)
     with factory.begin() as session:

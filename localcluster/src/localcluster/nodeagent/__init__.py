@@ -50,8 +50,23 @@ def agent_process(
     """
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     env["PYTHONUNBUFFERED"] = "1"
-    argv = [sys.executable, "-m", "localcluster.nodeagent", "--kubeconfig", str(kubeconfig),
-            "--node-name", node_name, "--state-dir", str(state_dir), "--image", image]
-    return ManagedProcess(name=f"nodeagent-{node_name}", argv=argv,
-                          log_path=log_file or state_dir / "nodeagent.log", env=env,
-                          tied_to_parent=tied_to_parent)
+    argv = [
+        sys.executable,
+        "-m",
+        "localcluster.nodeagent",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--node-name",
+        node_name,
+        "--state-dir",
+        str(state_dir),
+        "--image",
+        image,
+    ]
+    return ManagedProcess(
+        name=f"nodeagent-{node_name}",
+        argv=argv,
+        log_path=log_file or state_dir / "nodeagent.log",
+        env=env,
+        tied_to_parent=tied_to_parent,
+    )

@@ -26,11 +26,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s [%(threadName)s] %(message)s")
+    logging.basicConfig(
+        stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s [%(threadName)s] %(message)s"
+    )
     args.state_dir.mkdir(parents=True, exist_ok=True)
-    agent = NodeAgent(AgentConfig(kubeconfig=args.kubeconfig, node_name=args.node_name,
-                                  state_dir=args.state_dir.resolve(), image=args.image))
+    agent = NodeAgent(
+        AgentConfig(
+            kubeconfig=args.kubeconfig, node_name=args.node_name, state_dir=args.state_dir.resolve(), image=args.image
+        )
+    )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: agent.request_stop())
     agent.run()

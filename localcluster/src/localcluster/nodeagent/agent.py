@@ -74,8 +74,9 @@ class NodeAgent:
             lifeline = NodeLifeline(self.kube, self.config.node_name)
             if not self._register(lifeline):
                 return
-            threading.Thread(target=lifeline.run, args=(self._stopping, self.config.heartbeat_seconds),
-                             name="heartbeat", daemon=True).start()
+            threading.Thread(
+                target=lifeline.run, args=(self._stopping, self.config.heartbeat_seconds), name="heartbeat", daemon=True
+            ).start()
             self._watch_pods()
         finally:
             self._stop_workers()
@@ -138,8 +139,11 @@ class NodeAgent:
         with self._lock:
             vanished = [w for uid, w in self._workers.items() if uid not in present]
             self._finished &= present
-            leftovers = [d for uid, d in layout.pod_dirs(self.config.state_dir).items()
-                         if uid not in present and uid not in self._workers]
+            leftovers = [
+                d
+                for uid, d in layout.pod_dirs(self.config.state_dir).items()
+                if uid not in present and uid not in self._workers
+            ]
         for worker in vanished:
             worker.gone()
         for directory in leftovers:

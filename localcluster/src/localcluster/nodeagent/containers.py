@@ -95,8 +95,7 @@ class ContainerRunner:
             self.state.restart_count += 1
         self.state.ever_started = True
         try:
-            self.process = ContainerProcess.start(launch.argv, launch.env, launch.cwd, self.log,
-                                                  self.pid_file)
+            self.process = ContainerProcess.start(launch.argv, launch.env, launch.cwd, self.log, self.pid_file)
         except OSError as error:
             self._start_failed(launch.argv[0], error, started)
             return
@@ -106,8 +105,7 @@ class ContainerRunner:
         self.state.waiting_message = ""
 
     def _start_failed(self, executable: str, error: OSError, started: str) -> None:
-        message = (f'failed to start container "{self.state.name}": '
-                   f'exec: "{executable}": {error.strerror}')
+        message = f'failed to start container "{self.state.name}": exec: "{executable}": {error.strerror}'
         with self.log.open("a", encoding="utf-8") as log:
             log.write(message + "\n")
         self._finish(Termination(128, "StartError", started, now_rfc3339(), message))
@@ -115,8 +113,9 @@ class ContainerRunner:
     def _exited(self, exit_code: int, *, final: bool = False) -> None:
         message = log_tail(self.log) if exit_code != 0 else ""
         started = self.state.running_since or now_rfc3339()
-        termination = Termination(exit_code, exit_reason(exit_code), started, now_rfc3339(), message,
-                                  pid=self.state.pid)
+        termination = Termination(
+            exit_code, exit_reason(exit_code), started, now_rfc3339(), message, pid=self.state.pid
+        )
         self.process = None
         self._finish(termination, final=final)
 
@@ -128,9 +127,7 @@ class ContainerRunner:
             self.state.last_terminated = termination
             self.state.terminated = None
             self.state.waiting_reason = "CrashLoopBackOff"
-            self.state.waiting_message = (
-                f"back-off {delay:g}s restarting failed container={self.state.name}"
-            )
+            self.state.waiting_message = f"back-off {delay:g}s restarting failed container={self.state.name}"
             self._next_start = time.monotonic() + delay
         else:
             self.state.terminated = termination

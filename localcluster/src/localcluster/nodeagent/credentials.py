@@ -48,8 +48,7 @@ def token_request(pod: Mapping[str, Any], seconds: int = TOKEN_SECONDS) -> dict[
     metadata = pod["metadata"]
     spec: dict[str, Any] = {
         "expirationSeconds": seconds,
-        "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": metadata["name"],
-                           "uid": metadata["uid"]},
+        "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": metadata["name"], "uid": metadata["uid"]},
     }
     audience = (token_projection(pod) or {}).get("audience")
     if audience:
@@ -80,7 +79,12 @@ class PodCredentials:
 
     def _write(self, token: str, namespace: str, account: str) -> None:
         staging = self.path.with_name(self.path.name + ".tmp")
-        write_kubeconfig(staging, server=self._kube.server, ca_pem=self._kube.ca_pem(),
-                         user=f"system:serviceaccount:{namespace}:{account}", token=token,
-                         namespace=namespace)
+        write_kubeconfig(
+            staging,
+            server=self._kube.server,
+            ca_pem=self._kube.ca_pem(),
+            user=f"system:serviceaccount:{namespace}:{account}",
+            token=token,
+            namespace=namespace,
+        )
         os.replace(staging, self.path)

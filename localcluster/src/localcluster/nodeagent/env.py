@@ -54,9 +54,7 @@ def config_map_data(config_map: Mapping[str, Any]) -> dict[str, str]:
     return dict(config_map.get("data") or {})
 
 
-def container_env(
-    pod: Mapping[str, Any], container: Mapping[str, Any], sources: EnvSources
-) -> dict[str, str]:
+def container_env(pod: Mapping[str, Any], container: Mapping[str, Any], sources: EnvSources) -> dict[str, str]:
     """The variables the pod spec defines for `container`, in definition order."""
     env: dict[str, str] = {}
     for source in container.get("envFrom") or []:

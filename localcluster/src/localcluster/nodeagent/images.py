@@ -45,14 +45,19 @@ def pod_containers(pod: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def unpullable_images(pod: Mapping[str, Any], project_image: str) -> dict[str, str]:
     """Container name -> image, for the containers whose image this node cannot pull."""
     wanted = image_repository(project_image)
-    return {container["name"]: container.get("image") or "" for container in pod_containers(pod)
-            if image_repository(container.get("image") or "") != wanted}
+    return {
+        container["name"]: container.get("image") or ""
+        for container in pod_containers(pod)
+        if image_repository(container.get("image") or "") != wanted
+    }
 
 
 def pull_error(image: str, project_image: str) -> str:
     """The message of ErrImagePull for `image` (the kubelet's wording, and why)."""
-    return (f'failed to pull image "{image}": the node agent runs only the project image '
-            f'"{image_repository(project_image)}"')
+    return (
+        f'failed to pull image "{image}": the node agent runs only the project image '
+        f'"{image_repository(project_image)}"'
+    )
 
 
 def admission_rejection(pod: Mapping[str, Any], project_image: str) -> Rejection | None:

@@ -135,8 +135,7 @@ class Kube:
             body=dict(body) if body is not None else None,
             auth_settings=["BearerToken"],
         )
-        return self.api_client.call_api(method, url, header_params=headers, body=serialized,
-                                        _request_timeout=timeout)
+        return self.api_client.call_api(method, url, header_params=headers, body=serialized, _request_timeout=timeout)
 
 
 def _json_lines(raw: Any) -> Iterator[dict[str, Any]]:

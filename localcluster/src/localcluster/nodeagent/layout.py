@@ -25,9 +25,7 @@ def pod_dir(state_dir: Path, namespace: str, name: str, uid: str) -> Path:
 
 def find_pod_dir(state_dir: Path, namespace: str, name: str) -> Path | None:
     """The newest directory of a pod named `name` (any uid), or None."""
-    candidates = sorted(
-        (state_dir / "pods").glob(f"{namespace}_{name}_*"), key=lambda p: p.stat().st_mtime
-    )
+    candidates = sorted((state_dir / "pods").glob(f"{namespace}_{name}_*"), key=lambda p: p.stat().st_mtime)
     return candidates[-1] if candidates else None
 
 

@@ -29,9 +29,7 @@ def env_sources(kube: Kube, pod: Mapping[str, Any]) -> EnvSources:
     )
 
 
-def _cached(
-    kube: Kube, namespace: str, plural: str, decode: Callable[[Mapping[str, Any]], dict[str, str]]
-) -> Lookup:
+def _cached(kube: Kube, namespace: str, plural: str, decode: Callable[[Mapping[str, Any]], dict[str, str]]) -> Lookup:
     cache: dict[str, dict[str, str] | None] = {}
 
     def lookup(name: str) -> dict[str, str] | None:

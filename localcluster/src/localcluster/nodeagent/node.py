@@ -37,8 +37,9 @@ class NodeLifeline:
         except Exception as error:
             if status_of(error) != 409:
                 raise
-            created = self._kube.patch(f"/api/v1/nodes/{self.name}/status", {"status": node["status"]},
-                                       STRATEGIC_MERGE_PATCH)
+            created = self._kube.patch(
+                f"/api/v1/nodes/{self.name}/status", {"status": node["status"]}, STRATEGIC_MERGE_PATCH
+            )
             log.info("node %s already registered; marked Ready", self.name)
         self._node_uid = created["metadata"]["uid"]
         self._renew_lease()
@@ -47,8 +48,11 @@ class NodeLifeline:
         """Renew the Lease and refresh the Node's condition heartbeats."""
         self._renew_lease()
         try:
-            self._kube.patch(f"/api/v1/nodes/{self.name}/status",
-                             nodestatus.heartbeat_patch(nodestatus.rfc3339()), STRATEGIC_MERGE_PATCH)
+            self._kube.patch(
+                f"/api/v1/nodes/{self.name}/status",
+                nodestatus.heartbeat_patch(nodestatus.rfc3339()),
+                STRATEGIC_MERGE_PATCH,
+            )
         except Exception as error:
             if status_of(error) != 404:
                 raise
@@ -70,6 +74,5 @@ class NodeLifeline:
         except Exception as error:
             if status_of(error) != 404:
                 raise
-            lease: dict[str, Any] = nodestatus.lease_object(self.name, self._node_uid,
-                                                            nodestatus.micro_time())
+            lease: dict[str, Any] = nodestatus.lease_object(self.name, self._node_uid, nodestatus.micro_time())
             self._kube.create(path.rsplit("/", 1)[0], lease)

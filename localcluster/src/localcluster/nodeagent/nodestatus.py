@@ -60,8 +60,7 @@ def node_conditions(now: str, *, transition: bool) -> list[dict[str, Any]]:
     """All node conditions with a fresh heartbeat; transition times only when registering."""
     conditions = []
     for kind, (status, reason, message) in _CONDITIONS.items():
-        condition = {"type": kind, "status": status, "reason": reason, "message": message,
-                     "lastHeartbeatTime": now}
+        condition = {"type": kind, "status": status, "reason": reason, "message": message, "lastHeartbeatTime": now}
         if transition:
             condition["lastTransitionTime"] = now
         conditions.append(condition)

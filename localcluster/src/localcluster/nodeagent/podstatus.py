@@ -14,8 +14,10 @@ from typing import Any
 
 NODE_IP = "127.0.0.1"
 TERMINAL_PHASES = ("Succeeded", "Failed")
-_CONDITION_ORDER = {kind: i for i, kind in enumerate(
-    ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"))}
+_CONDITION_ORDER = {
+    kind: i
+    for i, kind in enumerate(("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"))
+}
 
 
 def now_rfc3339() -> str:
@@ -147,13 +149,14 @@ def pod_conditions(
     unready_message = f"containers with unready status: [{' '.join(unready)}]"
     ours = {
         "PodReadyToStartContainers": ("True", None, None),
-        "Initialized": ("True", None, None) if initialized else (
-            "False", "ContainersNotInitialized",
+        "Initialized": ("True", None, None)
+        if initialized
+        else (
+            "False",
+            "ContainersNotInitialized",
             f"containers with incomplete status: [{' '.join(s.name for s in init if not s.succeeded)}]",
         ),
-        "ContainersReady": (
-            ("True", None, None) if containers_ready else ("False", ready_reason, unready_message)
-        ),
+        "ContainersReady": (("True", None, None) if containers_ready else ("False", ready_reason, unready_message)),
         "Ready": _ready(pod, containers_ready, ready_reason, unready_message),
     }
     return merge_conditions((pod.get("status") or {}).get("conditions") or [], ours, now)
@@ -237,10 +240,7 @@ def initial_states(pod: Mapping[str, Any]) -> tuple[list[ContainerState], list[C
         for c in spec.get("initContainers") or []
     ]
     reason = "PodInitializing" if init else "ContainerCreating"
-    main = [
-        ContainerState(c["name"], c.get("image", ""), waiting_reason=reason)
-        for c in spec.get("containers") or []
-    ]
+    main = [ContainerState(c["name"], c.get("image", ""), waiting_reason=reason) for c in spec.get("containers") or []]
     return init, main
 
 
@@ -256,8 +256,9 @@ def rejected_report(pod: Mapping[str, Any], reason: str, message: str) -> PodRep
     return PodReport(init=init, main=main, phase="Failed", reason=reason, message=message)
 
 
-def pull_failure_report(pod: Mapping[str, Any], images: Mapping[str, str], messages: Mapping[str, str],
-                        *, back_off: bool, start_time: str) -> PodReport:
+def pull_failure_report(
+    pod: Mapping[str, Any], images: Mapping[str, str], messages: Mapping[str, str], *, back_off: bool, start_time: str
+) -> PodReport:
     """A pod whose images in `images` (container -> image) cannot be pulled: Pending, those
     containers waiting with ErrImagePull (`messages`) or, once backing off, ImagePullBackOff."""
     init, main = initial_states(pod)

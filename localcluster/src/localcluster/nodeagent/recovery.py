@@ -39,9 +39,13 @@ def lost_container(state: ContainerState, previous: Mapping[str, Any] | None, no
     state.restart_count = int(previous.get("restartCount") or 0)
     if "terminated" in prior:
         done = prior["terminated"]
-        state.terminated = Termination(int(done.get("exitCode", 0)), done.get("reason", "Error"),
-                                       done.get("startedAt") or now, done.get("finishedAt") or now,
-                                       done.get("message", ""))
+        state.terminated = Termination(
+            int(done.get("exitCode", 0)),
+            done.get("reason", "Error"),
+            done.get("startedAt") or now,
+            done.get("finishedAt") or now,
+            done.get("message", ""),
+        )
         state.done = True
     elif "running" in prior:
         started = prior["running"].get("startedAt") or now

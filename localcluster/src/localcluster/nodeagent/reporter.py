@@ -91,7 +91,6 @@ def final_delete(kube: Kube, pod: Mapping[str, Any], attempts: int = 5) -> None:
             if status_of(error) in (404, 409):
                 return
             if attempt == attempts - 1:
-                log.error("pod %s/%s: final delete failed: %s", metadata["namespace"], metadata["name"],
-                          error)
+                log.error("pod %s/%s: final delete failed: %s", metadata["namespace"], metadata["name"], error)
                 return
             time.sleep(0.5 * (attempt + 1))

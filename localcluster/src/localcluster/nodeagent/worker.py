@@ -181,8 +181,9 @@ class PodWorker:
             restore_states(pod, init, main, now_rfc3339())
             if policy != "Never":
                 restart_lost([*init, *main])
-        self._report = PodReport(init=init, main=main,
-                                 start_time=(pod.get("status") or {}).get("startTime") or now_rfc3339())
+        self._report = PodReport(
+            init=init, main=main, start_time=(pod.get("status") or {}).get("startTime") or now_rfc3339()
+        )
         layout.work_dir(self._dir).mkdir(parents=True, exist_ok=True)
         for containers, states, init_kind in (
             (spec.get("initContainers") or [], init, True),
@@ -269,8 +270,9 @@ class PodWorker:
 
     def _interrupted(self, kind: str) -> None:
         if kind in ("shutdown", "gone"):
-            log.info("pod %s: %s; killing its processes", self.key,
-                     "agent stopping" if kind == "shutdown" else "pod is gone")
+            log.info(
+                "pod %s: %s; killing its processes", self.key, "agent stopping" if kind == "shutdown" else "pod is gone"
+            )
             return
         self._handling = True
         try:

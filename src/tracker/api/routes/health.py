@@ -22,8 +22,11 @@ def healthz() -> schemas.Health:
     return schemas.Health(status="ok")
 
 
-@router.get(paths.READYZ, response_model=schemas.Health,
-            responses={503: {"model": schemas.Health, "description": "the database does not answer"}})
+@router.get(
+    paths.READYZ,
+    response_model=schemas.Health,
+    responses={503: {"model": schemas.Health, "description": "the database does not answer"}},
+)
 def readyz(request: Request) -> schemas.Health | JSONResponse:
     """The index database answers a query."""
     try:

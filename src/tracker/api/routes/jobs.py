@@ -25,9 +25,12 @@ else:  # the values from the enums, for FastAPI's validation and the OpenAPI sch
 def list_jobs(
     session: SessionDep,
     run: Annotated[str | None, Query(description="the run id or run name")] = None,
-    phase: PhaseFilter | None = None, operation: OperationFilter | None = None,
-    namespace: Namespace = None, limit: Limit = 50, offset: Offset = 0,
-) -> schemas.JobPage:  # fmt: skip
+    phase: PhaseFilter | None = None,
+    operation: OperationFilter | None = None,
+    namespace: Namespace = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> schemas.JobPage:
     """Lifecycle jobs matching every filter, newest first."""
     if has_nul(run, namespace):
         return schemas.JobPage(items=[], total=0, limit=limit, offset=offset)
@@ -35,8 +38,9 @@ def list_jobs(
     if run is not None:
         found = runs.get_run(session, ref=run, namespace=namespace or None)
         run_id = found.id if found is not None else run  # a job may name a run the index never saw
-    page, total = jobs.list_jobs(session, run_id=run_id, phase=phase, operation=operation,
-                                 namespace=namespace, limit=limit, offset=offset)  # fmt: skip
+    page, total = jobs.list_jobs(
+        session, run_id=run_id, phase=phase, operation=operation, namespace=namespace, limit=limit, offset=offset
+    )
     return schemas.JobPage(items=[views.job(j) for j in page], total=total, limit=limit, offset=offset)
 
 

@@ -17,10 +17,11 @@ router = APIRouter(prefix=paths.API, tags=["outputs"])
 
 @router.get(paths.OUTPUTS_LOOKUP, response_model=schemas.LookupResult, responses=errors.responses(422))
 def lookup_url(
-    session: SessionDep, settings: SettingsDep,
+    session: SessionDep,
+    settings: SettingsDep,
     url: Annotated[str, Query(min_length=1, description="a URL or prefix, or part of one (any case)")],
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT, description="most runs to return")] = 100,
-) -> schemas.LookupResult:  # fmt: skip
+) -> schemas.LookupResult:
     """Runs whose outputs contain `url` as a case-insensitive substring (or whose
     outputDir holds it), newest first."""
     with errors.bad_parameters():
@@ -35,12 +36,15 @@ def lookup_url(
 @router.get(paths.OUTPUTS_SEARCH, response_model=schemas.OutputMatchPage, responses=errors.responses(422))
 def search(
     session: SessionDep,
-    q: Annotated[str, Query(min_length=1, pattern=r"\S",
-                            description="words that must all occur in the URL (any case)")],
-    limit: Limit = 100, offset: Offset = 0,
-) -> schemas.OutputMatchPage:  # fmt: skip
+    q: Annotated[
+        str, Query(min_length=1, pattern=r"\S", description="words that must all occur in the URL (any case)")
+    ],
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> schemas.OutputMatchPage:
     """Output rows of every run whose URL contains every word of `q`, by URL."""
     with errors.bad_parameters():
         matches, total = lookup.search_outputs(session, words=q.split(), limit=limit, offset=offset)
-    return schemas.OutputMatchPage(items=[views.output_match(m) for m in matches], total=total,
-                                   limit=limit, offset=offset)  # fmt: skip
+    return schemas.OutputMatchPage(
+        items=[views.output_match(m) for m in matches], total=total, limit=limit, offset=offset
+    )

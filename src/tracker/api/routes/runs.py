@@ -49,9 +49,13 @@ class _OutputsPage(TypedDict):
     q: str | None
     limit: int
     offset: int
+
+
 # A Kubernetes label selector term `key=value` (qualified key, value of at most 63 characters).
-LABEL = (r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-         r"=(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")  # fmt: skip
+LABEL = (
+    r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+    r"=(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+)
 Label = Annotated[str, StringConstraints(pattern=LABEL)]
 RunRef = Annotated[str, Path(description="the run id or the run name")]
 
@@ -70,28 +74,39 @@ def resolve_run(session: Session, ref: str, namespace: str | None) -> RunRecord:
 
 @router.get(paths.RUNS, response_model=schemas.RunPage, responses=errors.responses(422))
 def list_runs(
-    session: SessionDep, settings: SettingsDep,
+    session: SessionDep,
+    settings: SettingsDep,
     state: Annotated[list[RunState] | None, Query(description="display state (repeatable: any of)")] = None,
-    owner: str | None = None, cluster: str | None = None,
+    owner: str | None = None,
+    cluster: str | None = None,
     label: Annotated[list[Label] | None, Query(description="`key=value` (repeatable: all of)")] = None,
     name: Annotated[str | None, Query(description="substring of the run name or resource name")] = None,
     created_after: Annotated[datetime | None, Rfc3339, Query(description="created at or after (RFC 3339)")] = None,
     created_before: Annotated[datetime | None, Rfc3339, Query(description="created before (RFC 3339)")] = None,
     namespace: Namespace = None,
     sort: Annotated[RunSort, Query(description="a column, `-` first for descending")] = "-created_at",
-    limit: Limit = 50, offset: Offset = 0,
-) -> schemas.RunPage:  # fmt: skip
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> schemas.RunPage:
     """Runs matching every filter, one page of them, and how many match in total."""
     labels = dict(term.split("=", 1) for term in label or [])
     if has_nul(owner, cluster, name, namespace):
         return schemas.RunPage(items=[], total=0, limit=limit, offset=offset)
     with errors.bad_parameters():
         found, total = runs.list_runs(
-            session, state=state, owner=owner, cluster=cluster, label=labels or None,
-            name_contains=name or None, created_after=utc_bound(created_after),
-            created_before=utc_bound(created_before), namespace=namespace, sort=sort,
-            limit=limit, offset=offset,
-        )  # fmt: skip
+            session,
+            state=state,
+            owner=owner,
+            cluster=cluster,
+            label=labels or None,
+            name_contains=name or None,
+            created_after=utc_bound(created_after),
+            created_before=utc_bound(created_before),
+            namespace=namespace,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
     summaries = runs.outputs_summaries(session, run_ids=[r.id for r in found])
     now = views.utcnow()
     items = [views.run_summary(r, summaries[r.id], settings.prices, now) for r in found]
@@ -117,35 +132,47 @@ def run_processes(run: RunRef, session: SessionDep, namespace: Namespace = None)
 
 @router.get(paths.RUN_OUTPUTS, response_model=schemas.RunOutputs, responses=errors.responses(404, 409, 422))
 def run_outputs(
-    run: RunRef, session: SessionDep, namespace: Namespace = None,
+    run: RunRef,
+    session: SessionDep,
+    namespace: Namespace = None,
     dir: Annotated[str, Query(description="a directory relative to the run's outputDir")] = "",
     q: Annotated[str | None, Query(description="words that must all occur in the URL (any case)")] = None,
-    limit: Limit = 100, offset: Offset = 0,
-) -> schemas.RunOutputs:  # fmt: skip
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> schemas.RunOutputs:
     """One directory level (`dir`): its subdirectories with counts and bytes, then a
     page of its files. With `q`: the run's outputs under `dir` containing every word."""
     record = resolve_run(session, run, namespace)
     base = record.output_dir or ""
-    directory = dir[len(base):] if base and dir.startswith(base) else dir
+    directory = dir[len(base) :] if base and dir.startswith(base) else dir
     directory += "/" if directory and not directory.endswith("/") else ""
-    page = _OutputsPage(run_id=record.id, run_name=record.run_name, output_dir=record.output_dir,
-                        dir=directory, q=q, limit=limit, offset=offset)
+    page = _OutputsPage(
+        run_id=record.id,
+        run_name=record.run_name,
+        output_dir=record.output_dir,
+        dir=directory,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
     words = (q or "").split()
     if has_nul(directory) or not base:
         return schemas.RunOutputs(**page, total=0 if words else None)
     if words:
         scope = [base + directory] if directory else []
         with errors.bad_parameters():
-            matches, total = lookup.search_outputs(session, words=words + scope, run_id=record.id,
-                                                   limit=limit, offset=offset)  # fmt: skip
+            matches, total = lookup.search_outputs(
+                session, words=words + scope, run_id=record.id, limit=limit, offset=offset
+            )
         files = [views.output_file(m.object, m.deleted_at, base) for m in matches]
         return schemas.RunOutputs(**page, files=files, total=total, more=offset + len(files) < total)
     listing = lookup.browse_outputs(session, run_id=record.id, directory=directory, limit=offset + limit + 1)
     return schemas.RunOutputs(
-        **page, directories=[views.output_directory(d, directory) for d in listing.directories],
-        files=views.output_files(listing.files[offset:offset + limit], base),
+        **page,
+        directories=[views.output_directory(d, directory) for d in listing.directories],
+        files=views.output_files(listing.files[offset : offset + limit], base),
         more=len(listing.files) > offset + limit,
-    )  # fmt: skip
+    )
 
 
 @router.get(paths.RUN_JOBS, response_model=schemas.JobPage, responses=errors.responses(404, 409, 422))

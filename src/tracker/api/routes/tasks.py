@@ -28,36 +28,47 @@ def task(record: TaskRecord) -> schemas.Task:
 
 @router.get(paths.RUN_TASKS, response_model=schemas.TaskPage, responses=errors.responses(404, 409, 422))
 def run_tasks(
-    run: RunRef, session: SessionDep, namespace: Namespace = None,
+    run: RunRef,
+    session: SessionDep,
+    namespace: Namespace = None,
     process: Annotated[str | None, Query(description="the process name (exact)")] = None,
     status: Annotated[list[TaskStatus] | None, Query(description="task status (repeatable: any of)")] = None,
     execution: Annotated[str | None, Query(description="one execution of a resumed run")] = None,
     sort: Annotated[TaskSort, Query(description="a column, `-` first for descending")] = "task_id",
-    limit: Limit = 100, offset: Offset = 0,
-) -> schemas.TaskPage:  # fmt: skip
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> schemas.TaskPage:
     """The run's task attempts matching every filter, one page, and how many match."""
     record = resolve_run(session, run, namespace)
     if has_nul(process, execution):
         return schemas.TaskPage(run_id=record.id, items=[], total=0, limit=limit, offset=offset)
     with errors.bad_parameters():
-        found, total = tasks.list_tasks(session, run_id=record.id, process=process,
-                                        status=[s.value for s in status] if status else None,
-                                        execution=execution, sort=sort, limit=limit, offset=offset)  # fmt: skip
-    return schemas.TaskPage(run_id=record.id, items=[task(t) for t in found], total=total, limit=limit,
-                            offset=offset)  # fmt: skip
+        found, total = tasks.list_tasks(
+            session,
+            run_id=record.id,
+            process=process,
+            status=[s.value for s in status] if status else None,
+            execution=execution,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        )
+    return schemas.TaskPage(run_id=record.id, items=[task(t) for t in found], total=total, limit=limit, offset=offset)
 
 
 @router.get(paths.RUN_TASK, response_model=schemas.Task, responses=errors.responses(404, 409, 422))
 def run_task(
-    run: RunRef, session: SessionDep,
+    run: RunRef,
+    session: SessionDep,
     task_id: Annotated[int, Path(alias="task", ge=0, le=MAX_TASK_ID, description="the runner's task id")],
     namespace: Namespace = None,
     execution: Annotated[str | None, Query(description="default: the latest execution with this task id")] = None,
-) -> schemas.Task:  # fmt: skip
+) -> schemas.Task:
     """One attempt: of `execution`, or of the latest execution that reported it."""
     record = resolve_run(session, run, namespace)
-    found = None if has_nul(execution) else tasks.get_task(session, run_id=record.id, task_id=task_id,
-                                                           execution=execution)  # fmt: skip
+    found = (
+        None if has_nul(execution) else tasks.get_task(session, run_id=record.id, task_id=task_id, execution=execution)
+    )
     if found is None:
         raise errors.NotFound(f"run {run!r} has no task {task_id}")
     return task(found)

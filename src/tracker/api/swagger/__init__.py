@@ -48,6 +48,7 @@ def install(app: FastAPI) -> None:
     @app.get(paths.SWAGGER_UI, include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        html = PAGE.format(title=escape(app.title), assets=escape(root + paths.SWAGGER_ASSETS),
-                           openapi=escape(root + paths.OPENAPI))  # fmt: skip
+        html = PAGE.format(
+            title=escape(app.title), assets=escape(root + paths.SWAGGER_ASSETS), openapi=escape(root + paths.OPENAPI)
+        )
         return HTMLResponse(html, headers=SECURITY_HEADERS)

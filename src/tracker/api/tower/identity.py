@@ -44,13 +44,17 @@ def trace_user(request: Request) -> User:
     """The guard of every trace route. The receiver never runs unauthenticated."""
     authenticator = request.app.state.authenticator
     if authenticator is None:
-        raise HTTPException(401, "this server runs without authentication (TRACKER_API__AUTH_MODE=none), "
-                                 "so it accepts no trace reports: use auth mode token or kubernetes",
-                            headers=CHALLENGE)  # fmt: skip
+        raise HTTPException(
+            401,
+            "this server runs without authentication (TRACKER_API__AUTH_MODE=none), "
+            "so it accepts no trace reports: use auth mode token or kubernetes",
+            headers=CHALLENGE,
+        )
     token = bearer_or_basic_token(request.headers.get("authorization"))
     if token is None:
-        raise HTTPException(401, "missing access token: set TOWER_ACCESS_TOKEN (sent as Bearer or Basic @token:)",
-                            headers=CHALLENGE)  # fmt: skip
+        raise HTTPException(
+            401, "missing access token: set TOWER_ACCESS_TOKEN (sent as Bearer or Basic @token:)", headers=CHALLENGE
+        )
     try:
         user: User | None = authenticator.authenticate(token)
     except ReviewUnavailable as error:
@@ -83,11 +87,15 @@ class AccessReview:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        review = client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
-            user=user.name, groups=list(user.groups),
-            resource_attributes=client.V1ResourceAttributes(namespace=namespace, verb="create", group=GROUP,
-                                                            resource=RUNS),
-        ))  # fmt: skip
+        review = client.V1SubjectAccessReview(
+            spec=client.V1SubjectAccessReviewSpec(
+                user=user.name,
+                groups=list(user.groups),
+                resource_attributes=client.V1ResourceAttributes(
+                    namespace=namespace, verb="create", group=GROUP, resource=RUNS
+                ),
+            )
+        )
         try:
             answer = client.AuthorizationV1Api(self._api).create_subject_access_review(review)
         except (ApiException, HTTPError, OSError) as error:

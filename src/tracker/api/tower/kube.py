@@ -36,8 +36,9 @@ Key = tuple[str, str]  # namespace, object name
 
 
 class KubernetesRuns:
-    def __init__(self, api: Any, *, interval: timedelta,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+    def __init__(
+        self, api: Any, *, interval: timedelta, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._api, self._custom, self._clock = api, client.CustomObjectsApi(api), clock
         self._coalescer = StatusCoalescer(interval)
         self._lock, self._wake, self._stop = threading.Lock(), threading.Event(), threading.Event()
@@ -54,12 +55,14 @@ class KubernetesRuns:
         self._wake.set()
         self._thread.join(30)
 
-    def create(self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any],
-               status: dict[str, Any]) -> str:  # fmt: skip
+    def create(
+        self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any], status: dict[str, Any]
+    ) -> str:
         body = manifests.workflow_run_resource(namespace=namespace, name=name, spec=spec | {"owner": owner})
         try:
             created: dict[str, Any] = self._custom.create_namespaced_custom_object(  # type: ignore[assignment]
-                GROUP, VERSION, namespace, RUNS, body)
+                GROUP, VERSION, namespace, RUNS, body
+            )
         except ApiException as error:
             if error.status == 409:
                 raise Conflict(f"a WorkflowRun named {name!r} already exists in namespace {namespace!r}") from error
@@ -81,11 +84,15 @@ class KubernetesRuns:
             return None
         metadata, spec = body["metadata"], body.get("spec") or {}
         run_id = (body.get("status") or {}).get("id") or metadata["uid"]
-        return RunRecord(id=run_id, namespace=metadata["namespace"], name=metadata["name"],
-                         run_name=spec.get("runName", ""), owner=spec.get("owner", ""))  # fmt: skip
+        return RunRecord(
+            id=run_id,
+            namespace=metadata["namespace"],
+            name=metadata["name"],
+            run_name=spec.get("runName", ""),
+            owner=spec.get("owner", ""),
+        )
 
-    def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any],
-              status: dict[str, Any]) -> None:  # fmt: skip
+    def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any], status: dict[str, Any]) -> None:
         key = (binding.namespace, binding.name)
         spec = {k: v for k, v in spec.items() if k != "runName"}  # immutable once created
         if spec:
@@ -107,8 +114,7 @@ class KubernetesRuns:
 
     def _write(self, key: Key, patch: dict[str, Any]) -> None:
         try:
-            self._custom.patch_namespaced_custom_object_status(GROUP, VERSION, key[0], RUNS, key[1],
-                                                               {"status": patch})  # fmt: skip
+            self._custom.patch_namespaced_custom_object_status(GROUP, VERSION, key[0], RUNS, key[1], {"status": patch})
             self.status_writes += 1
         except ApiException as error:
             if error.status == 404:

@@ -35,9 +35,15 @@ Compute = Callable[[TraceBinding], tuple[dict[str, Any], dict[str, Any], list[An
 
 
 class TraceReceiver:
-    def __init__(self, *, sessions: sessionmaker[Session], writer: RunWriter, permissions: RunPermissions,
-                 settings: TowerSettings,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        writer: RunWriter,
+        permissions: RunPermissions,
+        settings: TowerSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._sessions, self._writer, self._permissions = sessions, writer, permissions
         self._settings, self._clock = settings, clock
         bind = sessions.kw.get("bind")
@@ -50,9 +56,12 @@ class TraceReceiver:
         """A new workflow id for this execution: bound to the launcher's run
         (TOWER_WORKFLOW_ID), to the run of the same session (a resume), or to a new run."""
         try:
-            namespace = placement.namespace_for(user.name, workspace_id=workspace_id,
-                                                workspaces=self._settings.workspaces,
-                                                default=self._settings.default_namespace)  # fmt: skip
+            namespace = placement.namespace_for(
+                user.name,
+                workspace_id=workspace_id,
+                workspaces=self._settings.workspaces,
+                default=self._settings.default_namespace,
+            )
         except PlacementError as error:
             raise Forbidden(str(error)) from error
         if not self._permissions.may_create_runs(user, namespace):
@@ -66,18 +75,31 @@ class TraceReceiver:
         with self._serial, self._sessions.begin() as session, _stored():
             run_id, name = self._target(session, user, namespace, spec, body.get("workflowId"))
             if run_id is None:
-                run_id = self._writer.create(session, namespace=namespace, name=name, owner=user.name, spec=spec,
-                                             status=status | {"phase": Phase.SUBMITTED.value})  # fmt: skip
+                run_id = self._writer.create(
+                    session,
+                    namespace=namespace,
+                    name=name,
+                    owner=user.name,
+                    spec=spec,
+                    status=status | {"phase": Phase.SUBMITTED.value},
+                )
                 spec, status = {}, {}
             spec.pop("runName", None)  # a run keeps the name it was created with
-            binding = TraceBinding(workflow_id=_workflow_id(), run_id=run_id, namespace=namespace, name=name,
-                                   owner=user.name, session_id=session_id)  # fmt: skip
+            binding = TraceBinding(
+                workflow_id=_workflow_id(),
+                run_id=run_id,
+                namespace=namespace,
+                name=name,
+                owner=user.name,
+                session_id=session_id,
+            )
             traces.add_binding(session, binding=binding)
             self._writer.apply(session, binding=binding, spec=spec, status=status)
         return binding
 
-    def _target(self, session: Session, user: User, namespace: str, spec: dict[str, Any],
-                bound: Any) -> tuple[str | None, str]:  # fmt: skip
+    def _target(
+        self, session: Session, user: User, namespace: str, spec: dict[str, Any], bound: Any
+    ) -> tuple[str | None, str]:
         """The run id and object name to report on; no id yet for a new run."""
         if bound:
             existing = self._writer.find(session, ref=str(bound), namespace=namespace)
@@ -87,26 +109,35 @@ class TraceReceiver:
                 raise Forbidden(f"run {bound!r} belongs to {existing.owner!r}, not {user.name!r}")
             return existing.id, existing.name
         previous = spec.get("sessionId") and traces.latest_for_session(
-            session, namespace=namespace, session_id=spec["sessionId"])
+            session, namespace=namespace, session_id=spec["sessionId"]
+        )
         if previous and previous.owner == user.name:
             return previous.run_id, previous.name  # a resumed session continues its run
         return None, placement.object_name(spec["runName"])
 
     def begin(self, user: User, workflow_id: str, body: dict[str, Any]) -> TraceBinding:
-        return self._report(user, workflow_id, lambda _b: (
-            nextflow.run_spec({}, body.get("workflow")), nextflow.begin_status(body, self._clock()), []))
+        return self._report(
+            user,
+            workflow_id,
+            lambda _b: (nextflow.run_spec({}, body.get("workflow")), nextflow.begin_status(body, self._clock()), []),
+        )
 
     def progress(self, user: User, workflow_id: str, body: dict[str, Any]) -> TraceBinding:
         def compute(binding: TraceBinding) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
-            attempts = [nextflow.task_record(raw, execution=binding.workflow_id, index=index)
-                        for index, raw in enumerate(body.get("tasks") or [])]  # fmt: skip
+            attempts = [
+                nextflow.task_record(raw, execution=binding.workflow_id, index=index)
+                for index, raw in enumerate(body.get("tasks") or [])
+            ]
             return {}, nextflow.progress_status(body, self._clock()), attempts
 
         return self._report(user, workflow_id, compute)
 
     def complete(self, user: User, workflow_id: str, body: dict[str, Any]) -> TraceBinding:
-        return self._report(user, workflow_id, lambda _b: (
-            nextflow.run_spec({}, body.get("workflow")), nextflow.complete_status(body, self._clock()), []))
+        return self._report(
+            user,
+            workflow_id,
+            lambda _b: (nextflow.run_spec({}, body.get("workflow")), nextflow.complete_status(body, self._clock()), []),
+        )
 
     def touch(self, user: User, workflow_id: str) -> TraceBinding:
         """A call that carries no run fields (the scheduler PATCH): liveness only."""

@@ -32,7 +32,7 @@ WorkspaceId = Annotated[str | None, Query(alias="workspaceId", description="Next
 ANSWERS = errors.responses(401, 404, 422, 503) | {
     403: {"model": api_schemas.Problem, "description": "not allowed in the namespace, or not the caller's run"},
     409: {"model": api_schemas.Problem, "description": "the run name is taken in the namespace"},
-}  # fmt: skip
+}
 
 
 def _receiver(request: Request) -> TraceReceiver:
@@ -47,8 +47,9 @@ router = APIRouter(tags=["nextflow trace (tower)"], responses=ANSWERS)
 def _answer(request: Request, binding: TraceBinding) -> schemas.TraceAnswer:
     settings: Settings = request.app.state.settings
     base = settings.api.base_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return schemas.TraceAnswer(workflowId=binding.workflow_id,
-                               watchUrl=base + paths.page_path(paths.PAGE_RUN, run=binding.run_id))  # fmt: skip
+    return schemas.TraceAnswer(
+        workflowId=binding.workflow_id, watchUrl=base + paths.page_path(paths.PAGE_RUN, run=binding.run_id)
+    )
 
 
 def _body(model: Any) -> dict[str, Any]:
@@ -56,39 +57,70 @@ def _body(model: Any) -> dict[str, Any]:
 
 
 @router.post("/trace/create", summary="A run starts: get its workflow id")
-async def create(request: Request, body: schemas.CreateTrace, user: Caller, receiver: Receiver,
-                 workspace: WorkspaceId = None) -> schemas.TraceAnswer:  # fmt: skip
+async def create(
+    request: Request, body: schemas.CreateTrace, user: Caller, receiver: Receiver, workspace: WorkspaceId = None
+) -> schemas.TraceAnswer:
     binding = await asyncio.to_thread(receiver.create, user, _body(body), workspace_id=workspace)
     return _answer(request, binding)
 
 
 @router.put("/trace/{workflow_id}/begin", summary="The run begins: spec and Running")
-async def begin(request: Request, workflow_id: str, body: schemas.BeginTrace, user: Caller, receiver: Receiver,
-                workspace: WorkspaceId = None) -> schemas.TraceAnswer:  # fmt: skip
+async def begin(
+    request: Request,
+    workflow_id: str,
+    body: schemas.BeginTrace,
+    user: Caller,
+    receiver: Receiver,
+    workspace: WorkspaceId = None,
+) -> schemas.TraceAnswer:
     return _answer(request, await asyncio.to_thread(receiver.begin, user, workflow_id, _body(body)))
 
 
 @router.put("/trace/{workflow_id}/progress", summary="Up to 100 task events and the counters")
-async def progress(request: Request, workflow_id: str, body: schemas.ProgressTrace, user: Caller,
-                   receiver: Receiver, workspace: WorkspaceId = None) -> schemas.TraceAnswer:  # fmt: skip
+async def progress(
+    request: Request,
+    workflow_id: str,
+    body: schemas.ProgressTrace,
+    user: Caller,
+    receiver: Receiver,
+    workspace: WorkspaceId = None,
+) -> schemas.TraceAnswer:
     return _answer(request, await asyncio.to_thread(receiver.progress, user, workflow_id, _body(body)))
 
 
 @router.put("/trace/{workflow_id}/heartbeat", summary="The runner is alive (no task event for a minute)")
-async def heartbeat(request: Request, workflow_id: str, body: schemas.HeartbeatTrace, user: Caller,
-                    receiver: Receiver, workspace: WorkspaceId = None) -> schemas.TraceAnswer:  # fmt: skip
+async def heartbeat(
+    request: Request,
+    workflow_id: str,
+    body: schemas.HeartbeatTrace,
+    user: Caller,
+    receiver: Receiver,
+    workspace: WorkspaceId = None,
+) -> schemas.TraceAnswer:
     return _answer(request, await asyncio.to_thread(receiver.progress, user, workflow_id, _body(body)))
 
 
 @router.put("/trace/{workflow_id}/complete", summary="The run ends: Succeeded or Failed")
-async def complete(request: Request, workflow_id: str, body: schemas.CompleteTrace, user: Caller,
-                   receiver: Receiver, workspace: WorkspaceId = None) -> schemas.TraceAnswer:  # fmt: skip
+async def complete(
+    request: Request,
+    workflow_id: str,
+    body: schemas.CompleteTrace,
+    user: Caller,
+    receiver: Receiver,
+    workspace: WorkspaceId = None,
+) -> schemas.TraceAnswer:
     return _answer(request, await asyncio.to_thread(receiver.complete, user, workflow_id, _body(body)))
 
 
 @router.patch("/workflow/{workflow_id}", summary="Seqera scheduler's run id (accepted, not used)")
-async def scheduler(request: Request, workflow_id: str, body: schemas.SchedulerPatch, user: Caller,
-                    receiver: Receiver, workspace: WorkspaceId = None) -> schemas.TraceAnswer:  # fmt: skip
+async def scheduler(
+    request: Request,
+    workflow_id: str,
+    body: schemas.SchedulerPatch,
+    user: Caller,
+    receiver: Receiver,
+    workspace: WorkspaceId = None,
+) -> schemas.TraceAnswer:
     return _answer(request, await asyncio.to_thread(receiver.touch, user, workflow_id))
 
 
@@ -116,6 +148,5 @@ def install(app: FastAPI, settings: Settings, sessions: sessionmaker[Session], k
         app.router.on_startup.append(runs.start)
         app.router.on_shutdown.append(runs.close)
         writer = runs
-    app.state.tower = TraceReceiver(sessions=sessions, writer=writer, permissions=permissions,
-                                    settings=settings.tower)  # fmt: skip
+    app.state.tower = TraceReceiver(sessions=sessions, writer=writer, permissions=permissions, settings=settings.tower)
     app.include_router(router, prefix=settings.tower.base_path)

@@ -22,8 +22,15 @@ from tracker.domain.records import ProcessCounts, RunRecord
 from tracker.store import runs
 from tracker.store.traces import TraceBinding
 
-_SPEC = {"engine": "engine", "sessionId": "session_id", "workDir": "work_dir", "outputDir": "output_dir",
-         "commandLine": "command_line", "configText": "config_text", "params": "params"}  # fmt: skip
+_SPEC = {
+    "engine": "engine",
+    "sessionId": "session_id",
+    "workDir": "work_dir",
+    "outputDir": "output_dir",
+    "commandLine": "command_line",
+    "configText": "config_text",
+    "params": "params",
+}
 _WORKFLOW = {"repository": "repository", "revision": "revision", "commit": "commit"}
 _TIMES = {"startedAt": "started_at", "completedAt": "completed_at", "lastHeartbeatTime": "last_heartbeat_at"}
 _STATUS = {"errorMessage": "error_message", "peakConcurrency": "peak_concurrency"}
@@ -42,22 +49,23 @@ class Unavailable(ApiProblem):
 
 
 class RunWriter(Protocol):
-    def create(self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any],
-               status: dict[str, Any]) -> str:  # fmt: skip
+    def create(
+        self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any], status: dict[str, Any]
+    ) -> str:
         """Create the run (its object `name` in `namespace`); returns its run id."""
 
     def find(self, session: Session, *, ref: str, namespace: str) -> RunRecord | None:
         """The run a launcher created for TOWER_WORKFLOW_ID (its name or id), if any."""
 
-    def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any],
-              status: dict[str, Any]) -> None:  # fmt: skip
+    def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any], status: dict[str, Any]) -> None:
         """Merge spec and status fields (camelCase, as the resource holds them) into
         the run, creating it on first use. A run's name never changes once set."""
 
 
 class IndexRuns:
-    def create(self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any],
-               status: dict[str, Any]) -> str:  # fmt: skip
+    def create(
+        self, session: Session, *, namespace: str, name: str, owner: str, spec: dict[str, Any], status: dict[str, Any]
+    ) -> str:
         binding = TraceBinding(workflow_id="", run_id=str(uuid.uuid4()), namespace=namespace, name=name, owner=owner)
         self.apply(session, binding=binding, spec=spec, status=status)
         return binding.run_id
@@ -65,15 +73,19 @@ class IndexRuns:
     def find(self, session: Session, *, ref: str, namespace: str) -> RunRecord | None:
         return runs.get_run(session, ref=ref, namespace=namespace)
 
-    def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any],
-              status: dict[str, Any]) -> None:  # fmt: skip
+    def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any], status: dict[str, Any]) -> None:
         record = runs.get_run(session, ref=binding.run_id) or RunRecord(
-            id=binding.run_id, namespace=binding.namespace, name=binding.name,
-            run_name=spec.get("runName") or binding.name, owner=binding.owner, created_at=datetime.now(UTC),
-        )  # fmt: skip
+            id=binding.run_id,
+            namespace=binding.namespace,
+            name=binding.name,
+            run_name=spec.get("runName") or binding.name,
+            owner=binding.owner,
+            created_at=datetime.now(UTC),
+        )
         changes: dict[str, Any] = {field: spec[key] for key, field in _SPEC.items() if key in spec}
-        changes |= {field: spec["workflow"][key] for key, field in _WORKFLOW.items()
-                    if key in (spec.get("workflow") or {})}  # fmt: skip
+        changes |= {
+            field: spec["workflow"][key] for key, field in _WORKFLOW.items() if key in (spec.get("workflow") or {})
+        }
         changes |= {field: parse_time(status[key]) for key, field in _TIMES.items() if key in status}
         changes |= {field: status[key] for key, field in _STATUS.items() if key in status}
         if "phase" in status:

@@ -31,8 +31,9 @@ class BeginTrace(_Body):
 
 
 class ProgressTrace(_Body):
-    tasks: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_TASKS,
-                                        description="task trace records, the latest state of each")
+    tasks: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=MAX_TASKS, description="task trace records, the latest state of each"
+    )
     progress: dict[str, Any] | None = Field(None, description="totals and per-process counters")
     containers: list[Any] = Field(default_factory=list)
 

@@ -82,8 +82,9 @@ def login_url(request: Request) -> str:
 
 
 def remember_token(response: Response, token: str, *, secure: bool) -> None:
-    response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE, path="/", secure=secure, httponly=True,
-                        samesite="strict")  # fmt: skip
+    response.set_cookie(
+        COOKIE, token, max_age=COOKIE_MAX_AGE, path="/", secure=secure, httponly=True, samesite="strict"
+    )
 
 
 def forget_token(response: Response) -> None:

@@ -13,9 +13,16 @@ from tracker.api.web.formats import STATES
 
 MAX_PAGE = 1_000_000
 # (sort key or None, heading, whether its first click sorts descending)
-LIST_COLUMNS = (("run_name", "Run", False), ("state", "State", False), ("owner", "Owner", False),
-                ("cluster", "Cluster", False), ("created_at", "Created", True), (None, "Duration", False),
-                ("cost", "Cost", True), ("outputs_bytes", "Outputs", True))  # fmt: skip
+LIST_COLUMNS = (
+    ("run_name", "Run", False),
+    ("state", "State", False),
+    ("owner", "Owner", False),
+    ("cluster", "Cluster", False),
+    ("created_at", "Created", True),
+    (None, "Duration", False),
+    ("cost", "Cost", True),
+    ("outputs_bytes", "Outputs", True),
+)
 LIST_SORTS = tuple(key for key, _, _ in LIST_COLUMNS if key is not None)
 DEFAULT_SORT = "-created_at"
 PER_PAGE = 25
@@ -43,8 +50,11 @@ class ListQuery:
         """`/runs?...` with these changes; defaults are left out."""
         target = replace(self, **changes)
         pairs = [("state", s) for s in target.states]
-        pairs += [(name, value) for name, value in (("owner", target.owner), ("cluster", target.cluster),
-                                                    ("q", target.search)) if value]  # fmt: skip
+        pairs += [
+            (name, value)
+            for name, value in (("owner", target.owner), ("cluster", target.cluster), ("q", target.search))
+            if value
+        ]
         if target.sort != DEFAULT_SORT:
             pairs.append(("sort", target.sort))
         if target.per_page != PER_PAGE:
@@ -78,8 +88,15 @@ def parse_list_query(params: Iterable[tuple[str, str]]) -> tuple[ListQuery, list
         sort = DEFAULT_SORT
     page = _number(text("page"), 1, 1, MAX_PAGE, "page", notes)
     per_page = _number(text("per_page"), PER_PAGE, 1, MAX_PER_PAGE, "per_page", notes)
-    query = ListQuery(states=tuple(states), owner=text("owner"), cluster=text("cluster"), search=text("q"),
-                      sort=sort, page=page, per_page=per_page)  # fmt: skip
+    query = ListQuery(
+        states=tuple(states),
+        owner=text("owner"),
+        cluster=text("cluster"),
+        search=text("q"),
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
     return query, notes
 
 
@@ -108,6 +125,11 @@ def paginate(total: int, page: int, per_page: int, shown: int) -> Pagination:
     pages = max(1, -(-total // per_page))
     first = (page - 1) * per_page + 1 if shown else 0
     return Pagination(
-        total=total, page=page, pages=pages, first=first, last=first + shown - 1 if shown else 0,
-        previous=min(page - 1, pages) if page > 1 else None, next=page + 1 if page < pages else None,
-    )  # fmt: skip
+        total=total,
+        page=page,
+        pages=pages,
+        first=first,
+        last=first + shown - 1 if shown else 0,
+        previous=min(page - 1, pages) if page > 1 else None,
+        next=page + 1 if page < pages else None,
+    )

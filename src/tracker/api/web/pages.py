@@ -36,19 +36,39 @@ def runs_list(request: Request) -> HTMLResponse:
     settings = deps.get_settings(request)
     with request.app.state.sessions() as session:
         page = runs_api.list_runs(
-            session, settings, state=[s for s in wanted.states if runs_api.is_run_state(s)] or None,
-            owner=wanted.owner, cluster=wanted.cluster, name=wanted.search, sort=wanted.sort,
-            limit=wanted.per_page, offset=wanted.offset,
-        )  # fmt: skip
+            session,
+            settings,
+            state=[s for s in wanted.states if runs_api.is_run_state(s)] or None,
+            owner=wanted.owner,
+            cluster=wanted.cluster,
+            name=wanted.search,
+            sort=wanted.sort,
+            limit=wanted.per_page,
+            offset=wanted.offset,
+        )
     pagination = listing.paginate(page.total, wanted.page, wanted.per_page, len(page.items))
     columns = [
-        {"key": key, "label": label, "aria_sort": formats.aria_sort(wanted.sort, key) if key else None,
-         "href": wanted.url(sort=formats.next_sort(wanted.sort, key, descending_first=desc), page=1)
-         if key else None}
+        {
+            "key": key,
+            "label": label,
+            "aria_sort": formats.aria_sort(wanted.sort, key) if key else None,
+            "href": wanted.url(sort=formats.next_sort(wanted.sort, key, descending_first=desc), page=1)
+            if key
+            else None,
+        }
         for key, label, desc in listing.LIST_COLUMNS
-    ]  # fmt: skip
-    return render(request, "runs_list.html", section="runs", runs=page.items, listing=wanted, notes=notes,
-                  pagination=pagination, columns=columns, states=formats.STATES)  # fmt: skip
+    ]
+    return render(
+        request,
+        "runs_list.html",
+        section="runs",
+        runs=page.items,
+        listing=wanted,
+        notes=notes,
+        pagination=pagination,
+        columns=columns,
+        states=formats.STATES,
+    )
 
 
 @router.get(paths.PAGE_RUN, response_class=HTMLResponse)
@@ -69,22 +89,41 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
     process_columns = [
-        {"key": key, "label": label, "numeric": key != "name", "aria_sort": formats.aria_sort(psort, key),
-         "href": formats.query(tab="overview", **link,
-                               psort=formats.next_sort(psort, key, descending_first=key != "name"))
-         + "#processes"}
+        {
+            "key": key,
+            "label": label,
+            "numeric": key != "name",
+            "aria_sort": formats.aria_sort(psort, key),
+            "href": formats.query(
+                tab="overview", **link, psort=formats.next_sort(psort, key, descending_first=key != "name")
+            )
+            + "#processes",
+        }
         for key, label in presenters.PROCESS_COLUMNS
-    ]  # fmt: skip
-    tabs = [{"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
-            for tab in presenters.run_tabs(detail)]  # fmt: skip
+    ]
+    tabs = [
+        {"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
+        for tab in presenters.run_tabs(detail)
+    ]
     return render(
-        request, "run_detail.html", section="runs", run=detail, link=link, tabs=tabs,
+        request,
+        "run_detail.html",
+        section="runs",
+        run=detail,
+        link=link,
+        tabs=tabs,
         active=presenters.choose_tab(params.get("tab"), detail),
-        links=presenters.workflow_links(detail.workflow), outputs_view=presenters.outputs_view(detail.outputs),
-        processes=presenters.sort_processes(detail.processes, psort), process_columns=process_columns,
-        params_text=presenters.params_text(detail.params), resume=presenters.resume_command(detail),
+        links=presenters.workflow_links(detail.workflow),
+        outputs_view=presenters.outputs_view(detail.outputs),
+        processes=presenters.sort_processes(detail.processes, psort),
+        process_columns=process_columns,
+        params_text=presenters.params_text(detail.params),
+        resume=presenters.resume_command(detail),
         disconnected_message=presenters.condition_message(detail, "Disconnected"),
         stalled_message=presenters.condition_message(detail, "Stalled"),
-        outputs=outputs, crumbs=presenters.output_crumbs(outputs.dir), jobs=jobs,
-        job_progress=presenters.job_progress, OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
-    )  # fmt: skip
+        outputs=outputs,
+        crumbs=presenters.output_crumbs(outputs.dir),
+        jobs=jobs,
+        job_progress=presenters.job_progress,
+        OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
+    )

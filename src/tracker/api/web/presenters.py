@@ -63,13 +63,17 @@ def workflow_links(workflow: schemas.Workflow) -> WorkflowLinks:
     base = repository_url(workflow.repository)
     shown = base if base is not None and "@" in (urlsplit(workflow.repository or "").netloc) else workflow.repository
     revision, commit = workflow.revision, workflow.commit
-    revision_ok = bool(revision) and all(_SEGMENT.fullmatch(s) and s not in (".", "..")
-                                         for s in (revision or "").split("/"))  # fmt: skip
+    revision_ok = bool(revision) and all(
+        _SEGMENT.fullmatch(s) and s not in (".", "..") for s in (revision or "").split("/")
+    )
     return WorkflowLinks(
-        repository=shown, revision=revision, commit=commit, repository_url=base,
+        repository=shown,
+        revision=revision,
+        commit=commit,
+        repository_url=base,
         revision_url=f"{base}/tree/{revision}" if base and revision_ok else None,
         commit_url=f"{base}/commit/{commit}" if base and commit and _COMMIT.fullmatch(commit) else None,
-    )  # fmt: skip
+    )
 
 
 # -- outputs -------------------------------------------------------------------------
@@ -94,21 +98,33 @@ def outputs_view(info: schemas.OutputsInfo) -> OutputsView:
     """`Deleted` (and by whom, when) once deleted; otherwise the size, the annual
     storage cost range and the per-tier breakdown shown on hover."""
     if info.deleted:
-        return OutputsView(deleted=True, size=info.size, count=0, indexed=info.indexed_at is not None,
-                           deleted_by=info.deleted_by, deleted_at=when(info.deleted_at) if info.deleted_at else None)
+        return OutputsView(
+            deleted=True,
+            size=info.size,
+            count=0,
+            indexed=info.indexed_at is not None,
+            deleted_by=info.deleted_by,
+            deleted_at=when(info.deleted_at) if info.deleted_at else None,
+        )
     by_tier = info.annual_cost_by_tier
     tiers = tuple((label, usd(getattr(by_tier, key))) for key, label in TIERS)
     return OutputsView(
-        deleted=False, size=info.size, count=info.count, indexed=info.indexed_at is not None,
-        annual_range=f"{usd(info.annual_cost_low)} – {usd(info.annual_cost_high)} / year", tiers=tiers,
-    )  # fmt: skip
+        deleted=False,
+        size=info.size,
+        count=info.count,
+        indexed=info.indexed_at is not None,
+        annual_range=f"{usd(info.annual_cost_low)} – {usd(info.annual_cost_high)} / year",
+        tiers=tiers,
+    )
 
 
 def job_progress(counters: schemas.JobCounters) -> str:
     """`2 objects deleted (4.0 KiB)`, ... or `—` before any work."""
     parts = []
-    for objects, size_bytes, verb in ((counters.objects_deleted, counters.bytes_deleted, "deleted"),
-                                      (counters.objects_copied, counters.bytes_copied, "copied")):  # fmt: skip
+    for objects, size_bytes, verb in (
+        (counters.objects_deleted, counters.bytes_deleted, "deleted"),
+        (counters.objects_copied, counters.bytes_copied, "copied"),
+    ):
         if objects or size_bytes:
             parts.append(f"{objects} object{'s' * (objects != 1)} {verb} ({human_size(size_bytes)})")
     if counters.objects_indexed:
@@ -119,9 +135,16 @@ def job_progress(counters: schemas.JobCounters) -> str:
 
 
 # -- processes -----------------------------------------------------------------------
-PROCESS_COLUMNS = (("name", "Process"), ("succeeded", "Succeeded"), ("failed", "Failed"),
-                   ("aborted", "Aborted"), ("running", "Running"), ("cached", "Cached"),
-                   ("retried", "Retried"), ("submitted", "Submitted"))  # fmt: skip
+PROCESS_COLUMNS = (
+    ("name", "Process"),
+    ("succeeded", "Succeeded"),
+    ("failed", "Failed"),
+    ("aborted", "Aborted"),
+    ("running", "Running"),
+    ("cached", "Cached"),
+    ("retried", "Retried"),
+    ("submitted", "Submitted"),
+)
 
 
 def process_short_name(name: str) -> str:
@@ -150,9 +173,13 @@ class Tab:
 
 
 OVERVIEW, ERROR, CONFIG, OUTPUTS, JOBS, HISTORY = (
-    Tab("overview", "Overview"), Tab("error", "Error & Resume"), Tab("config", "Config & Params"),
-    Tab("outputs", "Outputs"), Tab("jobs", "Lifecycle jobs"), Tab("history", "Run History"),
-)  # fmt: skip
+    Tab("overview", "Overview"),
+    Tab("error", "Error & Resume"),
+    Tab("config", "Config & Params"),
+    Tab("outputs", "Outputs"),
+    Tab("jobs", "Lifecycle jobs"),
+    Tab("history", "Run History"),
+)
 
 
 def failed(run: schemas.RunDetail) -> bool:
@@ -200,5 +227,3 @@ def output_crumbs(directory: str) -> list[tuple[str, str]]:
             path += part + "/"
             crumbs.append((part + "/", path))
     return crumbs
-
-

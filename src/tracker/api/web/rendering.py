@@ -52,14 +52,24 @@ def _version() -> str:
 @cache
 def environment() -> Environment:
     """The templates' environment, built on first use (not at import)."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)  # fmt: skip
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(
-        state_class=formats.state_class, job_phase_class=formats.job_phase_class, when=formats.when,
-        duration=formats.human_duration, money=formats.money, short_name=presenters.process_short_name,
-    )  # fmt: skip
-    env.globals.update(paths=paths, page_path=paths.page_path, query=formats.query,
-                       asset_version=_version(), NONE=formats.NONE)  # fmt: skip
+        state_class=formats.state_class,
+        job_phase_class=formats.job_phase_class,
+        when=formats.when,
+        duration=formats.human_duration,
+        money=formats.money,
+        short_name=presenters.process_short_name,
+    )
+    env.globals.update(
+        paths=paths, page_path=paths.page_path, query=formats.query, asset_version=_version(), NONE=formats.NONE
+    )
     return env
 
 
@@ -70,8 +80,16 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
 
 
 def error_page(request: Request, status: int, title: str, message: str, **context: Any) -> HTMLResponse:
-    return render(request, "error.html", status=status, title=title, message=message, status_code=status,
-                  candidates=context.pop("candidates", ()), **context)  # fmt: skip
+    return render(
+        request,
+        "error.html",
+        status=status,
+        title=title,
+        message=message,
+        status_code=status,
+        candidates=context.pop("candidates", ()),
+        **context,
+    )
 
 
 def page_for(request: Request, error: Exception) -> Response:

@@ -36,9 +36,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
-        "TRACKER_DATABASE_URL"
-    )
+    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get("TRACKER_DATABASE_URL")
     if not url:
         raise SystemExit("give the database URL: alembic -x url=... or TRACKER_DATABASE_URL")
     engine = make_engine(url)

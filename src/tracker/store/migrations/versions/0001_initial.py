@@ -103,8 +103,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "started_at", name="uq_run_executions_run_started"),
     )
 
-    counts = ("succeeded", "failed", "aborted", "running", "cached", "retried", "submitted",
-              "pending")  # fmt: skip
+    counts = ("succeeded", "failed", "aborted", "running", "cached", "retried", "submitted", "pending")
     op.create_table(
         "processes",
         sa.Column("run_id", ID, sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
@@ -147,14 +146,20 @@ def upgrade() -> None:
         sa.Column("started_at", TS),
         sa.Column("completed_at", TS),
         sa.Column("kubernetes_job", NAME),
-        *(sa.Column(counter, sa.BigInteger, nullable=False) for counter in (
-            "objects_deleted", "bytes_deleted", "objects_copied", "bytes_copied",
-            "rows_rewritten", "objects_indexed",
-        )),
+        *(
+            sa.Column(counter, sa.BigInteger, nullable=False)
+            for counter in (
+                "objects_deleted",
+                "bytes_deleted",
+                "objects_copied",
+                "bytes_copied",
+                "rows_rewritten",
+                "objects_indexed",
+            )
+        ),
         sa.Column("updated_at", TS, nullable=False),
-    )  # fmt: skip
-    op.create_index("ix_lifecycle_jobs_run_id_created_at", "lifecycle_jobs",
-                    ["run_id", "created_at"])  # fmt: skip
+    )
+    op.create_index("ix_lifecycle_jobs_run_id_created_at", "lifecycle_jobs", ["run_id", "created_at"])
     op.create_index("ix_lifecycle_jobs_created_at", "lifecycle_jobs", ["created_at"])
     op.create_index("ix_lifecycle_jobs_phase", "lifecycle_jobs", ["phase"])
 
@@ -164,8 +169,9 @@ def upgrade() -> None:
             op.execute(statement)
     elif dialect == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.create_index("ix_outputs_url_trgm", "outputs", ["url"],
-                        postgresql_using="gin", postgresql_ops={"url": "gin_trgm_ops"})  # fmt: skip
+        op.create_index(
+            "ix_outputs_url_trgm", "outputs", ["url"], postgresql_using="gin", postgresql_ops={"url": "gin_trgm_ops"}
+        )
 
 
 def downgrade() -> None:

@@ -28,8 +28,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("removed_at", sa.DateTime(timezone=True)))
         batch.drop_constraint("uq_runs_namespace_run_name", type_="unique")
     op.create_index("ix_runs_run_name", "runs", ["run_name"])
-    op.create_index("uq_runs_live_namespace_run_name", "runs", ["namespace", "run_name"], unique=True,
-                    sqlite_where=LIVE, postgresql_where=LIVE)
+    op.create_index(
+        "uq_runs_live_namespace_run_name",
+        "runs",
+        ["namespace", "run_name"],
+        unique=True,
+        sqlite_where=LIVE,
+        postgresql_where=LIVE,
+    )
 
 
 def downgrade() -> None:
