@@ -5,12 +5,12 @@ under a deleted run's name is a new run."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from fixtures.lifecyclejobs import apply_job, job_status, wait_finished
 from fixtures.workflowruns import create_run, events_for, now, report, status_of
 from sqlalchemy import select
 
@@ -23,34 +23,6 @@ from tracker.store.engine import make_engine, session_factory
 from tracker.store.models import Output, Run
 
 pytestmark = pytest.mark.cluster
-
-
-def apply_job(operator: Operator, namespace: str, name: str, **spec: Any) -> None:
-    manifest = {
-        "apiVersion": "tracker.dev/v1alpha1",
-        "kind": "OutputLifecycleJob",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"requestedBy": "admin", **spec},
-    }
-    operator.plane.kubectl("apply", "-f", "-", input=json.dumps(manifest))
-
-
-def job_status(operator: Operator, namespace: str, name: str) -> dict[str, Any]:
-    job = json.loads(operator.plane.kubectl("get", "olj", name, "-n", namespace, "-o", "json").stdout)
-    return job.get("status") or {}
-
-
-def wait_finished(operator: Operator, namespace: str, name: str, timeout: float = 180) -> dict[str, Any]:
-    try:
-        return wait_until(
-            lambda: (s := job_status(operator, namespace, name)).get("phase") in ("Succeeded", "Failed") and s,
-            timeout=timeout,
-            what=f"lifecycle job {name} to finish",
-        )
-    except TimeoutError:
-        print(operator.log_tail())
-        print(operator.plane.kubectl("get", "olj,jobs,pods", "-n", namespace, "-o", "wide").stdout)
-        raise
 
 
 def succeed(operator: Operator, namespace: str, name: str, **spec: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.lifecyclejobs import job_status
 from fixtures.workflowruns import create_run, now, report, status_of
 
 from localcluster.processes import wait_until
@@ -36,11 +37,6 @@ def submit(
         timeout=60,
         what=f"lifecycle job {name} to be admitted",
     )
-
-
-def job_status(operator: Operator, namespace: str, name: str) -> dict[str, Any]:
-    job = json.loads(operator.plane.kubectl("get", "olj", name, "-n", namespace, "-o", "json").stdout)
-    return job.get("status") or {}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fixtures.cli import Cli
 from fixtures.faultproxy import FaultProxy
+from fixtures.lifecyclejobs import apply_job, job_status, wait_finished
 from fixtures.workflowruns import create_run, now, report, status_of
 from sqlalchemy import func, select
 
@@ -26,35 +27,6 @@ from tracker.store.models import DeleteBatch
 
 pytestmark = pytest.mark.cluster
 KEYS = ["a.txt", "dir with spaces/b.bam", "unicodé/č.vcf", "100%/x", "dots/../y", "double//z", "folder/"]
-
-
-def apply_job(operator: Operator, namespace: str, name: str, **spec: Any) -> None:
-    manifest = {
-        "apiVersion": "tracker.dev/v1alpha1",
-        "kind": "OutputLifecycleJob",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {"requestedBy": "admin", **spec},
-    }
-    operator.plane.kubectl("apply", "-f", "-", input=json.dumps(manifest))
-
-
-def job_status(operator: Operator, namespace: str, name: str) -> dict[str, Any]:
-    job = json.loads(operator.plane.kubectl("get", "olj", name, "-n", namespace, "-o", "json").stdout)
-    return job.get("status") or {}
-
-
-def wait_finished(operator: Operator, namespace: str, name: str, timeout: float = 180) -> dict[str, Any]:
-    try:
-        return wait_until(
-            lambda: (s := job_status(operator, namespace, name)).get("phase") in ("Succeeded", "Failed") and s,
-            timeout=timeout,
-            what=f"lifecycle job {name} to finish",
-        )
-    except TimeoutError:
-        print(operator.log_tail())
-        print(operator.plane.kubectl("get", "olj", "-n", namespace, "-o", "wide").stdout)
-        print(operator.plane.kubectl("get", "jobs,pods", "-n", SYSTEM_NAMESPACE, "-o", "wide").stdout)
-        raise
 
 
 def published_run(
