@@ -27,6 +27,7 @@ pytest_plugins = [
     "fixtures.tracker",
     "fixtures.faultproxy",
     "fixtures.image",
+    "fixtures.localsystem",
 ]
 
 

@@ -13,24 +13,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fixtures.localsystem import MARKER, START_TIMEOUT, LocalRun, wait_for_api_url
 
 from localcluster.processes import wait_until
 from localcluster.repo import repo_root
-from localcluster.tracker import BIN_DIR
 
 pytestmark = pytest.mark.cluster
 
-MARKER = "WT_LOCAL_SYSTEM_TEST"
 # run name -> (state, outputs) once the demo has settled
 EXPECTED = {
     "rnaseq-demo-001": ("Running", None),
@@ -40,49 +36,7 @@ EXPECTED = {
     "atacseq-demo-005": ("Succeeded", "deleted"),
     "sad_einstein": ("Failed", "indexed"),
 }
-START_TIMEOUT = 240.0
 SETTLE_TIMEOUT = 180.0
-STOP_TIMEOUT = 90.0
-
-
-@dataclass
-class LocalRun:
-    """`localcluster run` as a child in its own process group, as a terminal runs it."""
-
-    popen: subprocess.Popen[bytes]
-    state_dir: Path
-    output: Path
-    marker: str
-
-    def text(self) -> str:
-        return self.output.read_text(errors="replace")
-
-    def alive(self) -> None:
-        if self.popen.poll() is not None:
-            pytest.fail(f"localcluster run exited with {self.popen.returncode}:\n{self.text()}")
-
-    def ctrl_c(self) -> int:
-        os.killpg(self.popen.pid, signal.SIGINT)
-        return self.popen.wait(timeout=STOP_TIMEOUT)
-
-
-@pytest.fixture
-def local_run(tmp_path: Path) -> Iterator[LocalRun]:
-    state_dir, output, marker = tmp_path / "state", tmp_path / "run.out", uuid.uuid4().hex
-    with output.open("wb") as out:
-        popen = subprocess.Popen(
-            [str(BIN_DIR / "localcluster"), "run", "--state-dir", str(state_dir)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=repo_root(),
-            start_new_session=True,
-            env={**os.environ, MARKER: marker},
-        )
-    run = LocalRun(popen, state_dir, output, marker)
-    yield run
-    if popen.poll() is None:  # the test failed before its Ctrl-C
-        os.killpg(popen.pid, signal.SIGTERM)
-        popen.wait(timeout=STOP_TIMEOUT)
 
 
 # -- processes, from /proc ------------------------------------------------------------
@@ -177,15 +131,6 @@ def printed_commands(text: str) -> list[str]:
     """The commands under "In another shell:", comments dropped (the eval line first)."""
     block = text.split("In another shell:\n", 1)[1].split("\n\n", 1)[0]
     return [line.split("#", 1)[0].strip() for line in block.splitlines()]
-
-
-def wait_for_api_url(run: LocalRun) -> str:
-    def printed() -> str | None:
-        run.alive()
-        match = re.search(r"Read API\s+(http://127\.0\.0\.1:\d+)/api/v1/runs", run.text())
-        return match.group(1) if match else None
-
-    return wait_until(printed, timeout=START_TIMEOUT, what="the read API's URL to be printed", interval=0.5)
 
 
 # -- tests ---------------------------------------------------------------------------------
