@@ -1,4 +1,4 @@
-"""Seed data of the browser tests: the API tests' index (`unit.api.api_seed`: five
+"""Seed data of the browser tests: the API tests' index (`index.api.api_seed`: five
 runs, one with deleted outputs, two sharing a run name) plus a richly reported
 Nextflow run, a Disconnected and a Stalled run whose conditions and state are
 derived the way the operator derives them (`tracker.domain.runhealth`), a Failed run
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from index.api.api_seed import GIB, OLD_ID, T0, at
+from index.api.api_seed import seed as seed_api_index
 from sqlalchemy import Engine
-from unit.api.api_seed import GIB, OLD_ID, T0, at
-from unit.api.api_seed import seed as seed_api_index
 
 from tracker.domain.records import OutputObject, Phase, ProcessCounts, RunRecord
 from tracker.domain.runhealth import RunSignals, assess

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from browser_seed import BATCH, XSS
 from browserkit import Api, screenshot
+from index.api.api_seed import TWIN_A_ID, TWIN_B_ID
 from pagechecks import assert_readable_contrast, css
 from playwright.sync_api import Browser, Locator, Page, expect
-from unit.api.api_seed import TWIN_A_ID, TWIN_B_ID
 
 pytestmark = pytest.mark.browser
 
