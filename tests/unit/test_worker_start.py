@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from tracker.operator.deadlines import StartDeadlines
 from tracker.operator.workers import cannot_start, owner_of, shown_reason, worker_started
@@ -66,7 +67,10 @@ def test_the_deadline_keeper_calls_back_at_each_deadline_and_not_for_forgotten_o
             await asyncio.sleep(0.02)
         task.cancel()
 
-    asyncio.run(scenario())
+    # On a thread of its own: the browser tier's Playwright keeps an event loop running on
+    # the main thread for the rest of the session.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result(timeout=10)
     assert fired == [("lab", "soon"), ("lab", "late")]
 
 
