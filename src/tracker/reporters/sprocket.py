@@ -1,0 +1,226 @@
+"""`tracker watch sprocket OUT_DIR`: follows Sprocket's provenance database and
+reports every run in it through the trace receiver, as any runner reports.
+
+Each poll reads the database in one short read-only transaction
+(`tracker.reporters.sprocketdb`), maps it (`tracker.domain.sprocket`) and sends
+what changed since the last report: a new run is created and begun (engine `wdl`,
+inputs as params), task attempts whose state moved go as progress calls (at most
+100 a call), a newer session heartbeat as a heartbeat, a terminal run as its
+completion, after its output files are published under `--publish-to`.
+
+What was reported is kept in a state file beside the database (or `--state`),
+written atomically after every call the tracker acknowledged: a restarted watcher
+resends nothing it had reported and loses nothing it had not. A tracker that cannot
+be reached leaves the state as it was, so the next poll sends the same reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracker.domain import sprocket, tracebodies
+from tracker.domain.records import Phase
+from tracker.domain.s3url import S3Url, parse_prefix
+from tracker.domain.tasks import TaskRecord
+from tracker.reporters import sprocketdb
+from tracker.reporters.client import TraceClient, TraceUnavailable
+
+ENGINE = "wdl"
+STATE_NAME = ".tracker-watch.json"
+BATCH = 100
+
+Upload = Callable[[Path, S3Url], None]
+TRANSIENT = (TraceUnavailable, sprocketdb.SprocketDbBusy)  # retried on the next poll
+
+
+@dataclass
+class RunState:
+    workflow_id: str
+    begun: bool = False
+    heartbeat: str | None = None
+    completed: bool = False
+    published: bool = False
+    sent: dict[str, str] = field(default_factory=dict)  # task id -> what was last sent of it
+
+
+@dataclass
+class WatchState:
+    path: Path
+    runs: dict[str, RunState] = field(default_factory=dict)  # Sprocket run uuid -> what was reported
+
+    @classmethod
+    def load(cls, path: Path) -> WatchState:
+        if not path.exists():
+            return cls(path)
+        try:
+            raw = json.loads(path.read_text())
+            return cls(path, {uuid: RunState(**entry) for uuid, entry in raw["runs"].items()})
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise sprocketdb.SprocketDbError(f"cannot read the watcher's state file {path}: {error}") from error
+
+    def save(self) -> None:
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps({"runs": {u: asdict(r) for u, r in self.runs.items()}}, indent=1))
+        os.replace(partial, self.path)
+
+
+def output_prefix(publish_to: S3Url | None, run: sprocket.RunView) -> str | None:
+    """Where a run's outputs are published: `--publish-to` plus the run's name."""
+    if publish_to is None:
+        return None
+    return str(parse_prefix(f"{publish_to}{run.name}/", field="--publish-to"))
+
+
+def output_files(run: sprocket.RunView) -> list[Path]:
+    """The files the run's outputs name (strings that are paths of existing files, in
+    any structure), each once."""
+    found: dict[Path, None] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            path = Path(value) if os.path.isabs(value) else Path(run.directory or ".") / value
+            if path.is_file():
+                found[path.resolve()] = None
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(run.outputs or {})
+    return list(found)
+
+
+def _fingerprint(task: TaskRecord) -> str:
+    return json.dumps(tracebodies.trace_task(task), sort_keys=True)
+
+
+class SprocketWatcher:
+    def __init__(
+        self,
+        out_dir: Path,
+        client: TraceClient,
+        state: WatchState,
+        *,
+        publish_to: S3Url | None = None,
+        upload: Upload | None = None,
+    ) -> None:
+        self.out_dir, self.client, self.state = out_dir, client, state
+        self.publish_to, self.upload = publish_to, upload
+
+    def poll(self) -> None:
+        """Read the database once and report everything not reported yet."""
+        snapshot = sprocketdb.read(self.out_dir)
+        for run in sprocket.runs(snapshot.sessions, snapshot.runs, snapshot.tasks):
+            self._report(run)
+
+    def watch(self, *, interval: float, stopping: threading.Event, on_transient: Callable[[str], None]) -> None:
+        """Poll every `interval` seconds until `stopping` is set; transient faults (a
+        tracker out of reach, the database busy) are retried on the next poll."""
+        while not stopping.is_set():
+            try:
+                self.poll()
+            except TRANSIENT as error:
+                on_transient(str(error))
+            stopping.wait(interval)
+
+    def _report(self, run: sprocket.RunView) -> None:
+        entry = self.state.runs.get(run.uuid)
+        if entry is not None and entry.completed:
+            return
+        if entry is None:
+            body = tracebodies.create(run_name=run.name, session_id=run.uuid, engine=ENGINE, instant=run.created_at)
+            entry = self._acknowledged(run.uuid, RunState(workflow_id=self.client.create(body)))
+        if not entry.begun and run.phase is not Phase.SUBMITTED:
+            self.client.begin(entry.workflow_id, self._begin_body(run))
+            entry.begun = True
+            self._acknowledged(run.uuid, entry)
+        self._report_tasks(run, entry)
+        beat = run.heartbeat_at
+        if beat is not None and beat.isoformat() != entry.heartbeat and not run.phase.terminal:
+            self.client.heartbeat(entry.workflow_id, tracebodies.heartbeat(instant=beat))
+            entry.heartbeat = beat.isoformat()
+            self._acknowledged(run.uuid, entry)
+        if run.phase.terminal:
+            self._complete(run, entry)
+
+    def _begin_body(self, run: sprocket.RunView) -> dict[str, Any]:
+        started = run.started_at or run.created_at
+        return tracebodies.begin(
+            run_name=run.name,
+            session_id=run.uuid,
+            engine=ENGINE,
+            started=started,
+            instant=run.heartbeat_at or started,
+            params=run.inputs,
+            output_dir=output_prefix(self.publish_to, run),
+            repository=run.source or None,
+            command_line=f"sprocket run {run.source}" + (f" --target {run.target}" if run.target else ""),
+        )
+
+    def _report_tasks(self, run: sprocket.RunView, entry: RunState) -> None:
+        changed = [t for t in run.tasks if entry.sent.get(str(t.task_id)) != _fingerprint(t)]
+        processes = run.processes
+        running = sum(p.running for p in processes)
+        instant = run.heartbeat_at or run.created_at
+        for start in range(0, len(changed), BATCH):
+            batch = changed[start : start + BATCH]
+            body = tracebodies.progress(tasks=batch, processes=processes, peak_running=running, instant=instant)
+            self.client.progress(entry.workflow_id, body)
+            entry.sent.update({str(t.task_id): _fingerprint(t) for t in batch})
+            self._acknowledged(run.uuid, entry)
+
+    def _complete(self, run: sprocket.RunView, entry: RunState) -> None:
+        if not entry.begun:  # ended before it ever ran (e.g. canceled while queued)
+            self.client.begin(entry.workflow_id, self._begin_body(run))
+            entry.begun = True
+        if run.phase is Phase.SUCCEEDED and self.publish_to is not None and not entry.published:
+            self._publish(run)
+            entry.published = True
+            self._acknowledged(run.uuid, entry)
+        completed = run.completed_at or run.heartbeat_at or run.created_at
+        body = tracebodies.complete(
+            success=run.phase is Phase.SUCCEEDED,
+            aborted=run.phase is Phase.ABORTED,
+            completed=completed,
+            processes=run.processes,
+            instant=completed,
+            error_message=run.error,
+        )
+        self.client.complete(entry.workflow_id, body)
+        entry.completed = True
+        self._acknowledged(run.uuid, entry)
+
+    def _publish(self, run: sprocket.RunView) -> None:
+        prefix = output_prefix(self.publish_to, run)
+        if prefix is None or self.upload is None:
+            return
+        base = Path(run.directory).resolve() if run.directory else None
+        for path in output_files(run):
+            relative = path.relative_to(base) if base and path.is_relative_to(base) else Path(path.name)
+            target = parse_prefix(prefix, field="--publish-to")
+            self.upload(path, S3Url(target.bucket, target.key + relative.as_posix()))
+
+    def _acknowledged(self, uuid: str, entry: RunState) -> RunState:
+        self.state.runs[uuid] = entry
+        self.state.save()
+        return entry
+
+
+def s3_upload(make_client: Callable[[], Any]) -> Upload:
+    """An `Upload` through one boto3 client (made on first use)."""
+    clients: list[Any] = []
+
+    def upload(path: Path, target: S3Url) -> None:
+        if not clients:
+            clients.append(make_client())
+        clients[0].upload_file(str(path), target.bucket, target.key)
+
+    return upload
