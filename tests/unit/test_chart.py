@@ -265,7 +265,7 @@ def test_the_trace_receiver_is_configured_from_the_tower_values() -> None:
     rendered = render(
         "tower.basePath=/nextflow",
         "tower.defaultNamespace=genomics",
-        "--set-json=tower.workspaces={\"42\": \"lab\"}",
+        '--set-json=tower.workspaces={"42": "lab"}',
         "tower.statusIntervalSeconds=5",
     )
     settings = _settings_from(by_kind(rendered, "ConfigMap")["tracker-config"]["data"])
