@@ -9,7 +9,11 @@ and writes nothing, a bad one gets 401."""
 from __future__ import annotations
 
 import json
+import queue
 import re
+import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -190,6 +194,44 @@ def endpoint(step: dict[str, Any]) -> str:
     return str(step["path"]).rsplit("/", 1)[-1]
 
 
+class StateWatch:
+    """`kubectl get wfr NAME --watch`: each state the run is in, as the apiserver
+    reports its changes (a state that lasts a moment is seen too)."""
+
+    def __init__(self) -> None:
+        self._states: queue.Queue[str] = queue.Queue()
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self, views: Views, name: str) -> None:
+        argv = [str(views.system.bin_dir / "kubectl"), f"--kubeconfig={views.ns.alice.kubeconfig}", "-n", views.ns.name]
+        argv += ["get", "wfr", name, "--watch", "-o", 'jsonpath={.status.state}{"\\n"}']
+        self._process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        for line in process.stdout or ():
+            self._states.put(line.strip())
+
+    def wait_for(self, state: str, *, timeout: float) -> None:
+        deadline, seen = time.monotonic() + timeout, []
+        while time.monotonic() < deadline:
+            try:
+                seen.append(self._states.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+            if seen[-1] == state:
+                return
+        raise AssertionError(f"the watch saw {seen}, never {state} within {timeout} s")
+
+    def __enter__(self) -> StateWatch:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+
+
 def test_a_successful_run_live_then_indexed_with_its_task_attempts(views: Views) -> None:
     seen: dict[str, str] = {}
     progress = 0
@@ -320,13 +362,14 @@ def test_a_resumed_run_keeps_its_earlier_execution_in_the_history(views: Views) 
 def test_a_silent_runner_is_disconnected_then_comes_back(views: Views) -> None:
     seen: dict[str, str] = {}
     admin = views.system  # alice may not edit a run's spec: the platform team lowers its timeout
+    watch = StateWatch()
 
     def check(step: dict[str, Any], _answer: httpx.Response) -> None:
         if endpoint(step) == "begin":
             seen["name"], seen["id"] = views.running("quiet_lovelace")
         if endpoint(step) == "heartbeat":  # the runner is back: cleared at once
             name = seen["name"]
-            views.kubectl_shows(name, "Running again", lambda c: c["STATE"] == "Running")
+            watch.wait_for("Running", timeout=WAIT)  # started in the silence, it sees every state since
             # lasting: the platform team restores a long timeout once the heartbeat cleared it
             admin.kubectl(
                 "patch",
@@ -358,8 +401,10 @@ def test_a_silent_runner_is_disconnected_then_comes_back(views: Views) -> None:
         banner = views.open(run_id).locator("#disconnected-banner")
         expect(banner).to_be_visible()
         expect(banner).to_contain_text("the runner's heartbeat is stale")
+        watch.start(views, name)
 
-    trace(views, "silent", check, on_silence=silence)
+    with watch:
+        trace(views, "silent", check, on_silence=silence)
     name = seen["name"]
     assert views.kubectl_shows(name, "Succeeded", lambda c: c["STATE"] == "Succeeded")["RUN"] == "quiet_lovelace"
     detail = views.api_shows(seen["id"], "Succeeded", lambda d: d["state"] == "Succeeded")
