@@ -272,7 +272,7 @@ def test_the_trace_receiver_is_configured_from_the_tower_values() -> None:
     assert (settings.tower.enabled, settings.tower.base_path, settings.tower.runs) == (True, "/nextflow", "kubernetes")
     assert (settings.tower.default_namespace, settings.tower.workspaces) == ("genomics", {"42": "lab"})
     assert settings.tower.status_interval_seconds == 5
-    assert settings.api.auth_mode == "kubernetes"  # the receiver checks tokens the API's way
+    assert (settings.api.auth_mode, settings.tower.auth_mode) == ("kubernetes", "api")  # trace tokens: as the API
     defaults = _settings_from(by_kind(render(), "ConfigMap")["tracker-config"]["data"]).tower
     assert (defaults.base_path, defaults.default_namespace, defaults.workspaces) == ("/tower", None, {})
     off = _settings_from(by_kind(render("tower.enabled=false"), "ConfigMap")["tracker-config"]["data"])
