@@ -260,6 +260,10 @@ def test_a_successful_run_live_then_indexed_with_its_task_attempts(views: Views)
             row = page.locator("#process-table tbody tr", has_text="RNASEQ:TRIMGALORE")
             expect(row.locator("td")).to_have_text(["0", "0", "0", "1", "0", "1", "1"])
             assert views.kubectl_shows(name, "still Running", lambda c: True)["STATE"] == "Running"
+            live = [(1, "CACHED", 1, 0), (2, "COMPLETED", 1, 0), (3, "RETRIED", 1, 137), (4, "RUNNING", 1, None)]
+            live += [(5, "SUBMITTED", 2, None)]
+            assert views.tasks(run_id) == live  # committed before the progress call was answered
+            assert [(int(r[0]), r[3], int(r[4])) for r in views.page_tasks(run_id)] == [t[:3] for t in live]
 
     trace(views, "succeeded", check)
     name, run_id = seen["name"], seen["id"]
