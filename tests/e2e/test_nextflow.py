@@ -97,6 +97,13 @@ class Views:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
+    def describe_shows(self, name: str, what: str, pattern: str) -> str:
+        return wait_until(
+            lambda: (d := self.describe(name)) and re.search(pattern, d, re.M) and d,
+            timeout=WAIT,
+            what=f"tracker describe run {name}: {what}",
+        )
+
     def api(self, path: str, **params: Any) -> Any:
         answer = httpx.get(
             f"{self.system.api_url}/api/v1{path}",
@@ -398,7 +405,7 @@ def test_a_silent_runner_is_disconnected_then_comes_back(views: Views) -> None:
         )
         columns = views.kubectl_shows(name, "Disconnected", lambda c: c["STATE"] == "Disconnected")
         assert columns["LAST HEARTBEAT"] not in ("", "<none>")
-        described = views.describe(name)
+        described = views.describe_shows(name, "a Disconnected event", r"^\s+Warning\s+Disconnected\s")
         assert re.search(r"^\s+Disconnected\s+True\s+HeartbeatMissing\b", described, re.M), described
         detail = views.api_shows(run_id, "Disconnected", lambda d: d["disconnected"])
         assert detail["state"] == "Disconnected"
@@ -413,6 +420,7 @@ def test_a_silent_runner_is_disconnected_then_comes_back(views: Views) -> None:
     assert views.kubectl_shows(name, "Succeeded", lambda c: c["STATE"] == "Succeeded")["RUN"] == "quiet_lovelace"
     detail = views.api_shows(seen["id"], "Succeeded", lambda d: d["state"] == "Succeeded")
     assert detail["disconnected"] is False
+    views.describe_shows(name, "a DisconnectedCleared event", r"^\s+Normal\s+DisconnectedCleared\s")
     assert views.tasks(seen["id"]) == [(1, "COMPLETED", 1, 0)]
 
 
