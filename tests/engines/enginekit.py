@@ -9,7 +9,7 @@ from pathlib import Path
 
 from localcluster.sprocket import sprocket_binary
 
-TOKEN, USER = "engine-runner-token", "wdl-runner"  # noqa: S105 - the tier's own static token
+TOKEN, USER = "engine-runner-token", "wdl-runner"  # the tier's own static token
 WDL = Path(__file__).resolve().parents[1] / "fixtures" / "wdl"
 # Heartbeat every 12 s (a fifth of the orphan timeout), so a killed run goes stale quickly.
 SPROCKET_TOML = """
