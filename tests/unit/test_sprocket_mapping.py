@@ -36,6 +36,12 @@ def run_row(**changes: object) -> dict[str, object]:
     } | changes
 
 
+def view(row: dict[str, object], tasks: list[dict[str, object]] | None = None) -> sprocket.RunView:
+    """The run as the watcher maps it, task ids numbered in order of first sight."""
+    ids: dict[str, int] = {}
+    return sprocket.run_view(row, SESSION, tasks or [], task_ids=lambda _run, key: ids.setdefault(key, len(ids) + 1))
+
+
 def task_row(task_id: int, **changes: object) -> dict[str, object]:
     return {
         "task_id": task_id,
@@ -66,18 +72,17 @@ def task_row(task_id: int, **changes: object) -> dict[str, object]:
     ],
 )
 def test_every_run_status_has_its_phase(status: str, phase: Phase) -> None:
-    [view] = sprocket.runs({1: SESSION}, [run_row(status=status)], [])
-    assert view.phase is phase
+    assert view(run_row(status=status)).phase is phase
 
 
 def test_a_run_reads_its_times_params_and_heartbeat() -> None:
-    [view] = sprocket.runs({1: SESSION}, [run_row()], [task_row(1)])
-    assert view.created_at == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
-    assert view.started_at == datetime(2026, 12, 1, 23, 0, 1, tzinfo=UTC)
-    assert view.heartbeat_at == datetime(2026, 12, 1, 23, 0, 30, 123456, tzinfo=UTC)
-    assert view.inputs == {"hello.who": "world"}
-    assert (view.session_uuid, view.name) == ("sess-1", "hello-run")
-    [task] = view.tasks
+    run = view(run_row(), [task_row(1)])
+    assert run.created_at == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
+    assert run.started_at == datetime(2026, 12, 1, 23, 0, 1, tzinfo=UTC)
+    assert run.heartbeat_at == datetime(2026, 12, 1, 23, 0, 30, 123456, tzinfo=UTC)
+    assert run.inputs == {"hello.who": "world"}
+    assert (run.session_uuid, run.name) == ("sess-1", "hello-run")
+    [task] = run.tasks
     assert (task.execution, task.task_id, task.status, task.attempt) == ("run-uuid-7", 1, TaskStatus.COMPLETED, 2)
     assert (task.duration_ms, task.realtime_ms, task.exit_code) == (3500, 2000, 0)
 
@@ -90,18 +95,52 @@ def test_a_retried_attempt_a_cached_one_and_scatter_shards() -> None:
         task_row(4, status="cached", call_id="index", attempt=0),
         task_row(5, status="running", call_id="align-2", completed_at=None, exit_status=None),
     ]
-    [view] = sprocket.runs({1: SESSION}, [run_row()], rows)
-    assert [(t.process, t.tag, t.status) for t in view.tasks] == [
+    run = view(run_row(), rows)
+    assert [(t.process, t.tag, t.status) for t in run.tasks] == [
         ("align", "align-0", TaskStatus.RETRIED),
         ("align", "align-0", TaskStatus.COMPLETED),
         ("align", "align-1", TaskStatus.COMPLETED),
         ("index", None, TaskStatus.CACHED),
         ("align", "align-2", TaskStatus.RUNNING),
     ]
-    assert view.processes == [
+    assert run.processes == [
         ProcessCounts(name="align", succeeded=2, retried=1, running=1),
         ProcessCounts(name="index", cached=1),
     ]
+    assert [t.task_id for t in run.tasks] == [1, 2, 3, 4, 5]
+
+
+METRICS = {
+    "calls": [
+        {"call_id": "prepare", "attempts": [{"name": "prepare-x", "attempt": 0, "status": "completed",
+                                            "exit_status": 0, "wall_time_ms": 1500, "queued_ms": 500,
+                                            "constraints": {"cpu": 2.0, "memory": 2147483648}}]},
+        {"call_id": "break_down", "attempts": [{"name": "break_down-y", "attempt": 0, "status": "completed",
+                                               "exit_status": 3, "wall_time_ms": 10, "queued_ms": 0}]},
+    ]
+}  # fmt: skip
+
+
+def test_sprocket_run_attempts_come_from_the_run_directory_live_then_from_metrics() -> None:
+    started = datetime(2026, 12, 1, 23, 0, 2, tzinfo=UTC)
+    dirs = [sprocket.AttemptDir("prepare", 0, started)]
+    ids: dict[str, int] = {}
+
+    def task_ids(_run: str, key: str) -> int:
+        return ids.setdefault(key, len(ids) + 1)
+
+    live = sprocket.run_view(run_row(), SESSION, [], task_ids=task_ids, attempt_dirs=dirs)
+    assert [(t.task_id, t.process, t.status, t.started_at) for t in live.tasks] == [
+        (1, "prepare", TaskStatus.RUNNING, started)
+    ]
+    done = sprocket.run_view(
+        run_row(status="failed"), SESSION, [], task_ids=task_ids, metrics=METRICS, attempt_dirs=dirs
+    )
+    prepare, broken = done.tasks
+    assert (prepare.task_id, prepare.status, prepare.exit_code) == (1, TaskStatus.COMPLETED, 0)
+    assert (prepare.realtime_ms, prepare.duration_ms, prepare.cpus, prepare.memory_bytes) == (1500, 2000, 2, 2**31)
+    assert prepare.completed_at == datetime(2026, 12, 1, 23, 0, 3, 500000, tzinfo=UTC)
+    assert (broken.task_id, broken.status, broken.exit_code) == (2, TaskStatus.FAILED, 3)
 
 
 @pytest.mark.parametrize(
@@ -114,10 +153,10 @@ def test_a_retried_attempt_a_cached_one_and_scatter_shards() -> None:
     ],
 )
 def test_rows_it_cannot_read_are_refused_naming_the_field(table: str, change: dict, message: str) -> None:
-    runs = [run_row(**change)] if table == "runs" else [run_row()]
+    row = run_row(**change) if table == "runs" else run_row()
     tasks = [task_row(1, **change)] if table == "tasks" else []
     with pytest.raises(sprocket.SprocketRowError, match=message):
-        sprocket.runs({1: SESSION}, runs, tasks)
+        view(row, tasks)
 
 
 @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1)), st.booleans(), st.booleans())

@@ -2,7 +2,8 @@
 reports every run in it through the trace receiver, as any runner reports.
 
 Each poll reads the database in one short read-only transaction
-(`tracker.reporters.sprocketdb`), maps it (`tracker.domain.sprocket`) and sends
+(`tracker.reporters.sprocketdb`) and the unfinished runs' directories (their
+attempts, and `metrics.json` once a run ended), maps them (`tracker.domain.sprocket`) and sends
 what changed since the last report: a new run is created and begun (engine `wdl`,
 inputs as params), task attempts whose state moved go as progress calls (at most
 100 a call), a newer session heartbeat as a heartbeat, a terminal run as its
@@ -21,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,7 @@ class RunState:
 class WatchState:
     path: Path
     runs: dict[str, RunState] = field(default_factory=dict)  # Sprocket run uuid -> what was reported
+    task_ids: dict[str, dict[str, int]] = field(default_factory=dict)  # run uuid -> attempt key -> task id
 
     @classmethod
     def load(cls, path: Path) -> WatchState:
@@ -60,14 +63,43 @@ class WatchState:
             return cls(path)
         try:
             raw = json.loads(path.read_text())
-            return cls(path, {uuid: RunState(**entry) for uuid, entry in raw["runs"].items()})
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            runs = {uuid: RunState(**entry) for uuid, entry in raw["runs"].items()}
+            return cls(path, runs, {uuid: dict(ids) for uuid, ids in raw["taskIds"].items()})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise sprocketdb.SprocketDbError(f"cannot read the watcher's state file {path}: {error}") from error
+
+    def task_id(self, run_uuid: str, key: str) -> int:
+        """The task id of an attempt: numbered in the order the watcher first sees them."""
+        ids = self.task_ids.setdefault(run_uuid, {})
+        return ids.setdefault(key, len(ids) + 1)
 
     def save(self) -> None:
         partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_text(json.dumps({"runs": {u: asdict(r) for u, r in self.runs.items()}}, indent=1))
+        runs = {u: asdict(r) for u, r in self.runs.items()}
+        partial.write_text(json.dumps({"runs": runs, "taskIds": self.task_ids}, indent=1))
         os.replace(partial, self.path)
+
+
+def read_run_directory(directory: Path | None) -> tuple[dict[str, Any] | None, list[sprocket.AttemptDir]]:
+    """A run directory's `metrics.json` (once the run ended) and its attempts'
+    directories, each with the time its command file was written (its start)."""
+    if directory is None or not directory.is_dir():
+        return None, []
+    metrics: dict[str, Any] | None = None
+    try:
+        metrics = json.loads((directory / "metrics.json").read_text())
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        raise sprocketdb.SprocketDbError(f"cannot read {directory / 'metrics.json'}: {error}") from error
+    attempts = []
+    for command in sorted(directory.glob("calls/*/attempts/*/command")):
+        attempt_dir = command.parent
+        if not attempt_dir.name.isdigit():
+            continue
+        started = datetime.fromtimestamp(command.stat().st_mtime, UTC)
+        attempts.append(sprocket.AttemptDir(attempt_dir.parent.parent.name, int(attempt_dir.name), started))
+    return metrics, attempts
 
 
 def output_prefix(publish_to: S3Url | None, run: sprocket.RunView) -> str | None:
@@ -116,9 +148,26 @@ class SprocketWatcher:
         self.publish_to, self.upload = publish_to, upload
 
     def poll(self) -> None:
-        """Read the database once and report everything not reported yet."""
+        """Read the database (and the runs' directories) once and report everything
+        not reported yet."""
         snapshot = sprocketdb.read(self.out_dir)
-        for run in sprocket.runs(snapshot.sessions, snapshot.runs, snapshot.tasks):
+        tasks: dict[int, list[dict[str, Any]]] = {}
+        for task in snapshot.tasks:
+            tasks.setdefault(task["run_id"], []).append(task)
+        for row in snapshot.runs:
+            entry = self.state.runs.get(str(row["uuid"]))
+            if entry is not None and entry.completed:
+                continue
+            directory = self.out_dir / row["directory"] if row.get("directory") else None
+            metrics, attempt_dirs = read_run_directory(directory)
+            run = sprocket.run_view(
+                row | {"directory": str(directory) if directory else None},
+                snapshot.sessions.get(row["session_id"]),
+                tasks.get(row["id"], []),
+                task_ids=self.state.task_id,
+                metrics=metrics,
+                attempt_dirs=attempt_dirs,
+            )
             self._report(run)
 
     def watch(self, *, interval: float, stopping: threading.Event, on_transient: Callable[[str], None]) -> None:
@@ -133,8 +182,6 @@ class SprocketWatcher:
 
     def _report(self, run: sprocket.RunView) -> None:
         entry = self.state.runs.get(run.uuid)
-        if entry is not None and entry.completed:
-            return
         if entry is None:
             body = tracebodies.create(run_name=run.name, session_id=run.uuid, engine=ENGINE, instant=run.created_at)
             entry = self._acknowledged(run.uuid, RunState(workflow_id=self.client.create(body)))

@@ -1,0 +1,121 @@
+"""Real Sprocket runs reported by `tracker watch sprocket` into the real system (the
+local control plane, the operator, the trace receiver writing WorkflowRuns under a
+runner's service-account token): `--publish-to` puts a run's output files in S3,
+the operator indexes them and `tracker outputs info` finds the run; a `sprocket
+run` killed mid-run turns Disconnected within its heartbeat timeout."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from enginekit import sprocket_run, sprocket_start
+from fixtures.workflowruns import condition, runner_token, wait_for_state
+
+from localcluster.processes import wait_until
+from localcluster.s3server import S3Server
+from localcluster.tracker import Operator
+
+pytestmark = pytest.mark.engines
+
+TRACKER = Path(sys.executable).with_name("tracker")
+
+
+def watcher_env(s3: S3Server, token: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "AWS_", "TOWER_"))} | {
+        "TOWER_ACCESS_TOKEN": token,
+        "TRACKER_S3__ENDPOINT_URL": s3.endpoint_url,
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "AWS_DEFAULT_REGION": s3.region,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def only_run(operator: Operator, namespace: str) -> dict[str, Any]:
+    items = json.loads(operator.plane.kubectl("get", "wfr", "-n", namespace, "-o", "json").stdout)["items"]
+    assert len(items) == 1, [i["metadata"]["name"] for i in items]
+    run: dict[str, Any] = items[0]
+    return run
+
+
+def test_published_outputs_are_indexed_and_found(
+    tower_receiver: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
+    tmp_path: Path,
+) -> None:
+    plane, ns = tracker_operator.plane, tracked_namespace
+    token = runner_token(plane, ns, "alice", may_create=True)
+    out = tmp_path / "out"
+    done = sprocket_run("two_tasks.wdl", tmp_path, out, "two_tasks.who=tracker")
+    assert done.returncode == 0, done.stderr
+    env = watcher_env(s3_server, token)
+    watched = subprocess.run(
+        [str(TRACKER), "watch", "sprocket", str(out), "--url", f"{tower_receiver}/tower", "--once",
+         "--publish-to", f"s3://{s3_bucket}/wdl/"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert watched.returncode == 0, watched.stderr
+    run = only_run(tracker_operator, ns)
+    name, spec = run["metadata"]["name"], run["spec"]
+    assert (spec["engine"], spec["owner"]) == ("wdl", f"system:serviceaccount:{ns}:alice")
+    prefix = spec["outputDir"]
+    assert prefix.startswith(f"s3://{s3_bucket}/wdl/")
+    keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]]
+    assert [k.rsplit("/", 1)[-1] for k in keys] == ["greeting.txt"]
+    wait_for_state(plane, ns, name, "Succeeded", 60, tracker_operator)
+
+    def indexed() -> bool:
+        status = only_run(tracker_operator, ns).get("status") or {}
+        return (status.get("outputs") or {}).get("count") == 1
+
+    wait_until(indexed, timeout=120, what="the published output to be indexed", interval=1)
+    info = subprocess.run(
+        [str(TRACKER), "--api-url", tower_receiver, "--token", token, "outputs", "info", f"s3://{s3_bucket}/{keys[0]}"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.startswith(f"{name}  id="), info.stdout
+
+
+def test_a_killed_sprocket_run_turns_disconnected(
+    tower_receiver: str, tracker_operator: Operator, tracked_namespace: str, s3_server: S3Server, tmp_path: Path
+) -> None:
+    plane, ns = tracker_operator.plane, tracked_namespace
+    token = runner_token(plane, ns, "alice", may_create=True)
+    out = tmp_path / "out"
+    engine = sprocket_start("long.wdl", tmp_path, out)
+    watcher = subprocess.Popen(
+        [str(TRACKER), "watch", "sprocket", str(out), "--url", f"{tower_receiver}/tower", "--interval", "0.5"],
+        env=watcher_env(s3_server, token), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: (out / "sprocket.db").exists(), timeout=60, what="Sprocket's database")
+        wait_until(
+            lambda: plane.kubectl("get", "wfr", "-n", ns, "-o", "name").stdout.strip() or None,
+            timeout=60,
+            what="the run to be reported",
+        )
+        name = only_run(tracker_operator, ns)["metadata"]["name"]
+        wait_for_state(plane, ns, name, "Running", 60, tracker_operator)
+        # Sprocket heartbeats every 12 s here (orphan timeout 1 minute): 30 s of silence is a dead runner.
+        plane.kubectl("patch", "wfr", name, "-n", ns, "--type=merge", "-p", '{"spec": {"heartbeatTimeoutSeconds": 30}}')
+        engine.send_signal(signal.SIGKILL)
+        engine.wait(30)
+        status = wait_for_state(plane, ns, name, "Disconnected", 90, tracker_operator)
+        assert condition(status, "Disconnected")["reason"] == "HeartbeatMissing"  # type: ignore[index]
+        assert watcher.poll() is None, "the watcher goes on"
+    finally:
+        if engine.poll() is None:
+            engine.kill()
+        watcher.send_signal(signal.SIGTERM)
+        watcher.wait(30)
