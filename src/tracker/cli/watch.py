@@ -20,7 +20,8 @@ import click
 from tracker.cli.errors import EXIT_USAGE, CliError
 from tracker.domain.s3url import InvalidS3Url, S3Url, parse_prefix
 from tracker.reporters.client import TraceClient, TraceError
-from tracker.reporters.sprocket import STATE_NAME, TRANSIENT, SprocketWatcher, WatchState, s3_upload
+from tracker.reporters.publish import default_client, s3_upload
+from tracker.reporters.sprocket import STATE_NAME, TRANSIENT, SprocketWatcher, WatchState
 from tracker.reporters.sprocketdb import SprocketDbError
 
 
@@ -64,7 +65,7 @@ def sprocket(
             client,
             WatchState.load(state_file or out_dir / STATE_NAME),
             publish_to=target,
-            upload=s3_upload(_s3_client) if target else None,
+            upload=s3_upload(default_client) if target else None,
         )
         if once:
             watcher.poll()
@@ -86,13 +87,6 @@ def _publish_target(publish_to: str | None) -> S3Url | None:
         return parse_prefix(publish_to, field="--publish-to")
     except InvalidS3Url as error:
         raise CliError(str(error), EXIT_USAGE) from error
-
-
-def _s3_client() -> object:
-    from tracker.s3.client import make_client
-    from tracker.settings import Settings
-
-    return make_client(Settings().s3)
 
 
 def _warn(message: str) -> None:

@@ -28,16 +28,16 @@ from typing import Any
 
 from tracker.domain import sprocket, tracebodies
 from tracker.domain.records import Phase
-from tracker.domain.s3url import S3Url, parse_prefix
+from tracker.domain.s3url import S3Url
 from tracker.domain.tasks import TaskRecord
 from tracker.reporters import sprocketdb
 from tracker.reporters.client import TraceClient, TraceUnavailable
+from tracker.reporters.publish import Upload, output_files, publish, run_prefix
 
 ENGINE = "wdl"
 STATE_NAME = ".tracker-watch.json"
 BATCH = 100
 
-Upload = Callable[[Path, S3Url], None]
 TRANSIENT = (TraceUnavailable, sprocketdb.SprocketDbBusy)  # retried on the next poll
 
 
@@ -103,31 +103,7 @@ def read_run_directory(directory: Path | None) -> tuple[dict[str, Any] | None, l
 
 
 def output_prefix(publish_to: S3Url | None, run: sprocket.RunView) -> str | None:
-    """Where a run's outputs are published: `--publish-to` plus the run's name."""
-    if publish_to is None:
-        return None
-    return str(parse_prefix(f"{publish_to}{run.name}/", field="--publish-to"))
-
-
-def output_files(run: sprocket.RunView) -> list[Path]:
-    """The files the run's outputs name (strings that are paths of existing files, in
-    any structure), each once."""
-    found: dict[Path, None] = {}
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            path = Path(value) if os.path.isabs(value) else Path(run.directory or ".") / value
-            if path.is_file():
-                found[path.resolve()] = None
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(run.outputs or {})
-    return list(found)
+    return run_prefix(publish_to, run.name) if publish_to is not None else None
 
 
 def _fingerprint(task: TaskRecord) -> str:
@@ -249,25 +225,10 @@ class SprocketWatcher:
         prefix = output_prefix(self.publish_to, run)
         if prefix is None or self.upload is None:
             return
-        base = Path(run.directory).resolve() if run.directory else None
-        for path in output_files(run):
-            relative = path.relative_to(base) if base and path.is_relative_to(base) else Path(path.name)
-            target = parse_prefix(prefix, field="--publish-to")
-            self.upload(path, S3Url(target.bucket, target.key + relative.as_posix()))
+        base = Path(run.directory) if run.directory else None
+        publish(output_files(run.outputs, base), prefix, base, self.upload)
 
     def _acknowledged(self, uuid: str, entry: RunState) -> RunState:
         self.state.runs[uuid] = entry
         self.state.save()
         return entry
-
-
-def s3_upload(make_client: Callable[[], Any]) -> Upload:
-    """An `Upload` through one boto3 client (made on first use)."""
-    clients: list[Any] = []
-
-    def upload(path: Path, target: S3Url) -> None:
-        if not clients:
-            clients.append(make_client())
-        clients[0].upload_file(str(path), target.bucket, target.key)
-
-    return upload

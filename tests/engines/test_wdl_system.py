@@ -1,8 +1,9 @@
-"""Real Sprocket runs reported by `tracker watch sprocket` into the real system (the
-local control plane, the operator, the trace receiver writing WorkflowRuns under a
-runner's service-account token): `--publish-to` puts a run's output files in S3,
-the operator indexes them and `tracker outputs info` finds the run; a `sprocket
-run` killed mid-run turns Disconnected within its heartbeat timeout."""
+"""Real WDL runs reported into the real system (the local control plane, the
+operator, the trace receiver writing WorkflowRuns under a runner's service-account
+token): a Sprocket run through `tracker watch sprocket --publish-to` and a miniwdl
+run through its plugin's `PUBLISH_TO` put their output files in S3, the operator
+indexes them and `tracker outputs info` finds the run; a `sprocket run` killed
+mid-run turns Disconnected within its heartbeat timeout."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import sprocket_run, sprocket_start
+from enginekit import WDL, sprocket_run, sprocket_start
 from fixtures.workflowruns import condition, runner_token, wait_for_state
 
 from localcluster.processes import wait_until
@@ -25,6 +26,7 @@ from localcluster.tracker import Operator
 pytestmark = pytest.mark.engines
 
 TRACKER = Path(sys.executable).with_name("tracker")
+MINIWDL = Path(sys.executable).with_name("miniwdl")
 
 
 def watcher_env(s3: S3Server, token: str) -> dict[str, str]:
@@ -43,6 +45,26 @@ def only_run(operator: Operator, namespace: str) -> dict[str, Any]:
     assert len(items) == 1, [i["metadata"]["name"] for i in items]
     run: dict[str, Any] = items[0]
     return run
+
+
+def indexed_and_found(
+    operator: Operator, ns: str, name: str, url: str, api: str, token: str, env: dict[str, str]
+) -> None:
+    """The run Succeeded, its one published output indexed, and `outputs info` finds it."""
+    wait_for_state(operator.plane, ns, name, "Succeeded", 60, operator)
+
+    def indexed() -> bool:
+        status = only_run(operator, ns).get("status") or {}
+        return (status.get("outputs") or {}).get("count") == 1
+
+    wait_until(indexed, timeout=120, what="the published output to be indexed", interval=1)
+    info = subprocess.run(
+        [str(TRACKER), "--api-url", api, "--token", token, "outputs", "info", url],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert info.returncode == 0, info.stderr
+    run_name = only_run(operator, ns)["spec"]["runName"]
+    assert info.stdout.startswith(f"{run_name}  id="), info.stdout
 
 
 def test_published_outputs_are_indexed_and_found(
@@ -72,19 +94,39 @@ def test_published_outputs_are_indexed_and_found(
     assert prefix.startswith(f"s3://{s3_bucket}/wdl/")
     keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]]
     assert [k.rsplit("/", 1)[-1] for k in keys] == ["greeting.txt"]
-    wait_for_state(plane, ns, name, "Succeeded", 60, tracker_operator)
+    indexed_and_found(tracker_operator, ns, name, f"s3://{s3_bucket}/{keys[0]}", tower_receiver, token, env)
 
-    def indexed() -> bool:
-        status = only_run(tracker_operator, ns).get("status") or {}
-        return (status.get("outputs") or {}).get("count") == 1
 
-    wait_until(indexed, timeout=120, what="the published output to be indexed", interval=1)
-    info = subprocess.run(
-        [str(TRACKER), "--api-url", tower_receiver, "--token", token, "outputs", "info", f"s3://{s3_bucket}/{keys[0]}"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+def test_a_miniwdl_runs_published_outputs_are_indexed_and_found(
+    tower_receiver: str,
+    tracker_operator: Operator,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
+    tmp_path: Path,
+) -> None:
+    ns = tracked_namespace
+    token = runner_token(tracker_operator.plane, ns, "alice", may_create=True)
+    env = watcher_env(s3_server, token) | {
+        "MINIWDL__SCHEDULER__CONTAINER_BACKEND": "bare",
+        "MINIWDL__TRACKER__URL": f"{tower_receiver}/tower",
+        "MINIWDL__TRACKER__PUBLISH_TO": f"s3://{s3_bucket}/miniwdl/",
+    }
+    done = subprocess.run(
+        [str(MINIWDL), "run", str(WDL / "two_tasks.wdl"), "who=tracker", "--dir", f"{tmp_path}/"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert info.returncode == 0, info.stderr
-    assert info.stdout.startswith(f"{name}  id="), info.stdout
+    assert done.returncode == 0, done.stderr
+    run = only_run(tracker_operator, ns)
+    assert (run["spec"]["engine"], run["spec"]["outputDir"]) == (
+        "wdl",
+        f"s3://{s3_bucket}/miniwdl/{run['spec']['runName']}/",
+    )
+    [key] = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=s3_bucket)["Contents"]]
+    assert key.endswith("/greeting.txt")
+    indexed_and_found(
+        tracker_operator, ns, run["metadata"]["name"], f"s3://{s3_bucket}/{key}", tower_receiver, token, env
+    )
 
 
 def test_a_killed_sprocket_run_turns_disconnected(
