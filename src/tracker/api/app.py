@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api import auth, deps, errors, paths, swagger, tower, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
-from tracker.api.routes import health, jobs, outputs, runs, tasks
+from tracker.api.routes import health, jobs, notes, outputs, runs, tasks
 from tracker.settings import Settings
 
 DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and outputs,
-and lifecycle job history, from the SQL index. Errors answer `{"detail": "..."}`."""
+and lifecycle job history, from the SQL index; and notes on runs, which signed-in
+users write. Errors answer `{"detail": "..."}`."""
 
 
 def create_app(
@@ -33,7 +34,8 @@ def create_app(
     """The app. `sessions` should be read-only (`session_factory(engine, readonly=True)`);
     `kube_api` is the Kubernetes ApiClient for TokenReviews (`auth_mode: kubernetes`;
     loaded from the environment when not given). With read-write `write_sessions`
-    the Nextflow trace receiver is mounted under `settings.tower.base_path`."""
+    signed-in users write notes on runs, and the Nextflow trace receiver is mounted
+    under `settings.tower.base_path`."""
     # docs_url=None: FastAPI's own Swagger UI page loads its assets from a CDN (see tracker.api.swagger)
     app = FastAPI(
         title="Workflow Tracker",
@@ -46,13 +48,14 @@ def create_app(
     )
     authenticator = auth.make_authenticator(settings.api, kube_api)
     app.state.settings, app.state.sessions, app.state.authenticator = settings, sessions, authenticator
+    app.state.write_sessions = write_sessions  # notes are written through them (None: notes are read-only)
     app.state.metrics = Metrics()
     app.state.query_parameters = None  # per operation, from the OpenAPI document on first use (deps)
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     guard = deps.anonymous if authenticator is None else deps.authenticated
     guarded = errors.responses(500, 503) | (errors.responses(401) if authenticator is not None else {})
-    for router in (runs.router, tasks.router, outputs.router, jobs.router):
+    for router in (runs.router, tasks.router, notes.router, outputs.router, jobs.router):
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)], responses=guarded)
     app.include_router(health.router)
     swagger.install(app)  # the Swagger UI and its assets, from a package (no CDN)

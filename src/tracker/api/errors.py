@@ -1,5 +1,5 @@
 """Errors mapped at the edge: store and domain errors become readable answers
-(not found 404, ambiguous 409, bad parameters 422); a database that cannot be
+(forbidden 403, not found 404, ambiguous 409, bad parameters 422); a database that cannot be
 reached is a 503; anything else a plain 500 that leaks nothing (logged here)."""
 
 from __future__ import annotations
@@ -34,12 +34,20 @@ class ApiProblem(Exception):
         self.detail = detail
 
 
+class Forbidden(ApiProblem):
+    status = 403
+
+
 class NotFound(ApiProblem):
     status = 404
 
 
 class BadParameter(ApiProblem):
     status = 422
+
+
+class Unavailable(ApiProblem):
+    status = 503
 
 
 @contextmanager
@@ -142,6 +150,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error answers a route can give."""
     described = {
         401: "missing or invalid bearer token",
+        403: "not allowed for this user",
         404: "not found",
         409: "ambiguous run name",
         422: "bad parameters",

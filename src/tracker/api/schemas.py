@@ -2,7 +2,8 @@
 records (`tracker.api.views` converts). JSON keys are camelCase, as in the custom
 resources; the client reads them back into these same models.
 
-Imports only pydantic, so the CLI can use the models without FastAPI.
+Imports only pydantic (and plain `tracker.domain` constants), so the CLI can use the
+models without FastAPI.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
+
+from tracker.domain.notes import MAX_NOTE_CHARS, note_problem
 
 
 class Schema(BaseModel):
@@ -315,3 +318,43 @@ class Task(Schema):
 class TaskPage(Page):
     run_id: str
     items: list[Task]
+
+
+# -- notes --------------------------------------------------------------------------
+class NoteBody(Schema):
+    """A note's text (create or edit): plain text, shown escaped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, description="plain text; markup is shown as text")
+
+    @field_validator("body")
+    @classmethod
+    def _usable(cls, body: str) -> str:
+        problem = note_problem(body)
+        if problem is not None:
+            raise ValueError(problem)
+        return body
+
+
+class NoteRevision(Schema):
+    """An earlier text of a note, who wrote it and when."""
+
+    body: str
+    author: str
+    written_at: datetime
+
+
+class Note(Schema):
+    id: int
+    run_id: str
+    author: str = Field(description="the signed-in user who wrote it")
+    body: str
+    created_at: datetime
+    edited_at: datetime | None = Field(None, description="when the current text replaced an earlier one")
+    history: list[NoteRevision] = Field(default_factory=list, description="earlier texts, newest first")
+
+
+class NotePage(Page):
+    run_id: str
+    items: list[Note] = Field(description="newest first")

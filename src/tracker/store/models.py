@@ -262,3 +262,30 @@ class Task(Base):
     work_dir: Mapped[str | None] = mapped_column(UrlText)
     executor: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Note(Base):
+    """A note on a run, with its current text; earlier texts are its revisions."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_run_id_created_at", "run_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ID, ForeignKey("runs.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]
+
+
+class NoteRevision(Base):
+    """A text a note had before an edit: who wrote it and when."""
+
+    __tablename__ = "note_revisions"
+    __table_args__ = (Index("ix_note_revisions_note_id", "note_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    note_id: Mapped[int] = mapped_column(BigId, ForeignKey("notes.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(255))
+    written_at: Mapped[datetime]

@@ -1,5 +1,5 @@
 """The web pages the read API serves beside `/api/v1`: the runs list (`/runs`), the
-Run Detail page (`/runs/{run}`) and the login form, server-rendered from Jinja2
+Run Detail page (`/runs/{run}`, whose Notes tab posts to `/runs/{run}/notes`) and the login form, server-rendered from Jinja2
 templates with a little plain JavaScript (no build step), and their static files
 under `/static`. Guarded by the same authenticator as the JSON routes."""
 
@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tracker.api import paths
-from tracker.api.web import login, pages
+from tracker.api.web import login, notes, pages
 from tracker.api.web.rendering import STATIC
 
 
@@ -17,4 +17,5 @@ def install(app: FastAPI) -> None:
     """Add the pages, the login form and `/static` to `app`."""
     app.include_router(login.router)
     app.include_router(pages.router)
+    app.include_router(notes.router)
     app.mount(paths.STATIC, StaticFiles(directory=STATIC), name="static")

@@ -89,3 +89,12 @@ def remember_token(response: Response, token: str, *, secure: bool) -> None:
 
 def forget_token(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def same_origin(request: Request) -> bool:
+    """A form POST's Origin: none (not a browser, or an old one), or this site's host."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1].rstrip("/") == host

@@ -35,7 +35,7 @@ def login_form(request: Request) -> Response:
 
 @router.post(paths.PAGE_LOGIN, response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    if not _same_origin(request):
+    if not guard.same_origin(request):
         return error_page(request, 403, "Refused", "a sign-in from another site is refused")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
@@ -56,18 +56,10 @@ async def login(request: Request) -> Response:
 
 @router.post(paths.PAGE_LOGOUT)
 async def logout(request: Request) -> Response:
-    if not _same_origin(request):
+    if not guard.same_origin(request):
         return error_page(request, 403, "Refused", "a sign-out from another site is refused")
     target = paths.PAGE_LOGIN if request.app.state.authenticator is not None else paths.PAGE_RUNS
     response = RedirectResponse(target, status_code=303)
     guard.forget_token(response)
     return response
 
-
-def _same_origin(request: Request) -> bool:
-    """No Origin header (not a browser, or an old one), or this site's host."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    host = request.headers.get("host", "")
-    return origin.split("://", 1)[-1].rstrip("/") == host

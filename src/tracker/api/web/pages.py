@@ -1,7 +1,7 @@
 """The pages: the runs list (`/runs`) and the Run Detail page (`/runs/{run}`).
 
 Their data comes from the very functions behind `/api/v1/runs`, `/api/v1/runs/{run}`,
-`.../outputs`, `.../jobs` and `.../tasks` (called with one short session, closed before
+`.../outputs`, `.../jobs`, `.../tasks` and `.../notes` (called with one short session, closed before
 rendering), so a page and the API never disagree. Query parameters are read by
 hand: a bad value is ignored with a message (runs list) or falls back to the
 default (tab, sort, offset), never an error page.
@@ -16,6 +16,7 @@ from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
 from tracker.api.web import formats, listing, presenters
+from tracker.api.web import notes as notes_tab
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
 
@@ -88,6 +89,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
+        notes = notes_tab.tab_context(request, session, detail)
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -130,4 +132,5 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         tasks=tasks,
         job_progress=presenters.job_progress,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
+        **notes,
     )

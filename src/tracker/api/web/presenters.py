@@ -172,10 +172,11 @@ class Tab:
     label: str
 
 
-OVERVIEW, ERROR, CONFIG, OUTPUTS, JOBS, HISTORY = (
+OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
     Tab("overview", "Overview"),
     Tab("error", "Error & Resume"),
     Tab("config", "Config & Params"),
+    Tab("notes", "Notes"),
     Tab("outputs", "Outputs"),
     Tab("jobs", "Lifecycle jobs"),
     Tab("history", "Run History"),
@@ -187,9 +188,9 @@ def failed(run: schemas.RunDetail) -> bool:
 
 
 def run_tabs(run: schemas.RunDetail) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Config & Params, Outputs, Lifecycle
+    """Overview, Error & Resume (failed runs), Config & Params, Notes, Outputs, Lifecycle
     jobs, and Run History when the run was executed more than once (resumed)."""
-    tabs = [OVERVIEW, *([ERROR] if failed(run) else []), CONFIG, OUTPUTS, JOBS]
+    tabs = [OVERVIEW, *([ERROR] if failed(run) else []), CONFIG, NOTES, OUTPUTS, JOBS]
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
