@@ -149,6 +149,7 @@ def install(app: FastAPI) -> None:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error answers a route can give."""
     described = {
+        400: "the request body is not JSON",
         401: "missing or invalid bearer token",
         403: "not allowed for this user",
         404: "not found",

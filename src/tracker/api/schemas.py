@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from tracker.domain.notes import MAX_NOTE_CHARS, note_problem
+from tracker.domain.notes import MAX_NOTE_CHARS, NOTE_PATTERN, note_problem
 
 
 class Schema(BaseModel):
@@ -326,12 +326,15 @@ class NoteBody(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, description="plain text; markup is shown as text")
+    body: str = Field(
+        min_length=1, max_length=MAX_NOTE_CHARS, pattern=NOTE_PATTERN, description="plain text; markup is shown as text"
+    )
 
-    @field_validator("body")
+    @field_validator("body", mode="before")
     @classmethod
-    def _usable(cls, body: str) -> str:
-        problem = note_problem(body)
+    def _usable(cls, body: object) -> object:
+        """The readable reason first (the pattern only documents it)."""
+        problem = note_problem(body) if isinstance(body, str) else None
         if problem is not None:
             raise ValueError(problem)
         return body

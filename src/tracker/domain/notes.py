@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 MAX_NOTE_CHARS = 10_000
+# What `note_problem` accepts, as a pattern for the API's schema: some non-space text, no NUL.
+NOTE_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,15 @@ AppFactory = Callable[..., FastAPI]
 
 @pytest.fixture
 def make_app(engine: Engine) -> AppFactory:
-    """An app on the seeded index; keyword arguments become `Settings.api` fields."""
+    """An app on the seeded index; keyword arguments become `Settings.api` fields.
+    `writable=True` gives it read-write sessions too (notes), as `tracker-api` has."""
 
-    def make(kube_api: Any = None, **api: Any) -> FastAPI:
+    def make(kube_api: Any = None, *, writable: bool = False, **api: Any) -> FastAPI:
         settings = Settings(database_url=engine.url.render_as_string(hide_password=False), api=ApiSettings(**api))
-        return create_app(settings, session_factory(engine, readonly=True), kube_api=kube_api)
+        write_sessions = session_factory(engine) if writable else None
+        return create_app(
+            settings, session_factory(engine, readonly=True), kube_api=kube_api, write_sessions=write_sessions
+        )
 
     return make
 

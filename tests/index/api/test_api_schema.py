@@ -10,9 +10,12 @@ does not work with pytest 9.)"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from api_seed import TOKEN
+from conftest import AppFactory
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -40,12 +43,14 @@ def operations() -> list[tuple[str, str, schemathesis.GenerationMode]]:
 
 
 @pytest.fixture
-def api_schema(token_client: TestClient) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_asgi(OPENAPI, token_client.app, config=CONFIG)
+def api_schema(make_app: AppFactory) -> Iterator[schemathesis.BaseSchema]:
+    """The API as `tracker-api` serves it: with read-write sessions (notes are written)."""
+    with TestClient(make_app(writable=True, auth_mode="token", tokens={TOKEN: "alice"})) as client:
+        yield schemathesis.openapi.from_asgi(OPENAPI, client.app, config=CONFIG)
 
 
 def test_every_operation_is_covered() -> None:
-    assert len({(method, path) for method, path, _ in operations()}) == 13
+    assert len({(method, path) for method, path, _ in operations()}) == 16
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), operations(), ids=lambda v: getattr(v, "value", v))

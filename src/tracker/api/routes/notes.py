@@ -47,7 +47,7 @@ def list_notes(
     paths.RUN_NOTES,
     status_code=201,
     response_model=schemas.Note,
-    responses=errors.responses(403, 404, 409, 422),
+    responses=errors.responses(400, 403, 404, 409, 422),
 )
 def add_note(
     run: RunRef, note: schemas.NoteBody, request: Request, session: SessionDep, user: CurrentUser, namespace: Namespace = None
@@ -59,7 +59,7 @@ def add_note(
         return note_view(notes.add_note(write, run_id=record.id, author=user.name, body=note.body))
 
 
-@router.put(paths.RUN_NOTE, response_model=schemas.Note, responses=errors.responses(403, 404, 409, 422))
+@router.put(paths.RUN_NOTE, response_model=schemas.Note, responses=errors.responses(400, 403, 404, 409, 422))
 def edit_note(
     run: RunRef,
     note_id: NoteId,
