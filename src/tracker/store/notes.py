@@ -25,14 +25,18 @@ def add_note(session: Session, *, run_id: str, author: str, body: str, at: datet
     return _record(note, ())
 
 
-def edit_note(session: Session, *, run_id: str, note_id: int, body: str, at: datetime | None = None) -> NoteRecord | None:
+def edit_note(
+    session: Session, *, run_id: str, note_id: int, body: str, at: datetime | None = None
+) -> NoteRecord | None:
     """Replace the note's text, keeping the old one as a revision (an unchanged text
     is not an edit); None when the run has no such note."""
     note = session.scalar(select(Note).where(Note.id == note_id, Note.run_id == run_id).with_for_update())
     if note is None:
         return None
     if note.body != body:
-        session.add(Revision(note_id=note.id, body=note.body, author=note.author, written_at=note.edited_at or note.created_at))
+        session.add(
+            Revision(note_id=note.id, body=note.body, author=note.author, written_at=note.edited_at or note.created_at)
+        )
         note.body, note.edited_at = body, at or utcnow()
         session.flush()
     return _records(session, [note])[0]
@@ -49,7 +53,11 @@ def list_notes(session: Session, *, run_id: str, limit: int = 100, offset: int =
         raise ValueError("limit and offset must not be negative")
     total = session.scalar(select(func.count()).select_from(Note).where(Note.run_id == run_id))
     page = session.scalars(
-        select(Note).where(Note.run_id == run_id).order_by(Note.created_at.desc(), Note.id.desc()).limit(limit).offset(offset)
+        select(Note)
+        .where(Note.run_id == run_id)
+        .order_by(Note.created_at.desc(), Note.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     return _records(session, page), total or 0
 

@@ -176,7 +176,10 @@ def test_notes_are_shown_escaped_with_author_and_edited_marker(notes_client: Tes
     notes_client.put(api_path(RUN_NOTE, run=FOO_ID, note_id=str(note["id"])), json={"body": XSS}, headers=ALICE)
     page = notes_tab(notes_client)
     assert "<script>alert" not in page
-    assert '<div class="note-body">&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;</div>' in page
+    assert (
+        '<div class="note-body">&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;</div>'
+        in page
+    )
     assert '<strong class="note-author">alice</strong>' in page
     assert 'class="note-edited"' in page
     assert '<div class="note-body">first text</div>' in page  # the earlier text, in the history

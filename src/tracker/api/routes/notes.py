@@ -40,7 +40,9 @@ def list_notes(
     """The run's notes, newest first, each with its earlier texts (newest first)."""
     record = resolve_run(session, run, namespace)
     found, total = notes.list_notes(session, run_id=record.id, limit=limit, offset=offset)
-    return schemas.NotePage(run_id=record.id, items=[note_view(n) for n in found], total=total, limit=limit, offset=offset)
+    return schemas.NotePage(
+        run_id=record.id, items=[note_view(n) for n in found], total=total, limit=limit, offset=offset
+    )
 
 
 @router.post(
@@ -50,7 +52,12 @@ def list_notes(
     responses=errors.responses(400, 403, 404, 409, 422),
 )
 def add_note(
-    run: RunRef, note: schemas.NoteBody, request: Request, session: SessionDep, user: CurrentUser, namespace: Namespace = None
+    run: RunRef,
+    note: schemas.NoteBody,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    namespace: Namespace = None,
 ) -> schemas.Note:
     """A new note on the run; its author is the signed-in user (403 with authentication off)."""
     sessions = writer(request)

@@ -1,7 +1,7 @@
 """The web pages the read API serves beside `/api/v1`: the runs list (`/runs`), the
-Run Detail page (`/runs/{run}`, whose Notes tab posts to `/runs/{run}/notes`) and the login form, server-rendered from Jinja2
-templates with a little plain JavaScript (no build step), and their static files
-under `/static`. Guarded by the same authenticator as the JSON routes."""
+Run Detail page (`/runs/{run}`, whose Notes tab posts to `/runs/{run}/notes`) and the
+login form, server-rendered from Jinja2 templates with a little plain JavaScript (no
+build step), and their static files under `/static`. Guarded by the same authenticator as the JSON routes."""
 
 from __future__ import annotations
 

@@ -62,4 +62,3 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     guard.forget_token(response)
     return response
-
