@@ -275,10 +275,21 @@ def seed_long_names(engine: Engine) -> None:
 # about three hours (every 25th failed and retried, every 97th aborted, the last ones
 # still running) and 100 cached ones.
 TIMELINE_ID = "9d000000-0000-4000-8000-000000000001"
-TIMELINE_PROCESSES = tuple(
-    f"NFCORE_SAREK:SAREK:{name}"
-    for name in ("FASTP", "BWAMEM2_MEM", "MARKDUPLICATES", "BASERECALIBRATOR", "APPLYBQSR", "HAPLOTYPECALLER", "MOSDEPTH")
-) + ("NFCORE_SAREK:MULTIQC",)
+TIMELINE_PROCESSES = (
+    *(
+        f"NFCORE_SAREK:SAREK:{name}"
+        for name in (
+            "FASTP",
+            "BWAMEM2",
+            "MARKDUPLICATES",
+            "BASERECALIBRATOR",
+            "APPLYBQSR",
+            "HAPLOTYPECALLER",
+            "MOSDEPTH",
+        )
+    ),
+    "NFCORE_SAREK:MULTIQC",
+)
 TIMELINE_EXECUTED, TIMELINE_CACHED = 2_000, 100
 TIMELINE_RUN = RunRecord(
     id=TIMELINE_ID,

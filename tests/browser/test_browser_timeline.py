@@ -10,6 +10,7 @@ import time
 import pytest
 from browser_seed import TIMELINE_CACHED, TIMELINE_EXECUTED, TIMELINE_PROCESSES
 from browserkit import Api, screenshot
+from pagechecks import assert_no_horizontal_overflow, assert_readable_contrast
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -44,6 +45,7 @@ def test_timeline_draws_every_attempt_of_a_large_run(timeline_api: Api, page: Pa
     assert inside, "a bar lies outside the drawing"
     scroll = page.locator(".timeline-scroll")
     assert scroll.evaluate("e => e.scrollHeight > e.clientHeight")  # thousands of rows: the panel scrolls
+    assert_readable_contrast(page)
     screenshot(page, "run-detail-timeline-2000-laptop")
 
     started = time.monotonic()
@@ -56,10 +58,18 @@ def test_timeline_draws_every_attempt_of_a_large_run(timeline_api: Api, page: Pa
 def test_timeline_zooms_without_javascript_build(timeline_api: Api, page: Page) -> None:
     page.goto(f"{timeline_api.url}/runs/sarek-cohort?tab=timeline")
     narrow = page.locator("#timeline-svg").evaluate("e => e.width.baseVal.value")
-    page.locator(".timeline-zoom").get_by_role("link", name="4×").click()
+    page.locator(".timeline-zoom").get_by_role("link", name="4\N{MULTIPLICATION SIGN}").click()
     page.wait_for_url("**zoom=4**")
     expect(page.locator("#panel-timeline")).to_be_visible()
     wide = page.locator("#timeline-svg").evaluate("e => e.width.baseVal.value")
     assert wide > 3 * narrow
     expect(page.locator("#timeline-svg rect.tl-run")).to_have_count(TIMELINE_EXECUTED)
     screenshot(page, "run-detail-timeline-zoom-4-laptop")
+
+
+def test_timeline_scrolls_in_its_own_box_on_a_phone(timeline_api: Api, phone: Page) -> None:
+    phone.goto(f"{timeline_api.url}/runs/sarek-cohort?tab=timeline")
+    box = phone.locator(".timeline-scroll")
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")  # the drawing scrolls sideways
+    assert_no_horizontal_overflow(phone)  # the page does not
+    screenshot(phone, "run-detail-timeline-phone")

@@ -95,7 +95,17 @@ def list_tasks(
     return [to_record(row) for row in page], total
 
 
-TIMELINE_FIELDS = ("execution", "task_id", "status", "name", "process", "attempt", "submitted_at", "started_at", "completed_at")
+TIMELINE_FIELDS = (
+    "execution",
+    "task_id",
+    "status",
+    "name",
+    "process",
+    "attempt",
+    "submitted_at",
+    "started_at",
+    "completed_at",
+)
 
 
 def list_task_spans(session: Session, *, run_id: str, limit: int) -> tuple[list[TaskRecord], int]:

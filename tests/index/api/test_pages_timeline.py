@@ -55,7 +55,8 @@ def test_timeline_tab_draws_every_timed_attempt_by_process(client: TestClient) -
         "NF:MULTIQC",
     ]
     assert "RNASEQ:FASTQC · 1 cached" in svg
-    assert 'class="tl-bar tl-retried"' in svg and 'class="tl-bar tl-completed tl-retry"' in svg
+    assert 'class="tl-bar tl-retried"' in svg
+    assert 'class="tl-bar tl-completed tl-retry"' in svg
     assert 'class="tl-bar tl-running tl-open"' in svg
     assert "<title>ALIGN (s1) · COMPLETED · attempt 2 · submitted 2026-05-13T19:06:00Z" in svg
     assert XSS not in html
@@ -66,10 +67,12 @@ def test_timeline_tab_draws_every_timed_attempt_by_process(client: TestClient) -
 
 def test_zoom_links_and_a_bad_zoom(client: TestClient) -> None:
     html = page(client, FOO_ID, tab="timeline", zoom="4")
-    assert '<strong aria-current="true">4×</strong>' in html
+    assert '<strong aria-current="true">4\N{MULTIPLICATION SIGN}</strong>' in html
     assert 'href="?tab=timeline&amp;zoom=1"' in html
-    assert 'width="3870"' in html  # labels 240 + 4 × 900 plot + 30
-    assert '<strong aria-current="true">1×</strong>' in page(client, FOO_ID, tab="timeline", zoom="3x")
+    assert 'width="3870"' in html  # labels 240 + 4 * 900 plot + 30
+    assert '<strong aria-current="true">1\N{MULTIPLICATION SIGN}</strong>' in page(
+        client, FOO_ID, tab="timeline", zoom="3x"
+    )
 
 
 def test_no_timeline_tab_without_task_attempts(client: TestClient) -> None:
