@@ -88,7 +88,7 @@ class Lane:
     rows: int
     bars: tuple[Bar, ...]
     cached: int
-    undrawn: int  # attempts without any time (not yet submitted)
+    undrawn: int  # attempts without any time (not yet submitted, or not reported)
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
-        timeline = timeline_view.load(session, detail, params.get("zoom"))
+        timeline = timeline_view.load(session, detail, params.get("zoom")) if tasks.total else None
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
