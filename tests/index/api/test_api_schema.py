@@ -10,12 +10,12 @@ does not work with pytest 9.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import schemathesis
 from api_seed import TOKEN
-from conftest import AppFactory
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -43,7 +43,7 @@ def operations() -> list[tuple[str, str, schemathesis.GenerationMode]]:
 
 
 @pytest.fixture
-def api_schema(make_app: AppFactory) -> Iterator[schemathesis.BaseSchema]:
+def api_schema(make_app: Callable[..., FastAPI]) -> Iterator[schemathesis.BaseSchema]:
     """The API as `tracker-api` serves it: with read-write sessions (notes are written)."""
     with TestClient(make_app(writable=True, auth_mode="token", tokens={TOKEN: "alice"})) as client:
         yield schemathesis.openapi.from_asgi(OPENAPI, client.app, config=CONFIG)
