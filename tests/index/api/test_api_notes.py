@@ -5,18 +5,14 @@ and the tab's form (same-origin POST, redirect back)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from api_seed import BAR_ID, FOO_ID, TOKEN
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from tracker.api.app import create_app
 from tracker.api.paths import PAGE_RUN, PAGE_RUN_NOTES, RUN_NOTE, RUN_NOTES, api_path, page_path
-from tracker.settings import ApiSettings, Settings
-from tracker.store.engine import session_factory
 
 BOB_TOKEN = "b0b-token"
 ALICE = {"Authorization": f"Bearer {TOKEN}"}
@@ -24,18 +20,9 @@ BOB = {"Authorization": f"Bearer {BOB_TOKEN}"}
 XSS = "<script>alert('owned')</script> & <b>bold</b>"
 
 
-def app_on(engine: Engine, *, writable: bool = True, **api: object) -> FastAPI:
-    settings = Settings(database_url=engine.url.render_as_string(hide_password=False), api=ApiSettings(**api))  # type: ignore[arg-type]
-    return create_app(
-        settings,
-        session_factory(engine, readonly=True),
-        write_sessions=session_factory(engine) if writable else None,
-    )
-
-
 @pytest.fixture
-def notes_client(engine: Engine) -> Iterator[TestClient]:
-    app = app_on(engine, auth_mode="token", tokens={TOKEN: "alice", BOB_TOKEN: "bob"})
+def notes_client(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
+    app = make_app(writable=True, auth_mode="token", tokens={TOKEN: "alice", BOB_TOKEN: "bob"})
     with TestClient(app) as test_client:
         yield test_client
 
@@ -139,16 +126,16 @@ def test_writing_needs_a_token(notes_client: TestClient) -> None:
     assert notes_client.get(api_path(RUN_NOTES, run=FOO_ID)).status_code == 401
 
 
-def test_no_writes_without_an_identity(engine: Engine) -> None:
-    with TestClient(app_on(engine, auth_mode="none")) as client:
+def test_no_writes_without_an_identity(make_app: Callable[..., FastAPI]) -> None:
+    with TestClient(make_app(writable=True, auth_mode="none")) as client:
         response = client.post(api_path(RUN_NOTES, run=FOO_ID), json={"body": "who am I?"})
         assert response.status_code == 403
         assert "authentication is off" in response.json()["detail"]
         assert client.get(api_path(RUN_NOTES, run=FOO_ID)).json()["items"] == []
 
 
-def test_no_writes_without_a_read_write_session(engine: Engine) -> None:
-    with TestClient(app_on(engine, writable=False, auth_mode="token", tokens={TOKEN: "alice"})) as client:
+def test_no_writes_without_a_read_write_session(make_app: Callable[..., FastAPI]) -> None:
+    with TestClient(make_app(auth_mode="token", tokens={TOKEN: "alice"})) as client:
         response = client.post(api_path(RUN_NOTES, run=FOO_ID), json={"body": "x"}, headers=ALICE)
         assert response.status_code == 503
         assert "cannot be written" in response.json()["detail"]
@@ -220,8 +207,8 @@ def test_the_form_sends_a_stranger_to_sign_in(notes_client: TestClient) -> None:
     assert listing(notes_client, FOO_ID)["total"] == 0
 
 
-def test_without_authentication_the_tab_has_no_form(engine: Engine) -> None:
-    with TestClient(app_on(engine, auth_mode="none")) as client:
+def test_without_authentication_the_tab_has_no_form(make_app: Callable[..., FastAPI]) -> None:
+    with TestClient(make_app(writable=True, auth_mode="none")) as client:
         page = client.get(page_path(PAGE_RUN, run=FOO_ID), params={"tab": "notes"}).text
         assert 'id="note-form"' not in page
         assert "authentication is off" in page
