@@ -116,14 +116,50 @@ def upsert_run(session: Session, *, record: RunRecord) -> None:
             )
             .on_conflict_do_nothing(index_elements=["run_id", "started_at"])
         )
-    session.execute(delete(Process).where(Process.run_id == record.id))
-    processes = {p.name: p for p in record.processes}  # a repeated name: the last one wins
-    if processes:
+    _replace_processes(session, record.id, record.processes)
+
+
+def report_progress(
+    session: Session,
+    *,
+    run_id: str,
+    last_heartbeat_at: datetime | None,
+    peak_concurrency: int | None = None,
+    processes: Iterable[ProcessCounts] | None = None,
+) -> bool:
+    """What a runner's progress report changes, without rewriting the run: the heartbeat
+    moves forward (never back), peak concurrency is set when given, and the processes
+    are replaced when given and different. False when the run is not in the index."""
+    before = session.execute(select(Run.last_heartbeat_at).where(Run.id == run_id)).one_or_none()
+    if before is None:
+        return False
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if last_heartbeat_at is not None and (before[0] is None or last_heartbeat_at > before[0]):
+        values["last_heartbeat_at"] = last_heartbeat_at
+    if peak_concurrency is not None:
+        values["peak_concurrency"] = peak_concurrency
+    session.execute(update(Run).where(Run.id == run_id).values(values))
+    if processes is not None:
+        wanted = tuple({p.name: p for p in processes}.values())
+        stored = session.execute(
+            select(Process.name, *(getattr(Process, c) for c in COUNTS))
+            .where(Process.run_id == run_id)
+            .order_by(Process.position)
+        )
+        if tuple(ProcessCounts(row[0], **dict(zip(COUNTS, row[1:], strict=True))) for row in stored) != wanted:
+            _replace_processes(session, run_id, wanted)
+    return True
+
+
+def _replace_processes(session: Session, run_id: str, processes: Iterable[ProcessCounts]) -> None:
+    session.execute(delete(Process).where(Process.run_id == run_id))
+    latest = {p.name: p for p in processes}  # a repeated name: the last one wins
+    if latest:
         rows = [
-            {"run_id": record.id, "name": p.name, "position": i, **{c: getattr(p, c) for c in COUNTS}}
-            for i, p in enumerate(processes.values())
+            {"run_id": run_id, "name": p.name, "position": i, **{c: getattr(p, c) for c in COUNTS}}
+            for i, p in enumerate(latest.values())
         ]
-        session.execute(insert(session, Process).values(rows))
+        session.connection().execute(Process.__table__.insert(), rows)  # executemany: one cached statement
 
 
 def _resumed(before: datetime | None, now: datetime | None) -> bool:

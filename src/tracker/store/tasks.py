@@ -8,13 +8,15 @@ replaces the earlier one (runners send a task's latest state).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.tasks import TASK_FIELDS, TaskRecord, TaskStatus
-from tracker.store.dialects import insert
+from tracker.store.dialects import dialect_of, insert_for
 from tracker.store.models import Task
 from tracker.store.types import plain, utcnow
 
@@ -46,13 +48,24 @@ def upsert_tasks(session: Session, *, run_id: str, tasks: Sequence[TaskRecord]) 
     if not latest:
         return
     now = utcnow()
-    rows = [
-        dict({f: plain(getattr(t, f)) for f in TASK_FIELDS}, run_id=run_id, updated_at=now) for t in latest.values()
-    ]
-    statement = insert(session, Task.__table__)
-    updates = {c: statement.excluded[c] for c in (*TASK_FIELDS, "updated_at") if c not in _KEY}
+    rows = []
+    for values in map(_values, latest.values()):
+        row = dict(zip(TASK_FIELDS, values, strict=True), run_id=run_id, updated_at=now)
+        row["status"] = plain(row["status"])
+        rows.append(row)
     # executemany of one cached statement: a multi-row VALUES would be compiled anew each time
-    session.connection().execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=updates), rows)
+    session.connection().execute(_upsert(dialect_of(session)), rows)
+
+
+_values = attrgetter(*TASK_FIELDS)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """The dialect's upsert statement, built once (building it costs more than running it)."""
+    statement = insert_for(dialect, Task.__table__)
+    updates = {c: statement.excluded[c] for c in (*TASK_FIELDS, "updated_at") if c not in _KEY}
+    return statement.on_conflict_do_update(index_elements=list(_KEY), set_=updates)
 
 
 def list_tasks(
