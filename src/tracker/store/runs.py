@@ -130,7 +130,8 @@ def report_progress(
     """What a runner's progress report changes, without rewriting the run: the heartbeat
     moves forward (never back), peak concurrency is set when given, and the processes
     are replaced when given and different. False when the run is not in the index."""
-    before = session.execute(select(Run.last_heartbeat_at).where(Run.id == run_id)).one_or_none()
+    connection = session.connection()  # Core, not the ORM: this runs on every report
+    before = connection.execute(select(Run.last_heartbeat_at).where(Run.id == run_id)).one_or_none()
     if before is None:
         return False
     values: dict[str, Any] = {"updated_at": utcnow()}
@@ -138,10 +139,10 @@ def report_progress(
         values["last_heartbeat_at"] = last_heartbeat_at
     if peak_concurrency is not None:
         values["peak_concurrency"] = peak_concurrency
-    session.execute(update(Run).where(Run.id == run_id).values(values))
+    connection.execute(update(Run).where(Run.id == run_id).values(values))
     if processes is not None:
         wanted = tuple({p.name: p for p in processes}.values())
-        stored = session.execute(
+        stored = connection.execute(
             select(Process.name, *(getattr(Process, c) for c in COUNTS))
             .where(Process.run_id == run_id)
             .order_by(Process.position)
@@ -152,7 +153,7 @@ def report_progress(
 
 
 def _replace_processes(session: Session, run_id: str, processes: Iterable[ProcessCounts]) -> None:
-    session.execute(delete(Process).where(Process.run_id == run_id))
+    session.connection().execute(delete(Process).where(Process.run_id == run_id))
     latest = {p.name: p for p in processes}  # a repeated name: the last one wins
     if latest:
         rows = [
