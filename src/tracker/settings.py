@@ -97,6 +97,11 @@ class TowerSettings(BaseModel):
     """The Nextflow trace receiver (Tower protocol), served by the API process."""
 
     enabled: bool = True
+    auth_mode: Literal["api", "token", "kubernetes"] = Field(
+        "api",
+        description="how trace calls are authenticated: `api`, as the read API (refusing every call when that is "
+        "`none`), or `token`/`kubernetes` of its own; never unauthenticated",
+    )
     base_path: str = Field(
         "/tower", pattern=r"^(/[A-Za-z0-9._~-]+)+$", description="where `-with-tower http://HOST:PORT/tower` points"
     )

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from fixtures.localsystem import LocalRun, wait_for_banner
+from fixtures.nextflow_trace import authorization, replay
 
 from localcluster.processes import wait_until
 from tracker.domain.cost import human_size
@@ -145,3 +147,36 @@ def test_a_new_user_tracks_a_run_and_manages_its_outputs_in_a_namespace_of_their
     # Nothing of the tracker's lives in alice's namespace: no Secret, no worker Job.
     assert ok(sh(admin, "kubectl", "-n", NAMESPACE, "get", "secrets", "-o", "name")) == ""
     assert ok(sh(admin, "kubectl", "-n", NAMESPACE, "get", "jobs.batch", "-o", "name")) == ""
+
+    # Her Nextflow run reports itself: her token, the printed -with-tower URL.
+    tower = re.search(r"-with-tower (http://\S+/tower)", local_run.text())
+    assert tower, local_run.text()
+    ok(sh(admin, "kubectl", "-n", NAMESPACE, "create", "serviceaccount", "eve"))  # bound to no role
+    eve = ok(sh(admin, "kubectl", "-n", NAMESPACE, "create", "token", "eve")).strip()
+    with httpx.Client(base_url=tower.group(1), timeout=30) as http:
+        replay(http, "succeeded", token, base="", live=True)
+        create = {"sessionId": "s-1", "runName": "sneaky", "workflowId": None, "instant": 1}
+        refused = http.post("/trace/create", json=create, headers={"Authorization": f"Bearer {eve}"})
+        assert refused.status_code == 403, refused.text
+        bad = http.post("/trace/create", json=create, headers={"Authorization": authorization("nope", "basic")})
+        assert bad.status_code == 401, bad.text
+    [nextflow_run] = (
+        line.split()[0]
+        for line in ok(sh(alice, "kubectl", "get", "wfr", "--no-headers")).splitlines()
+        if line.startswith("sad-einstein-")
+    )
+    jsonpath = "jsonpath={.spec.owner} {.spec.engine} {.status.phase}"
+
+    def succeeded() -> bool:
+        local_run.alive()
+        return sh(alice, "kubectl", "get", "wfr", nextflow_run, "-o", jsonpath).stdout == f"{USER} nextflow Succeeded"
+
+    wait_until(succeeded, timeout=60, what=f"{nextflow_run} to be Succeeded, owned by alice", interval=0.5)
+    nextflow_id = ok(sh(alice, "kubectl", "get", "wfr", nextflow_run, "-o", "jsonpath={.status.id}"))
+
+    def tasks_listed() -> str | None:
+        listed = sh(alice, "tracker", "-n", NAMESPACE, "get", "tasks", nextflow_id).stdout
+        return listed if "RETRIED" in listed and "CACHED" in listed else None
+
+    wait_until(tasks_listed, timeout=60, what="the Nextflow run's tasks to be listed", interval=0.5)
+    assert "sneaky" not in ok(sh(admin, "kubectl", "get", "wfr", "-A", "--no-headers"))

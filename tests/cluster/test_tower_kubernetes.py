@@ -19,7 +19,7 @@ from fixtures.workflowruns import condition, wait_for_state
 
 from localcluster.controlplane import ControlPlane
 from localcluster.processes import ManagedProcess, free_port, wait_until
-from localcluster.tracker import Operator
+from localcluster.tracker import API_SERVICE_ACCOUNT, Operator, service_account_kubeconfig
 from tracker.api.paths import READYZ
 
 pytestmark = pytest.mark.cluster
@@ -27,12 +27,14 @@ pytestmark = pytest.mark.cluster
 
 @pytest.fixture(scope="module")
 def receiver(tracker_operator: Operator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`tracker-api` on the operator's index, checking tokens with the API server
-    and writing runs as WorkflowRuns (status writes coalesced over 2 s)."""
+    """`tracker-api` on the operator's index under its service account (the rights of
+    rbac/api.yaml and rbac/api-runs.yaml, nothing more), checking tokens with the API
+    server and writing runs as WorkflowRuns (status writes coalesced over 2 s)."""
     state = tmp_path_factory.mktemp("tower-api")
     port = free_port()
+    kubeconfig = service_account_kubeconfig(tracker_operator.plane, API_SERVICE_ACCOUNT, state / "api.kubeconfig")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
-        "KUBECONFIG": str(tracker_operator.plane.kubeconfig),
+        "KUBECONFIG": str(kubeconfig),
         "TRACKER_API__AUTH_MODE": "kubernetes",
         "TRACKER_TOWER__RUNS": "kubernetes",
         "TRACKER_TOWER__STATUS_INTERVAL_SECONDS": "2",

@@ -69,6 +69,7 @@ def banner(record: system.SystemRecord, server: str, state_dir: Path, *, foregro
         f"  Swagger UI      {api}{paths.SWAGGER_UI}",
         f"  Runs page       {api}/runs",
         f"  Run Detail      {api}/runs/{demo.LIVE.run_name}   (any run name)",
+        f"  Nextflow        -with-tower {api}/tower   (TOWER_ACCESS_TOKEN: a service account's token)",
         "",
         f"Demo runs in namespace '{demo.NAMESPACE}' (all in their states within about a minute):",
         *(f"  {r.run_name:<{width}}  {r.state:<12}  {r.story}" for r in demo.RUNS_IN_ORDER),

@@ -124,7 +124,7 @@ class LocalSystem:
             tied_to_parent=self.tied,
         )
         self.operator.start()
-        self.api, api_url = start_api(self.operator.database_url, logs, tied_to_parent=self.tied)
+        self.api, api_url = start_api(self.plane, self.operator.database_url, logs, tied_to_parent=self.tied)
         return SystemRecord(
             kubeconfig=str(self.plane.kubeconfig),
             bin_dir=str(self.plane.bin_dir),

@@ -1,7 +1,8 @@
 """The tracker's own components on the local control plane, configured as the chart
 configures its pods: RBAC from rbac/, the operator under its service account's
 token, a kopf peering object, worker Jobs run by the node agent in the system
-namespace (under the worker's service account, with the S3 Secret there only)."""
+namespace (under the worker's service account, with the S3 Secret there only), and
+the API under its own service account."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from localcluster.s3server import S3Server
 SYSTEM_NAMESPACE = "tracker-system"
 S3_SECRET = "tracker-s3-credentials"
 WORKER_SERVICE_ACCOUNT = "tracker-worker"
+API_SERVICE_ACCOUNT = "tracker-api"
 BIN_DIR = Path(sys.executable).parent
 
 
@@ -30,7 +32,7 @@ def install_rbac(plane: ControlPlane) -> None:
     plane.kubectl("apply", "-f", str(repo_root() / "rbac"))
     plane.kubectl("apply", "-f", str(repo_root() / "admission"))
     plane.kubectl("create", "namespace", SYSTEM_NAMESPACE, check=False)
-    for account in ("tracker-operator", WORKER_SERVICE_ACCOUNT):
+    for account in ("tracker-operator", WORKER_SERVICE_ACCOUNT, API_SERVICE_ACCOUNT):
         plane.kubectl("create", "serviceaccount", account, "-n", SYSTEM_NAMESPACE, check=False)
         plane.kubectl(
             "create",
@@ -40,6 +42,14 @@ def install_rbac(plane: ControlPlane) -> None:
             f"--serviceaccount={SYSTEM_NAMESPACE}:{account}",
             check=False,
         )
+    plane.kubectl(  # the trace receiver writes runs as WorkflowRuns, as the chart's default
+        "create",
+        "clusterrolebinding",
+        "tracker-api-runs",
+        "--clusterrole=tracker-api-runs",
+        f"--serviceaccount={SYSTEM_NAMESPACE}:{API_SERVICE_ACCOUNT}",
+        check=False,
+    )
     plane.kubectl(
         "create",
         "rolebinding",
@@ -155,11 +165,24 @@ def _alive(port: int, path: str = "/healthz") -> bool:
     return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2).status_code == 200
 
 
-def start_api(database_url: str, state_dir: Path, *, tied_to_parent: bool = True) -> tuple[ManagedProcess, str]:
-    """`tracker-api` on a free loopback port (no authentication: local use only)."""
+def start_api(
+    plane: ControlPlane, database_url: str, state_dir: Path, *, tied_to_parent: bool = True
+) -> tuple[ManagedProcess, str]:
+    """`tracker-api` on a free loopback port, under its service account's token. The
+    read API and the pages ask for no token (local use only); the Nextflow trace
+    receiver checks tokens with the API server (TokenReview, SubjectAccessReview) and
+    writes runs as WorkflowRuns, so `TOWER_ACCESS_TOKEN=$(kubectl create token ...)` works."""
     port = free_port()
+    kubeconfig = service_account_kubeconfig(plane, API_SERVICE_ACCOUNT, state_dir / "api.kubeconfig")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env.update(TRACKER_DATABASE_URL=database_url, TRACKER_API__AUTH_MODE="none", PYTHONUNBUFFERED="1")
+    env.update(
+        KUBECONFIG=str(kubeconfig),
+        TRACKER_DATABASE_URL=database_url,
+        TRACKER_API__AUTH_MODE="none",
+        TRACKER_TOWER__AUTH_MODE="kubernetes",
+        TRACKER_TOWER__RUNS="kubernetes",
+        PYTHONUNBUFFERED="1",
+    )
     process = ManagedProcess(
         name="tracker-api",
         argv=[str(BIN_DIR / "tracker-api"), "--host", "127.0.0.1", "--port", str(port)],

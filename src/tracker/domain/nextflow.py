@@ -9,6 +9,9 @@ durations are epoch milliseconds, `exit` is 2147483647 while a task is unfinishe
 strings may arrive truncated, and bodies carry fields this mapping does not know
 (they are ignored). Nextflow's per-process `failed` counts every failed attempt,
 including those it retried (also counted in `retries`) and those it ignored.
+
+One extension: `engine` (in the create body or the begin's `workflow`) names a
+runner other than Nextflow that speaks this protocol (the WDL reporters send `wdl`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from tracker.domain.tasks import TaskRecord, TaskStatus
 UNFINISHED_EXIT = 2_147_483_647  # Integer.MAX_VALUE: no exit status yet
 MAX_TASKS = 100  # per progress call (TowerClient.TASKS_PER_REQUEST)
 MAX_ERROR = 32768  # status.errorMessage maxLength in the CRD
+ENGINES = ("nextflow", "wdl", "other")  # spec.engine's enum in the CRD
 COUNT_FIELDS = tuple(f.name for f in fields(ProcessCounts) if f.name != "name")
 _NEXTFLOW_NAMES = {"retried": "retries"}  # our count name -> Nextflow's, where they differ
 
@@ -46,7 +50,7 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
     w = workflow or {}
     spec: dict[str, Any] = {
         "runName": values.text(w.get("runName") or create.get("runName"), "runName", 253),
-        "engine": "nextflow",
+        "engine": engine(w.get("engine") or create.get("engine"), created=bool(create)),
         "sessionId": values.text(w.get("sessionId") or create.get("sessionId"), "sessionId", 128),
         "workDir": _s3(w.get("workDir")),
         "outputDir": output_dir(w),
@@ -64,6 +68,17 @@ def run_spec(create: Body, workflow: Body | None = None) -> dict[str, Any]:
         raise values.TraceError("workflow.params: expected an object")
     spec["params"] = values.clean(dict(params)) if params else None
     return {k: v for k, v in spec.items() if v not in (None, "")}
+
+
+def engine(value: Any, *, created: bool) -> str | None:
+    """Nextflow sends no engine, so a create without one is Nextflow's; other runners
+    speaking this protocol (the WDL reporters) name theirs in `engine`. Later calls
+    leave the engine as it is unless they name one."""
+    if value is None:
+        return "nextflow" if created else None
+    if value not in ENGINES:
+        raise values.TraceError(f"engine: expected one of {', '.join(ENGINES)}, got {value!r}")
+    return str(value)
 
 
 def output_dir(workflow: Body) -> str | None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TraceError(ValueError):
@@ -25,8 +26,8 @@ def parse_time(value: Any, *, field: str) -> datetime | None:
     if isinstance(value, bool):
         raise TraceError(f"{field}: expected a date, got {value!r}")
     if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value / 1000, UTC)
+        try:  # exact for whole milliseconds (a float division is not)
+            return _EPOCH + timedelta(milliseconds=value)
         except (OverflowError, OSError, ValueError) as error:
             raise TraceError(f"{field}: {value!r} is not a usable epoch-milliseconds time") from error
     if not isinstance(value, str):

@@ -42,11 +42,11 @@ def engine(db_url: str) -> Iterator[Engine]:
 def make_client(engine: Engine) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
-    def make(auth_mode: str = "token", **tower: Any) -> TestClient:
+    def make(auth_mode: str = "token", auth_mode_of_receiver: str = "api", **tower: Any) -> TestClient:
         settings = Settings(
             database_url="sqlite://",
             api=ApiSettings(auth_mode=auth_mode, tokens=USERS),
-            tower=TowerSettings(**({"default_namespace": "lab"} | tower)),
+            tower=TowerSettings(**({"default_namespace": "lab", "auth_mode": auth_mode_of_receiver} | tower)),
         )
         app = create_app(settings, session_factory(engine, readonly=True), write_sessions=session_factory(engine))
         client = TestClient(app).__enter__()
@@ -210,6 +210,20 @@ def test_without_authentication_the_receiver_refuses_everyone(make_client: Calla
     )
     assert answer.status_code == 401
     assert "without authentication" in answer.json()["detail"]
+
+
+def test_the_receiver_checks_tokens_of_its_own_when_the_read_api_is_open(
+    make_client: Callable[..., TestClient], engine: Engine
+) -> None:
+    client = make_client(auth_mode="none", auth_mode_of_receiver="token")
+    assert client.get("/api/v1/runs").status_code == 200  # the read API asks for no token
+    body = {"runName": "r1", "sessionId": "s-1", "instant": 1764619200000}
+    answer = client.post("/tower/trace/create", json=body, headers={"Authorization": authorization("nope", "basic")})
+    assert answer.status_code == 401
+    assert _count(engine, TraceWorkflow) == 0
+    answer = client.post("/tower/trace/create", json=body, headers={"Authorization": authorization(ALICE, "basic")})
+    assert answer.status_code == 200
+    assert client.get("/api/v1/runs").json()["items"][0]["owner"] == USERS[ALICE]
 
 
 def test_malformed_bodies_are_4xx_and_write_nothing(client: TestClient, engine: Engine) -> None:

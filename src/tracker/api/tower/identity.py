@@ -3,9 +3,10 @@
 Nextflow sends a token with two dots (a JWT, such as a Kubernetes service-account
 token) as `Authorization: Bearer <t>` and anything else as Basic auth of
 `@token:<t>`; both are checked by the API's authenticator (static tokens or
-TokenReview). Rights are asked of the API server with a SubjectAccessReview when the
-API authenticates with Kubernetes; with static tokens the configured placement is
-trusted (an administrator issued the tokens and the namespace mapping).
+TokenReview), or by the receiver's own when `tower.auth_mode` names one. Rights are
+asked of the API server with a SubjectAccessReview when tokens are checked by
+Kubernetes; with static tokens the configured placement is trusted (an administrator
+issued the tokens and the namespace mapping).
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ def bearer_or_basic_token(authorization: str | None) -> str | None:
 
 def trace_user(request: Request) -> User:
     """The guard of every trace route. The receiver never runs unauthenticated."""
-    authenticator = request.app.state.authenticator
+    authenticator = request.app.state.tower_authenticator
     if authenticator is None:
         raise HTTPException(
             401,
-            "this server runs without authentication (TRACKER_API__AUTH_MODE=none), "
-            "so it accepts no trace reports: use auth mode token or kubernetes",
+            "this server runs without authentication (TRACKER_API__AUTH_MODE=none), so it accepts no trace "
+            "reports: use auth mode token or kubernetes (or TRACKER_TOWER__AUTH_MODE for the receiver alone)",
             headers=CHALLENGE,
         )
     token = bearer_or_basic_token(request.headers.get("authorization"))

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api import errors, paths
 from tracker.api import schemas as api_schemas
-from tracker.api.auth import User
+from tracker.api.auth import User, make_authenticator
 from tracker.api.tower import schemas
 from tracker.api.tower.identity import AccessReview, ConfiguredPlacement, RunPermissions, trace_user
 from tracker.api.tower.receiver import TraceReceiver
 from tracker.api.tower.runs import IndexRuns, RunWriter
-from tracker.settings import Settings
+from tracker.settings import ApiSettings, Settings
 from tracker.store.traces import TraceBinding
 
 Caller = Annotated[User, Depends(trace_user)]
@@ -130,14 +130,19 @@ async def user_info(user: Caller) -> schemas.UserInfo:
 
 
 def install(app: FastAPI, settings: Settings, sessions: sessionmaker[Session], kube_api: Any | None) -> None:
-    """Mount the receiver on `app` (whose `state.authenticator` it shares), writing
-    through `sessions` (read-write)."""
+    """Mount the receiver on `app`, writing through `sessions` (read-write). It shares
+    the read API's authenticator (`state.authenticator`) unless `tower.auth_mode`
+    names a mode of its own."""
+    mode = settings.api.auth_mode if settings.tower.auth_mode == "api" else settings.tower.auth_mode
     permissions: RunPermissions = ConfiguredPlacement()
-    if settings.api.auth_mode == "kubernetes":
+    if mode == "kubernetes":
         from tracker.kube.client import load_api_client
 
         kube_api = kube_api if kube_api is not None else load_api_client()
         permissions = AccessReview(kube_api)
+    app.state.tower_authenticator = (
+        app.state.authenticator if mode == settings.api.auth_mode else make_authenticator(tower_api(settings), kube_api)
+    )
     writer: RunWriter = IndexRuns()
     if settings.tower.runs == "kubernetes":
         from tracker.api.tower.kube import KubernetesRuns
@@ -150,3 +155,8 @@ def install(app: FastAPI, settings: Settings, sessions: sessionmaker[Session], k
         writer = runs
     app.state.tower = TraceReceiver(sessions=sessions, writer=writer, permissions=permissions, settings=settings.tower)
     app.include_router(router, prefix=settings.tower.base_path)
+
+
+def tower_api(settings: Settings) -> ApiSettings:
+    """The read API's settings with the receiver's own authentication mode."""
+    return settings.api.model_copy(update={"auth_mode": settings.tower.auth_mode})
