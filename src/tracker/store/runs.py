@@ -160,7 +160,7 @@ def _replace_processes(session: Session, run_id: str, processes: Iterable[Proces
             {"run_id": run_id, "name": p.name, "position": i, **{c: getattr(p, c) for c in COUNTS}}
             for i, p in enumerate(latest.values())
         ]
-        session.connection().execute(Process.__table__.insert(), rows)  # executemany: one cached statement
+        session.connection().execute(insert(session, Process), rows)  # executemany: one cached statement
 
 
 def _resumed(before: datetime | None, now: datetime | None) -> bool:

@@ -7,7 +7,7 @@ replaces the earlier one (runners send a task's latest state).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from operator import attrgetter
@@ -75,8 +75,10 @@ class _Upsert:
         self._order = [_COLUMNS.index(name) for name in self._names]
         columns = Task.__table__.columns
         processors = [columns[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
-        self._processors = [(i, p) for i, p in enumerate(processors[:-1]) if p is not None]
-        self._stamp = processors[-1] or (lambda value: value)  # updated_at: once per batch
+        self._processors: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(processors[:-1]) if p is not None
+        ]
+        self._stamp: Callable[[Any], Any] = processors[-1] or (lambda value: value)  # updated_at: once per batch
 
     def rows(self, tasks: Iterable[TaskRecord], *, run_id: str, now: datetime) -> list[Any]:
         stamp, rows = self._stamp(now), []
