@@ -237,7 +237,9 @@ class Result:
 async def drive(url: str, result: Result, duration: float, seed: int, snapshot: Callable[[], Any]) -> Any:
     """Create and begin every run, then (after `snapshot()`) `duration` seconds of
     progress calls; returns what `snapshot()` returned before the window."""
-    limits = httpx.Limits(max_connections=result.runs, max_keepalive_connections=result.runs)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends: a request sent on a
+    # connection the server is closing fails with a ReadError that no server could avoid.
+    limits = httpx.Limits(max_connections=result.runs, max_keepalive_connections=result.runs, keepalive_expiry=3.0)
     phases = random.Random(seed)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         started, waiting = asyncio.Event(), [result.runs]
