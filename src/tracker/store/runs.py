@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, literal, select, update
+from sqlalchemy import Select, bindparam, delete, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
@@ -131,7 +131,7 @@ def report_progress(
     moves forward (never back), peak concurrency is set when given, and the processes
     are replaced when given and different. False when the run is not in the index."""
     connection = session.connection()  # Core, not the ORM: this runs on every report
-    before = connection.execute(select(Run.last_heartbeat_at).where(Run.id == run_id)).one_or_none()
+    before = connection.execute(_LAST_HEARTBEAT, {"run_id": run_id}).one_or_none()
     if before is None:
         return False
     values: dict[str, Any] = {"updated_at": utcnow()}
@@ -142,14 +142,19 @@ def report_progress(
     connection.execute(update(Run).where(Run.id == run_id).values(values))
     if processes is not None:
         wanted = tuple({p.name: p for p in processes}.values())
-        stored = connection.execute(
-            select(Process.name, *(getattr(Process, c) for c in COUNTS))
-            .where(Process.run_id == run_id)
-            .order_by(Process.position)
-        )
+        stored = connection.execute(_PROCESS_COUNTS, {"run_id": run_id})
         if tuple(ProcessCounts(row[0], **dict(zip(COUNTS, row[1:], strict=True))) for row in stored) != wanted:
             _replace_processes(session, run_id, wanted)
     return True
+
+
+# built once: report_progress runs on every report
+_LAST_HEARTBEAT = select(Run.last_heartbeat_at).where(Run.id == bindparam("run_id"))
+_PROCESS_COUNTS = (
+    select(Process.name, *(getattr(Process, c) for c in COUNTS))
+    .where(Process.run_id == bindparam("run_id"))
+    .order_by(Process.position)
+)
 
 
 def _replace_processes(session: Session, run_id: str, processes: Iterable[ProcessCounts]) -> None:
