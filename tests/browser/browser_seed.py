@@ -2,7 +2,8 @@
 runs, one with deleted outputs, two sharing a run name) plus a richly reported
 Nextflow run, a Disconnected and a Stalled run whose conditions and state are
 derived the way the operator derives them (`tracker.domain.runhealth`), a Failed run
-resumed twice whose error message holds markup, and a batch of runs to paginate.
+resumed twice whose error message holds markup, and a batch of runs to paginate; the
+rich run's task attempts (a cached one, a retried one).
 Everything is written through the store's repository functions."""
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy import Engine
 
 from tracker.domain.records import OutputObject, Phase, ProcessCounts, RunRecord
 from tracker.domain.runhealth import RunSignals, assess
-from tracker.store import outputs, runs
+from tracker.domain.tasks import TaskRecord, TaskStatus
+from tracker.store import outputs, runs, tasks
 from tracker.store.engine import session_factory
 
 RICH_ID = "9a000000-0000-4000-8000-000000000001"
@@ -35,6 +37,37 @@ RICH_PROCESSES = (
     ProcessCounts("NFCORE_RNASEQ:RNASEQ:QUANTIFY:SALMON_QUANT", succeeded=3, aborted=2),
     ProcessCounts("NFCORE_RNASEQ:MULTIQC", succeeded=1, submitted=0),
     ProcessCounts("NFCORE_RNASEQ:RNASEQ:TRIMGALORE", succeeded=9, cached=9, retried=3),
+)
+RICH_TASKS = (
+    TaskRecord(
+        "e1",
+        1,
+        TaskStatus.CACHED,
+        name="FASTQC (sample_1)",
+        process="NFCORE_RNASEQ:RNASEQ:FASTQC",
+        exit_code=0,
+        duration_ms=95_000,
+    ),
+    TaskRecord(
+        "e1",
+        2,
+        TaskStatus.RETRIED,
+        name="STAR_ALIGN (sample_1)",
+        process="NFCORE_RNASEQ:RNASEQ:ALIGN_STAR:STAR_ALIGN",
+        exit_code=137,
+        duration_ms=3_723_000,
+    ),
+    TaskRecord(
+        "e1",
+        3,
+        TaskStatus.COMPLETED,
+        name="STAR_ALIGN (sample_1)",
+        process="NFCORE_RNASEQ:RNASEQ:ALIGN_STAR:STAR_ALIGN",
+        attempt=2,
+        exit_code=0,
+        duration_ms=4_980_000,
+    ),
+    TaskRecord("e1", 4, TaskStatus.RUNNING, name="MULTIQC", process="NFCORE_RNASEQ:MULTIQC"),
 )
 RICH = RunRecord(
     id=RICH_ID,
@@ -188,6 +221,7 @@ def seed(engine: Engine) -> None:
             runs.upsert_run(session, record=batch_run(index))
         outputs.upsert_outputs(session, run_id=RICH_ID, objects=RICH_OBJECTS, seen_at=at(230))
         outputs.refresh_outputs_summary(session, run_id=RICH_ID, indexed_at=at(230))
+        tasks.upsert_tasks(session, run_id=RICH_ID, tasks=RICH_TASKS)
         session.commit()
 
 

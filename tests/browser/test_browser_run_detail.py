@@ -2,12 +2,12 @@
 cards of a seeded run, the storage-cost tooltip (hover and keyboard), sorting the
 process table (in the page, and on the server without JavaScript), tabs, the
 Disconnected banner, the Stalled notice, deleted outputs, a failed run opening on
-its (escaped) error, and readable error pages."""
+its (escaped) error, the task attempts from the index, and readable error pages."""
 
 from __future__ import annotations
 
 import pytest
-from browser_seed import BATCH, XSS
+from browser_seed import BATCH, FAILED_ID, XSS
 from browserkit import Api, screenshot
 from index.api.api_seed import TWIN_A_ID, TWIN_B_ID
 from pagechecks import assert_readable_contrast, css
@@ -289,3 +289,29 @@ def test_the_list_links_every_run_to_its_page(api: Api, page: Page) -> None:
     expect(page.locator("h1")).to_have_text("rnaseq-full")
     page.get_by_role("link", name="Runs", exact=True).first.click()
     page.wait_for_url("**/runs")
+
+
+def test_the_overview_lists_the_task_attempts_from_the_index(api: Api, page: Page) -> None:
+    page.goto(f"{api.url}/runs/rnaseq-full")
+    tasks = page.locator("#tasks")
+    expect(tasks.locator("h3")).to_have_text("Tasks")
+    expect(tasks.locator(".summary")).to_have_text("4 task attempts.")
+    headings = page.locator("#tasks-table thead th").all_inner_texts()
+    assert headings == ["Task", "Name", "Process", "Status", "Attempt", "Exit code", "Duration"]
+    cells = [row.locator("th, td").all_inner_texts() for row in page.locator("#tasks-table tbody tr").all()]
+    assert cells == [
+        ["1", "FASTQC (sample_1)", "RNASEQ:FASTQC", "CACHED", "1", "0", "1m 35s"],
+        ["2", "STAR_ALIGN (sample_1)", "ALIGN_STAR:STAR_ALIGN", "RETRIED", "1", "137", "1h 2m"],
+        ["3", "STAR_ALIGN (sample_1)", "ALIGN_STAR:STAR_ALIGN", "COMPLETED", "2", "0", "1h 23m"],
+        ["4", "MULTIQC", "NFCORE_RNASEQ:MULTIQC", "RUNNING", "1", "—", "—"],
+    ]
+    process = tasks.locator("tbody tr").nth(1).locator("td").nth(1)
+    expect(process).to_have_attribute("title", "NFCORE_RNASEQ:RNASEQ:ALIGN_STAR:STAR_ALIGN")
+    assert_readable_contrast(page)
+
+
+def test_a_run_without_tasks_says_so(api: Api, page: Page) -> None:
+    page.goto(f"{api.url}/runs/{FAILED_ID}")
+    page.get_by_role("tab", name="Overview").click()
+    expect(page.locator("#tasks")).to_contain_text("No task has been reported for this run.")
+    expect(page.locator("#tasks-table")).to_have_count(0)

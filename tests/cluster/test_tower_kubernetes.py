@@ -6,69 +6,18 @@ with service-account tokens, as `TOWER_ACCESS_TOKEN=$(kubectl create token ...)`
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fixtures.nextflow_trace import authorization, replay
-from fixtures.workflowruns import condition, wait_for_state
+from fixtures.workflowruns import condition, runner_token, wait_for_state
 
 from localcluster.controlplane import ControlPlane
-from localcluster.processes import ManagedProcess, free_port, wait_until
-from localcluster.tracker import API_SERVICE_ACCOUNT, Operator, service_account_kubeconfig
-from tracker.api.paths import READYZ
+from localcluster.processes import wait_until
+from localcluster.tracker import Operator
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def receiver(tracker_operator: Operator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`tracker-api` on the operator's index under its service account (the rights of
-    rbac/api.yaml and rbac/api-runs.yaml, nothing more), checking tokens with the API
-    server and writing runs as WorkflowRuns (status writes coalesced over 2 s)."""
-    state = tmp_path_factory.mktemp("tower-api")
-    port = free_port()
-    kubeconfig = service_account_kubeconfig(tracker_operator.plane, API_SERVICE_ACCOUNT, state / "api.kubeconfig")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | {
-        "KUBECONFIG": str(kubeconfig),
-        "TRACKER_API__AUTH_MODE": "kubernetes",
-        "TRACKER_TOWER__RUNS": "kubernetes",
-        "TRACKER_TOWER__STATUS_INTERVAL_SECONDS": "2",
-        "TRACKER_DATABASE_URL": tracker_operator.database_url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    argv = [str(Path(sys.executable).with_name("tracker-api")), "--host", "127.0.0.1", "--port", str(port)]
-    process = ManagedProcess("tracker-api", argv, state / "tracker-api.log", env=env).start()
-    url = f"http://127.0.0.1:{port}"
-
-    def answering() -> bool:
-        process.check_running()
-        return httpx.get(url + READYZ, timeout=5).status_code == 200
-
-    try:
-        wait_until(answering, timeout=60, what="tracker-api to be ready")
-        yield url
-    finally:
-        process.stop()
-
-
-def runner_token(plane: ControlPlane, namespace: str, name: str, *, may_create: bool) -> str:
-    plane.kubectl("create", "serviceaccount", name, "-n", namespace)
-    if may_create:
-        plane.kubectl(
-            "create",
-            "rolebinding",
-            f"{name}-runner",
-            "--clusterrole=tracker-runner",
-            f"--serviceaccount={namespace}:{name}",
-            "-n",
-            namespace,
-        )
-    return plane.kubectl("create", "token", name, "-n", namespace).stdout.strip()
 
 
 def runs_in(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
@@ -77,11 +26,11 @@ def runs_in(plane: ControlPlane, namespace: str) -> list[dict[str, Any]]:
 
 
 def test_a_reported_run_is_a_workflow_run_owned_by_the_token(
-    receiver: str, tracker_operator: Operator, tracked_namespace: str
+    tower_receiver: str, tracker_operator: Operator, tracked_namespace: str
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     token = runner_token(plane, ns, "alice", may_create=True)
-    with httpx.Client(base_url=receiver, timeout=30) as http:
+    with httpx.Client(base_url=tower_receiver, timeout=30) as http:
         replay(http, "succeeded", token, live=True)
         [run] = runs_in(plane, ns)
         name, spec = run["metadata"]["name"], run["spec"]
@@ -115,7 +64,7 @@ def test_a_reported_run_is_a_workflow_run_owned_by_the_token(
 
 
 def test_a_silent_runner_is_disconnected_then_comes_back(
-    receiver: str, tracker_operator: Operator, tracked_namespace: str
+    tower_receiver: str, tracker_operator: Operator, tracked_namespace: str
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     token = runner_token(plane, ns, "alice", may_create=True)
@@ -127,7 +76,7 @@ def test_a_silent_runner_is_disconnected_then_comes_back(
         status = wait_for_state(plane, ns, name, "Disconnected", 30, tracker_operator)
         assert condition(status, "Disconnected")["reason"] == "HeartbeatMissing"  # type: ignore[index]
 
-    with httpx.Client(base_url=receiver, timeout=30) as http:
+    with httpx.Client(base_url=tower_receiver, timeout=30) as http:
         replay(http, "silent", token, on_silence=silence, live=True)
     [run] = runs_in(plane, ns)
     status = wait_for_state(plane, ns, run["metadata"]["name"], "Succeeded", 30, tracker_operator)
@@ -135,18 +84,18 @@ def test_a_silent_runner_is_disconnected_then_comes_back(
 
 
 def test_a_token_without_rights_in_its_namespace_is_refused(
-    receiver: str, tracker_operator: Operator, tracked_namespace: str
+    tower_receiver: str, tracker_operator: Operator, tracked_namespace: str
 ) -> None:
     plane, ns = tracker_operator.plane, tracked_namespace
     token = runner_token(plane, ns, "mallory", may_create=False)
     body = {"sessionId": "s-1", "runName": "sneaky", "workflowId": None, "instant": 1}
     answer = httpx.post(
-        receiver + "/tower/trace/create", json=body, headers={"Authorization": authorization(token, "bearer")}
+        tower_receiver + "/tower/trace/create", json=body, headers={"Authorization": authorization(token, "bearer")}
     )
     assert answer.status_code == 403
     assert "may not create WorkflowRuns" in answer.json()["detail"]
     answer = httpx.post(
-        receiver + "/tower/trace/create",
+        tower_receiver + "/tower/trace/create",
         json=body,
         headers={"Authorization": authorization(token[:-4] + "AAAA", "basic")},
     )

@@ -112,6 +112,7 @@ def chart_values(*, s3_endpoint: str, s3_region: str, api_port: int, health_port
         "admins": {"users": [username(RELEASE_NAMESPACE, ADMIN_ACCOUNT)]},
         "operator": {"healthPort": health_port, "peeringLifetimeSeconds": 10},
         "api": {"port": api_port, "authMode": "kubernetes"},
+        "tower": {"runs": "kubernetes", "statusIntervalSeconds": 2},
         "worker": {"ttlSecondsAfterFinished": 600},
     }
 

@@ -154,3 +154,5 @@ def test_the_notes_say_where_to_look(e2e_system: E2ESystem) -> None:
     assert 'Secret "tracker-database"' in notes
     assert 'the Secret "tracker-s3" with S3 credentials' in notes
     assert "users' namespaces need no tracker Secret" in notes
+    assert "export TOWER_ACCESS_TOKEN=$(kubectl -n <namespace> create token <runner>)" in notes
+    assert "-with-tower http://127.0.0.1:8000/tower" in notes

@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from enginekit import TOKEN, USER
+from enginekit import TOKEN, USER, WDL
 from fixtures.trackerapi import Api
 
 from localcluster.processes import free_port
 
 pytestmark = pytest.mark.engines
 
-WDL = Path(__file__).resolve().parents[1] / "fixtures" / "wdl"
 MINIWDL = Path(sys.executable).with_name("miniwdl")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

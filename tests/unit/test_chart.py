@@ -259,3 +259,52 @@ def test_ingress_and_token_mode_render() -> None:
         "valueFrom": {"secretKeyRef": {"name": "api-tokens", "key": "tokens"}},
     } in env
     assert "tracker-api" not in by_kind(rendered, "ClusterRole")  # no TokenReviews without kubernetes mode
+
+
+def test_the_trace_receiver_is_configured_from_the_tower_values() -> None:
+    rendered = render(
+        "tower.basePath=/nextflow",
+        "tower.defaultNamespace=genomics",
+        '--set-json=tower.workspaces={"42": "lab"}',
+        "tower.statusIntervalSeconds=5",
+    )
+    settings = _settings_from(by_kind(rendered, "ConfigMap")["tracker-config"]["data"])
+    assert (settings.tower.enabled, settings.tower.base_path, settings.tower.runs) == (True, "/nextflow", "kubernetes")
+    assert (settings.tower.default_namespace, settings.tower.workspaces) == ("genomics", {"42": "lab"})
+    assert settings.tower.status_interval_seconds == 5
+    assert (settings.api.auth_mode, settings.tower.auth_mode) == ("kubernetes", "api")  # trace tokens: as the API
+    defaults = _settings_from(by_kind(render(), "ConfigMap")["tracker-config"]["data"]).tower
+    assert (defaults.base_path, defaults.default_namespace, defaults.workspaces) == ("/tower", None, {})
+    off = _settings_from(by_kind(render("tower.enabled=false"), "ConfigMap")["tracker-config"]["data"])
+    assert off.tower.enabled is False
+    bad = helm("template", "t", str(CHART), "--kube-version", KUBE_VERSION, "--set=tower.runs=etcd", check=False)
+    assert bad.returncode != 0
+    assert "/tower/runs" in bad.stderr
+
+
+def _api_rights(*sets: str) -> tuple[set[str], bool]:
+    """The ClusterRoles bound to the API's ServiceAccount, and whether it gets its token."""
+    rendered = render(*sets)
+    account = by_kind(rendered, "ServiceAccount")["tracker-api"]
+    subject = {"kind": "ServiceAccount", "name": "tracker-api", "namespace": "tracker-system"}
+    bound = {b["roleRef"]["name"] for b in by_kind(rendered, "ClusterRoleBinding").values() if subject in b["subjects"]}
+    assert bound <= set(by_kind(rendered, "ClusterRole"))
+    return bound, account["automountServiceAccountToken"]
+
+
+def test_the_api_writes_workflow_runs_only_when_the_receiver_makes_them() -> None:
+    """tracker-api-runs is bound to the API when tower.runs is kubernetes, whatever the
+    authentication mode, and the API pod then has its service-account token."""
+    assert _api_rights() == ({"tracker-api", "tracker-api-runs"}, True)
+    assert _api_rights("api.authMode=token", "api.tokensSecret=t") == ({"tracker-api-runs"}, True)
+    assert _api_rights("api.authMode=none") == ({"tracker-api-runs"}, True)
+    assert _api_rights("tower.runs=index") == ({"tracker-api"}, True)
+    assert _api_rights("tower.enabled=false") == ({"tracker-api"}, True)
+    assert _api_rights("api.authMode=none", "tower.runs=index") == (set(), False)
+    assert _api_rights("api.authMode=token", "api.tokensSecret=t", "tower.enabled=false") == (set(), False)
+    deployment = by_kind(render(), "Deployment")["tracker-api"]["spec"]["template"]["spec"]
+    assert deployment["serviceAccountName"] == "tracker-api"
+    assert deployment.get("automountServiceAccountToken", True) is True
+    no_api = render("api.enabled=false")
+    assert "tracker-api-runs" not in by_kind(no_api, "ClusterRole")
+    assert "tracker-api-runs" not in by_kind(no_api, "ClusterRoleBinding")

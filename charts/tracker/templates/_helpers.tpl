@@ -42,6 +42,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s-%s" (include "tracker.fullname" .root) .component -}}
 {{- end -}}
 
+{{/* "true" when the API writes the trace receiver's runs as WorkflowRuns (and so needs tracker-api-runs and its token). */}}
+{{- define "tracker.apiWritesRuns" -}}
+{{- if and .Values.api.enabled .Values.tower.enabled (eq .Values.tower.runs "kubernetes") -}}true{{- end -}}
+{{- end -}}
+
 {{- define "tracker.configName" -}}
 {{- printf "%s-config" (include "tracker.fullname" .) -}}
 {{- end -}}

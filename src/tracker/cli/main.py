@@ -19,6 +19,7 @@ from tracker.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from tracker.cli.get import get
 from tracker.cli.outputs import outputs
 from tracker.cli.report import report
+from tracker.cli.watch import watch
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -62,7 +63,7 @@ def completion(shell: str) -> None:
     click.echo(completer(cli, {}, "tracker", "_TRACKER_COMPLETE").source())
 
 
-for command in (outputs, get, describe, report, completion):
+for command in (outputs, get, describe, report, watch, completion):
     cli.add_command(command)
 
 

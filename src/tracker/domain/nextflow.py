@@ -10,8 +10,10 @@ strings may arrive truncated, and bodies carry fields this mapping does not know
 (they are ignored). Nextflow's per-process `failed` counts every failed attempt,
 including those it retried (also counted in `retries`) and those it ignored.
 
-One extension: `engine` (in the create body or the begin's `workflow`) names a
-runner other than Nextflow that speaks this protocol (the WDL reporters send `wdl`).
+Two extensions, for runners other than Nextflow that speak this protocol (the WDL
+reporters): `engine` (in the create body or the begin's `workflow`) names the
+engine (`wdl`), and the complete's `workflow.aborted: true` ends the run Aborted
+(a canceled run) rather than Failed.
 """
 
 from __future__ import annotations
@@ -146,13 +148,15 @@ def process_counts(entry: Any, index: int = 0) -> ProcessCounts:
 
 
 def complete_status(body: Body, received: datetime) -> dict[str, Any]:
-    """Succeeded or Failed with completion time and error, plus the final counts."""
+    """Succeeded, Failed (or Aborted, when the runner says so) with completion time and
+    error, plus the final counts."""
     workflow = values.mapping(body.get("workflow"), "workflow")
     status = progress_status(body, received)
     success = workflow.get("success") is True
+    phase = Phase.SUCCEEDED if success else Phase.ABORTED if workflow.get("aborted") is True else Phase.FAILED
     completed = values.parse_time(workflow.get("complete"), field="workflow.complete") or heartbeat_at(body, received)
     status.update(
-        phase=(Phase.SUCCEEDED if success else Phase.FAILED).value,
+        phase=phase.value,
         completedAt=rfc3339(completed),
         errorMessage=None if success else error_message(workflow),
     )

@@ -115,6 +115,7 @@ def heartbeat(*, instant: datetime) -> dict[str, Any]:
 def complete(
     *,
     success: bool,
+    aborted: bool = False,
     completed: datetime,
     processes: Iterable[ProcessCounts],
     instant: datetime,
@@ -123,6 +124,7 @@ def complete(
 ) -> dict[str, Any]:
     workflow = {
         "success": success,
+        "aborted": aborted or None,
         "complete": completed.isoformat(),
         "errorMessage": error_message,
         "errorReport": error_report,

@@ -6,6 +6,8 @@ Configured as any miniwdl option, from the environment or a miniwdl .cfg section
 `http://tracker:8000/tower`; unset, the plugin does nothing), `MINIWDL__TRACKER__TOKEN`
 (default `$TOWER_ACCESS_TOKEN`), and optionally `MINIWDL__TRACKER__OUTPUT_DIR` (the
 run's S3 output prefix), `MINIWDL__TRACKER__WORKSPACE` (a workspace id) and
+`MINIWDL__TRACKER__PUBLISH_TO` (an `s3://BUCKET/PREFIX/`: the run's output files are
+uploaded under `PREFIX/<run>/`, its outputDir, before it is reported done),
 `MINIWDL__TRACKER__HEARTBEAT_SECONDS` (default 30) and `MINIWDL__TRACKER__GRACE_SECONDS`
 (how long a finished run waits for unsent reports, default 60).
 
@@ -25,12 +27,17 @@ import uuid
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tracker.domain import tracebodies
 from tracker.domain.records import ProcessCounts
+from tracker.domain.s3url import InvalidS3Url, parse_prefix
 from tracker.domain.tasks import TaskRecord, TaskStatus
 from tracker.reporters.client import TraceClient, TraceError, TraceUnavailable
+from tracker.reporters.publish import default_client, output_files, publish, run_prefix, s3_upload
 
 Recv = dict[str, Any]
 ENGINE = "wdl"
@@ -63,8 +70,9 @@ class RunReport:
         logger: Any,
         heartbeat_seconds: float,
         grace_seconds: float,
+        publish_prefix: str | None = None,
     ) -> None:
-        self.client, self.logger = client, logger
+        self.client, self.logger, self.publish_prefix = client, logger, publish_prefix
         self.heartbeat_seconds, self.grace_seconds = heartbeat_seconds, grace_seconds
         self.lock = threading.Lock()
         self.processes: dict[str, _Process] = {}
@@ -173,6 +181,7 @@ def workflow(
     try:
         recv = yield recv  # the outputs: the run succeeded
         _RUNS.pop(run_id[0], None)
+        _publish(report, recv.get("outputs"), Path(run_dir))
         report.end(success=True)
         finished = True
         yield recv
@@ -192,6 +201,12 @@ def _report(cfg: Any, logger: Any, run_dir: str, workflow: Any, inputs: Any) -> 
         logger.warning("tracker: MINIWDL__TRACKER__URL is set but no token (MINIWDL__TRACKER__TOKEN): not reported")
         return None
     run_name, session_id, now = os.path.basename(os.path.normpath(run_dir)), str(uuid.uuid4()), _now()
+    publish_prefix = None
+    if (publish_to := _option(cfg, "publish_to")) is not None:
+        try:
+            publish_prefix = run_prefix(parse_prefix(publish_to, field="MINIWDL__TRACKER__PUBLISH_TO"), run_name)
+        except InvalidS3Url as error:
+            logger.warning(f"tracker: outputs not published: {error}")
     create = tracebodies.create(run_name=run_name, session_id=session_id, engine=ENGINE, instant=now)
     begin = tracebodies.begin(
         run_name=run_name,
@@ -200,7 +215,7 @@ def _report(cfg: Any, logger: Any, run_dir: str, workflow: Any, inputs: Any) -> 
         started=now,
         instant=now,
         params=_plain(inputs),
-        output_dir=_option(cfg, "output_dir"),
+        output_dir=publish_prefix or _option(cfg, "output_dir"),
         repository=getattr(workflow, "name", None),
     )
     return RunReport(
@@ -210,7 +225,21 @@ def _report(cfg: Any, logger: Any, run_dir: str, workflow: Any, inputs: Any) -> 
         logger=logger,
         heartbeat_seconds=float(_option(cfg, "heartbeat_seconds", "30") or 30),
         grace_seconds=float(_option(cfg, "grace_seconds", "60") or 60),
+        publish_prefix=publish_prefix,
     )
+
+
+def _publish(report: RunReport, outputs: Any, run_dir: Path) -> None:
+    """Upload the run's output files under its outputDir before it is reported done."""
+    if report.publish_prefix is None:
+        return
+    try:
+        files = output_files(_plain(outputs), run_dir)
+        publish(files, report.publish_prefix, run_dir, s3_upload(default_client))
+    except (BotoCoreError, ClientError, OSError, InvalidS3Url) as error:  # a failed upload must not fail the run
+        report.logger.warning(f"tracker: outputs not published to {report.publish_prefix}: {error}")
+    else:
+        report.logger.info(f"tracker: {len(files)} output files published to {report.publish_prefix}")
 
 
 def task(cfg: Any, logger: Any, run_id: list[str], run_dir: str, task: Any, **recv: Any) -> Generator[Recv, Recv, None]:

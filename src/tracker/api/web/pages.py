@@ -1,7 +1,7 @@
 """The pages: the runs list (`/runs`) and the Run Detail page (`/runs/{run}`).
 
 Their data comes from the very functions behind `/api/v1/runs`, `/api/v1/runs/{run}`,
-`.../outputs` and `.../jobs` (called with one short session, closed before
+`.../outputs`, `.../jobs` and `.../tasks` (called with one short session, closed before
 rendering), so a page and the API never disagree. Query parameters are read by
 hand: a bad value is ignored with a message (runs list) or falls back to the
 default (tab, sort, offset), never an error page.
@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
+from tracker.api.routes import tasks as tasks_api
 from tracker.api.web import formats, listing, presenters
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
@@ -22,6 +23,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=
 
 OUTPUTS_PER_PAGE = 100
 JOBS_SHOWN = 50
+TASKS_SHOWN = 100
 
 
 @router.get(paths.PAGE_HOME)
@@ -85,6 +87,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         detail = runs_api.get_run(run, session, settings, namespace)
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
+        tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -124,6 +127,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         outputs=outputs,
         crumbs=presenters.output_crumbs(outputs.dir),
         jobs=jobs,
+        tasks=tasks,
         job_progress=presenters.job_progress,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
     )
