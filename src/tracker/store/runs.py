@@ -3,10 +3,10 @@ filtered listing, resume history and the outputs summary.
 
 `upsert_run` writes everything a `RunRecord` carries and replaces the run's process
 table; the outputs summary columns belong to the output functions and are never
-touched by it. `report_progress` changes only what a runner's progress report carries
-(heartbeat, peak concurrency, processes). Runs are never removed from the index: when the resource is deleted,
-`mark_run_removed` records it, and a WorkflowRun re-created under that run name is a
-new run (a new id) beside the old one.
+touched by it. `report_progress` changes only what a runner's progress report
+carries (heartbeat, peak concurrency, processes). Runs are never removed from the
+index: when the resource is deleted, `mark_run_removed` records it, and a WorkflowRun
+re-created under that run name is a new run (a new id) beside the old one.
 
 Run names: a run id always finds its run. A run name finds the live run of that name
 (in the namespace given, or in the only namespace using it); when no live run has it,
