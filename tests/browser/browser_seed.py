@@ -269,3 +269,92 @@ def seed_long_names(engine: Engine) -> None:
                 ),
             )
         session.commit()
+
+
+# A large run for the Task Timeline: 2,000 executed attempts in eight processes over
+# about three hours (every 25th failed and retried, every 97th aborted, the last ones
+# still running) and 100 cached ones.
+TIMELINE_ID = "9d000000-0000-4000-8000-000000000001"
+TIMELINE_PROCESSES = (
+    *(
+        f"NFCORE_SAREK:SAREK:{name}"
+        for name in (
+            "FASTP",
+            "BWAMEM2",
+            "MARKDUPLICATES",
+            "BASERECALIBRATOR",
+            "APPLYBQSR",
+            "HAPLOTYPECALLER",
+            "MOSDEPTH",
+        )
+    ),
+    "NFCORE_SAREK:MULTIQC",
+)
+TIMELINE_EXECUTED, TIMELINE_CACHED = 2_000, 100
+TIMELINE_RUN = RunRecord(
+    id=TIMELINE_ID,
+    namespace="genomics",
+    name="sarek-cohort-2k",
+    run_name="sarek-cohort",
+    owner="erin",
+    cluster="hpc-east",
+    engine="nextflow",
+    output_dir="s3://bucket/runs/sarek-cohort/",
+    phase="Running",
+    state="Running",
+    created_at=at(0),
+    started_at=at(0),
+    last_heartbeat_at=at(200),
+)
+
+
+def timeline_tasks() -> list[TaskRecord]:
+    found = []
+    for index in range(TIMELINE_EXECUTED):
+        process = TIMELINE_PROCESSES[index * len(TIMELINE_PROCESSES) // TIMELINE_EXECUTED]
+        submitted = at(index * 0.09)
+        started = submitted + timedelta(seconds=5 + index % 40)
+        running = index >= TIMELINE_EXECUTED - 30
+        status = (
+            TaskStatus.RUNNING
+            if running
+            else TaskStatus.RETRIED
+            if index % 25 == 0
+            else TaskStatus.ABORTED
+            if index % 97 == 0
+            else TaskStatus.COMPLETED
+        )
+        found.append(
+            TaskRecord(
+                "e1",
+                index + 1,
+                status,
+                name=f"{process.rsplit(':', 1)[-1]} (sample_{index:04d})",
+                process=process,
+                attempt=2 if index % 25 == 1 else 1,
+                submitted_at=submitted,
+                started_at=started,
+                completed_at=None if running else started + timedelta(minutes=2 + index % 17),
+            )
+        )
+    for index in range(TIMELINE_CACHED):
+        found.append(
+            TaskRecord(
+                "e1",
+                TIMELINE_EXECUTED + index + 1,
+                TaskStatus.CACHED,
+                name=f"FASTP (cached_{index:03d})",
+                process=TIMELINE_PROCESSES[0],
+            )
+        )
+    return found
+
+
+def seed_timeline(engine: Engine) -> None:
+    """The large run above and its attempts, through the store's batched upsert."""
+    attempts = timeline_tasks()
+    with session_factory(engine)() as session:
+        runs.upsert_run(session, record=TIMELINE_RUN)
+        for start in range(0, len(attempts), tasks.MAX_BATCH):
+            tasks.upsert_tasks(session, run_id=TIMELINE_ID, tasks=attempts[start : start + tasks.MAX_BATCH])
+        session.commit()

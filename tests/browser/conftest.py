@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_seed import seed, seed_long_names
+from browser_seed import seed, seed_long_names, seed_timeline
 from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, HD_LAPTOP, LAPTOP, PHONE, Api, serve
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
@@ -40,6 +40,21 @@ def long_names_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     finally:
         engine.dispose()
     server = serve(url, tmp_path_factory.mktemp("long-names-api"), TRACKER_API__AUTH_MODE="none")
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture(scope="session")
+def timeline_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API over an index holding one run of about 2,000 task attempts."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('timeline-index') / 'tracker.db'}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        seed_timeline(engine)
+    finally:
+        engine.dispose()
+    server = serve(url, tmp_path_factory.mktemp("timeline-api"), TRACKER_API__AUTH_MODE="none")
     yield server
     server.process.stop()
 

@@ -5,8 +5,6 @@ shows the least privilege it needs (`system:auth-delegator`)."""
 
 from __future__ import annotations
 
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from fixtures.trackerapi import serve
 
 from localcluster.controlplane import ControlPlane
-from localcluster.processes import ManagedProcess, free_port, wait_until
+from localcluster.processes import wait_until
 from tracker.api.app import create_app
 from tracker.api.auth import User
 from tracker.api.client import ApiClient, ApiError
@@ -32,26 +31,9 @@ KUBERNETES_AUTH = {"TRACKER_API__AUTH_MODE": "kubernetes"}
 def api_url(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tracker-api` serving a fresh SQLite index, authenticating with TokenReviews."""
     state = tmp_path_factory.mktemp("tracker-api")
-    port = free_port()
-    env = {
-        **os.environ,
-        **KUBERNETES_AUTH,
-        "KUBECONFIG": str(control_plane.kubeconfig),
-        "TRACKER_DATABASE_URL": f"sqlite:///{state / 'index.db'}",
-    }
-    argv = [str(Path(sys.executable).with_name("tracker-api")), "--host", "127.0.0.1", "--port", str(port)]
-    process = ManagedProcess("tracker-api", argv, state / "tracker-api.log", env=env).start()
-    url = f"http://127.0.0.1:{port}"
-
-    def answering() -> bool:
-        process.check_running()
-        return httpx.get(url + READYZ, timeout=5).status_code == 200
-
-    try:
-        wait_until(answering, timeout=60, what="tracker-api to be ready")
-        yield url
-    finally:
-        process.stop()
+    api = serve(f"sqlite:///{state / 'index.db'}", state, KUBECONFIG=str(control_plane.kubeconfig), **KUBERNETES_AUTH)
+    yield api.url
+    api.process.stop()
 
 
 def service_account_token(plane: ControlPlane, namespace: str, name: str = "reader") -> str:

@@ -201,3 +201,32 @@ def test_a_tracker_out_of_reach_is_retried_and_gets_everything_when_it_comes_bac
         watcher.send_signal(signal.SIGTERM)
         assert watcher.wait(30) == 0
         log.close()
+
+
+def test_a_watcher_beside_the_engine_reports_the_final_attempts(tracker: Api, tmp_path: Path) -> None:
+    """Sprocket marks the run done just before it writes metrics.json: a watcher
+    polling meanwhile waits for it rather than leaving the attempts Running."""
+    out = tmp_path / "out"
+    out.mkdir()
+    watcher = subprocess.Popen(
+        [str(TRACKER), "watch", "sprocket", str(out), "--url", f"{tracker.url}/tower", "--token", TOKEN,
+         "--interval", "0.2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        done = sprocket_run("scatter.wdl", tmp_path, out)
+        assert done.returncode == 0, done.stderr
+        [name] = sprocket_runs(out)
+
+        def final() -> list[tuple[str, str | None, str, int | None]] | None:
+            answer = httpx.get(f"{tracker.url}/api/v1/runs/{name}", headers=AUTH, params={"namespace": "wdl"})
+            if answer.status_code != 200 or answer.json()["phase"] != "Succeeded":
+                return None
+            return attempts(tracker, answer.json()["id"])
+
+        shards = wait_until(final, timeout=60, what="the run reported Succeeded", interval=0.3)
+        assert {(p, s, e) for p, _, s, e in shards} == {("align", "COMPLETED", 0)}
+        assert len(shards) == 3
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(30) == 0

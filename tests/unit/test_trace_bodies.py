@@ -101,6 +101,8 @@ def test_a_wdl_run_is_created_begun_and_completed_as_wdl() -> None:
     )
     status = nextflow.complete_status(done, NOW)
     assert (status["phase"], status["errorMessage"]) == ("Failed", "task hello.say failed")
+    canceled = tracebodies.complete(success=False, aborted=True, completed=NOW, processes=[], instant=NOW)
+    assert nextflow.complete_status(canceled, NOW)["phase"] == "Aborted"
 
 
 def test_engines_are_the_resources_engines() -> None:

@@ -4,8 +4,9 @@ tracker's trace receiver, as a long-running command or a pod's sidecar.
 Exit codes: 0 stopped (SIGTERM, Ctrl-C) or `--once` done; 1 the database is missing,
 corrupt or of a schema this tracker does not read, the state file is unreadable, or
 the tracker refused a report (bad token, no rights in the namespace); 2 bad
-arguments. A tracker out of reach or a database busy past its timeout is retried on
-the next poll (one line on stderr each time), losing nothing.
+arguments. A tracker out of reach, a database busy past its timeout or an output
+upload that failed is retried on the next poll (one line on stderr each time),
+losing nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import click
 
 from tracker.cli.errors import EXIT_USAGE, CliError
 from tracker.domain.s3url import InvalidS3Url, S3Url, parse_prefix
+from tracker.domain.sprocket import SprocketRowError
 from tracker.reporters.client import TraceClient, TraceError
 from tracker.reporters.publish import default_client, s3_upload
 from tracker.reporters.sprocket import STATE_NAME, TRANSIENT, SprocketWatcher, WatchState
@@ -74,7 +76,7 @@ def sprocket(
         watcher.watch(interval=interval, stopping=stopping, on_transient=_warn)
     except TRANSIENT as error:
         raise CliError(f"{error} (try again)") from error
-    except (SprocketDbError, TraceError) as error:
+    except (SprocketDbError, SprocketRowError, TraceError) as error:
         raise CliError(str(error)) from error
     finally:
         client.close()

@@ -80,6 +80,7 @@ class RunView:
     source: str
     target: str | None
     tasks: tuple[TaskRecord, ...]
+    tasks_final: bool  # from the tasks table or metrics.json, not only from live directories
 
     @property
     def processes(self) -> list[ProcessCounts]:
@@ -129,6 +130,7 @@ def run_view(
     if status not in RUN_PHASES:
         raise SprocketRowError(f"{where}.status: unknown run status {status!r}")
     uuid = str(row["uuid"])
+    rows = list(task_rows)
     return RunView(
         uuid=uuid,
         name=str(row.get("name") or uuid),
@@ -145,7 +147,8 @@ def run_view(
         directory=row.get("directory") or None,
         source=str(row.get("source") or ""),
         target=row.get("target") or None,
-        tasks=_tasks(uuid, list(task_rows), metrics, list(attempt_dirs), task_ids),
+        tasks=_tasks(uuid, rows, metrics, list(attempt_dirs), task_ids),
+        tasks_final=bool(rows) or metrics is not None,
     )
 
 

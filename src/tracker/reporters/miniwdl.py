@@ -30,14 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from tracker.domain import tracebodies
 from tracker.domain.records import ProcessCounts
 from tracker.domain.s3url import InvalidS3Url, parse_prefix
 from tracker.domain.tasks import TaskRecord, TaskStatus
 from tracker.reporters.client import TraceClient, TraceError, TraceUnavailable
-from tracker.reporters.publish import default_client, output_files, publish, run_prefix, s3_upload
+from tracker.reporters.publish import PublishError, default_client, output_files, publish, run_prefix, s3_upload
 
 Recv = dict[str, Any]
 ENGINE = "wdl"
@@ -236,7 +234,7 @@ def _publish(report: RunReport, outputs: Any, run_dir: Path) -> None:
     try:
         files = output_files(_plain(outputs), run_dir)
         publish(files, report.publish_prefix, run_dir, s3_upload(default_client))
-    except (BotoCoreError, ClientError, OSError, InvalidS3Url) as error:  # a failed upload must not fail the run
+    except (PublishError, OSError) as error:  # a failed upload must not fail the run
         report.logger.warning(f"tracker: outputs not published to {report.publish_prefix}: {error}")
     else:
         report.logger.info(f"tracker: {len(files)} output files published to {report.publish_prefix}")

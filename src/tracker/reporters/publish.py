@@ -9,9 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import BotoCoreError, ClientError
+
 from tracker.domain.s3url import S3Url, parse_prefix
 
 Upload = Callable[[Path, S3Url], None]
+
+
+class PublishError(Exception):
+    """An output file could not be uploaded; `str()` is one line for a user."""
 
 
 def run_prefix(publish_to: S3Url, run_name: str) -> str:
@@ -54,9 +61,12 @@ def s3_upload(make_client: Callable[[], Any]) -> Upload:
     clients: list[Any] = []
 
     def upload(path: Path, target: S3Url) -> None:
-        if not clients:
-            clients.append(make_client())
-        clients[0].upload_file(str(path), target.bucket, target.key)
+        try:
+            if not clients:
+                clients.append(make_client())
+            clients[0].upload_file(str(path), target.bucket, target.key)
+        except (BotoCoreError, ClientError, S3UploadFailedError, OSError) as error:
+            raise PublishError(f"cannot upload {path} to {target}: {error}") from error
 
     return upload
 

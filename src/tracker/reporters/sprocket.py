@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,13 @@ from tracker.domain.s3url import S3Url
 from tracker.domain.tasks import TaskRecord
 from tracker.reporters import sprocketdb
 from tracker.reporters.client import TraceClient, TraceUnavailable
-from tracker.reporters.publish import Upload, output_files, publish, run_prefix
+from tracker.reporters.publish import PublishError, Upload, output_files, publish, run_prefix
 
 ENGINE = "wdl"
 STATE_NAME = ".tracker-watch.json"
 BATCH = 100
 
-TRANSIENT = (TraceUnavailable, sprocketdb.SprocketDbBusy)  # retried on the next poll
+TRANSIENT = (TraceUnavailable, sprocketdb.SprocketDbBusy, PublishError)  # retried on the next poll
 
 
 @dataclass
@@ -106,6 +106,13 @@ def output_prefix(publish_to: S3Url | None, run: sprocket.RunView) -> str | None
     return run_prefix(publish_to, run.name) if publish_to is not None else None
 
 
+METRICS_GRACE = timedelta(seconds=60)
+
+
+def _long_ago(moment: datetime | None) -> bool:
+    return moment is None or datetime.now(UTC) - moment > METRICS_GRACE
+
+
 def _fingerprint(task: TaskRecord) -> str:
     return json.dumps(tracebodies.trace_task(task), sort_keys=True)
 
@@ -171,7 +178,9 @@ class SprocketWatcher:
             self.client.heartbeat(entry.workflow_id, tracebodies.heartbeat(instant=beat))
             entry.heartbeat = beat.isoformat()
             self._acknowledged(run.uuid, entry)
-        if run.phase.terminal:
+        if run.phase.terminal and (run.tasks_final or _long_ago(run.completed_at)):
+            # metrics.json comes before the run is marked done, but only as a best effort:
+            # without it the run completes after a grace period with what its directories showed
             self._complete(run, entry)
 
     def _begin_body(self, run: sprocket.RunView) -> dict[str, Any]:

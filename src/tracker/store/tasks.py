@@ -137,6 +137,33 @@ def list_tasks(
     return [to_record(row) for row in page], total
 
 
+TIMELINE_FIELDS = (
+    "execution",
+    "task_id",
+    "status",
+    "name",
+    "process",
+    "attempt",
+    "submitted_at",
+    "started_at",
+    "completed_at",
+)
+
+
+def list_task_spans(session: Session, *, run_id: str, limit: int) -> tuple[list[TaskRecord], int]:
+    """Up to `limit` of the run's attempts with only what the timeline draws (name,
+    process, status, attempt and times; other fields left unset), by task id, and how
+    many the run has."""
+    total = session.scalar(select(func.count()).select_from(Task).where(Task.run_id == run_id)) or 0
+    columns = [getattr(Task, f) for f in TIMELINE_FIELDS]
+    query = select(*columns).where(Task.run_id == run_id).order_by(Task.execution, Task.task_id).limit(limit)
+    found = [
+        TaskRecord(**dict(zip(TIMELINE_FIELDS, row, strict=True)) | {"status": TaskStatus(row.status)})
+        for row in session.execute(query)
+    ]
+    return found, total
+
+
 def get_task(session: Session, *, run_id: str, task_id: int, execution: str | None = None) -> TaskRecord | None:
     """One attempt by task id: of `execution`, or of the latest execution that has it."""
     query = select(Task).where(Task.run_id == run_id, Task.task_id == task_id)

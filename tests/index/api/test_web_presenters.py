@@ -312,6 +312,14 @@ def test_failed_runs_open_on_their_error_and_resumed_runs_have_history() -> None
     assert "history" not in [t.key for t in p.run_tabs(run(executions=[execution(current=True)]))]
 
 
+def test_task_timeline_tab_follows_overview_and_error_when_the_run_has_attempts() -> None:
+    failed = run(phase="Failed", state="Failed")
+    assert [t.key for t in p.run_tabs(failed, has_tasks=True)][:3] == ["overview", "error", "timeline"]
+    assert [t.label for t in p.run_tabs(run(), has_tasks=True)][1] == "Task Timeline"
+    assert p.choose_tab("timeline", run(), has_tasks=True) == "timeline"
+    assert p.choose_tab("timeline", run()) == "overview"
+
+
 def test_resume_command() -> None:
     assert p.resume_command(run(session_id="sess-2")) == "-resume sess-2 -name foo-run-001"
     assert p.resume_command(run(session_id=None)) is None

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
-from tracker.api.web import formats, listing, presenters
+from tracker.api.web import formats, listing, presenters, timeline_view
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
 
@@ -88,6 +88,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
+        timeline = timeline_view.load(session, detail, params.get("zoom")) if tasks.total else None
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -106,7 +107,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     ]
     tabs = [
         {"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
-        for tab in presenters.run_tabs(detail)
+        for tab in presenters.run_tabs(detail, has_tasks=tasks.total > 0)
     ]
     return render(
         request,
@@ -115,7 +116,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         run=detail,
         link=link,
         tabs=tabs,
-        active=presenters.choose_tab(params.get("tab"), detail),
+        active=presenters.choose_tab(params.get("tab"), detail, has_tasks=tasks.total > 0),
         links=presenters.workflow_links(detail.workflow),
         outputs_view=presenters.outputs_view(detail.outputs),
         processes=presenters.sort_processes(detail.processes, psort),
@@ -129,5 +130,6 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         jobs=jobs,
         tasks=tasks,
         job_progress=presenters.job_progress,
+        timeline=timeline,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
     )

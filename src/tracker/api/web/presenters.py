@@ -180,23 +180,25 @@ OVERVIEW, ERROR, CONFIG, OUTPUTS, JOBS, HISTORY = (
     Tab("jobs", "Lifecycle jobs"),
     Tab("history", "Run History"),
 )
+TIMELINE = Tab("timeline", "Task Timeline")
 
 
 def failed(run: schemas.RunDetail) -> bool:
     return run.phase == Phase.FAILED.value or run.state == Phase.FAILED.value
 
 
-def run_tabs(run: schemas.RunDetail) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Config & Params, Outputs, Lifecycle
-    jobs, and Run History when the run was executed more than once (resumed)."""
-    tabs = [OVERVIEW, *([ERROR] if failed(run) else []), CONFIG, OUTPUTS, JOBS]
+def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
+    """Overview, Error & Resume (failed runs), Task Timeline (when the index has task
+    attempts), Config & Params, Outputs, Lifecycle jobs, and Run History when the run
+    was executed more than once (resumed)."""
+    tabs = [OVERVIEW, *([ERROR] if failed(run) else []), *([TIMELINE] if has_tasks else []), CONFIG, OUTPUTS, JOBS]
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
-def choose_tab(requested: str | None, run: schemas.RunDetail) -> str:
+def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False) -> str:
     """The requested tab when the run has it; else Error & Resume for a failed run,
     Overview for any other."""
-    keys = [tab.key for tab in run_tabs(run)]
+    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks)]
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key
