@@ -17,7 +17,7 @@ from tracker.api.app import create_app
 from tracker.settings import Settings
 from tracker.store import make_engine, migrate, session_factory
 
-KEEP_ALIVE_SECONDS = 75  # longer than the clients' own idle timeouts (httpx 5 s, Java's HttpClient 30 s)
+KEEP_ALIVE_SECONDS = 75  # longer than a runner's gap between calls (Nextflow: a heartbeat a minute at least)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,8 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         log_level=settings.log_level.lower(),
         server_header=False,
-        # Runners (Nextflow every second) reuse idle connections: uvicorn's default of 5 s
-        # closes them while a client may be sending on one, which it sees as an error.
+        # Runners reuse idle connections: uvicorn's default of 5 s closes them so often
+        # that a client sometimes sends on one just as it is closed, and sees an error.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
