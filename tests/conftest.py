@@ -28,6 +28,7 @@ pytest_plugins = [
     "fixtures.faultproxy",
     "fixtures.image",
     "fixtures.localsystem",
+    "fixtures.chromium",
 ]
 
 

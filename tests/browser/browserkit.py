@@ -1,6 +1,6 @@
-"""What the browser tests share: the Chromium they drive, the API process they
-start (`serve`, from `fixtures.trackerapi`), viewport sizes, and screenshots saved
-as test artifacts under `test-artifacts/browser/` (gitignored)."""
+"""What the browser tests share: the API process they start (`serve`, from
+`fixtures.trackerapi`), viewport sizes, and screenshots saved as test artifacts
+under `test-artifacts/browser/` (gitignored). Chromium is `fixtures.chromium`'s."""
 
 from __future__ import annotations
 
@@ -10,17 +10,6 @@ from pathlib import Path
 from fixtures.trackerapi import Api, serve  # noqa: F401 - the browser tests import them from here
 from playwright.sync_api import Page
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 LAPTOP = {"width": 1280, "height": 800}
 HD_LAPTOP = {"width": 1366, "height": 768}  # the most common laptop screen

@@ -1,18 +1,17 @@
 """Browser tests: the real `tracker-api` console script on a free loopback port over a
 seeded SQLite index, and one headless Chromium (Debian's, never a downloaded one)
-driven by Playwright, both started once per session; a fresh browser context (tab)
+driven by Playwright (`fixtures.chromium`), both started once per session; a fresh browser context (tab)
 per test, at laptop or phone width."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from browser_seed import seed, seed_long_names, seed_timeline
-from browserkit import BROWSER_TOKEN, BROWSER_USER, CHROMIUM, CHROMIUM_ARGS, HD_LAPTOP, LAPTOP, PHONE, Api, serve
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from browserkit import BROWSER_TOKEN, BROWSER_USER, HD_LAPTOP, LAPTOP, PHONE, Api, serve
+from playwright.sync_api import Browser, Page
 
 from tracker.store.engine import make_engine, migrate
 
@@ -78,21 +77,6 @@ def token_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     yield server
     server.process.stop()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/bootstrap (it installs Debian's chromium)")
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
 
 
 def _page(browser: Browser, viewport: dict[str, int], **options: object) -> Iterator[Page]:

@@ -17,6 +17,8 @@ from tracker.api.app import create_app
 from tracker.settings import Settings
 from tracker.store import make_engine, migrate, session_factory
 
+KEEP_ALIVE_SECONDS = 75  # longer than a runner's gap between calls (Nextflow: a heartbeat a minute at least)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tracker-api", description="Serve the Workflow Tracker read API.")
@@ -28,7 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     app = create_app(settings, session_factory(engine, readonly=True), write_sessions=session_factory(engine))
-    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower(), server_header=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+        # Runners reuse idle connections: uvicorn's default of 5 s closes them so often
+        # that a client sometimes sends on one just as it is closed, and sees an error.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     return 0
 
 

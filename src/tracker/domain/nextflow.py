@@ -173,45 +173,52 @@ def error_message(workflow: Body) -> str | None:
 
 def task_record(raw: Any, *, execution: str, index: int = 0) -> TaskRecord:
     """One `tasks[]` map (the trace record, camelCase, `%` as `p`)."""
-    where = f"tasks[{index}]"
-    task = values.mapping(raw, where)
-    task_id = task.get("taskId")
-    if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
-        raise values.TraceError(f"{where}.taskId: expected a task number, got {task_id!r}")
+    task = values.mapping(raw, f"tasks[{index}]")
     try:
-        status = TaskStatus(str(task.get("status") or "NEW").upper())
+        return _task(task, execution)
+    except values.TraceError as error:  # the field's full name is built only for a failure
+        raise values.TraceError(f"tasks[{index}].{error}") from error
+
+
+def _task(task: Body, execution: str) -> TaskRecord:
+    get = task.get
+    task_id = get("taskId")
+    if isinstance(task_id, bool) or not isinstance(task_id, int) or task_id < 0:
+        raise values.TraceError(f"taskId: expected a task number, got {task_id!r}")
+    try:
+        status = TaskStatus(str(get("status") or "NEW").upper())
     except ValueError as error:
-        raise values.TraceError(f"{where}.status: unknown task status {task.get('status')!r}") from error
-    error_action = values.text(task.get("errorAction"), f"{where}.errorAction", 16)
+        raise values.TraceError(f"status: unknown task status {get('status')!r}") from error
+    error_action = values.text(get("errorAction"), "errorAction", 16)
     if status is TaskStatus.FAILED and error_action == "RETRY":
         status = TaskStatus.RETRIED
-    exit_code = values.integer(task.get("exit"), f"{where}.exit")
+    exit_code = values.integer(get("exit"), "exit")
     return TaskRecord(
         execution=execution,
         task_id=task_id,
         status=status,
-        name=values.text(task.get("name"), f"{where}.name"),
-        process=values.text(task.get("process"), f"{where}.process"),
-        tag=values.text(task.get("tag"), f"{where}.tag"),
-        hash=values.text(task.get("hash"), f"{where}.hash", 64),
-        attempt=values.small(task.get("attempt"), f"{where}.attempt") or 1,
-        native_id=values.text(task.get("nativeId"), f"{where}.nativeId"),
-        submitted_at=values.parse_time(task.get("submit"), field=f"{where}.submit"),
-        started_at=values.parse_time(task.get("start"), field=f"{where}.start"),
-        completed_at=values.parse_time(task.get("complete"), field=f"{where}.complete"),
-        duration_ms=values.integer(task.get("duration"), f"{where}.duration"),
-        realtime_ms=values.integer(task.get("realtime"), f"{where}.realtime"),
-        cpus=values.small(task.get("cpus"), f"{where}.cpus"),
-        memory_bytes=values.integer(task.get("memory"), f"{where}.memory"),
-        time_ms=values.integer(task.get("time"), f"{where}.time"),
-        pcpu=values.number(task.get("pcpu"), f"{where}.pcpu"),
-        peak_rss=values.integer(task.get("peakRss"), f"{where}.peakRss"),
-        read_bytes=values.integer(task.get("readBytes"), f"{where}.readBytes"),
-        write_bytes=values.integer(task.get("writeBytes"), f"{where}.writeBytes"),
+        name=values.text(get("name"), "name"),
+        process=values.text(get("process"), "process"),
+        tag=values.text(get("tag"), "tag"),
+        hash=values.text(get("hash"), "hash", 64),
+        attempt=values.small(get("attempt"), "attempt") or 1,
+        native_id=values.text(get("nativeId"), "nativeId"),
+        submitted_at=values.parse_time(get("submit"), field="submit"),
+        started_at=values.parse_time(get("start"), field="start"),
+        completed_at=values.parse_time(get("complete"), field="complete"),
+        duration_ms=values.integer(get("duration"), "duration"),
+        realtime_ms=values.integer(get("realtime"), "realtime"),
+        cpus=values.small(get("cpus"), "cpus"),
+        memory_bytes=values.integer(get("memory"), "memory"),
+        time_ms=values.integer(get("time"), "time"),
+        pcpu=values.number(get("pcpu"), "pcpu"),
+        peak_rss=values.integer(get("peakRss"), "peakRss"),
+        read_bytes=values.integer(get("readBytes"), "readBytes"),
+        write_bytes=values.integer(get("writeBytes"), "writeBytes"),
         exit_code=None if exit_code == UNFINISHED_EXIT else exit_code,
         error_action=error_action,
-        work_dir=values.text(task.get("workdir"), f"{where}.workdir"),
-        executor=values.text(task.get("executor"), f"{where}.executor", 64),
+        work_dir=values.text(get("workdir"), "workdir"),
+        executor=values.text(get("executor"), "executor", 64),
     )
 
 

@@ -5,6 +5,7 @@ within a column's length. Each failure is a `TraceError` naming the field."""
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,11 @@ def text(value: Any, field: str, limit: int | None = None) -> str | None:
     """A string (NUL characters dropped: no index can hold them), at most `limit` long."""
     if value is None:
         return None
+    if type(value) is str:  # the common case, without the checks below
+        text = value.replace("\x00", "") or None
+        if text is not None and limit is not None and len(text) > limit:
+            raise TraceError(f"{field}: longer than {limit} characters")
+        return text
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         text = str(value).replace("\x00", "") or None
         if text is not None and limit is not None and len(text) > limit:
@@ -74,9 +80,12 @@ def clean(value: Any) -> Any:
 
 
 _INT64, _INT32 = 2**63 - 1, 2**31 - 1
+_FLOAT_MAX = sys.float_info.max
 
 
 def integer(value: Any, field: str) -> int | None:
+    if type(value) is int and -_INT64 <= value <= _INT64:  # the common case
+        return value
     if value is None or value == "-":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -91,6 +100,8 @@ def integer(value: Any, field: str) -> int | None:
 
 
 def number(value: Any, field: str) -> float | None:
+    if type(value) is float and -_FLOAT_MAX <= value <= _FLOAT_MAX:  # finite: the common case
+        return value
     if value is None or value == "-":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):

@@ -16,7 +16,12 @@ def dialect_of(session: Session) -> str:
 
 def insert(session: Session, model: Any) -> Any:
     """The dialect's INSERT (with `on_conflict_do_update` / `on_conflict_do_nothing`)."""
-    if dialect_of(session) == "postgresql":
+    return insert_for(dialect_of(session), model)
+
+
+def insert_for(dialect: str, model: Any) -> Any:
+    """`insert` by dialect name (for statements built once per dialect)."""
+    if dialect == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
 

@@ -3,9 +3,10 @@ filtered listing, resume history and the outputs summary.
 
 `upsert_run` writes everything a `RunRecord` carries and replaces the run's process
 table; the outputs summary columns belong to the output functions and are never
-touched by it. Runs are never removed from the index: when the resource is deleted,
-`mark_run_removed` records it, and a WorkflowRun re-created under that run name is a
-new run (a new id) beside the old one.
+touched by it. `report_progress` changes only what a runner's progress report
+carries (heartbeat, peak concurrency, processes). Runs are never removed from the
+index: when the resource is deleted, `mark_run_removed` records it, and a WorkflowRun
+re-created under that run name is a new run (a new id) beside the old one.
 
 Run names: a run id always finds its run. A run name finds the live run of that name
 (in the namespace given, or in the only namespace using it); when no live run has it,
@@ -20,7 +21,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, literal, select, update
+from sqlalchemy import Select, bindparam, delete, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
@@ -116,14 +117,56 @@ def upsert_run(session: Session, *, record: RunRecord) -> None:
             )
             .on_conflict_do_nothing(index_elements=["run_id", "started_at"])
         )
-    session.execute(delete(Process).where(Process.run_id == record.id))
-    processes = {p.name: p for p in record.processes}  # a repeated name: the last one wins
-    if processes:
+    _replace_processes(session, record.id, record.processes)
+
+
+def report_progress(
+    session: Session,
+    *,
+    run_id: str,
+    last_heartbeat_at: datetime | None,
+    peak_concurrency: int | None = None,
+    processes: Iterable[ProcessCounts] | None = None,
+) -> bool:
+    """What a runner's progress report changes, without rewriting the run: the heartbeat
+    moves forward (never back), peak concurrency is set when given, and the processes
+    are replaced when given and different. False when the run is not in the index."""
+    connection = session.connection()  # Core, not the ORM: this runs on every report
+    before = connection.execute(_LAST_HEARTBEAT, {"run_id": run_id}).one_or_none()
+    if before is None:
+        return False
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if last_heartbeat_at is not None and (before[0] is None or last_heartbeat_at > before[0]):
+        values["last_heartbeat_at"] = last_heartbeat_at
+    if peak_concurrency is not None:
+        values["peak_concurrency"] = peak_concurrency
+    connection.execute(update(Run).where(Run.id == run_id).values(values))
+    if processes is not None:
+        wanted = tuple({p.name: p for p in processes}.values())
+        stored = connection.execute(_PROCESS_COUNTS, {"run_id": run_id})
+        if tuple(ProcessCounts(row[0], **dict(zip(COUNTS, row[1:], strict=True))) for row in stored) != wanted:
+            _replace_processes(session, run_id, wanted)
+    return True
+
+
+# built once: report_progress runs on every report
+_LAST_HEARTBEAT = select(Run.last_heartbeat_at).where(Run.id == bindparam("run_id"))
+_PROCESS_COUNTS = (
+    select(Process.name, *(getattr(Process, c) for c in COUNTS))
+    .where(Process.run_id == bindparam("run_id"))
+    .order_by(Process.position)
+)
+
+
+def _replace_processes(session: Session, run_id: str, processes: Iterable[ProcessCounts]) -> None:
+    session.connection().execute(delete(Process).where(Process.run_id == run_id))
+    latest = {p.name: p for p in processes}  # a repeated name: the last one wins
+    if latest:
         rows = [
-            {"run_id": record.id, "name": p.name, "position": i, **{c: getattr(p, c) for c in COUNTS}}
-            for i, p in enumerate(processes.values())
+            {"run_id": run_id, "name": p.name, "position": i, **{c: getattr(p, c) for c in COUNTS}}
+            for i, p in enumerate(latest.values())
         ]
-        session.execute(insert(session, Process).values(rows))
+        session.connection().execute(insert(session, Process), rows)  # executemany: one cached statement
 
 
 def _resumed(before: datetime | None, now: datetime | None) -> bool:

@@ -7,14 +7,18 @@ replaces the earlier one (runners send a task's latest state).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import datetime
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from tracker.domain.tasks import TASK_FIELDS, TaskRecord, TaskStatus
-from tracker.store.dialects import insert
+from tracker.store.dialects import insert_for
 from tracker.store.models import Task
 from tracker.store.types import plain, utcnow
 
@@ -45,14 +49,52 @@ def upsert_tasks(session: Session, *, run_id: str, tasks: Sequence[TaskRecord]) 
     latest = {(t.execution, t.task_id): t for t in tasks}  # one row per key in one statement
     if not latest:
         return
-    now = utcnow()
-    rows = [
-        dict({f: plain(getattr(t, f)) for f in TASK_FIELDS}, run_id=run_id, updated_at=now) for t in latest.values()
-    ]
-    statement = insert(session, Task.__table__)
-    updates = {c: statement.excluded[c] for c in (*TASK_FIELDS, "updated_at") if c not in _KEY}
-    # executemany of one cached statement: a multi-row VALUES would be compiled anew each time
-    session.connection().execute(statement.on_conflict_do_update(index_elements=list(_KEY), set_=updates), rows)
+    connection = session.connection()
+    upsert = _upsert(connection.dialect)
+    connection.exec_driver_sql(upsert.sql, upsert.rows(latest.values(), run_id=run_id, now=utcnow()))
+
+
+_COLUMNS = (*TASK_FIELDS, "run_id", "updated_at")  # a row's values, in this order
+_values = attrgetter(*TASK_FIELDS)
+_STATUS = TASK_FIELDS.index("status")
+
+
+class _Upsert:
+    """The upsert statement compiled once for a dialect, and its parameters' bind
+    processors. One executemany of it per batch; handing the rows to the driver
+    already processed skips SQLAlchemy's per-parameter bookkeeping, which costs more
+    than the statement itself."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        statement = insert_for(dialect.name, Task.__table__)
+        updates = {c: statement.excluded[c] for c in _COLUMNS if c not in _KEY}
+        compiled = statement.on_conflict_do_update(index_elements=list(_KEY), set_=updates).compile(dialect=dialect)
+        self.sql = compiled.string
+        self._positional = compiled.positional
+        self._names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+        self._order = [_COLUMNS.index(name) for name in self._names]
+        columns = Task.__table__.columns
+        processors = [columns[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
+        self._processors: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(processors[:-1]) if p is not None
+        ]
+        self._stamp: Callable[[Any], Any] = processors[-1] or (lambda value: value)  # updated_at: once per batch
+
+    def rows(self, tasks: Iterable[TaskRecord], *, run_id: str, now: datetime) -> list[Any]:
+        stamp, rows = self._stamp(now), []
+        for task in tasks:
+            values = [*_values(task), run_id, stamp]
+            values[_STATUS] = plain(values[_STATUS])
+            for index, process in self._processors:
+                values[index] = process(values[index])
+            ordered = [values[i] for i in self._order]
+            rows.append(tuple(ordered) if self._positional else dict(zip(self._names, ordered, strict=True)))
+        return rows
+
+
+@cache
+def _upsert(dialect: Dialect) -> _Upsert:
+    return _Upsert(dialect)
 
 
 def list_tasks(

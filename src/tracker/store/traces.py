@@ -45,9 +45,24 @@ def add_binding(session: Session, *, binding: TraceBinding) -> None:
 def get_binding(session: Session, *, workflow_id: str, lock: bool = False) -> TraceBinding | None:
     """The binding of `workflow_id`; `lock` takes the row for update (PostgreSQL),
     so concurrent calls of one run apply their changes one after the other."""
-    query = select(TraceWorkflow).where(TraceWorkflow.workflow_id == workflow_id)
-    row = session.scalars(query.with_for_update() if lock else query).first()
-    return _binding(row) if row is not None else None
+    query = select(*_BINDING).where(TraceWorkflow.workflow_id == workflow_id)
+    # Core, not the ORM: every trace call reads its binding
+    row = session.connection().execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        return None
+    values = row._asdict()
+    return TraceBinding(**values | {"reported": dict(values["reported"] or {})})
+
+
+_BINDING = (
+    TraceWorkflow.workflow_id,
+    TraceWorkflow.run_id,
+    TraceWorkflow.namespace,
+    TraceWorkflow.name,
+    TraceWorkflow.owner,
+    TraceWorkflow.session_id,
+    TraceWorkflow.reported,
+)
 
 
 def latest_for_session(session: Session, *, namespace: str, session_id: str) -> TraceBinding | None:

@@ -103,6 +103,24 @@ def test_upsert_replaces_fields_and_processes_but_keeps_created_at_and_outputs(s
     assert runs.outputs_summary(session, run_id=record.id) == summary
 
 
+def test_a_progress_report_moves_liveness_forward_only_and_replaces_processes(session: Session) -> None:
+    record = full_record()
+    runs.upsert_run(session, record=record)
+    later = record.last_heartbeat_at + timedelta(minutes=1)  # type: ignore[operator]
+    counts = (ProcessCounts("FASTQC", succeeded=5, cached=1), ProcessCounts("ALIGN", running=1, succeeded=1))
+    assert runs.report_progress(
+        session, run_id=record.id, last_heartbeat_at=later, peak_concurrency=50, processes=counts
+    )
+    expected = dataclasses.replace(record, last_heartbeat_at=later, peak_concurrency=50, processes=counts)
+    assert runs.get_run(session, ref=record.id) == expected
+    # an older report (a retried call) never moves liveness back; processes as reported
+    assert runs.report_progress(
+        session, run_id=record.id, last_heartbeat_at=record.last_heartbeat_at, processes=counts[:1]
+    )
+    assert runs.get_run(session, ref=record.id) == dataclasses.replace(expected, processes=counts[:1])
+    assert not runs.report_progress(session, run_id="no-such-run", last_heartbeat_at=later)
+
+
 def test_a_run_name_is_unique_per_namespace(session: Session, add_run: AddRun) -> None:
     first = add_run(namespace="a", run_name="sad_einstein")
     with pytest.raises(DuplicateRunName, match="'sad_einstein' is already used in namespace 'a'"):

@@ -34,6 +34,7 @@ _SPEC = {
 _WORKFLOW = {"repository": "repository", "revision": "revision", "commit": "commit"}
 _TIMES = {"startedAt": "started_at", "completedAt": "completed_at", "lastHeartbeatTime": "last_heartbeat_at"}
 _STATUS = {"errorMessage": "error_message", "peakConcurrency": "peak_concurrency"}
+_PROGRESS = {"lastHeartbeatTime", "processes", "peakConcurrency"}  # what progress and heartbeat calls carry
 
 
 class Forbidden(ApiProblem):
@@ -74,6 +75,16 @@ class IndexRuns:
         return runs.get_run(session, ref=ref, namespace=namespace)
 
     def apply(self, session: Session, *, binding: TraceBinding, spec: dict[str, Any], status: dict[str, Any]) -> None:
+        if not spec and status.keys() <= _PROGRESS:  # a progress report: a few columns, not the whole run
+            processes = status.get("processes")
+            if runs.report_progress(
+                session,
+                run_id=binding.run_id,
+                last_heartbeat_at=parse_time(status.get("lastHeartbeatTime")),
+                peak_concurrency=status.get("peakConcurrency"),
+                processes=None if processes is None else [ProcessCounts(**p) for p in processes],
+            ):
+                return
         record = runs.get_run(session, ref=binding.run_id) or RunRecord(
             id=binding.run_id,
             namespace=binding.namespace,
