@@ -6,38 +6,38 @@ per test, at laptop or phone width."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from browser_seed import seed, seed_long_names, seed_timeline
 from browserkit import BROWSER_TOKEN, BROWSER_USER, HD_LAPTOP, LAPTOP, PHONE, Api, serve
 from playwright.sync_api import Browser, Page
+from sqlalchemy.engine import Engine
 
 from tracker.store.engine import make_engine, migrate
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-index') / 'tracker.db'}"
+def seeded_index(tmp_path_factory: pytest.TempPathFactory, name: str, fill: Callable[[Engine], object]) -> str:
+    """A fresh SQLite index, migrated and filled by `fill`; its URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp(f'{name}-index') / 'tracker.db'}"
     engine = make_engine(url)
     try:
         migrate(engine)
-        seed(engine)
+        fill(engine)
     finally:
         engine.dispose()
     return url
 
 
 @pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return seeded_index(tmp_path_factory, "browser", seed)
+
+
+@pytest.fixture(scope="session")
 def long_names_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The API over an index of runs with long names, owners, namespaces and clusters."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('long-names-index') / 'tracker.db'}"
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        seed_long_names(engine)
-    finally:
-        engine.dispose()
+    url = seeded_index(tmp_path_factory, "long-names", seed_long_names)
     server = serve(url, tmp_path_factory.mktemp("long-names-api"), TRACKER_API__AUTH_MODE="none")
     yield server
     server.process.stop()
@@ -46,13 +46,7 @@ def long_names_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 @pytest.fixture(scope="session")
 def timeline_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The API over an index holding one run of about 2,000 task attempts."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('timeline-index') / 'tracker.db'}"
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        seed_timeline(engine)
-    finally:
-        engine.dispose()
+    url = seeded_index(tmp_path_factory, "timeline", seed_timeline)
     server = serve(url, tmp_path_factory.mktemp("timeline-api"), TRACKER_API__AUTH_MODE="none")
     yield server
     server.process.stop()

@@ -1,15 +1,20 @@
-"""What the engine tests share: the static token their runs report with, and real
-Sprocket runs on its local backend (commands on the host, no container runtime)."""
+"""What the engine tests share: the static token their runs report with, real
+Sprocket runs on its local backend (commands on the host, no container runtime), and
+the read API's view of a reported run."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from localcluster.sprocket import sprocket_binary
 
 TOKEN, USER = "engine-runner-token", "wdl-runner"  # the tier's own static token
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WDL = Path(__file__).resolve().parents[1] / "fixtures" / "wdl"
 # Heartbeat every 12 s (a fifth of the orphan timeout), so a killed run goes stale quickly.
 SPROCKET_TOML = """
@@ -55,3 +60,19 @@ def sprocket_start(workflow: str, workdir: Path, out_dir: Path, *inputs: str) ->
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def tracked_run(api_url: str, name: str) -> dict[str, Any]:
+    """The run as the read API shows it (namespace `wdl`, where the tier's token reports)."""
+    answer = httpx.get(f"{api_url}/api/v1/runs/{name}", headers=AUTH, params={"namespace": "wdl"})
+    assert answer.status_code == 200, answer.text
+    run: dict[str, Any] = answer.json()
+    return run
+
+
+def tracked_tasks(api_url: str, run_id: str) -> list[dict[str, Any]]:
+    """The run's task attempts, by task id."""
+    answer = httpx.get(f"{api_url}/api/v1/runs/{run_id}/tasks", headers=AUTH, params={"sort": "task_id"})
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from enginekit import TOKEN, USER, WDL
+from enginekit import TOKEN, USER, WDL, tracked_run, tracked_tasks
 from fixtures.trackerapi import Api
 
 from localcluster.processes import free_port
@@ -21,7 +20,6 @@ from localcluster.processes import free_port
 pytestmark = pytest.mark.engines
 
 MINIWDL = Path(sys.executable).with_name("miniwdl")
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def miniwdl_run(
@@ -47,16 +45,11 @@ def miniwdl_run(
 def the_run(tracker: Api, directory: Path) -> dict[str, Any]:
     """The run named after miniwdl's run directory (its one subdirectory)."""
     [run_dir] = [p for p in directory.iterdir() if p.is_dir() and p.name[0].isdigit()]
-    answer = httpx.get(f"{tracker.url}/api/v1/runs/{run_dir.name}", headers=AUTH, params={"namespace": "wdl"})
-    assert answer.status_code == 200, answer.text
-    run: dict[str, Any] = answer.json()
-    return run
+    return tracked_run(tracker.url, run_dir.name)
 
 
 def tasks_of(tracker: Api, run_id: str) -> list[tuple[str, str, int | None]]:
-    answer = httpx.get(f"{tracker.url}/api/v1/runs/{run_id}/tasks", headers=AUTH, params={"sort": "task_id"})
-    assert answer.status_code == 200, answer.text
-    return [(t["process"], t["status"], t["exitCode"]) for t in answer.json()["items"]]
+    return [(t["process"], t["status"], t["exitCode"]) for t in tracked_tasks(tracker.url, run_id)]
 
 
 def test_a_two_task_workflow_is_a_succeeded_wdl_run_with_its_tasks(tracker: Api, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from enginekit import TOKEN, USER, sprocket_run
+from enginekit import AUTH, TOKEN, USER, sprocket_run, tracked_run, tracked_tasks
 from fixtures.trackerapi import Api, serve
 
 from localcluster.processes import free_port, wait_until
@@ -26,7 +26,6 @@ from localcluster.processes import free_port, wait_until
 pytestmark = pytest.mark.engines
 
 TRACKER = Path(sys.executable).with_name("tracker")
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def watch(out_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,16 +46,11 @@ def sprocket_runs(out_dir: Path) -> dict[str, tuple[str, str]]:
 
 
 def tracked(tracker: Api, name: str) -> dict[str, Any]:
-    answer = httpx.get(f"{tracker.url}/api/v1/runs/{name}", headers=AUTH, params={"namespace": "wdl"})
-    assert answer.status_code == 200, answer.text
-    run: dict[str, Any] = answer.json()
-    return run
+    return tracked_run(tracker.url, name)
 
 
 def attempts(tracker: Api, run_id: str) -> list[tuple[str, str | None, str, int | None]]:
-    answer = httpx.get(f"{tracker.url}/api/v1/runs/{run_id}/tasks", headers=AUTH, params={"sort": "task_id"})
-    assert answer.status_code == 200, answer.text
-    return [(t["process"], t["tag"], t["status"], t["exitCode"]) for t in answer.json()["items"]]
+    return [(t["process"], t["tag"], t["status"], t["exitCode"]) for t in tracked_tasks(tracker.url, run_id)]
 
 
 @pytest.fixture(scope="module")
