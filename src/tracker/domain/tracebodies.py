@@ -97,10 +97,10 @@ def begin(
 
 
 def progress(
-    *, tasks: Iterable[TaskRecord], processes: Iterable[ProcessCounts], peak_running: int, instant: datetime
+    *, tasks: Iterable[TaskRecord], processes: Iterable[ProcessCounts], peak_running: int | None, instant: datetime
 ) -> dict[str, Any]:
     """Tasks (at most 100 per call: the caller batches), the per-process counts and
-    the most tasks that ran at once so far."""
+    the most tasks that ran at once so far (None: not known)."""
     return {
         "tasks": [trace_task(t) for t in tasks],
         "progress": {"processes": [_process(p) for p in processes], "peakRunning": peak_running},

@@ -48,6 +48,7 @@ class RunState:
     heartbeat: str | None = None
     completed: bool = False
     published: bool = False
+    peak_running: int = 0  # the most attempts seen running at once
     sent: dict[str, str] = field(default_factory=dict)  # task id -> what was last sent of it
 
 
@@ -200,11 +201,17 @@ class SprocketWatcher:
     def _report_tasks(self, run: sprocket.RunView, entry: RunState) -> None:
         changed = [t for t in run.tasks if entry.sent.get(str(t.task_id)) != _fingerprint(t)]
         processes = run.processes
-        running = sum(p.running for p in processes)
+        entry.peak_running = max(entry.peak_running, sum(p.running for p in processes))
         instant = run.heartbeat_at or run.created_at
         for start in range(0, len(changed), BATCH):
             batch = changed[start : start + BATCH]
-            body = tracebodies.progress(tasks=batch, processes=processes, peak_running=running, instant=instant)
+            body = tracebodies.progress(
+                # a watcher that never saw the run live cannot know its peak: sent as unknown
+                tasks=batch,
+                processes=processes,
+                peak_running=entry.peak_running or None,
+                instant=instant,
+            )
             self.client.progress(entry.workflow_id, body)
             entry.sent.update({str(t.task_id): _fingerprint(t) for t in batch})
             self._acknowledged(run.uuid, entry)
