@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from browser_seed import seed, seed_long_names, seed_timeline
-from browserkit import BROWSER_TOKEN, BROWSER_USER, HD_LAPTOP, LAPTOP, PHONE, Api, serve
+from browserkit import BROWSER_TOKEN, BROWSER_USER, HD_LAPTOP, LAPTOP, PHONE, REPORTED_RUNS, Api, serve
+from fixtures.nextflow_trace import replay
 from playwright.sync_api import Browser, Page
 from sqlalchemy.engine import Engine
 
@@ -69,6 +71,27 @@ def token_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         TRACKER_API__AUTH_MODE="token",
         TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
     )
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture(scope="session")
+def reported_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API (static tokens) over an empty index into which the recorded Nextflow
+    runs (`REPORTED_RUNS`: succeeded, failed, resumed) were reported through its own
+    trace receiver, over HTTP, as `nextflow -with-tower` sends them; signed in as
+    `BROWSER_USER` they are that user's runs in namespace `lab`."""
+    url = seeded_index(tmp_path_factory, "reported", lambda engine: None)
+    server = serve(
+        url,
+        tmp_path_factory.mktemp("reported-api"),
+        TRACKER_API__AUTH_MODE="token",
+        TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
+        TRACKER_TOWER__DEFAULT_NAMESPACE="lab",
+    )
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for vector in REPORTED_RUNS:
+            replay(client, vector, BROWSER_TOKEN)
     yield server
     server.process.stop()
 
