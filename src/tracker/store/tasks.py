@@ -1,5 +1,5 @@
 """Task attempts in the index: a batched upsert (one cached statement per batch, in
-the caller's transaction) and filtered, sorted, paginated queries.
+the caller's transaction) and filtered, searched, sorted, paginated queries.
 
 Rows are keyed by run id, execution and task id; a later report of the same attempt
 replaces the earlier one (runners send a task's latest state).
@@ -13,13 +13,14 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from tracker.domain.tasks import TASK_FIELDS, TaskRecord, TaskStatus
 from tracker.store.dialects import insert_for
 from tracker.store.models import Task
+from tracker.store.textsearch import ESCAPE, escape_like
 from tracker.store.types import plain, utcnow
 
 MAX_BATCH = 100
@@ -38,7 +39,13 @@ SORT_KEYS = (
     "pcpu",
     "peak_rss",
     "updated_at",
+    "cpus",
+    "memory_bytes",
+    "read_bytes",
+    "write_bytes",
 )
+MAX_SEARCH = 200  # characters of a search; a longer one is refused
+SEARCHED = ("name", "tag", "hash")
 _KEY = ("run_id", "execution", "task_id")
 
 
@@ -104,11 +111,13 @@ def list_tasks(
     process: str | None = None,
     status: str | Collection[str] | None = None,
     execution: str | None = None,
+    search: str | None = None,
     sort: str = "task_id",
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[TaskRecord], int]:
-    """A page of the run's attempts matching the filters, and how many match."""
+    """A page of the run's attempts matching the filters, and how many match.
+    `search` is a literal substring (ASCII case ignored) of the name, tag or hash."""
     key = sort.removeprefix("-")
     if key not in SORT_KEYS:
         raise ValueError(f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} (prefix '-' for descending)")
@@ -125,6 +134,9 @@ def list_tasks(
         conditions.append(Task.status.in_(statuses))
     if execution is not None:
         conditions.append(Task.execution == execution)
+    needle = (search or "").strip()
+    if needle:
+        conditions.append(matches(session.get_bind().dialect.name, needle))
     descending = sort.startswith("-")
     column = getattr(Task, key)
     order = [
@@ -135,6 +147,19 @@ def list_tasks(
     total = session.scalar(select(func.count()).select_from(Task).where(*conditions)) or 0
     page = session.scalars(select(Task).where(*conditions).order_by(*order).limit(limit).offset(offset))
     return [to_record(row) for row in page], total
+
+
+def matches(dialect: str, needle: str) -> ColumnElement[bool]:
+    """The attempt's name, tag or hash contains `needle` literally (`%`, `_` and `\\`
+    are plain characters), ignoring ASCII case the same on both engines: SQLite's
+    LIKE, PostgreSQL's ILIKE on `COLLATE "C"` text."""
+    if len(needle) > MAX_SEARCH:
+        raise ValueError(f"a search is at most {MAX_SEARCH} characters, got {len(needle)}")
+    pattern = f"%{escape_like(needle)}%"
+    columns = [getattr(Task, name) for name in SEARCHED]
+    if dialect == "postgresql":
+        return or_(*(c.collate("C").ilike(pattern, escape=ESCAPE) for c in columns))
+    return or_(*(c.like(pattern, escape=ESCAPE) for c in columns))
 
 
 TIMELINE_FIELDS = (

@@ -1,5 +1,5 @@
 """`/runs/{run}/tasks`: a run's task attempts from the index (filter by process and
-status, sort, paginate) and one attempt by task id."""
+status, search by name, tag or hash, sort, paginate) and one attempt by task id."""
 
 from __future__ import annotations
 
@@ -34,13 +34,21 @@ def run_tasks(
     process: Annotated[str | None, Query(description="the process name (exact)")] = None,
     status: Annotated[list[TaskStatus] | None, Query(description="task status (repeatable: any of)")] = None,
     execution: Annotated[str | None, Query(description="one execution of a resumed run")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=tasks.MAX_SEARCH,
+            description="a substring of the task's name, tag or hash: literal (`%` and `_` are plain "
+            f"characters), ASCII case ignored, surrounding spaces dropped; at most {tasks.MAX_SEARCH} characters",
+        ),
+    ] = None,
     sort: Annotated[TaskSort, Query(description="a column, `-` first for descending")] = "task_id",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> schemas.TaskPage:
     """The run's task attempts matching every filter, one page, and how many match."""
     record = resolve_run(session, run, namespace)
-    if has_nul(process, execution):
+    if has_nul(process, execution, q):
         return schemas.TaskPage(run_id=record.id, items=[], total=0, limit=limit, offset=offset)
     with errors.bad_parameters():
         found, total = tasks.list_tasks(
@@ -49,6 +57,7 @@ def run_tasks(
             process=process,
             status=[s.value for s in status] if status else None,
             execution=execution,
+            search=q,
             sort=sort,
             limit=limit,
             offset=offset,

@@ -116,6 +116,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         "run_detail.html",
         section="runs",
         run=detail,
+        run_ref=run,  # the run as the URL names it: the tasks and process links use it
         link=link,
         tabs=tabs,
         active=presenters.choose_tab(params.get("tab"), detail, has_tasks=tasks.total > 0),
