@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from tracker.domain.taskstats import ProcessStats, Spread, median_of, median_positions
 from tracker.domain.tasks import TaskStatus
+from tracker.domain.taskstats import ProcessStats, Spread, median_of, median_positions
 from tracker.store.models import Task
 
 
@@ -49,7 +49,7 @@ def process_stats(session: Session, *, run_id: str, process: str) -> ProcessStat
     ).one()
     return ProcessStats(
         process=process,
-        by_status={status: count for status, count in counts},
+        by_status=dict(counts),
         retry_attempts=row[0] or 0,
         max_attempt=row[1] or 0,
         duration=_spread(session, executed, Task.duration_ms),
@@ -73,7 +73,9 @@ def _spread(session: Session, where: list[Any], column: InstrumentedAttribute[in
     """Min, median and max of `column`: one aggregate, then the one or two middle
     values read in the column's order (a sort inside the database)."""
     having = [*where, column.is_not(None)]
-    count, low, high = session.execute(select(func.count(column), func.min(column), func.max(column)).where(*having)).one()
+    count, low, high = session.execute(
+        select(func.count(column), func.min(column), func.max(column)).where(*having)
+    ).one()
     positions = median_positions(count)
     if not positions:
         return Spread()

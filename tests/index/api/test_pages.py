@@ -249,7 +249,10 @@ def test_detail_process_table_sorts_on_the_server(client: TestClient) -> None:
 
 def test_process_names_are_shortened(client: TestClient) -> None:
     page = run_page(client, "lost-runner")
-    assert '<th scope="row" data-value="B:C" title="A:B:C">B:C</th>' in page
+    assert (
+        '<th scope="row" data-value="B:C" title="A:B:C">'
+        '<a class="process-link" href="/runs/lost-runner/processes/A%3AB%3AC">B:C</a></th>'
+    ) in page
 
 
 def test_disconnected_run_shows_the_banner(client: TestClient) -> None:

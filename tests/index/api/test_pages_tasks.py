@@ -53,7 +53,9 @@ def hrefs(html: str) -> list[str]:
 
 def test_run_detail_links_to_the_tasks_view_and_each_process(client: TestClient) -> None:
     html = page(client, page_path(PAGE_RUN, run="twin"), namespace="lab-a")
-    button = re.search(r'<a class="button" id="tasks-button" href="([^"]+)">Tasks <span class="count">(\d+)</span>', html)
+    button = re.search(
+        r'<a class="button" id="tasks-button" href="([^"]+)">Tasks <span class="count">(\d+)</span>', html
+    )
     assert button is not None
     assert unescape(button.group(1)) == "/runs/twin/tasks?namespace=lab-a"
     assert button.group(2) == "121"
@@ -81,7 +83,8 @@ def test_tasks_view_filters_searches_sorts_and_pages(client: TestClient) -> None
     assert rows(page(client, path, namespace="lab-a", q="0a/ABC")) == [10]
     assert rows(page(client, path, namespace="lab-a", q="(s11", per_page=5)) == [11, *range(110, 114)]
     empty = page(client, path, namespace="lab-a", q="%")
-    assert rows(empty) == [] and "No task attempt matches these filters." in empty
+    assert rows(empty) == []
+    assert "No task attempt matches these filters." in empty
 
 
 @pytest.mark.parametrize(
@@ -113,7 +116,7 @@ def test_a_page_past_the_end_says_so(client: TestClient) -> None:
 
 def test_process_detail_shows_the_process_numbers_and_attempts(client: TestClient) -> None:
     html = page(client, page_path(PAGE_RUN_PROCESS, run="twin", process=FASTQC), namespace="lab-a")
-    assert "/runs/twin/processes/NF%3ARNASEQ%3AFASTQC" == page_path(PAGE_RUN_PROCESS, run="twin", process=FASTQC)
+    assert page_path(PAGE_RUN_PROCESS, run="twin", process=FASTQC) == "/runs/twin/processes/NF%3ARNASEQ%3AFASTQC"
     assert "<h1>RNASEQ:FASTQC</h1>" in html
     assert re.search(r'id="stat-attempts">120<', html)
     assert re.search(r'id="stat-cached">40<', html)
@@ -127,7 +130,8 @@ def test_process_detail_shows_the_process_numbers_and_attempts(client: TestClien
 def test_a_process_of_the_table_without_indexed_attempts(client: TestClient) -> None:
     html = page(client, page_path(PAGE_RUN_PROCESS, run=FOO_ID, process="ALIGN"))
     assert "No task attempt of this process has been indexed." in html
-    assert "2 succeeded" in html and "1 retried" in html
+    assert "2 succeeded" in html
+    assert "1 retried" in html
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,8 @@ def test_process_stats_over_the_executed_attempts(seeded: sessionmaker[Session])
         assert taskstats.process_stats(session, run_id=RUN, process="NF:NOPE") is None
         trim = taskstats.process_stats(session, run_id=RUN, process=TRIM)
         fastqc = taskstats.process_stats(session, run_id=RUN, process=FASTQC)
-    assert trim is not None and fastqc is not None
+    assert trim is not None
+    assert fastqc is not None
     assert dict(trim.by_status) == {"RETRIED": 1, "COMPLETED": 2, "RUNNING": 1}
     assert (trim.attempts, trim.tasks, trim.retried, trim.retry_attempts, trim.max_attempt) == (4, 3, 1, 1, 2)
     assert (trim.duration.count, trim.duration.low, trim.duration.median, trim.duration.high) == (
@@ -90,7 +91,8 @@ def test_process_stats_over_the_executed_attempts(seeded: sessionmaker[Session])
         299_000,
         350_000,
     )
-    assert trim.realtime.count == 0 and trim.realtime.median is None
+    assert trim.realtime.count == 0
+    assert trim.realtime.median is None
     assert (trim.cpus_low, trim.cpus_high, trim.memory_low, trim.memory_high) == (2, 4, 6 * GIB, 12 * GIB)
     assert trim.pcpu_mean == pytest.approx(150.0)
     assert trim.pcpu_max == pytest.approx(300.0)
@@ -98,7 +100,8 @@ def test_process_stats_over_the_executed_attempts(seeded: sessionmaker[Session])
     assert trim.peak_rss_max == 3 * GIB
     assert trim.peak_rss_mean == pytest.approx(7 * GIB / 3)
     assert trim.memory_share == pytest.approx(0.5)
-    assert trim.read_bytes is None and trim.write_bytes is None
+    assert trim.read_bytes is None
+    assert trim.write_bytes is None
     # the cached attempt is counted by status, not in durations or resources
     assert (fastqc.attempts, fastqc.cached, fastqc.executed) == (2, 1, 1)
     assert (fastqc.duration.low, fastqc.duration.median, fastqc.duration.high) == (240_000, 240_000, 240_000)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from tracker.api.web.formats import NONE
 from tracker.api.web.tasks_view import millis, percent, share, size
-from tracker.domain.taskstats import ProcessStats, Spread, value_range
 from tracker.domain.tasks import TaskStatus
+from tracker.domain.taskstats import ProcessStats, Spread, value_range
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def cards(stats: ProcessStats) -> list[Card]:
             Fact("stat-read", "Read", size(stats.read_bytes)),
             Fact("stat-write", "Written", size(stats.write_bytes)),
         ),
-        note=f"Over the {stats.executed} attempt{'s' * (stats.executed != 1)} this run executed; cached ones are not counted.",
+        note=f"Over the {stats.executed} attempt{'s' * (stats.executed != 1)} this run executed; "
+        "cached ones are not counted.",
     )
     return [attempts, durations, resources]
 

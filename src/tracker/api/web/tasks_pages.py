@@ -97,6 +97,8 @@ def process_detail(request: Request, run: str, process: str) -> HTMLResponse:
         cards=process_view.cards(stats) if stats is not None else [],
         tasks=attempts,
         all_tasks_url=wanted.url(),
-        columns=[{"key": c.key, "label": c.label, "numeric": c.numeric, "aria_sort": None, "href": None} for c in columns],
+        columns=[
+            {"key": c.key, "label": c.label, "numeric": c.numeric, "aria_sort": None, "href": None} for c in columns
+        ],
         cell=tasks_view.cell,
     )

@@ -80,7 +80,9 @@ class TasksQuery:
     def url(self, **changes: Any) -> str:
         """This view with these changes; defaults are left out, the namespace kept."""
         target = replace(self, **changes)
-        pairs = [(name, value) for name, value in (("namespace", target.namespace), ("process", target.process)) if value]
+        pairs = [
+            (name, value) for name, value in (("namespace", target.namespace), ("process", target.process)) if value
+        ]
         pairs += [("status", s) for s in target.statuses]
         if target.search:
             pairs.append(("q", target.search))
