@@ -304,7 +304,16 @@ def test_tabs_of_a_plain_run_open_on_overview() -> None:
 
 def test_failed_runs_open_on_their_error_and_resumed_runs_have_history() -> None:
     failed = run(phase="Failed", state="Failed", executions=[execution(current=True), execution()])
-    assert [t.key for t in p.run_tabs(failed)] == ["overview", "error", "timeline", "config", "notes", "outputs", "jobs", "history"]
+    assert [t.key for t in p.run_tabs(failed)] == [
+        "overview",
+        "error",
+        "timeline",
+        "config",
+        "notes",
+        "outputs",
+        "jobs",
+        "history",
+    ]
     assert [t.label for t in p.run_tabs(failed)][1] == "Error & Resume"
     assert p.choose_tab(None, failed) == p.choose_tab("nope", failed) == "error"
     assert p.choose_tab("overview", failed) == "overview"
