@@ -88,4 +88,5 @@ def test_the_timeline_is_drawn_only_on_its_own_tab(client: TestClient) -> None:
     assert 'id="timeline-svg"' not in overview
     assert re.search(r'id="panel-timeline"[^>]*hidden data-lazy>', overview)
     assert '<a href="?tab=timeline">Open Task Timeline</a>' in overview
-    assert 'id="panel-notes"' in overview and "data-lazy" not in overview.split('id="panel-notes"')[1].split(">")[0]
+    assert 'id="panel-notes"' in overview
+    assert "data-lazy" not in overview.split('id="panel-notes"')[1].split(">")[0]
