@@ -30,6 +30,7 @@ PAGE_HOME = "/"
 PAGE_RUNS = "/runs"
 PAGE_RUN = "/runs/{run}"
 PAGE_RUN_NOTES = "/runs/{run}/notes"  # the Notes tab's form posts here
+PAGE_RUN_NOTE = "/runs/{run}/notes/{note_id}"  # a note's edit form posts here
 PAGE_RUN_TASKS = "/runs/{run}/tasks"  # the tasks view
 PAGE_RUN_PROCESS = "/runs/{run}/processes/{process}"  # Process Detail (the name percent-encoded)
 PAGE_LOGIN = "/login"
