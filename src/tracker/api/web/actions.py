@@ -12,6 +12,7 @@ read by hand, as the login and notes forms are; a POST from another origin is re
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,6 +34,7 @@ from tracker.domain.runactions import CONFIRMATION, Offer, confirmation_problem
 from tracker.kube.client import api_client_for_token
 from tracker.kube.requests import read_job, request_job, requested_record
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=[Depends(guard.page_user)])
 
 MAX_FORM_BYTES = 4 * 1024
@@ -118,9 +120,16 @@ def _delete(request: Request, run: str, typed: str) -> Response:
     except ApiException as error:
         refused = actions_view.refusal(error.status or 503, error.body, error.reason)
         return _confirm_page(request, detail, offer, status=refused.status, problem=refused.message)
-    except (HTTPError, OSError) as error:
+    except (HTTPError, OSError, RuntimeError) as error:  # unreachable, or a review without user info
         refused = actions_view.refusal(503, None, str(error))
         return _confirm_page(request, detail, offer, status=503, problem=refused.message)
+    log.info(
+        "%s requested lifecycle job %s/%s: delete the outputs of run %s",
+        created["spec"]["requestedBy"],
+        detail.namespace,
+        created["metadata"]["name"],
+        detail.id,
+    )
     job = paths.page_path(paths.PAGE_RUN_DELETE_JOB, run=detail.id, job=created["metadata"]["name"])
     return RedirectResponse(job, status_code=303)
 
@@ -149,6 +158,8 @@ def job_progress(request: Request, run: str, job: str) -> Response:
         return error_page(request, refused.status, refused.title, refused.message)
     except (HTTPError, OSError) as error:
         return error_page(request, 503, "Kubernetes unavailable", f"cannot read lifecycle job {job!r}: {error}")
+    if requested.run not in (detail.run_name, detail.id):
+        return error_page(request, 404, "No such job", f"lifecycle job {job!r} is not a job of run {detail.run_name!r}")
     view = actions_view.progress(requested, followed, taken_on=bool(body.get("status")))
     return render(
         request,
