@@ -32,6 +32,7 @@ PAGE_RUN = "/runs/{run}"
 PAGE_RUN_NOTES = "/runs/{run}/notes"  # the Notes tab's form posts here
 PAGE_RUN_DELETE_OUTPUTS = "/runs/{run}/delete-outputs"  # the Actions menu's confirmation page and its form
 PAGE_RUN_DELETE_JOB = "/runs/{run}/delete-outputs/{job}"  # the requested job's progress
+PAGE_RUN_NOTE = "/runs/{run}/notes/{note_id}"  # a note's edit form posts here
 PAGE_LOGIN = "/login"
 PAGE_LOGOUT = "/logout"
 STATIC = "/static"

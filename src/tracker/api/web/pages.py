@@ -109,7 +109,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     ]
     tabs = [
         {"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
-        for tab in presenters.run_tabs(detail, has_tasks=tasks.total > 0)
+        for tab in presenters.run_tabs(detail)
     ]
     return render(
         request,
@@ -118,7 +118,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         run=detail,
         link=link,
         tabs=tabs,
-        active=presenters.choose_tab(params.get("tab"), detail, has_tasks=tasks.total > 0),
+        active=presenters.choose_tab(params.get("tab"), detail),
         links=presenters.workflow_links(detail.workflow),
         outputs_view=presenters.outputs_view(detail.outputs),
         processes=presenters.sort_processes(detail.processes, psort),

@@ -188,14 +188,14 @@ def failed(run: schemas.RunDetail) -> bool:
     return run.phase == Phase.FAILED.value or run.state == Phase.FAILED.value
 
 
-def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Task Timeline (when the index has task
-    attempts), Config & Params, Notes, Outputs, Lifecycle jobs, and Run History when
-    the run was executed more than once (resumed)."""
+def run_tabs(run: schemas.RunDetail) -> list[Tab]:
+    """Overview, Error & Resume (failed runs), Task Timeline, Config & Params, Notes,
+    Outputs, Lifecycle jobs, and Run History when the run was executed more than once
+    (resumed)."""
     tabs = [
         OVERVIEW,
         *([ERROR] if failed(run) else []),
-        *([TIMELINE] if has_tasks else []),
+        TIMELINE,
         CONFIG,
         NOTES,
         OUTPUTS,
@@ -204,10 +204,10 @@ def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
-def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False) -> str:
+def choose_tab(requested: str | None, run: schemas.RunDetail) -> str:
     """The requested tab when the run has it; else Error & Resume for a failed run,
     Overview for any other."""
-    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks)]
+    keys = [tab.key for tab in run_tabs(run)]
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key
