@@ -86,10 +86,13 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     settings = deps.get_settings(request)
     with request.app.state.sessions() as session:
         detail = runs_api.get_run(run, session, settings, namespace)
+        run_tabs = presenters.run_tabs(detail)
+        active = presenters.choose_tab(params.get("tab"), detail)
+        rendered = presenters.rendered_tabs(run_tabs, active)
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
-        timeline = timeline_view.load(session, detail, params.get("zoom")) if tasks.total else None
+        timeline = timeline_view.load(session, detail, params.get("zoom")) if "timeline" in rendered else None
         notes = notes_tab.tab_context(request, session, detail)
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
@@ -108,8 +111,13 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         for key, label in presenters.PROCESS_COLUMNS
     ]
     tabs = [
-        {"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
-        for tab in presenters.run_tabs(detail)
+        {
+            "key": tab.key,
+            "label": tab.label,
+            "href": formats.query(tab=tab.key, **link),
+            "rendered": tab.key in rendered,
+        }
+        for tab in run_tabs
     ]
     return render(
         request,
@@ -118,7 +126,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         run=detail,
         link=link,
         tabs=tabs,
-        active=presenters.choose_tab(params.get("tab"), detail),
+        active=active,
         links=presenters.workflow_links(detail.workflow),
         outputs_view=presenters.outputs_view(detail.outputs),
         processes=presenters.sort_processes(detail.processes, psort),
