@@ -1,7 +1,8 @@
 """The web pages the read API serves beside `/api/v1`: the runs list (`/runs`), the
-Run Detail page (`/runs/{run}`, whose Notes tab posts to `/runs/{run}/notes`) and the
-login form, the tasks view (`/runs/{run}/tasks`) and Process Detail
-(`/runs/{run}/processes/{process}`), server-rendered from Jinja2 templates with a little plain JavaScript (no
+Run Detail page (`/runs/{run}`, whose Notes tab posts to `/runs/{run}/notes` and whose
+Actions menu leads to `/runs/{run}/delete-outputs`), the tasks view (`/runs/{run}/tasks`),
+Process Detail (`/runs/{run}/processes/{process}`) and the
+login form, server-rendered from Jinja2 templates with a little plain JavaScript (no
 build step), and their static files under `/static`. Guarded by the same authenticator as the JSON routes."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tracker.api import paths
-from tracker.api.web import login, notes, pages, tasks_pages
+from tracker.api.web import actions, login, notes, pages, tasks_pages
 from tracker.api.web.rendering import STATIC
 
 
@@ -19,5 +20,6 @@ def install(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(notes.router)
+    app.include_router(actions.router)
     app.include_router(tasks_pages.router)
     app.mount(paths.STATIC, StaticFiles(directory=STATIC), name="static")

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
-from tracker.api.web import formats, listing, presenters, timeline_view
+from tracker.api.web import actions, formats, listing, presenters, timeline_view
 from tracker.api.web import notes as notes_tab
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
@@ -144,4 +144,5 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         timeline=timeline,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
         **notes,
+        **actions.menu_context(request, detail),
     )
