@@ -88,8 +88,12 @@ def test_the_succeeded_run_costs_what_its_task_maps_say(reported: TestClient) ->
     hours = [ms / H for ms, _, _ in FASTQC + TRIMGALORE + STAR_ALIGN]
     cpus = [c for _, c, _ in FASTQC + TRIMGALORE + STAR_ALIGN]
     gib = [g for _, _, g in FASTQC + TRIMGALORE + STAR_ALIGN]
-    assert total["cpuEfficiency"] == pytest.approx(1.873 * sum(hours) / sum(c * h for c, h in zip(cpus, hours)))
-    assert total["memoryEfficiency"] == pytest.approx(1.5 * sum(hours) / sum(g * h for g, h in zip(gib, hours)))
+    assert total["cpuEfficiency"] == pytest.approx(
+        1.873 * sum(hours) / sum(c * h for c, h in zip(cpus, hours, strict=True))
+    )
+    assert total["memoryEfficiency"] == pytest.approx(
+        1.5 * sum(hours) / sum(g * h for g, h in zip(gib, hours, strict=True))
+    )
     assert by_process["STAR_ALIGN"]["cpuEfficiency"] == pytest.approx(1.873 / 8)
     star_h = STAR_ALIGN[0][0] / H
     assert by_process["STAR_ALIGN"]["wastedCost"] == pytest.approx((8 - 1.873) * star_h * 2.4 + 30.5 * star_h * 0.3)
