@@ -107,9 +107,9 @@ def test_the_cost_card_links_to_the_tab_with_the_run_s_cost(cost_api: Api, page:
         cells = [row.locator(f'[data-col="{c}"]') for c in ("cost", "unsuccessful", "cpu", "memory", "wasted")]
         for cell, text in zip(cells, (cost, unsuccessful, cpu, memory, wasted), strict=True):
             expect(cell).to_have_text(text)
-    expect(panel.locator('#cost-table tr[data-process="NFCORE_RNASEQ:RNASEQ:STAR_ALIGN"] [data-col="peak"]')).to_have_text(
-        "1.5 GiB / 32.0 GiB"
-    )
+    expect(
+        panel.locator('#cost-table tr[data-process="NFCORE_RNASEQ:RNASEQ:STAR_ALIGN"] [data-col="peak"]')
+    ).to_have_text("1.5 GiB / 32.0 GiB")
     expect(panel.locator("#cost-slowest li")).to_have_text(
         [
             "RNASEQ:STAR_ALIGN: longest attempt 7m 38s, mean 7m 38s",
@@ -147,3 +147,13 @@ def test_the_shared_reported_runs_have_the_tab_at_default_prices(reported_api: A
     expect(page.locator("#cost-default-rate")).to_have_text("$0.04048 per CPU-hour, $0.004445 per GiB-hour")
     page.goto(f"{reported_api.url}/runs/{RESUMED}")
     expect(page.get_by_role("tab", name="Cost & Performance")).to_have_count(0)
+
+
+def test_a_cost_the_runner_reported_is_shown_and_links_to_the_estimate(api: Api, page: Page) -> None:
+    page.goto(f"{api.url}/runs/rnaseq-full")  # reported $12.345 with `tracker report --cost`; has task records
+    link = page.locator("#info-cost-link")
+    expect(link).to_have_text("$12.35")
+    link.click()
+    expect(page.get_by_role("tab", name="Cost & Performance")).to_have_attribute("aria-selected", "true")
+    # its attempts report durations only: 1 CPU each (the default), no memory
+    expect(page.locator("#cost-billed")).to_have_text("2 of 4 (1 cached, free in this run)")
