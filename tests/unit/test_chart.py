@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from localcluster.binaries import control_plane_binaries
-from tracker.kube.manifests import worker_job
 from tracker.domain.compute_cost import Rate
+from tracker.kube.manifests import worker_job
 from tracker.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
