@@ -31,6 +31,7 @@ PAGE_HOME = "/"
 PAGE_RUNS = "/runs"
 PAGE_RUN = "/runs/{run}"
 PAGE_RUN_NOTES = "/runs/{run}/notes"  # the Notes tab's form posts here
+PAGE_RUN_NOTE = "/runs/{run}/notes/{note_id}"  # a note's edit form posts here
 PAGE_LOGIN = "/login"
 PAGE_LOGOUT = "/logout"
 STATIC = "/static"

@@ -75,7 +75,8 @@ def test_zoom_links_and_a_bad_zoom(client: TestClient) -> None:
     )
 
 
-def test_no_timeline_tab_without_task_attempts(client: TestClient) -> None:
+def test_the_timeline_of_a_run_without_task_attempts_says_so(client: TestClient) -> None:
     html = page(client, TWIN_A_ID, tab="timeline")
-    assert 'data-tab="timeline"' not in html
-    assert re.search(r'data-tab="overview"[^>]*aria-selected="true"', html)
+    assert re.search(r'data-tab="timeline"[^>]*aria-selected="true"', html)
+    assert 'id="timeline-empty"' in html
+    assert 'id="timeline-svg"' not in html

@@ -201,14 +201,14 @@ def cost_reason(run: schemas.RunDetail, *, has_tasks: bool) -> str | None:
 
 
 def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Task Timeline (when the index has task
-    attempts), Cost & Performance (succeeded, non-resumed runs with task attempts),
-    Config & Params, Notes, Outputs, Lifecycle jobs, and Run History when
-    the run was executed more than once (resumed)."""
+    """Overview, Error & Resume (failed runs), Task Timeline, Cost & Performance
+    (succeeded, non-resumed runs with task attempts), Config & Params, Notes,
+    Outputs, Lifecycle jobs, and Run History when the run was executed more than once
+    (resumed)."""
     tabs = [
         OVERVIEW,
         *([ERROR] if failed(run) else []),
-        *([TIMELINE] if has_tasks else []),
+        TIMELINE,
         *([COST] if cost_reason(run, has_tasks=has_tasks) is None else []),
         CONFIG,
         NOTES,
