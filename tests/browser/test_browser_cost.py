@@ -128,7 +128,7 @@ def test_the_cost_card_links_to_the_tab_with_the_run_s_cost(cost_api: Api, page:
 def test_failed_and_resumed_runs_have_no_cost_tab(cost_api: Api, page: Page, run: str, reason: str) -> None:
     sign_in(page, f"{cost_api.url}/runs/{run}")
     expect(page.locator("#run-state")).to_be_visible()
-    expect(page.get_by_role("tab", name="Task Timeline")).to_be_visible()  # the run has task records
+    expect(page.get_by_role("tab", name="Task Timeline")).to_be_visible()
     expect(page.get_by_role("tab", name="Cost & Performance")).to_have_count(0)
     page.goto(f"{cost_api.url}/runs/{run}?tab=cost")  # asked for anyway: the default tab
     expect(page.locator("#panel-cost")).to_have_count(0)
