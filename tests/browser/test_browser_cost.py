@@ -15,6 +15,7 @@ import httpx
 import pytest
 from browserkit import BROWSER_TOKEN, BROWSER_USER, REPORTED_RUNS, Api, screenshot, serve, sign_in
 from fixtures.nextflow_trace import replay
+from pagechecks import assert_no_horizontal_overflow, assert_readable_contrast
 from playwright.sync_api import Page, expect
 
 from tracker.domain import compute_cost
@@ -157,3 +158,11 @@ def test_a_cost_the_runner_reported_is_shown_and_links_to_the_estimate(api: Api,
     expect(page.get_by_role("tab", name="Cost & Performance")).to_have_attribute("aria-selected", "true")
     # its attempts report durations only: 1 CPU each (the default), no memory
     expect(page.locator("#cost-billed")).to_have_text("2 of 4 (1 cached, free in this run)")
+
+
+def test_the_tab_reads_at_phone_width_with_readable_contrast(cost_api: Api, phone: Page) -> None:
+    sign_in(phone, f"{cost_api.url}/runs/{SUCCEEDED}?tab=cost")
+    expect(phone.locator("#cost-total")).to_have_text("$7.02")
+    assert_no_horizontal_overflow(phone)  # the per-process table scrolls inside its region
+    assert_readable_contrast(phone)
+    screenshot(phone, "cost-performance-sad-einstein-phone")

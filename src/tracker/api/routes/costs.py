@@ -31,6 +31,7 @@ def get_run_cost(
 
 
 def run_cost(run: str, session: Session, settings: Settings, namespace: str | None = None) -> schemas.RunCost:
+    """The answer of `GET /runs/{run}/cost`; the Run Detail page calls it too."""
     record = resolve_run(session, run, namespace)
     prices = settings.compute_prices.to_domain()
     report = compute_cost.estimate(task_costs.cost_inputs(session, run_id=record.id), prices)
