@@ -169,8 +169,13 @@ def sort_processes(processes: Sequence[schemas.Process], sort: str | None) -> li
 # -- tabs ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Tab:
+    """A tab of the Run Detail page. A lazy tab's panel is rendered only when it is the
+    page's active tab (its data is costly: thousands of attempts, S3 reads); from
+    another tab, choosing it loads `?tab=<key>`."""
+
     key: str
     label: str
+    lazy: bool = False
 
 
 OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
@@ -182,7 +187,7 @@ OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
     Tab("jobs", "Lifecycle jobs"),
     Tab("history", "Run History"),
 )
-TIMELINE = Tab("timeline", "Task Timeline")
+TIMELINE = Tab("timeline", "Task Timeline", lazy=True)
 COST = Tab("cost", "Cost & Performance")
 
 
@@ -225,6 +230,11 @@ def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_tasks: bool
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key
+
+
+def rendered_tabs(tabs: Sequence[Tab], active: str) -> frozenset[str]:
+    """The tabs whose panels the page renders: every eager tab, and the active one."""
+    return frozenset(tab.key for tab in tabs if not tab.lazy or tab.key == active)
 
 
 def resume_command(run: schemas.RunDetail) -> str | None:
