@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tracker.domain import compute_cost
 from tracker.domain.authz import Admins, Principals
 from tracker.domain.cost import TierPrices
 
@@ -23,6 +24,34 @@ class ThresholdSettings(BaseModel):
 
     heartbeat_timeout_seconds: int = Field(300, ge=1)
     stalled_after_seconds: int = Field(600, ge=1)
+
+
+class RateSettings(BaseModel):
+    cpu_hour: float = Field(ge=0, description="USD per CPU-hour requested")
+    gib_hour: float = Field(ge=0, description="USD per GiB-hour of memory requested")
+
+
+_DEFAULT_RATE = compute_cost.ComputePrices().default
+
+
+class ComputePriceSettings(BaseModel):
+    """The estimated compute cost of runs, from their task attempts: a default rate,
+    and rates by executor or by machine type (which wins over the executor's)."""
+
+    cpu_hour: float = Field(_DEFAULT_RATE.cpu_hour, ge=0, description="USD per CPU-hour requested")
+    gib_hour: float = Field(_DEFAULT_RATE.gib_hour, ge=0, description="USD per GiB-hour of memory requested")
+    executors: dict[str, RateSettings] = Field(default_factory=dict, description="executor -> rate")
+    machine_types: dict[str, RateSettings] = Field(default_factory=dict, description="machine type -> rate")
+
+    def to_domain(self) -> compute_cost.ComputePrices:
+        def rate(r: RateSettings) -> compute_cost.Rate:
+            return compute_cost.Rate(cpu_hour=r.cpu_hour, gib_hour=r.gib_hour)
+
+        return compute_cost.ComputePrices(
+            default=compute_cost.Rate(cpu_hour=self.cpu_hour, gib_hour=self.gib_hour),
+            executors={name: rate(r) for name, r in self.executors.items()},
+            machine_types={name: rate(r) for name, r in self.machine_types.items()},
+        )
 
 
 class S3Settings(BaseModel):
@@ -126,6 +155,7 @@ class Settings(BaseSettings):
     namespaces: list[str] = Field(default_factory=list, description="empty: every namespace")
     thresholds: ThresholdSettings = ThresholdSettings()
     prices: TierPrices = TierPrices()
+    compute_prices: ComputePriceSettings = ComputePriceSettings()
     s3: S3Settings = S3Settings()
     worker: WorkerJobSettings = WorkerJobSettings()
     admission: AdmissionSettings = AdmissionSettings()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from localcluster.binaries import control_plane_binaries
+from tracker.domain.compute_cost import Rate
 from tracker.kube.manifests import worker_job
 from tracker.settings import Settings
 
@@ -111,6 +112,32 @@ def test_secrets_are_referenced_never_inlined() -> None:
         "tracker-database",
         "s3-creds",
     )
+
+
+def test_compute_prices_reach_the_settings_object() -> None:
+    rendered = render(
+        "--set-json=computePrices.cpuHour=0.05",
+        '--set-json=computePrices.executors={"awsbatch": {"cpuHour": 0.02, "gibHour": 0.002}}',
+        '--set-json=computePrices.machineTypes={"m5.2xlarge": {"cpuHour": 0.024, "gibHour": 0.003}}',
+    )
+    prices = _settings_from(by_kind(rendered, "ConfigMap")["tracker-config"]["data"]).compute_prices.to_domain()
+    assert prices.default == Rate(cpu_hour=0.05, gib_hour=0.004445)
+    assert prices.rate(executor="awsbatch", machine_type=None) == Rate(cpu_hour=0.02, gib_hour=0.002)
+    assert prices.rate(executor="awsbatch", machine_type="m5.2xlarge") == Rate(cpu_hour=0.024, gib_hour=0.003)
+
+
+def test_a_compute_price_must_be_a_rate() -> None:
+    bad = helm(
+        "template",
+        "t",
+        str(CHART),
+        "--kube-version",
+        KUBE_VERSION,
+        '--set-json=computePrices.executors={"awsbatch": {"cpuHour": -1, "gibHour": 0}}',
+        check=False,
+    )
+    assert bad.returncode != 0
+    assert "/computePrices/executors/awsbatch/cpuHour" in bad.stderr
 
 
 def test_the_config_map_is_what_the_settings_object_reads() -> None:

@@ -284,3 +284,9 @@ def test_any_task_map_becomes_one_attempt(
     assert record.tag == (tag.replace("\x00", "") or None if tag else None)
     if start is not None:
         assert abs(record.started_at - start) < timedelta(milliseconds=1)
+
+
+def test_a_task_keeps_its_machine_type() -> None:
+    record = nextflow.task_record({"taskId": 1, "status": "COMPLETED", "machineType": "m5.2xlarge"}, execution="w")
+    assert record.machine_type == "m5.2xlarge"
+    assert nextflow.task_record({"taskId": 1, "machineType": None}, execution="w").machine_type is None

@@ -51,6 +51,7 @@ def attempts(draw: st.DrawFn) -> TaskRecord:
         "exit_code": st.integers(-255, 255),
         "work_dir": words,
         "executor": st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=64),
+        "machine_type": st.text("abcdefghijklmnopqrstuvwxyz0123456789.-", min_size=1, max_size=64),
     }
     values = {name: draw(st.none() | strategy) for name, strategy in optional.items()}
     action = "RETRY" if status is TaskStatus.RETRIED else draw(st.none() | st.sampled_from(["TERMINATE", "IGNORE"]))

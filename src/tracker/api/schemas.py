@@ -313,6 +313,7 @@ class Task(Schema):
     error_action: str | None = None
     work_dir: str | None = None
     executor: str | None = None
+    machine_type: str | None = Field(None, description="the cloud instance type, when the runner reports it")
 
 
 class TaskPage(Page):
@@ -361,3 +362,59 @@ class Note(Schema):
 class NotePage(Page):
     run_id: str
     items: list[Note] = Field(description="newest first")
+
+
+# -- compute cost -------------------------------------------------------------------
+class Rate(Schema):
+    cpu_hour: float = Field(description="USD per CPU-hour requested")
+    gib_hour: float = Field(description="USD per GiB-hour of memory requested")
+
+
+class PriceModel(Schema):
+    """The configured rates (`TRACKER_COMPUTE_PRICES__*`): a machine type's wins over
+    its executor's, an executor's over the default."""
+
+    default: Rate
+    executors: dict[str, Rate] = Field(default_factory=dict)
+    machine_types: dict[str, Rate] = Field(default_factory=dict)
+
+
+class CostLine(Schema):
+    """One process's attempts, or all of the run's, summed. Hours are billed hours
+    (realtime, else duration; cached attempts none)."""
+
+    process: str
+    attempts: int
+    cached: int
+    billed: int = Field(description="attempts with billed time")
+    unsuccessful: int = Field(description="billed attempts that failed, were retried or aborted")
+    billed_hours: float
+    longest_ms: int = Field(description="the longest billed attempt")
+    mean_ms: int | None = Field(None, description="mean billed time of an attempt")
+    cpu_hours: float = Field(description="CPUs requested x billed hours")
+    gib_hours: float = Field(description="GiB requested x billed hours")
+    cost: float = Field(description="estimated USD")
+    unsuccessful_cost: float = Field(description="of it, attempts that failed, were retried or aborted")
+    cpu_efficiency: float | None = Field(None, description="CPU used / requested, time-weighted (pcpu / 100 / cpus)")
+    memory_efficiency: float | None = Field(None, description="peak RSS / memory requested, time-weighted")
+    unused_cpu_hours: float
+    unused_gib_hours: float
+    wasted_cost: float = Field(description="USD of CPU-hours and GiB-hours requested and not used")
+    peak_rss: int | None = Field(None, description="the largest peak RSS of an attempt, bytes")
+    memory_bytes: int | None = Field(None, description="the largest memory request, bytes")
+
+
+class RunCost(Schema):
+    """A run's estimated compute cost from its task attempts (all executions), per
+    process, with efficiency. `estimated` is true when this is the run's cost (it
+    succeeded and was not resumed); `reason` says why not otherwise."""
+
+    run_id: str
+    estimated: bool
+    reason: str | None = None
+    currency: str = "USD"
+    prices: PriceModel
+    total: CostLine
+    processes: list[CostLine] = Field(description="most expensive first")
+    slowest: list[str] = Field(description="processes by their longest attempt, longest first (at most 5)")
+    most_wasteful: list[str] = Field(description="processes by wasted cost, largest first (at most 5)")

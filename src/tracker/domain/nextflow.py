@@ -219,6 +219,7 @@ def _task(task: Body, execution: str) -> TaskRecord:
         error_action=error_action,
         work_dir=values.text(get("workdir"), "workdir"),
         executor=values.text(get("executor"), "executor", 64),
+        machine_type=values.text(get("machineType"), "machineType", 64),
     )
 
 

@@ -59,6 +59,7 @@ class TaskRecord:
     error_action: str | None = None
     work_dir: str | None = None
     executor: str | None = None
+    machine_type: str | None = None  # the cloud instance type, when the runner reports it
 
 
 TASK_FIELDS = tuple(f.name for f in fields(TaskRecord))

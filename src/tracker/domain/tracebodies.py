@@ -33,6 +33,7 @@ _TRACE_KEYS = {
     "exit_code": "exit",
     "error_action": "errorAction",
     "work_dir": "workdir",
+    "machine_type": "machineType",
 }
 _NOT_SENT = ("execution",)  # the receiver's own: the workflow id of the call
 

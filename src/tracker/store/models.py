@@ -261,6 +261,7 @@ class Task(Base):
     error_action: Mapped[str | None] = mapped_column(String(16))
     work_dir: Mapped[str | None] = mapped_column(UrlText)
     executor: Mapped[str | None] = mapped_column(String(64))
+    machine_type: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -397,6 +397,7 @@ _FIELDS = (
     "errorAction",
     "workdir",
     "executor",
+    "machineType",
 )
 _tasks = st.fixed_dictionaries({"taskId": st.integers(-1, 2**64)}, optional=dict.fromkeys(_FIELDS, _json))
 _process = st.fixed_dictionaries(

@@ -1,7 +1,7 @@
 """The pages: the runs list (`/runs`) and the Run Detail page (`/runs/{run}`).
 
 Their data comes from the very functions behind `/api/v1/runs`, `/api/v1/runs/{run}`,
-`.../outputs`, `.../jobs`, `.../tasks` and `.../notes` (called with one short session, closed before
+`.../outputs`, `.../jobs`, `.../tasks`, `.../notes` and `.../cost` (called with one short session, closed before
 rendering), so a page and the API never disagree. Query parameters are read by
 hand: a bad value is ignored with a message (runs list) or falls back to the
 default (tab, sort, offset), never an error page.
@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
-from tracker.api.web import actions, formats, listing, presenters, timeline_view
+from tracker.api.web import actions, cost_view, formats, listing, presenters, timeline_view
 from tracker.api.web import notes as notes_tab
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
@@ -86,14 +86,15 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     settings = deps.get_settings(request)
     with request.app.state.sessions() as session:
         detail = runs_api.get_run(run, session, settings, namespace)
-        run_tabs = presenters.run_tabs(detail)
-        active = presenters.choose_tab(params.get("tab"), detail)
+        tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
+        run_tabs = presenters.run_tabs(detail, has_tasks=tasks.total > 0)
+        active = presenters.choose_tab(params.get("tab"), detail, has_tasks=tasks.total > 0)
         rendered = presenters.rendered_tabs(run_tabs, active)
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
-        tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
         timeline = timeline_view.load(session, detail, params.get("zoom")) if "timeline" in rendered else None
         notes = notes_tab.tab_context(request, session, detail)
+        cost = cost_view.load(session, detail, settings, has_tasks=tasks.total > 0)  # the Cost card's too
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -142,6 +143,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         tasks=tasks,
         job_progress=presenters.job_progress,
         timeline=timeline,
+        cost=cost,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
         **notes,
         **actions.menu_context(request, detail),

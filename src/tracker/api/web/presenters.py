@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from tracker.api import schemas
 from tracker.api.web.formats import NONE, when
+from tracker.domain import compute_cost
 from tracker.domain.cost import human_size, usd
 from tracker.domain.records import Phase
 
@@ -187,20 +188,33 @@ OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
     Tab("history", "Run History"),
 )
 TIMELINE = Tab("timeline", "Task Timeline", lazy=True)
+COST = Tab("cost", "Cost & Performance")
 
 
 def failed(run: schemas.RunDetail) -> bool:
     return run.phase == Phase.FAILED.value or run.state == Phase.FAILED.value
 
 
-def run_tabs(run: schemas.RunDetail) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Task Timeline, Config & Params, Notes,
+def cost_reason(run: schemas.RunDetail, *, has_tasks: bool) -> str | None:
+    """None when the run has a compute cost estimate (succeeded, not resumed, with
+    task records); else why not."""
+    return compute_cost.why_not_estimated(
+        succeeded=run.phase == Phase.SUCCEEDED.value,
+        resumed=any(not e.current for e in run.executions),
+        has_tasks=has_tasks,
+    )
+
+
+def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
+    """Overview, Error & Resume (failed runs), Task Timeline, Cost & Performance
+    (succeeded, non-resumed runs with task attempts), Config & Params, Notes,
     Outputs, Lifecycle jobs, and Run History when the run was executed more than once
     (resumed)."""
     tabs = [
         OVERVIEW,
         *([ERROR] if failed(run) else []),
         TIMELINE,
+        *([COST] if cost_reason(run, has_tasks=has_tasks) is None else []),
         CONFIG,
         NOTES,
         OUTPUTS,
@@ -209,10 +223,10 @@ def run_tabs(run: schemas.RunDetail) -> list[Tab]:
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
-def choose_tab(requested: str | None, run: schemas.RunDetail) -> str:
+def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False) -> str:
     """The requested tab when the run has it; else Error & Resume for a failed run,
     Overview for any other."""
-    keys = [tab.key for tab in run_tabs(run)]
+    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks)]
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key
