@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tracker.api import paths
-from tracker.api.web import login, notes, pages
+from tracker.api.web import login, logs_view, notes, pages, reports_view
 from tracker.api.web.rendering import STATIC
 
 
@@ -18,4 +18,6 @@ def install(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(notes.router)
+    app.include_router(logs_view.router)
+    app.include_router(reports_view.router)
     app.mount(paths.STATIC, StaticFiles(directory=STATIC), name="static")

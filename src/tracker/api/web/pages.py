@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
-from tracker.api.web import formats, listing, presenters, timeline_view
+from tracker.api.web import formats, listing, logs_view, presenters, reports_view, timeline_view
 from tracker.api.web import notes as notes_tab
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
@@ -91,6 +91,8 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
         timeline = timeline_view.load(session, detail, params.get("zoom")) if tasks.total else None
         notes = notes_tab.tab_context(request, session, detail)
+        logs = logs_view.tab_context(request, session, detail, tasks, active=params.get("tab") == "logs")
+        reports = reports_view.tab_context(request, session, detail)
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -109,7 +111,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     ]
     tabs = [
         {"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
-        for tab in presenters.run_tabs(detail, has_tasks=tasks.total > 0)
+        for tab in presenters.run_tabs(detail, has_tasks=tasks.total > 0, has_reports=bool(reports["reports"]))
     ]
     return render(
         request,
@@ -118,7 +120,9 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         run=detail,
         link=link,
         tabs=tabs,
-        active=presenters.choose_tab(params.get("tab"), detail, has_tasks=tasks.total > 0),
+        active=presenters.choose_tab(
+            params.get("tab"), detail, has_tasks=tasks.total > 0, has_reports=bool(reports["reports"])
+        ),
         links=presenters.workflow_links(detail.workflow),
         outputs_view=presenters.outputs_view(detail.outputs),
         processes=presenters.sort_processes(detail.processes, psort),
@@ -135,4 +139,6 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         timeline=timeline,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
         **notes,
+        **logs,
+        **reports,
     )

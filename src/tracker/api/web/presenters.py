@@ -182,15 +182,17 @@ OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
     Tab("history", "Run History"),
 )
 TIMELINE = Tab("timeline", "Task Timeline")
+LOGS, REPORTS = Tab("logs", "Logs"), Tab("reports", "Reports")
 
 
 def failed(run: schemas.RunDetail) -> bool:
     return run.phase == Phase.FAILED.value or run.state == Phase.FAILED.value
 
 
-def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
+def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bool = False) -> list[Tab]:
     """Overview, Error & Resume (failed runs), Task Timeline (when the index has task
-    attempts), Config & Params, Notes, Outputs, Lifecycle jobs, and Run History when
+    attempts), Config & Params, Notes, Logs, Reports (when tracker.yml reports
+    resolve), Outputs, Lifecycle jobs, and Run History when
     the run was executed more than once (resumed)."""
     tabs = [
         OVERVIEW,
@@ -198,16 +200,20 @@ def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
         *([TIMELINE] if has_tasks else []),
         CONFIG,
         NOTES,
+        LOGS,
+        *([REPORTS] if has_reports else []),
         OUTPUTS,
         JOBS,
     ]
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
-def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False) -> str:
+def choose_tab(
+    requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bool = False
+) -> str:
     """The requested tab when the run has it; else Error & Resume for a failed run,
     Overview for any other."""
-    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks)]
+    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks, has_reports=has_reports)]
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key
