@@ -62,7 +62,9 @@ def make_client(engine: Engine, s3_server: S3Server, s3_credentials: None) -> It
             api=ApiSettings(auth_mode="token", tokens={TOKEN: "alice"}),
             tower=TowerSettings(default_namespace="lab"),
             s3=S3Settings(endpoint_url=endpoint or s3_server.endpoint_url),
-            **({"s3_reads": S3ReadSettings(connect_timeout_seconds=1, read_timeout_seconds=5, max_attempts=1)} | groups),
+            **(
+                {"s3_reads": S3ReadSettings(connect_timeout_seconds=1, read_timeout_seconds=5, max_attempts=1)} | groups
+            ),
         )
         app = create_app(settings, session_factory(engine, readonly=True), write_sessions=session_factory(engine))
         client = TestClient(app).__enter__()
