@@ -94,6 +94,8 @@ def test_the_logs_tab_shows_the_end_of_the_runner_log_and_task_streams(files_api
     log = tab.locator("#runner-log")
     expect(log).to_contain_text("00039999 DEBUG nextflow.Session - a log line padded to 64 bytes")
     expect(log).not_to_contain_text("00000000 DEBUG")  # the start of the log is not on the page
+    at_end = "() => { const box = document.getElementById('runner-log'); return box.scrollHeight > box.clientHeight && box.scrollTop + box.clientHeight >= box.scrollHeight - 2; }"
+    assert tab.evaluate(at_end)  # the box opens on the log's last lines
     screenshot(tab, "run-detail-logs-laptop")
 
     href = tab.locator("#runner-log-download").get_attribute("href") or ""
