@@ -284,3 +284,11 @@ def test_any_task_map_becomes_one_attempt(
     assert record.tag == (tag.replace("\x00", "") or None if tag else None)
     if start is not None:
         assert abs(record.started_at - start) < timedelta(milliseconds=1)
+
+
+def test_the_runner_log_file_is_a_fact_about_the_runner() -> None:
+    runner_facts = nextflow.runner_facts
+    assert runner_facts({"logFile": "s3://lab-scratch/work/logs/nf.log"}) == {
+        "logFile": "s3://lab-scratch/work/logs/nf.log"
+    }
+    assert runner_facts({"logFile": None}) == runner_facts(None) == runner_facts({}) == {}

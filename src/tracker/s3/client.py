@@ -48,10 +48,11 @@ def make_client(
         s3={"addressing_style": "path"} if settings.endpoint_url else {},
         retries={"max_attempts": max_attempts or settings.max_attempts, "mode": "adaptive"},
         max_pool_connections=pool,
-        **({"connect_timeout": timeouts[0], "read_timeout": timeouts[1]} if timeouts else {}),
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
+    if timeouts is not None:
+        config = config.merge(Config(connect_timeout=timeouts[0], read_timeout=timeouts[1]))
     session = botocore.session.get_session()
     session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
     return boto3.Session(botocore_session=session).client("s3", endpoint_url=settings.endpoint_url, config=config)
