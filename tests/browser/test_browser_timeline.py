@@ -20,6 +20,7 @@ RESPONSIVE_SECONDS = 2.0
 def test_timeline_draws_every_attempt_of_a_large_run(timeline_api: Api, page: Page) -> None:
     page.goto(f"{timeline_api.url}/runs/sarek-cohort")
     page.get_by_role("tab", name="Task Timeline").click()
+    page.wait_for_url("**/runs/sarek-cohort?tab=timeline")  # drawn only on its own tab: loaded
     panel = page.locator("#panel-timeline")
     expect(panel).to_be_visible()
     svg = page.locator("#timeline-svg")

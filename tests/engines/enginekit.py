@@ -5,7 +5,9 @@ the read API's view of a reported run."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ import httpx
 from localcluster.sprocket import sprocket_binary
 
 TOKEN, USER = "engine-runner-token", "wdl-runner"  # the tier's own static token
+TRACKER = Path(sys.executable).with_name("tracker")
+MINIWDL = Path(sys.executable).with_name("miniwdl")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WDL = Path(__file__).resolve().parents[1] / "fixtures" / "wdl"
 # Heartbeat every 12 s (a fifth of the orphan timeout), so a killed run goes stale quickly.
@@ -60,6 +64,46 @@ def sprocket_start(workflow: str, workdir: Path, out_dir: Path, *inputs: str) ->
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def watch(out_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tracker watch sprocket OUT_DIR --url URL --token TOKEN ARGS...` to its end."""
+    return subprocess.run(
+        [str(TRACKER), "watch", "sprocket", str(out_dir), "--url", url, "--token", TOKEN, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def miniwdl_run(
+    workflow: str, directory: Path, tower: str, *inputs: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`miniwdl run WORKFLOW [KEY=VALUE...] --dir DIRECTORY/` on the bare backend,
+    reporting to `tower` through the distribution's plugin."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MINIWDL__", "TOWER_"))} | {
+        "MINIWDL__SCHEDULER__CONTAINER_BACKEND": "bare",
+        "MINIWDL__TRACKER__URL": tower,
+        "MINIWDL__TRACKER__TOKEN": TOKEN,
+        **env,
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [str(MINIWDL), "run", str(WDL / workflow), *inputs, "--dir", f"{directory}/"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def sprocket_runs(out_dir: Path) -> dict[str, tuple[str, str]]:
+    """Run name -> (target, status), as Sprocket recorded them in its database."""
+    with sqlite3.connect(f"{(out_dir / 'sprocket.db').as_uri()}?mode=ro", uri=True) as db:
+        rows = db.execute("select name, target, status from runs order by id").fetchall()
+    return {name: (target, status) for name, target, status in rows}
 
 
 def tracked_run(api_url: str, name: str) -> dict[str, Any]:

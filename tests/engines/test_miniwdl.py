@@ -5,41 +5,16 @@ reached does not fail the workflow."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import TOKEN, USER, WDL, tracked_run, tracked_tasks
+from enginekit import USER, miniwdl_run, tracked_run, tracked_tasks
 from fixtures.trackerapi import Api
 
 from localcluster.processes import free_port
 
 pytestmark = pytest.mark.engines
-
-MINIWDL = Path(sys.executable).with_name("miniwdl")
-
-
-def miniwdl_run(
-    workflow: str, directory: Path, tower: str, *inputs: str, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MINIWDL__", "TOWER_"))} | {
-        "MINIWDL__SCHEDULER__CONTAINER_BACKEND": "bare",
-        "MINIWDL__TRACKER__URL": tower,
-        "MINIWDL__TRACKER__TOKEN": TOKEN,
-        **env,
-    }
-    directory.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [str(MINIWDL), "run", str(WDL / workflow), *inputs, "--dir", f"{directory}/"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def the_run(tracker: Api, directory: Path) -> dict[str, Any]:

@@ -12,37 +12,17 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from enginekit import AUTH, TOKEN, USER, sprocket_run, tracked_run, tracked_tasks
+from enginekit import AUTH, TOKEN, TRACKER, USER, sprocket_run, sprocket_runs, tracked_run, tracked_tasks, watch
 from fixtures.trackerapi import Api, serve
 
 from localcluster.processes import free_port, wait_until
 
 pytestmark = pytest.mark.engines
-
-TRACKER = Path(sys.executable).with_name("tracker")
-
-
-def watch(out_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(TRACKER), "watch", "sprocket", str(out_dir), "--url", url, "--token", TOKEN, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def sprocket_runs(out_dir: Path) -> dict[str, tuple[str, str]]:
-    """Run name -> (target, status), as Sprocket recorded them."""
-    with sqlite3.connect(f"{(out_dir / 'sprocket.db').as_uri()}?mode=ro", uri=True) as db:
-        rows = db.execute("select name, target, status from runs order by id").fetchall()
-    return {name: (target, status) for name, target, status in rows}
 
 
 def tracked(tracker: Api, name: str) -> dict[str, Any]:

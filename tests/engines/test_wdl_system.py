@@ -11,12 +11,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import WDL, sprocket_run, sprocket_start
+from enginekit import MINIWDL, TRACKER, WDL, sprocket_run, sprocket_start
 from fixtures.workflowruns import condition, runner_token, wait_for_state
 
 from localcluster.processes import wait_until
@@ -24,9 +23,6 @@ from localcluster.s3server import S3Server
 from localcluster.tracker import Operator
 
 pytestmark = pytest.mark.engines
-
-TRACKER = Path(sys.executable).with_name("tracker")
-MINIWDL = Path(sys.executable).with_name("miniwdl")
 
 
 def watcher_env(s3: S3Server, token: str) -> dict[str, str]:

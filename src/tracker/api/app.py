@@ -46,7 +46,12 @@ def create_app(
         redoc_url=None,
         redirect_slashes=False,
     )
+    if kube_api is None and settings.api.auth_mode == "kubernetes":
+        from tracker.kube.client import load_api_client
+
+        kube_api = load_api_client()
     authenticator = auth.make_authenticator(settings.api, kube_api)
+    app.state.kube_api = kube_api  # its API server address and CA, for requests made as the signed-in user
     app.state.settings, app.state.sessions, app.state.authenticator = settings, sessions, authenticator
     app.state.write_sessions = write_sessions  # notes are written through them (None: notes are read-only)
     app.state.metrics = Metrics()

@@ -19,9 +19,8 @@ from tracker.domain.conditions import rfc3339
 from tracker.domain.contention import DUPLICATE, Ask, describe
 from tracker.domain.cost import human_size
 from tracker.domain.records import JobPhase, JobRecord, Operation
-from tracker.kube import convert
-from tracker.kube.client import current_identity, resource
-from tracker.kube.manifests import lifecycle_job_resource
+from tracker.kube.client import resource
+from tracker.kube.requests import request_job, requested_record
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.kube.runs import AmbiguousRunName, find_run
 
@@ -59,10 +58,7 @@ def finished(body: Body) -> bool:
     return phase is not None and JobPhase(phase).finished
 
 
-def job_record(body: Body) -> JobRecord:
-    """A job resource as a record, also before the operator gave it a status."""
-    status = {"jobId": body["metadata"].get("uid", ""), **(body.get("status") or {})}
-    return convert.job_record({**body, "status": status})
+job_record = requested_record  # a job resource as a record, also before the operator gave it a status
 
 
 def status_text(job: JobRecord) -> str:
@@ -165,23 +161,18 @@ class Lifecycle:
         self, *, ref: str, run: Body | None, operation: Operation, destination: str | None = None, dry_run: bool = False
     ) -> Body:
         """Create the OutputLifecycleJob as the authenticated user."""
-        doing = f"cannot create the {operation} job for run {ref!r}"
         try:
-            user, groups = current_identity(self.ctx.api)
-            base = (run["metadata"]["name"][:40] + "-") if run else ""
-            manifest = lifecycle_job_resource(
+            return request_job(
+                self.ctx.api,
                 namespace=self.namespace,
-                run_name=ref,
+                run_ref=ref,
+                run_resource_name=run["metadata"]["name"] if run else None,
                 operation=operation,
-                requested_by=user,
-                requested_by_groups=groups,
                 destination=destination,
                 dry_run=dry_run,
-                generate_name=f"{base}{operation.replace('_outputs', '').replace('_', '-')}-",
             )
-            return resource(self.custom.create_namespaced_custom_object(GROUP, VERSION, self.namespace, JOBS, manifest))
         except (ApiException, HTTPError) as error:
-            raise api_error(error, doing) from error
+            raise api_error(error, f"cannot create the {operation} job for run {ref!r}") from error
 
     def get(self, name: str) -> Body:
         try:

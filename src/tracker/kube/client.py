@@ -33,6 +33,22 @@ def load_api_client(kubeconfig: Path | str | None = None, context: str | None = 
     return api
 
 
+def api_client_for_token(base: client.ApiClient, token: str) -> client.ApiClient:
+    """A client of the same API server as `base` (address, CA, TLS checks, proxy) that
+    authenticates with the bearer `token` alone: none of `base`'s own credentials
+    (client certificate, token, token refresh) come along."""
+    source = base.configuration
+    configuration = client.Configuration(host=source.host)
+    configuration.ssl_ca_cert = source.ssl_ca_cert
+    configuration.verify_ssl = source.verify_ssl
+    configuration.assert_hostname = source.assert_hostname
+    configuration.tls_server_name = getattr(source, "tls_server_name", None)
+    configuration.proxy = source.proxy
+    configuration.api_key = {"authorization": token}
+    configuration.api_key_prefix = {"authorization": "Bearer"}
+    return client.ApiClient(configuration)
+
+
 def current_identity(api: client.ApiClient) -> tuple[str, tuple[str, ...]]:
     """The authenticated user name and groups (a SelfSubjectReview)."""
     review = client.AuthenticationV1Api(api).create_self_subject_review(

@@ -63,6 +63,32 @@ def lifecycle_job_resource(
     return {"apiVersion": API_VERSION, "kind": JOB_KIND, "metadata": metadata, "spec": spec}
 
 
+def requested_job_resource(
+    *,
+    namespace: str,
+    run_ref: str,
+    run_resource_name: str | None,
+    operation: str,
+    requested_by: str,
+    requested_by_groups: tuple[str, ...] = (),
+    destination: str | None = None,
+    dry_run: bool = False,
+) -> Manifest:
+    """The OutputLifecycleJob a user requests (the CLI's lifecycle commands, the page's
+    Actions menu): named after the run's object (`<name>-delete-xxxxx`), as that user."""
+    base = (run_resource_name[:40] + "-") if run_resource_name else ""
+    return lifecycle_job_resource(
+        namespace=namespace,
+        run_name=run_ref,
+        operation=operation,
+        requested_by=requested_by,
+        requested_by_groups=requested_by_groups,
+        destination=destination,
+        dry_run=dry_run,
+        generate_name=f"{base}{operation.replace('_outputs', '').replace('_', '-')}-",
+    )
+
+
 def index_job_name(run_resource_name: str, execution_marker: str) -> str:
     """A stable name for the index job of one execution of a run (creating it twice is a no-op)."""
     digest = hashlib.sha256(execution_marker.encode()).hexdigest()[:8]

@@ -12,7 +12,7 @@ from api_seed import BAR_ID, FOO_ID, TOKEN
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tracker.api.paths import PAGE_RUN, PAGE_RUN_NOTES, RUN_NOTE, RUN_NOTES, api_path, page_path
+from tracker.api.paths import PAGE_RUN, PAGE_RUN_NOTE, PAGE_RUN_NOTES, RUN_NOTE, RUN_NOTES, api_path, page_path
 
 BOB_TOKEN = "b0b-token"
 ALICE = {"Authorization": f"Bearer {TOKEN}"}
@@ -197,6 +197,50 @@ def test_the_form_refuses_another_site_and_bad_text(notes_client: TestClient) ->
     response = notes_client.post(url, data={"body": "x" * 10_001}, headers=ALICE)
     assert response.status_code == 422
     assert "at most 10,000 characters" in response.text
+    assert listing(notes_client, FOO_ID)["total"] == 0
+
+
+def test_the_author_edits_a_note_on_the_page_and_no_one_else_can(notes_client: TestClient) -> None:
+    mine = post(notes_client, FOO_ID, {"body": "first text"})
+    theirs = post(notes_client, FOO_ID, {"body": "bob's text"}, headers=BOB)
+    mine_url = page_path(PAGE_RUN_NOTE, run=FOO_ID, note_id=str(mine["id"]))
+    theirs_url = page_path(PAGE_RUN_NOTE, run=FOO_ID, note_id=str(theirs["id"]))
+    page = notes_tab(notes_client)
+    assert f'action="{mine_url}"' in page
+    assert f'action="{theirs_url}"' not in page  # no edit form on a colleague's note
+
+    same_site = {**ALICE, "Origin": "http://testserver"}
+    response = notes_client.post(mine_url, data={"body": "second text"}, headers=same_site, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/runs/{FOO_ID}?tab=notes#note-{mine['id']}"
+    refused = notes_client.post(theirs_url, data={"body": "not mine"}, headers=same_site)
+    assert refused.status_code == 403
+    assert "only the note&#39;s author (bob)" in refused.text
+    for url, status in (
+        (page_path(PAGE_RUN_NOTE, run=FOO_ID, note_id="999999"), 404),
+        (page_path(PAGE_RUN_NOTE, run=FOO_ID, note_id="x"), 404),
+    ):
+        assert notes_client.post(url, data={"body": "x"}, headers=same_site).status_code == status
+    assert notes_client.post(mine_url, data={"body": " "}, headers=same_site).status_code == 422
+    assert (
+        notes_client.post(mine_url, data={"body": "x"}, headers={**ALICE, "Origin": "https://evil.example"}).status_code
+        == 403
+    )
+    by_id = {n["id"]: n for n in listing(notes_client, FOO_ID)["items"]}
+    assert (by_id[mine["id"]]["body"], [r["body"] for r in by_id[mine["id"]]["history"]]) == (
+        "second text",
+        ["first text"],
+    )
+    assert (by_id[theirs["id"]]["body"], by_id[theirs["id"]]["history"]) == ("bob's text", [])
+
+
+def test_an_oversized_form_is_refused_before_it_is_read(notes_client: TestClient) -> None:
+    response = notes_client.post(
+        page_path(PAGE_RUN_NOTES, run=FOO_ID),
+        content=b"body=" + b"x" * 200_000,
+        headers={**ALICE, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
     assert listing(notes_client, FOO_ID)["total"] == 0
 
 

@@ -1,7 +1,8 @@
 """The Run Detail page's Task Timeline tab through the ASGI app, on both engines:
-present only when the index has task attempts, one bar (with its title) per timed
-attempt grouped by process, cached attempts counted apart, task names escaped, zoom
-links, and a bad zoom falling back to the default."""
+one bar (with its title) per timed attempt grouped by process, cached attempts
+counted apart, task names escaped, zoom links, a bad zoom falling back to the
+default, a run without attempts saying so, and the drawing left out of the page
+unless the timeline is the tab asked for."""
 
 from __future__ import annotations
 
@@ -75,7 +76,17 @@ def test_zoom_links_and_a_bad_zoom(client: TestClient) -> None:
     )
 
 
-def test_no_timeline_tab_without_task_attempts(client: TestClient) -> None:
+def test_the_timeline_of_a_run_without_task_attempts_says_so(client: TestClient) -> None:
     html = page(client, TWIN_A_ID, tab="timeline")
-    assert 'data-tab="timeline"' not in html
-    assert re.search(r'data-tab="overview"[^>]*aria-selected="true"', html)
+    assert re.search(r'data-tab="timeline"[^>]*aria-selected="true"', html)
+    assert 'id="timeline-empty"' in html
+    assert 'id="timeline-svg"' not in html
+
+
+def test_the_timeline_is_drawn_only_on_its_own_tab(client: TestClient) -> None:
+    overview = page(client, FOO_ID)
+    assert 'id="timeline-svg"' not in overview
+    assert re.search(r'id="panel-timeline"[^>]*hidden data-lazy>', overview)
+    assert '<a href="?tab=timeline">Open Task Timeline</a>' in overview
+    assert 'id="panel-notes"' in overview
+    assert "data-lazy" not in overview.split('id="panel-notes"')[1].split(">")[0]

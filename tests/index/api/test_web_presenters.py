@@ -296,8 +296,8 @@ def test_sort_links_toggle() -> None:
 # -- tabs, resume ----------------------------------------------------------------------
 def test_tabs_of_a_plain_run_open_on_overview() -> None:
     plain = run(phase="Succeeded", state="Succeeded")
-    assert [t.key for t in p.run_tabs(plain)] == ["overview", "config", "notes", "logs", "outputs", "jobs"]
-    assert [t.key for t in p.run_tabs(plain, has_reports=True)][3:5] == ["logs", "reports"]
+    assert [t.key for t in p.run_tabs(plain)] == ["overview", "timeline", "config", "notes", "logs", "outputs", "jobs"]
+    assert [t.key for t in p.run_tabs(plain, has_reports=True)][4:6] == ["logs", "reports"]
     assert p.choose_tab("reports", plain) == "overview"
     assert p.choose_tab("reports", plain, has_reports=True) == "reports"
     assert p.choose_tab(None, plain) == "overview"
@@ -310,6 +310,7 @@ def test_failed_runs_open_on_their_error_and_resumed_runs_have_history() -> None
     assert [t.key for t in p.run_tabs(failed)] == [
         "overview",
         "error",
+        "timeline",
         "config",
         "notes",
         "logs",
@@ -324,12 +325,11 @@ def test_failed_runs_open_on_their_error_and_resumed_runs_have_history() -> None
     assert "history" not in [t.key for t in p.run_tabs(run(executions=[execution(current=True)]))]
 
 
-def test_task_timeline_tab_follows_overview_and_error_when_the_run_has_attempts() -> None:
+def test_task_timeline_tab_is_always_there_after_overview_and_error() -> None:
     failed = run(phase="Failed", state="Failed")
-    assert [t.key for t in p.run_tabs(failed, has_tasks=True)][:3] == ["overview", "error", "timeline"]
-    assert [t.label for t in p.run_tabs(run(), has_tasks=True)][1] == "Task Timeline"
-    assert p.choose_tab("timeline", run(), has_tasks=True) == "timeline"
-    assert p.choose_tab("timeline", run()) == "overview"
+    assert [t.key for t in p.run_tabs(failed)][:3] == ["overview", "error", "timeline"]
+    assert [t.label for t in p.run_tabs(run())][1] == "Task Timeline"
+    assert p.choose_tab("timeline", run()) == "timeline"
 
 
 def test_resume_command() -> None:

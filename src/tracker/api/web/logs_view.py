@@ -1,5 +1,5 @@
-"""The Logs tab and its pages: the end of the runner's log (read only when the tab is
-the one opened: a page view costs no S3 read otherwise), links to download the whole,
+"""The Logs tab and its pages: the end of the runner's log (a lazy tab, read only when
+it is the one opened: a page view costs no S3 read otherwise), links to download the whole,
 the tasks whose stdout/stderr can be opened, and the page of one task's stream.
 The data comes from `tracker.api.routes.logs`, as the API's; whatever cannot be read
 becomes a message on the tab, never an error page."""
@@ -16,7 +16,6 @@ from tracker.api import deps, errors, paths, schemas
 from tracker.api.routes import logs
 from tracker.api.routes.runs import resolve_run
 from tracker.api.routes.tasks import MAX_TASK_ID
-from tracker.api.web import formats
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
 from tracker.domain import runfiles
@@ -39,16 +38,11 @@ def _message(error: Exception) -> str:
     return f"The log cannot be read right now: {error}"
 
 
-def tab_context(
-    request: Request, session: Session, run: schemas.RunDetail, tasks: schemas.TaskPage, *, active: bool
-) -> dict[str, Any]:
-    """What run/logs.html needs. The log itself only when `active`."""
+def tab_context(request: Request, session: Session, run: schemas.RunDetail, tasks: schemas.TaskPage) -> dict[str, Any]:
+    """What run/logs.html needs (a lazy tab: called only when it is the one opened)."""
     settings = deps.get_settings(request)
     record = resolve_run(session, run.id, None)
-    link = {"namespace": run.namespace}
     view: dict[str, Any] = {
-        "loaded": active,
-        "load_href": formats.query(tab="logs", **link),
         "download_href": paths.page_path(paths.PAGE_RUN_LOG_DOWNLOAD, run=run.id),
         "url": None,
         "tail": None,
@@ -58,10 +52,9 @@ def tab_context(
     try:
         url = logs.runner_log_url(session, settings, record)
         view["url"] = str(url)
-        if active:
-            tail = logs.read_tail(logs.reader(request), url, settings.logs.tail_bytes)
-            view["tail"] = tail
-            view["size"] = human_size(tail.size)
+        tail = logs.read_tail(logs.reader(request), url, settings.logs.tail_bytes)
+        view["tail"] = tail
+        view["size"] = human_size(tail.size)
     except (runfiles.Unreadable, ReadFailed) as error:
         view["problem"] = _message(error)
     task_rows = [

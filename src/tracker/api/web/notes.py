@@ -1,9 +1,12 @@
-"""The Notes tab: its data (the run's notes, and the add-note form for a signed-in
-user) and `POST /runs/{run}/notes`, the form's target, which adds the note as the
-API does (same rules, same store function) and sends the browser back to the tab.
+"""The Notes tab: its data (the run's notes, the add-note form for a signed-in user,
+an edit form on each of that user's own notes) and the forms' targets,
+`POST /runs/{run}/notes` and `POST /runs/{run}/notes/{note_id}`, which add or edit
+the note as the API does (same rules, same store functions) and send the browser
+back to the tab.
 
-The form is read by hand (`application/x-www-form-urlencoded`), as the login form
-is. A POST from another origin is refused; the cookie is SameSite=Strict as well.
+The forms are read by hand (`application/x-www-form-urlencoded`), as the login form
+is, and refused unread when their declared length is over the limit. A POST from
+another origin is refused; the cookie is SameSite=Strict as well.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tracker.api.routes import notes as notes_api
 from tracker.api.routes import runs as runs_api
 from tracker.api.web import guard
 from tracker.api.web.rendering import PageRoute, error_page
-from tracker.domain.notes import MAX_NOTE_CHARS, note_problem
+from tracker.domain.notes import MAX_NOTE_CHARS, may_edit, note_problem
 from tracker.store import notes
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=[Depends(guard.page_user)])
@@ -44,21 +47,49 @@ def tab_context(request: Request, session: Session, run: schemas.RunDetail) -> d
     elif getattr(request.app.state, "write_sessions", None) is None:
         reason = "This server cannot write to the index: notes are read-only here."
     else:
-        action = paths.page_path(paths.PAGE_RUN_NOTES, run=run.id)
-        form = {"action": action, "author": current_user(request).name, "max_chars": MAX_NOTE_CHARS}
+        author = current_user(request).name
+        form = {
+            "action": paths.page_path(paths.PAGE_RUN_NOTES, run=run.id),
+            "author": author,
+            "max_chars": MAX_NOTE_CHARS,
+            "edit_actions": {
+                n.id: paths.page_path(paths.PAGE_RUN_NOTE, run=run.id, note_id=str(n.id))
+                for n in found
+                if may_edit(n, author)
+            },
+        }
     return {"notes": page, "note_form": form, "note_readonly_reason": reason}
+
+
+async def _note_text(request: Request) -> str | Response:
+    """The form's `body` field, or the error page that refuses the request."""
+    if not guard.same_origin(request):
+        return error_page(request, 403, "Refused", "a note sent from another site is refused")
+    too_large = error_page(request, 413, "Too large", f"a note holds at most {MAX_NOTE_CHARS:,} characters")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        return too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            return too_large
+    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
+    return (form.get("body") or [""])[0].replace("\r\n", "\n")
 
 
 @router.post(paths.PAGE_RUN_NOTES, response_class=HTMLResponse)
 async def add_note(request: Request, run: str) -> Response:
-    if not guard.same_origin(request):
-        return error_page(request, 403, "Refused", "a note sent from another site is refused")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return error_page(request, 413, "Too large", f"a note holds at most {MAX_NOTE_CHARS:,} characters")
-    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
-    text = (form.get("body") or [""])[0].replace("\r\n", "\n")
-    return await run_in_threadpool(_add, request, run, text)
+    text = await _note_text(request)
+    return text if isinstance(text, Response) else await run_in_threadpool(_add, request, run, text)
+
+
+@router.post(paths.PAGE_RUN_NOTE, response_class=HTMLResponse)
+async def edit_note(request: Request, run: str, note_id: str) -> Response:
+    if not note_id.isdigit() or not 1 <= int(note_id) < 2**63:
+        return error_page(request, 404, "Not found", f"run {run!r} has no note {note_id!r}")
+    text = await _note_text(request)
+    return text if isinstance(text, Response) else await run_in_threadpool(_edit, request, run, int(note_id), text)
 
 
 def _add(request: Request, run: str, text: str) -> Response:
@@ -70,4 +101,25 @@ def _add(request: Request, run: str, text: str) -> Response:
         record = runs_api.resolve_run(session, run, None)
     with sessions.begin() as write:
         notes.add_note(write, run_id=record.id, author=current_user(request).name, body=text)
-    return RedirectResponse(paths.page_path(paths.PAGE_RUN, run=record.id) + "?tab=notes#notes-list", status_code=303)
+    return _back_to_notes(record.id)
+
+
+def _edit(request: Request, run: str, note_id: int, text: str) -> Response:
+    sessions = notes_api.writer(request)
+    problem = note_problem(text)
+    if problem is not None:
+        return error_page(request, 422, "Note not saved", problem)
+    with request.app.state.sessions() as session:
+        record = runs_api.resolve_run(session, run, None)
+        found = notes.get_note(session, run_id=record.id, note_id=note_id)
+    if found is None:
+        return error_page(request, 404, "Not found", f"run {record.run_name!r} has no note {note_id}")
+    if not may_edit(found, current_user(request).name):
+        return error_page(request, 403, "Refused", f"only the note's author ({found.author}) may edit it")
+    with sessions.begin() as write:
+        notes.edit_note(write, run_id=record.id, note_id=note_id, body=text)
+    return _back_to_notes(record.id, f"note-{note_id}")
+
+
+def _back_to_notes(run_id: str, anchor: str = "notes-list") -> Response:
+    return RedirectResponse(paths.page_path(paths.PAGE_RUN, run=run_id) + f"?tab=notes#{anchor}", status_code=303)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
-from tracker.api.web import formats, listing, logs_view, presenters, reports_view, timeline_view
+from tracker.api.web import actions, formats, listing, logs_view, presenters, reports_view, timeline_view
 from tracker.api.web import notes as notes_tab
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
@@ -86,13 +86,16 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     settings = deps.get_settings(request)
     with request.app.state.sessions() as session:
         detail = runs_api.get_run(run, session, settings, namespace)
+        reports = reports_view.tab_context(request, session, detail)  # whether the run has a Reports tab
+        run_tabs = presenters.run_tabs(detail, has_reports=bool(reports["reports"]))
+        active = presenters.choose_tab(params.get("tab"), detail, has_reports=bool(reports["reports"]))
+        rendered = presenters.rendered_tabs(run_tabs, active)
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
-        timeline = timeline_view.load(session, detail, params.get("zoom")) if tasks.total else None
+        timeline = timeline_view.load(session, detail, params.get("zoom")) if "timeline" in rendered else None
         notes = notes_tab.tab_context(request, session, detail)
-        logs = logs_view.tab_context(request, session, detail, tasks, active=params.get("tab") == "logs")
-        reports = reports_view.tab_context(request, session, detail)
+        logs = logs_view.tab_context(request, session, detail, tasks) if "logs" in rendered else {}
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -110,8 +113,13 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         for key, label in presenters.PROCESS_COLUMNS
     ]
     tabs = [
-        {"key": tab.key, "label": tab.label, "href": formats.query(tab=tab.key, **link)}
-        for tab in presenters.run_tabs(detail, has_tasks=tasks.total > 0, has_reports=bool(reports["reports"]))
+        {
+            "key": tab.key,
+            "label": tab.label,
+            "href": formats.query(tab=tab.key, **link),
+            "rendered": tab.key in rendered,
+        }
+        for tab in run_tabs
     ]
     return render(
         request,
@@ -120,9 +128,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         run=detail,
         link=link,
         tabs=tabs,
-        active=presenters.choose_tab(
-            params.get("tab"), detail, has_tasks=tasks.total > 0, has_reports=bool(reports["reports"])
-        ),
+        active=active,
         links=presenters.workflow_links(detail.workflow),
         outputs_view=presenters.outputs_view(detail.outputs),
         processes=presenters.sort_processes(detail.processes, psort),
@@ -141,4 +147,5 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         **notes,
         **logs,
         **reports,
+        **actions.menu_context(request, detail),
     )

@@ -168,8 +168,13 @@ def sort_processes(processes: Sequence[schemas.Process], sort: str | None) -> li
 # -- tabs ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Tab:
+    """A tab of the Run Detail page. A lazy tab's panel is rendered only when it is the
+    page's active tab (its data is costly: thousands of attempts, S3 reads); from
+    another tab, choosing it loads `?tab=<key>`."""
+
     key: str
     label: str
+    lazy: bool = False
 
 
 OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
@@ -181,23 +186,23 @@ OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
     Tab("jobs", "Lifecycle jobs"),
     Tab("history", "Run History"),
 )
-TIMELINE = Tab("timeline", "Task Timeline")
-LOGS, REPORTS = Tab("logs", "Logs"), Tab("reports", "Reports")
+TIMELINE = Tab("timeline", "Task Timeline", lazy=True)
+LOGS = Tab("logs", "Logs", lazy=True)  # S3 reads
+REPORTS = Tab("reports", "Reports", lazy=True)  # frames and images proxied from S3
 
 
 def failed(run: schemas.RunDetail) -> bool:
     return run.phase == Phase.FAILED.value or run.state == Phase.FAILED.value
 
 
-def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bool = False) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Task Timeline (when the index has task
-    attempts), Config & Params, Notes, Logs, Reports (when tracker.yml reports
-    resolve), Outputs, Lifecycle jobs, and Run History when
-    the run was executed more than once (resumed)."""
+def run_tabs(run: schemas.RunDetail, *, has_reports: bool = False) -> list[Tab]:
+    """Overview, Error & Resume (failed runs), Task Timeline, Config & Params, Notes,
+    Logs, Reports (when tracker.yml reports resolve), Outputs, Lifecycle jobs, and Run
+    History when the run was executed more than once (resumed)."""
     tabs = [
         OVERVIEW,
         *([ERROR] if failed(run) else []),
-        *([TIMELINE] if has_tasks else []),
+        TIMELINE,
         CONFIG,
         NOTES,
         LOGS,
@@ -208,15 +213,18 @@ def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bo
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
-def choose_tab(
-    requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bool = False
-) -> str:
+def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_reports: bool = False) -> str:
     """The requested tab when the run has it; else Error & Resume for a failed run,
     Overview for any other."""
-    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks, has_reports=has_reports)]
+    keys = [tab.key for tab in run_tabs(run, has_reports=has_reports)]
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key
+
+
+def rendered_tabs(tabs: Sequence[Tab], active: str) -> frozenset[str]:
+    """The tabs whose panels the page renders: every eager tab, and the active one."""
+    return frozenset(tab.key for tab in tabs if not tab.lazy or tab.key == active)
 
 
 def resume_command(run: schemas.RunDetail) -> str | None:

@@ -1,6 +1,7 @@
 /* Workflow Tracker pages: progressive enhancement only. Without this script the tabs
    are links (?tab=...) and the process table's headings sort on the server (?psort=...).
-   With it: tabs switch in place (arrow keys, Home/End, as the ARIA tabs pattern says),
+   With it: tabs switch in place (arrow keys, Home/End, as the ARIA tabs pattern says;
+   a tab whose panel the server left out, [data-lazy], still loads its ?tab= page),
    [data-sortable] tables sort in the browser, a Copy button appears, and Escape
    dismisses the storage-cost tooltip. */
 (function () {
@@ -13,6 +14,11 @@
     if (!tabs.length) { return; }
 
     function select(tab, focus) {
+      var wanted = document.getElementById(tab.getAttribute("aria-controls"));
+      if (wanted && wanted.hasAttribute("data-lazy")) {
+        window.location.assign(tab.href);
+        return;
+      }
       tabs.forEach(function (other) {
         var selected = other === tab;
         other.setAttribute("aria-selected", selected ? "true" : "false");

@@ -1,0 +1,112 @@
+"""The Run Detail page of runs the real WDL engines reported, in headless Chromium
+(`fixtures.chromium`) against the tier's `tracker-api`: a Sprocket scatter followed by
+`tracker watch sprocket`, a failing Sprocket run, and a miniwdl run through its
+plugin. Each page shows the run's state, processes and task attempts, its inputs as
+parameters, every attempt on the Task Timeline, and takes a note."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from enginekit import TOKEN, USER, miniwdl_run, sprocket_run, sprocket_runs, tracked_run, watch
+from fixtures.trackerapi import Api
+from playwright.sync_api import Browser, Page, expect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+from browserkit import LAPTOP, screenshot, sign_in
+
+pytestmark = pytest.mark.engines
+
+
+@pytest.fixture(scope="module")
+def wdl_runs(tracker: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+    """A Sprocket scatter and a failing Sprocket run reported by the watcher, and a
+    miniwdl two-task run reported by its plugin: the tracker's view of each, by target."""
+    workdir = tmp_path_factory.mktemp("sprocket-pages")
+    out = workdir / "out"
+    for workflow, inputs, succeeds in (
+        ("scatter.wdl", ('scatter_samples.samples=["s1","s2","s3"]',), True),
+        ("failing.wdl", (), False),
+    ):
+        done = sprocket_run(workflow, workdir, out, *inputs)
+        assert (done.returncode == 0) is succeeds, done.stderr
+    watched = watch(out, f"{tracker.url}/tower", "--once")
+    assert watched.returncode == 0, watched.stderr
+    runs = {target: tracked_run(tracker.url, name) for name, (target, _) in sprocket_runs(out).items()}
+    miniwdl_dir = tmp_path_factory.mktemp("miniwdl-pages")
+    done = miniwdl_run("two_tasks.wdl", miniwdl_dir, f"{tracker.url}/tower", "who=pages")
+    assert done.returncode == 0, done.stderr
+    [run_dir] = [p for p in miniwdl_dir.iterdir() if p.is_dir() and p.name[0].isdigit()]
+    runs["miniwdl"] = tracked_run(tracker.url, run_dir.name)
+    return runs
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def open_run(page: Page, tracker: Api, run: dict[str, object], tab: str = "overview") -> None:
+    url = f"{tracker.url}/runs/{run['id']}?tab={tab}"
+    if page.context.cookies():
+        page.goto(url)
+    else:
+        sign_in(page, url, TOKEN)
+
+
+def test_a_sprocket_scatter_on_its_page(tracker: Api, wdl_runs: dict[str, dict[str, object]], page: Page) -> None:
+    run = wdl_runs["scatter_samples"]
+    open_run(page, tracker, run)
+    expect(page.locator("#run-state")).to_contain_text("Succeeded")
+    expect(page.locator(".page-title .meta")).to_contain_text(USER)
+    align = page.locator("#processes tbody tr", has_text="align")
+    expect(align).to_have_count(1)
+    expect(align.locator("td").first).to_have_text("3")  # succeeded
+    screenshot(page, "engines-sprocket-scatter-overview")
+
+    page.get_by_role("tab", name="Task Timeline").click()
+    expect(page.locator("#timeline-svg rect.tl-run")).to_have_count(3)
+    expect(page.locator("#timeline-svg g.tl-bar.tl-completed")).to_have_count(3)
+    screenshot(page, "engines-sprocket-scatter-timeline")
+
+    page.get_by_role("tab", name="Config & Params").click()
+    expect(page.locator("#panel-config")).to_contain_text('"scatter_samples.samples"')
+    expect(page.locator("#panel-config")).to_contain_text('"s3"')
+
+    page.get_by_role("tab", name="Notes").click()
+    page.get_by_label("Add a note as").fill("Sprocket <b>scatter</b> looks right")
+    page.get_by_role("button", name="Add note").click()
+    page.wait_for_url("**tab=notes#notes-list")
+    expect(page.locator("#notes-list .note-body").first).to_have_text("Sprocket <b>scatter</b> looks right")
+
+
+def test_a_failed_sprocket_run_opens_on_its_error(
+    tracker: Api, wdl_runs: dict[str, dict[str, object]], page: Page
+) -> None:
+    run = wdl_runs["failing"]
+    open_run(page, tracker, run, tab="")
+    expect(page.get_by_role("tab", name="Error & Resume")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#run-state")).to_contain_text("Failed")
+    expect(page.locator("#panel-error")).to_contain_text(str(run["errorMessage"]).splitlines()[0][:40])
+    page.get_by_role("tab", name="Task Timeline").click()
+    expect(page.locator("#timeline-svg g.tl-bar.tl-failed")).to_have_count(1)
+    screenshot(page, "engines-sprocket-failed-error")
+
+
+def test_a_miniwdl_run_on_its_page(tracker: Api, wdl_runs: dict[str, dict[str, object]], page: Page) -> None:
+    run = wdl_runs["miniwdl"]
+    open_run(page, tracker, run)
+    expect(page.locator("#run-state")).to_contain_text("Succeeded")
+    for process in ("greet", "count_words"):
+        expect(page.locator("#processes tbody tr", has_text=process)).to_have_count(1)
+    page.get_by_role("tab", name="Task Timeline").click()
+    expect(page.locator("#timeline-svg rect.tl-run")).to_have_count(2)
+    page.get_by_role("tab", name="Config & Params").click()
+    expect(page.locator("#panel-config")).to_contain_text('"who": "pages"')
+    screenshot(page, "engines-miniwdl-config")
