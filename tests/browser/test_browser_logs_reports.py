@@ -167,3 +167,12 @@ def test_the_tabs_fit_a_phone(files_api: tuple[Api, str], phone_tab: Page, name:
     expect(phone_tab.get_by_role("tab", name=name.title())).to_have_attribute("aria-selected", "true")
     assert_no_horizontal_overflow(phone_tab)
     screenshot(phone_tab, f"run-detail-{name}-phone")
+
+
+def test_choosing_the_logs_tab_loads_it(files_api: tuple[Api, str], tab: Page) -> None:
+    api, _ = files_api
+    sign_in(tab, f"{api.url}/runs/{RUN}")
+    expect(tab.locator("#runner-log")).to_have_count(0)  # a lazy tab: not read for the Overview
+    tab.get_by_role("tab", name="Logs").click()
+    tab.wait_for_url("**tab=logs**")
+    expect(tab.locator("#runner-log")).to_contain_text("00039999 DEBUG")
