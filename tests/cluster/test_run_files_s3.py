@@ -213,6 +213,11 @@ def test_reports_resolve_to_indexed_outputs_and_are_proxied_sandboxed(
     assert csv.headers["content-disposition"] == 'attachment; filename="counts.csv"'
     assert client.get(f"/api/v1/runs/{RUN}/reports/4", headers=AUTH).status_code == 404
 
+    # an unchanged manifest (same indexed size and ETag) is not read again
+    s3_server.client().delete_object(Bucket=s3_bucket, Key="results/tracker.yml")
+    assert len(client.get(f"/api/v1/runs/{RUN}/reports", headers=AUTH).json()["items"]) == 3
+    s3_server.client().put_object(Bucket=s3_bucket, Key="results/tracker.yml", Body=runfiles.MANIFEST)
+
     small = make_client(reports=ReportSettings(max_bytes=100))
     refused = small.get(f"/api/v1/runs/{RUN}/reports/1", headers=AUTH)
     assert refused.status_code == 413

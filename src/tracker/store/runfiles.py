@@ -26,6 +26,14 @@ def reported_log_file(session: Session, *, run_id: str) -> str | None:
     return None
 
 
+def indexed_version(session: Session, *, run_id: str, url: str) -> tuple[int, str | None] | None:
+    """The size and ETag of one indexed, not deleted, output of the run; None if it is not one."""
+    row = session.execute(
+        select(Output.size, Output.etag).where(Output.run_id == run_id, Output.url == url, Output.deleted_at.is_(None))
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else None
+
+
 def indexed_sizes(session: Session, *, run_id: str, urls: Iterable[str]) -> dict[str, int]:
     """URL -> size of those `urls` that are the run's indexed, not deleted, outputs."""
     wanted = sorted(set(urls))

@@ -8,6 +8,8 @@ inline; anything else as a download. The Reports tab calls the same functions.""
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import asdict
 from typing import Annotated
 
@@ -58,22 +60,59 @@ class ReportList(BaseModel):
     problems: list[str]
 
 
-def load(session: Session, settings: Settings, read: Reader, run: RunRecord) -> reports.Resolved | None:
+class Manifests:
+    """Parsed manifests by URL and indexed version (size, ETag): a page view reads an
+    unchanged `tracker.yml` from S3 once, not every time. Bounded; failures are not kept."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size, self._kept = size, OrderedDict[tuple[str, int, str | None], reports.Manifest]()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, str | None]) -> reports.Manifest | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, int, str | None], manifest: reports.Manifest) -> None:
+        with self._lock:
+            self._kept[key] = manifest
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+
+def manifests(request: Request) -> Manifests:
+    found: Manifests | None = getattr(request.app.state, "report_manifests", None)
+    if found is None:
+        found = request.app.state.report_manifests = Manifests()
+    return found
+
+
+def load(
+    session: Session, settings: Settings, read: Reader, run: RunRecord, cache: Manifests | None = None
+) -> reports.Resolved | None:
     """The run's reports, or None when it has no indexed `tracker.yml`. A manifest
     that cannot be read is a problem listed, not an error."""
     if not run.output_dir:
         return None
     url_text = reports.manifest_url(run.output_dir)
-    if url_text not in stored.indexed_sizes(session, run_id=run.id, urls=[url_text]):
+    version = stored.indexed_version(session, run_id=run.id, url=url_text)
+    if version is None:
         return None
-    limit = settings.reports.manifest_max_bytes
-    try:
-        url = runfiles.confine(url_text, runfiles.run_prefixes(run.output_dir))
-        tail = read.tail(url, limit + 1)
-    except (runfiles.Unreadable, ReadFailed) as error:
-        log.warning("cannot read %s: %s", url_text, error)
-        return reports.Resolved(problems=(f"{reports.MANIFEST} cannot be read: {error}",))
-    manifest = reports.parse_manifest(tail.data if not tail.span.truncated else b"x" * (limit + 1), max_bytes=limit)
+    key = (url_text, *version)
+    manifest = cache.get(key) if cache is not None else None
+    if manifest is None:
+        limit = settings.reports.manifest_max_bytes
+        try:
+            url = runfiles.confine(url_text, runfiles.run_prefixes(run.output_dir))
+            tail = read.tail(url, limit + 1)  # a larger object gives limit + 1 bytes: too large
+        except (runfiles.Unreadable, ReadFailed) as error:
+            log.warning("cannot read %s: %s", url_text, error)
+            return reports.Resolved(problems=(f"{reports.MANIFEST} cannot be read: {error}",))
+        manifest = reports.parse_manifest(tail.data, max_bytes=limit)
+        if cache is not None:
+            cache.put(key, manifest)
     base = run.output_dir.rstrip("/") + "/"
     indexed = stored.indexed_sizes(session, run_id=run.id, urls=[base + e.path for e in manifest.entries])
     return reports.resolve(manifest, output_dir=run.output_dir, indexed=indexed)
@@ -87,10 +126,12 @@ def too_large(report: reports.Report, settings: Settings) -> str | None:
     return None
 
 
-def proxy(session: Session, settings: Settings, read: Reader, run: RunRecord, number: int) -> StreamingResponse:
+def proxy(
+    session: Session, settings: Settings, read: Reader, run: RunRecord, number: int, cache: Manifests | None = None
+) -> StreamingResponse:
     """Report `number` from S3, streamed; a 404 when there is no such report, a 413
     when it is larger than `reports.max_bytes` (nothing is sent truncated)."""
-    resolved = load(session, settings, read, run)
+    resolved = load(session, settings, read, run, cache)
     found = next((r for r in (resolved.reports if resolved else ()) if r.number == number), None)
     if found is None:
         raise errors.NotFound(f"run {run.run_name!r} has no report {number}")
@@ -122,7 +163,7 @@ def run_reports(
 ) -> ReportList:
     """The reports `tracker.yml` lists that resolve to the run's indexed outputs."""
     record = resolve_run(session, run, namespace)
-    resolved = load(session, settings, reader(request), record)
+    resolved = load(session, settings, reader(request), record, manifests(request))
     return ReportList(
         run_id=record.id,
         manifest=reports.manifest_url(record.output_dir) if resolved is not None and record.output_dir else None,
@@ -146,4 +187,4 @@ def run_report(
 ) -> StreamingResponse:
     """One report's file, proxied from S3 (HTML sandboxed, images inline, others downloaded)."""
     record = resolve_run(session, run, namespace)
-    return proxy(session, settings, reader(request), record, number)
+    return proxy(session, settings, reader(request), record, number, manifests(request))

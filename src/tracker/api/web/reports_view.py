@@ -24,7 +24,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=
 def tab_context(request: Request, session: Session, run: schemas.RunDetail) -> dict[str, Any]:
     """What run/reports.html needs; `reports` is empty when none resolve (no tab)."""
     settings = deps.get_settings(request)
-    resolved = reports.load(session, settings, logs.reader(request), resolve_run(session, run.id, None))
+    record = resolve_run(session, run.id, None)
+    resolved = reports.load(session, settings, logs.reader(request), record, reports.manifests(request))
     shown = [
         {
             "number": r.number,
@@ -51,4 +52,4 @@ def report_file(request: Request, run: str, number: str) -> StreamingResponse:
     settings = deps.get_settings(request)
     with request.app.state.sessions() as session:
         record = resolve_run(session, run, request.query_params.get("namespace") or None)
-        return reports.proxy(session, settings, logs.reader(request), record, int(number))
+        return reports.proxy(session, settings, logs.reader(request), record, int(number), reports.manifests(request))
