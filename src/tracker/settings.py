@@ -148,6 +148,37 @@ class TowerSettings(BaseModel):
     )
 
 
+class LogSettings(BaseModel):
+    """The Logs tab: where the runner's log is when the runner reports none, and how
+    much of a log the API reads at once."""
+
+    runner_log_path: str = Field(
+        ".nextflow.log",
+        min_length=1,
+        description="the runner's log under the run's work dir, when the runner reported no logFile; "
+        "may use {run_name}, {session_id} and {run_id}",
+    )
+    tail_bytes: int = Field(1024 * 1024, ge=1, description="how much of the end of a log the page shows")
+    max_tail_bytes: int = Field(8 * 1024 * 1024, ge=1, description="the most `?bytes=` may ask for")
+
+
+class ReportSettings(BaseModel):
+    """The Reports tab: the `tracker.yml` manifest and the reports it lists."""
+
+    manifest_max_bytes: int = Field(64 * 1024, ge=1, description="a larger tracker.yml is not read")
+    max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="a larger report is not shown (nor proxied)")
+
+
+class S3ReadSettings(BaseModel):
+    """The API's S3 reads (logs, reports); endpoint and region are `s3`'s, credentials
+    boto3's standard chain (the chart's optional read-only Secret)."""
+
+    connect_timeout_seconds: float = Field(3, gt=0)
+    read_timeout_seconds: float = Field(15, gt=0)
+    max_attempts: int = Field(2, ge=1, le=10)
+    chunk_bytes: int = Field(256 * 1024, ge=4096, description="a download is streamed in chunks of this size")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_nested_delimiter="__", extra="ignore")
 
@@ -162,6 +193,9 @@ class Settings(BaseSettings):
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
     tower: TowerSettings = TowerSettings()
+    logs: LogSettings = LogSettings()
+    reports: ReportSettings = ReportSettings()
+    s3_reads: S3ReadSettings = S3ReadSettings()
     log_level: str = "INFO"
     peering_lifetime_seconds: int = Field(
         20, ge=5, description="how long a silent operator replica (a crashed pod) blocks a new one"

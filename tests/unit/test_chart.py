@@ -96,6 +96,16 @@ def test_every_pod_runs_restricted() -> None:
             assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
 
 
+def test_the_api_reads_s3_with_its_own_optional_read_only_secret() -> None:
+    def api_env_from(*values: str) -> list[dict[str, object]]:
+        deployment = by_kind(render(*values), "Deployment")["tracker-api"]
+        env_from: list[dict[str, object]] = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+        return env_from
+
+    assert not [source for source in api_env_from("s3.existingSecret=s3-creds") if "secretRef" in source]
+    assert {"secretRef": {"name": "api-s3-read"}} in api_env_from("api.s3CredentialsSecret=api-s3-read")
+
+
 def test_secrets_are_referenced_never_inlined() -> None:
     rendered = render("s3.existingSecret=s3-creds")
     config = by_kind(rendered, "ConfigMap")["tracker-config"]["data"]

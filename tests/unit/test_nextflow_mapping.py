@@ -290,3 +290,11 @@ def test_a_task_keeps_its_machine_type() -> None:
     record = nextflow.task_record({"taskId": 1, "status": "COMPLETED", "machineType": "m5.2xlarge"}, execution="w")
     assert record.machine_type == "m5.2xlarge"
     assert nextflow.task_record({"taskId": 1, "machineType": None}, execution="w").machine_type is None
+
+
+def test_the_runner_log_file_is_a_fact_about_the_runner() -> None:
+    runner_facts = nextflow.runner_facts
+    assert runner_facts({"logFile": "s3://lab-scratch/work/logs/nf.log"}) == {
+        "logFile": "s3://lab-scratch/work/logs/nf.log"
+    }
+    assert runner_facts({"logFile": None}) == runner_facts(None) == runner_facts({}) == {}

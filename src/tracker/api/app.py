@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api import auth, deps, errors, paths, swagger, tower, web
 from tracker.api.metrics import Metrics, MetricsMiddleware
-from tracker.api.routes import costs, health, jobs, notes, outputs, runs, tasks
+from tracker.api.routes import costs, health, jobs, logs, notes, outputs, reports, runs, tasks
 from tracker.settings import Settings
 
 DESCRIPTION = """Read API of the Workflow Tracker: runs, their processes and outputs,
@@ -60,7 +60,16 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     guard = deps.anonymous if authenticator is None else deps.authenticated
     guarded = errors.responses(500, 503) | (errors.responses(401) if authenticator is not None else {})
-    for router in (runs.router, tasks.router, notes.router, outputs.router, jobs.router, costs.router):
+    for router in (
+        runs.router,
+        tasks.router,
+        notes.router,
+        outputs.router,
+        jobs.router,
+        costs.router,
+        logs.router,
+        reports.router,
+    ):
         app.include_router(router, dependencies=[Depends(guard), Depends(deps.known_query_only)], responses=guarded)
     app.include_router(health.router)
     swagger.install(app)  # the Swagger UI and its assets, from a package (no CDN)

@@ -154,6 +154,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "not allowed for this user",
         404: "not found",
         409: "ambiguous run name",
+        413: "larger than the configured limit",
         422: "bad parameters",
         500: "internal error",
         503: "database or token review unavailable",

@@ -99,6 +99,14 @@ def output_dir(workflow: Body) -> str | None:
     return None
 
 
+def runner_facts(workflow: Body | None) -> dict[str, Any]:
+    """What the receiver keeps about the runner rather than the run: the log file it
+    writes (`logFile`, Nextflow's `-log`; a local path unless written to S3)."""
+    w = values.mapping(workflow, "workflow") if workflow is not None else {}
+    log_file = values.text(w.get("logFile"), "workflow.logFile", 2048)
+    return {"logFile": log_file} if log_file else {}
+
+
 def begin_status(body: Body, received: datetime) -> dict[str, Any]:
     """Running, from the workflow's start; a new execution (a resume) clears the
     previous one's completion and error."""

@@ -34,15 +34,25 @@ def _parse_timestamp(value: str) -> datetime:
         return parse_timestamp(value)
 
 
-def make_client(settings: S3Settings, *, pool: int = 32) -> S3Client:
+def make_client(
+    settings: S3Settings,
+    *,
+    pool: int = 32,
+    max_attempts: int | None = None,
+    timeouts: tuple[float, float] | None = None,
+) -> S3Client:
+    """A client; `max_attempts` and `timeouts` (connect, read; seconds) override
+    the settings' retries and botocore's 60 s timeouts (the API's reads answer a page)."""
     config = Config(
         region_name=settings.region,
         s3={"addressing_style": "path"} if settings.endpoint_url else {},
-        retries={"max_attempts": settings.max_attempts, "mode": "adaptive"},
+        retries={"max_attempts": max_attempts or settings.max_attempts, "mode": "adaptive"},
         max_pool_connections=pool,
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
+    if timeouts is not None:
+        config = config.merge(Config(connect_timeout=timeouts[0], read_timeout=timeouts[1]))
     session = botocore.session.get_session()
     session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
     return boto3.Session(botocore_session=session).client("s3", endpoint_url=settings.endpoint_url, config=config)

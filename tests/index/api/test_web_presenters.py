@@ -296,7 +296,10 @@ def test_sort_links_toggle() -> None:
 # -- tabs, resume ----------------------------------------------------------------------
 def test_tabs_of_a_plain_run_open_on_overview() -> None:
     plain = run(phase="Succeeded", state="Succeeded")
-    assert [t.key for t in p.run_tabs(plain)] == ["overview", "timeline", "config", "notes", "outputs", "jobs"]
+    assert [t.key for t in p.run_tabs(plain)] == ["overview", "timeline", "config", "notes", "logs", "outputs", "jobs"]
+    assert [t.key for t in p.run_tabs(plain, has_reports=True)][4:6] == ["logs", "reports"]
+    assert p.choose_tab("reports", plain) == "overview"
+    assert p.choose_tab("reports", plain, has_reports=True) == "reports"
     assert p.choose_tab(None, plain) == "overview"
     assert p.choose_tab("config", plain) == "config"
     assert p.choose_tab("error", plain) == p.choose_tab("<x>", plain) == "overview"
@@ -310,6 +313,7 @@ def test_failed_runs_open_on_their_error_and_resumed_runs_have_history() -> None
         "timeline",
         "config",
         "notes",
+        "logs",
         "outputs",
         "jobs",
         "history",

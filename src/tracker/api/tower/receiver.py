@@ -120,6 +120,7 @@ class TraceReceiver:
             user,
             workflow_id,
             lambda _b: (nextflow.run_spec({}, body.get("workflow")), nextflow.begin_status(body, self._clock()), []),
+            facts=lambda: nextflow.runner_facts(body.get("workflow")),
         )
 
     def progress(self, user: User, workflow_id: str, body: dict[str, Any]) -> TraceBinding:
@@ -137,13 +138,18 @@ class TraceReceiver:
             user,
             workflow_id,
             lambda _b: (nextflow.run_spec({}, body.get("workflow")), nextflow.complete_status(body, self._clock()), []),
+            facts=lambda: nextflow.runner_facts(body.get("workflow")),
         )
 
     def touch(self, user: User, workflow_id: str) -> TraceBinding:
         """A call that carries no run fields (the scheduler PATCH): liveness only."""
         return self._report(user, workflow_id, lambda _b: ({}, nextflow.progress_status({}, self._clock()), []))
 
-    def _report(self, user: User, workflow_id: str, compute: Compute) -> TraceBinding:
+    def _report(
+        self, user: User, workflow_id: str, compute: Compute, *, facts: Callable[[], dict[str, Any]] | None = None
+    ) -> TraceBinding:
+        """Apply what `compute` derives from the call; `facts` (about the runner, such
+        as its log file) are kept in the binding's `reported`."""
         with self._serial, self._sessions.begin() as session, _stored():
             binding = traces.get_binding(session, workflow_id=workflow_id, lock=True)
             if binding is None:
@@ -152,8 +158,11 @@ class TraceReceiver:
                 raise Forbidden(f"workflow {workflow_id!r} was created by {binding.owner!r}, not {user.name!r}")
             with _mapped():
                 spec, status, attempts = compute(binding)
+                known = facts() if facts is not None else {}
             spec.pop("runName", None)  # the run keeps the name it was created with
             tasks.upsert_tasks(session, run_id=binding.run_id, tasks=attempts)
+            if known and binding.reported | known != binding.reported:
+                traces.set_reported(session, workflow_id=workflow_id, reported=binding.reported | known)
             self._writer.apply(session, binding=binding, spec=spec, status=status)
         return binding
 

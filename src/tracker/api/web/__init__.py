@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tracker.api import paths
-from tracker.api.web import actions, login, notes, pages, tasks_pages
+from tracker.api.web import actions, login, logs_view, notes, pages, reports_view, tasks_pages
 from tracker.api.web.rendering import STATIC
 
 
@@ -22,4 +22,6 @@ def install(app: FastAPI) -> None:
     app.include_router(notes.router)
     app.include_router(actions.router)
     app.include_router(tasks_pages.router)
+    app.include_router(logs_view.router)
+    app.include_router(reports_view.router)
     app.mount(paths.STATIC, StaticFiles(directory=STATIC), name="static")

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from tracker.api import deps, paths
 from tracker.api.routes import runs as runs_api
 from tracker.api.routes import tasks as tasks_api
-from tracker.api.web import actions, cost_view, formats, listing, presenters, timeline_view
+from tracker.api.web import actions, cost_view, formats, listing, logs_view, presenters, reports_view, timeline_view
 from tracker.api.web import notes as notes_tab
 from tracker.api.web.guard import page_user
 from tracker.api.web.rendering import PageRoute, render
@@ -87,14 +87,17 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
     with request.app.state.sessions() as session:
         detail = runs_api.get_run(run, session, settings, namespace)
         tasks = tasks_api.run_tasks(detail.id, session, limit=TASKS_SHOWN)
-        run_tabs = presenters.run_tabs(detail, has_tasks=tasks.total > 0)
-        active = presenters.choose_tab(params.get("tab"), detail, has_tasks=tasks.total > 0)
+        reports = reports_view.tab_context(request, session, detail)  # whether the run has a Reports tab
+        facts = {"has_tasks": tasks.total > 0, "has_reports": bool(reports["reports"])}
+        run_tabs = presenters.run_tabs(detail, **facts)
+        active = presenters.choose_tab(params.get("tab"), detail, **facts)
         rendered = presenters.rendered_tabs(run_tabs, active)
         outputs = runs_api.run_outputs(detail.id, session, None, directory, words, OUTPUTS_PER_PAGE, offset)
         jobs = runs_api.run_jobs(detail.id, session, None, JOBS_SHOWN, 0)
         timeline = timeline_view.load(session, detail, params.get("zoom")) if "timeline" in rendered else None
         notes = notes_tab.tab_context(request, session, detail)
         cost = cost_view.load(session, detail, settings, has_tasks=tasks.total > 0)  # the Cost card's too
+        logs = logs_view.tab_context(request, session, detail, tasks) if "logs" in rendered else {}
     psort = params.get("psort") or None
     psort = psort if psort and psort.removeprefix("-") in dict(presenters.PROCESS_COLUMNS) else None
     link = {"namespace": namespace}  # every link on the page keeps the run's namespace
@@ -146,5 +149,7 @@ def run_detail(request: Request, run: str) -> HTMLResponse:
         cost=cost,
         OUTPUTS_PER_PAGE=OUTPUTS_PER_PAGE,
         **notes,
+        **logs,
+        **reports,
         **actions.menu_context(request, detail),
     )

@@ -189,6 +189,8 @@ OVERVIEW, ERROR, CONFIG, NOTES, OUTPUTS, JOBS, HISTORY = (
 )
 TIMELINE = Tab("timeline", "Task Timeline", lazy=True)
 COST = Tab("cost", "Cost & Performance")
+LOGS = Tab("logs", "Logs", lazy=True)  # S3 reads
+REPORTS = Tab("reports", "Reports", lazy=True)  # frames and images proxied from S3
 
 
 def failed(run: schemas.RunDetail) -> bool:
@@ -205,11 +207,12 @@ def cost_reason(run: schemas.RunDetail, *, has_tasks: bool) -> str | None:
     )
 
 
-def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
-    """Overview, Error & Resume (failed runs), Task Timeline, Cost & Performance
-    (succeeded, non-resumed runs with task attempts), Config & Params, Notes,
-    Outputs, Lifecycle jobs, and Run History when the run was executed more than once
-    (resumed)."""
+def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bool = False) -> list[Tab]:
+    """The seed's tabs, in its order: Overview, Error & Resume (failed runs), Task
+    Timeline, Cost & Performance (succeeded, non-resumed runs with task attempts),
+    Config & Params, Notes, Logs, Reports (when tracker.yml reports resolve), then
+    Outputs and Lifecycle jobs, and Run History when the run was executed more than
+    once (resumed)."""
     tabs = [
         OVERVIEW,
         *([ERROR] if failed(run) else []),
@@ -217,16 +220,20 @@ def run_tabs(run: schemas.RunDetail, *, has_tasks: bool = False) -> list[Tab]:
         *([COST] if cost_reason(run, has_tasks=has_tasks) is None else []),
         CONFIG,
         NOTES,
+        LOGS,
+        *([REPORTS] if has_reports else []),
         OUTPUTS,
         JOBS,
     ]
     return tabs + ([HISTORY] if len(run.executions) > 1 else [])
 
 
-def choose_tab(requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False) -> str:
+def choose_tab(
+    requested: str | None, run: schemas.RunDetail, *, has_tasks: bool = False, has_reports: bool = False
+) -> str:
     """The requested tab when the run has it; else Error & Resume for a failed run,
     Overview for any other."""
-    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks)]
+    keys = [tab.key for tab in run_tabs(run, has_tasks=has_tasks, has_reports=has_reports)]
     if requested in keys:
         return requested
     return ERROR.key if failed(run) else OVERVIEW.key

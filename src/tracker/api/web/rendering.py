@@ -35,7 +35,7 @@ STATIC = Path(__file__).with_name("static")
 # Scripts and styles come only from /static: no inline code can run.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'",
+    "form-action 'self'; frame-ancestors 'none'; frame-src 'self'; base-uri 'none'; connect-src 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",

@@ -124,6 +124,8 @@
     each(document.querySelectorAll("table[data-sortable]"), setupSorting);
     each(document.querySelectorAll("button[data-copy]"), setupCopy);
     each(document.querySelectorAll(".tip-anchor"), setupTip);
+    // a log's end is what matters: its box opens scrolled to the bottom
+    each(document.querySelectorAll("[data-scroll-end]"), function (box) { box.scrollTop = box.scrollHeight; });
   }
 
   if (document.readyState === "loading") {
