@@ -66,10 +66,12 @@ def sprocket_start(workflow: str, workdir: Path, out_dir: Path, *inputs: str) ->
     )
 
 
-def watch(out_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`tracker watch sprocket OUT_DIR --url URL --token TOKEN ARGS...` to its end."""
+def watch(out_dir: Path, url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`tracker watch sprocket OUT_DIR --url URL --token TOKEN ARGS...` to its end
+    (`env` added to this process's environment)."""
     return subprocess.run(
         [str(TRACKER), "watch", "sprocket", str(out_dir), "--url", url, "--token", TOKEN, *args],
+        env=os.environ | env if env else None,
         capture_output=True,
         text=True,
         timeout=120,

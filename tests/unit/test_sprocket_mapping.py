@@ -141,6 +141,26 @@ def test_sprocket_run_attempts_come_from_the_run_directory_live_then_from_metric
     assert (prepare.realtime_ms, prepare.duration_ms, prepare.cpus, prepare.memory_bytes) == (1500, 2000, 2, 2**31)
     assert prepare.completed_at == datetime(2026, 12, 1, 23, 0, 3, 500000, tzinfo=UTC)
     assert (broken.task_id, broken.status, broken.exit_code) == (2, TaskStatus.FAILED, 3)
+    assert {t.work_dir for t in done.tasks} == {None}  # no logs prefix: no work dir
+
+
+def test_with_a_logs_prefix_each_attempt_has_its_directory_there_as_work_dir() -> None:
+    started = datetime(2026, 12, 1, 23, 0, 2, tzinfo=UTC)
+    ids: dict[str, int] = {}
+    view = sprocket.run_view(
+        run_row(status="failed"),
+        SESSION,
+        [],
+        task_ids=lambda _run, key: ids.setdefault(key, len(ids) + 1),
+        metrics=METRICS,
+        attempt_dirs=[sprocket.AttemptDir("prepare", 0, started)],
+        work_root="s3://logs/work/run-1/",
+    )
+    assert [(t.process, t.work_dir) for t in view.tasks] == [
+        ("prepare", "s3://logs/work/run-1/calls/prepare/attempts/0/"),
+        ("break_down", "s3://logs/work/run-1/calls/break_down/attempts/0/"),
+    ]
+    assert sprocket.attempt_path(sprocket.attempt_key("align-2", 1)) == "calls/align-2/attempts/1/"
 
 
 @pytest.mark.parametrize(

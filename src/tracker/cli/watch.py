@@ -41,6 +41,10 @@ def watch() -> None:
 @click.option("--workspace", envvar="TOWER_WORKSPACE_ID", help="a workspace id (selects the namespace)")
 @click.option("--publish-to", help="upload each succeeded run's output files under s3://BUCKET/PREFIX/<run>/")
 @click.option(
+    "--logs-to",
+    help="upload the run's log and each attempt's stdout/stderr under s3://BUCKET/PREFIX/<run>/ (its work dir)",
+)
+@click.option(
     "--interval", type=click.FloatRange(0.1, 3600), default=5.0, show_default=True, help="seconds between polls"
 )
 @click.option(
@@ -53,12 +57,13 @@ def sprocket(
     token: str,
     workspace: str | None,
     publish_to: str | None,
+    logs_to: str | None,
     interval: float,
     state_file: Path | None,
     once: bool,
 ) -> None:
     """Report the runs of Sprocket's OUT_DIR/sprocket.db (read-only) to the tracker."""
-    target = _publish_target(publish_to)
+    target, logs_target = _prefix(publish_to, "--publish-to"), _prefix(logs_to, "--logs-to")
     stopping = threading.Event()
     client = TraceClient(url, token, workspace_id=workspace, retry_for=30, stopping=stopping)
     try:
@@ -67,7 +72,8 @@ def sprocket(
             client,
             WatchState.load(state_file or out_dir / STATE_NAME),
             publish_to=target,
-            upload=s3_upload(default_client) if target else None,
+            logs_to=logs_target,
+            upload=s3_upload(default_client) if target or logs_target else None,
         )
         if once:
             watcher.poll()
@@ -82,13 +88,13 @@ def sprocket(
         client.close()
 
 
-def _publish_target(publish_to: str | None) -> S3Url | None:
-    if publish_to is None:
+def _prefix(value: str | None, option: str) -> S3Url | None:
+    if value is None:
         return None
     try:
-        return parse_prefix(publish_to, field="--publish-to")
+        return parse_prefix(value, field=option)
     except InvalidS3Url as error:
-        raise CliError(str(error), EXIT_USAGE) from error
+        raise CliError(f"{option}: {error}", EXIT_USAGE) from error
 
 
 def _warn(message: str) -> None:

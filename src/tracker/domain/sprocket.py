@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,6 +116,12 @@ def attempt_key(call_id: str, attempt: int) -> str:
     return f"{call_id}#{attempt}"
 
 
+def attempt_path(key: str) -> str:
+    """An attempt's directory below its run directory: `calls/<call>/attempts/<n>/`."""
+    call_id, _, attempt = key.rpartition("#")
+    return f"calls/{call_id}/attempts/{attempt}/"
+
+
 def run_view(
     row: Row,
     session: Row | None,
@@ -124,7 +130,11 @@ def run_view(
     task_ids: TaskIds,
     metrics: Mapping[str, Any] | None = None,
     attempt_dirs: Iterable[AttemptDir] = (),
+    work_root: str | None = None,
 ) -> RunView:
+    """The run as the tracker sees it. With `work_root` (where the watcher publishes
+    the run's logs, ending in `/`), each attempt's work dir is its directory's path
+    under it."""
     where = f"runs[{row.get('id')}]"
     status = str(row.get("status"))
     if status not in RUN_PHASES:
@@ -147,36 +157,45 @@ def run_view(
         directory=row.get("directory") or None,
         source=str(row.get("source") or ""),
         target=row.get("target") or None,
-        tasks=_tasks(uuid, rows, metrics, list(attempt_dirs), task_ids),
+        tasks=tuple(
+            replace(record, work_dir=work_root + attempt_path(key)) if work_root else record
+            for key, record in _tasks(uuid, rows, metrics, list(attempt_dirs), task_ids)
+        ),
         tasks_final=bool(rows) or metrics is not None,
     )
 
 
 def _tasks(
     uuid: str, rows: list[Row], metrics: Mapping[str, Any] | None, dirs: list[AttemptDir], task_ids: TaskIds
-) -> tuple[TaskRecord, ...]:
+) -> list[tuple[str, TaskRecord]]:
+    """Every attempt, with its key."""
     if rows:
-        return tuple(task_record(r, execution=uuid, task_id=task_ids(uuid, _row_key(r))) for r in rows)
+        return [
+            (key, task_record(r, execution=uuid, task_id=task_ids(uuid, key))) for r in rows if (key := _row_key(r))
+        ]
     started = {attempt_key(d.call_id, d.attempt): d.started_at for d in dirs}
     finished = metric_attempts(metrics, execution=uuid, started=started, task_ids=task_ids)
     seen = {key for key, _ in finished}
     live = [
-        TaskRecord(
-            execution=uuid,
-            task_id=task_ids(uuid, key),
-            status=TaskStatus.RUNNING,
-            name=d.call_id,
-            process=process_of(d.call_id),
-            tag=_tag(d.call_id),
-            attempt=d.attempt + 1,
-            submitted_at=d.started_at,
-            started_at=d.started_at,
-            executor="sprocket",
+        (
+            key,
+            TaskRecord(
+                execution=uuid,
+                task_id=task_ids(uuid, key),
+                status=TaskStatus.RUNNING,
+                name=d.call_id,
+                process=process_of(d.call_id),
+                tag=_tag(d.call_id),
+                attempt=d.attempt + 1,
+                submitted_at=d.started_at,
+                started_at=d.started_at,
+                executor="sprocket",
+            ),
         )
         for d in sorted(dirs, key=lambda d: d.started_at)
         if (key := attempt_key(d.call_id, d.attempt)) not in seen
     ]
-    return tuple(record for _, record in finished) + tuple(live)
+    return finished + live
 
 
 def _row_key(row: Row) -> str:

@@ -82,6 +82,7 @@ def begin(
     params: Mapping[str, Any] | None = None,
     command_line: str | None = None,
     output_dir: str | None = None,
+    work_dir: str | None = None,
     repository: str | None = None,
 ) -> dict[str, Any]:
     workflow = {
@@ -92,6 +93,7 @@ def begin(
         "params": dict(params) if params else None,
         "commandLine": command_line,
         "outputDir": output_dir,
+        "workDir": work_dir,
         "repository": repository,
     }
     return {"workflow": {k: v for k, v in workflow.items() if v is not None}, "instant": epoch_ms(instant)}
@@ -122,6 +124,7 @@ def complete(
     instant: datetime,
     error_message: str | None = None,
     error_report: str | None = None,
+    log_file: str | None = None,
 ) -> dict[str, Any]:
     workflow = {
         "success": success,
@@ -129,6 +132,7 @@ def complete(
         "complete": completed.isoformat(),
         "errorMessage": error_message,
         "errorReport": error_report,
+        "logFile": log_file,
     }
     return {
         "workflow": {k: v for k, v in workflow.items() if v is not None},

@@ -9,6 +9,12 @@ inputs as params), task attempts whose state moved go as progress calls (at most
 100 a call), a newer session heartbeat as a heartbeat, a terminal run as its
 completion, after its output files are published under `--publish-to`.
 
+With `--logs-to PREFIX`, the run's work dir is `PREFIX<run>/`: each finished
+attempt's `stdout`, `stderr` and `command` are uploaded, before the attempt is
+reported, to its directory there (`calls/<call>/attempts/<n>/`) under the names the
+tracker reads task logs by (Nextflow's `.command.out`, `.command.err`, `.command.sh`),
+and the run's `output.log`, before its completion, as the run's log file.
+
 What was reported is kept in a state file beside the database (or `--state`),
 written atomically after every call the tracker acknowledged: a restarted watcher
 resends nothing it had reported and loses nothing it had not. A tracker that cannot
@@ -28,8 +34,8 @@ from typing import Any
 
 from tracker.domain import sprocket, tracebodies
 from tracker.domain.records import Phase
-from tracker.domain.s3url import S3Url
-from tracker.domain.tasks import TaskRecord
+from tracker.domain.s3url import S3Url, parse_url
+from tracker.domain.tasks import TaskRecord, TaskStatus
 from tracker.reporters import sprocketdb
 from tracker.reporters.client import TraceClient, TraceUnavailable
 from tracker.reporters.publish import PublishError, Upload, output_files, publish, run_prefix
@@ -48,6 +54,8 @@ class RunState:
     heartbeat: str | None = None
     completed: bool = False
     published: bool = False
+    log_published: bool = False
+    logs_sent: list[int] = field(default_factory=list)  # task ids whose attempt logs were uploaded
     peak_running: int = 0  # the most attempts seen running at once
     sent: dict[str, str] = field(default_factory=dict)  # task id -> what was last sent of it
 
@@ -103,8 +111,16 @@ def read_run_directory(directory: Path | None) -> tuple[dict[str, Any] | None, l
     return metrics, attempts
 
 
-def output_prefix(publish_to: S3Url | None, run: sprocket.RunView) -> str | None:
-    return run_prefix(publish_to, run.name) if publish_to is not None else None
+def output_prefix(publish_to: S3Url | None, run: sprocket.RunView | str) -> str | None:
+    """Under `publish_to` (or None), the prefix of the run (a view or its name)."""
+    name = run if isinstance(run, str) else run.name
+    return run_prefix(publish_to, name) if publish_to is not None else None
+
+
+RUN_LOG = "output.log"  # Sprocket's log of a run, in its run directory
+# an attempt's files, and the names the tracker reads task logs by
+ATTEMPT_LOGS = (("stdout", ".command.out"), ("stderr", ".command.err"), ("command", ".command.sh"))
+FINISHED = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.RETRIED, TaskStatus.ABORTED})
 
 
 METRICS_GRACE = timedelta(seconds=60)
@@ -126,10 +142,11 @@ class SprocketWatcher:
         state: WatchState,
         *,
         publish_to: S3Url | None = None,
+        logs_to: S3Url | None = None,
         upload: Upload | None = None,
     ) -> None:
         self.out_dir, self.client, self.state = out_dir, client, state
-        self.publish_to, self.upload = publish_to, upload
+        self.publish_to, self.logs_to, self.upload = publish_to, logs_to, upload
 
     def poll(self) -> None:
         """Read the database (and the runs' directories) once and report everything
@@ -151,6 +168,7 @@ class SprocketWatcher:
                 task_ids=self.state.task_id,
                 metrics=metrics,
                 attempt_dirs=attempt_dirs,
+                work_root=output_prefix(self.logs_to, str(row.get("name") or row["uuid"])),
             )
             self._report(run)
 
@@ -194,6 +212,7 @@ class SprocketWatcher:
             instant=run.heartbeat_at or started,
             params=run.inputs,
             output_dir=output_prefix(self.publish_to, run),
+            work_dir=output_prefix(self.logs_to, run),
             repository=run.source or None,
             command_line=f"sprocket run {run.source}" + (f" --target {run.target}" if run.target else ""),
         )
@@ -205,6 +224,7 @@ class SprocketWatcher:
         instant = run.heartbeat_at or run.created_at
         for start in range(0, len(changed), BATCH):
             batch = changed[start : start + BATCH]
+            self._upload_attempt_logs(run, entry, batch)
             body = tracebodies.progress(
                 # a watcher that never saw the run live cannot know its peak: sent as unknown
                 tasks=batch,
@@ -224,6 +244,7 @@ class SprocketWatcher:
             self._publish(run)
             entry.published = True
             self._acknowledged(run.uuid, entry)
+        log_file = self._upload_run_log(run, entry)
         completed = run.completed_at or run.heartbeat_at or run.created_at
         body = tracebodies.complete(
             success=run.phase is Phase.SUCCEEDED,
@@ -232,6 +253,7 @@ class SprocketWatcher:
             processes=run.processes,
             instant=completed,
             error_message=run.error,
+            log_file=log_file,
         )
         self.client.complete(entry.workflow_id, body)
         entry.completed = True
@@ -243,6 +265,33 @@ class SprocketWatcher:
             return
         base = Path(run.directory) if run.directory else None
         publish(output_files(run.outputs, base), prefix, base, self.upload)
+
+    def _upload_attempt_logs(self, run: sprocket.RunView, entry: RunState, tasks: list[TaskRecord]) -> None:
+        """The finished attempts' logs, uploaded once each, before they are reported."""
+        if self.upload is None or run.directory is None:
+            return
+        root, done = output_prefix(self.logs_to, run), set(entry.logs_sent)
+        for task in tasks:
+            if task.status not in FINISHED or task.task_id in done or not task.work_dir or not root:
+                continue
+            local = Path(run.directory) / task.work_dir.removeprefix(root)
+            for name, published in ATTEMPT_LOGS:
+                if (local / name).is_file():
+                    self.upload(local / name, parse_url(task.work_dir + published))
+            entry.logs_sent.append(task.task_id)
+            self._acknowledged(run.uuid, entry)
+
+    def _upload_run_log(self, run: sprocket.RunView, entry: RunState) -> str | None:
+        """The run's log, uploaded once, and where it is; None without `--logs-to`."""
+        root = output_prefix(self.logs_to, run)
+        log = Path(run.directory) / RUN_LOG if run.directory else None
+        if root is None or self.upload is None or log is None or not log.is_file():
+            return None
+        if not entry.log_published:
+            self.upload(log, parse_url(root + RUN_LOG))
+            entry.log_published = True
+            self._acknowledged(run.uuid, entry)
+        return root + RUN_LOG
 
     def _acknowledged(self, uuid: str, entry: RunState) -> RunState:
         self.state.runs[uuid] = entry
