@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from enginekit import TOKEN, USER
+from enginekit import CPU_HOUR, TOKEN, USER
 from fixtures.trackerapi import Api, serve
 
 
@@ -20,6 +20,9 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         TRACKER_API__AUTH_MODE="token",
         TRACKER_API__TOKENS=json.dumps({TOKEN: USER}),
         TRACKER_TOWER__DEFAULT_NAMESPACE="wdl",
+        # a dollar per CPU-millisecond: the tier's runs last milliseconds, their cost shows in dollars
+        TRACKER_COMPUTE_PRICES__CPU_HOUR=str(CPU_HOUR),
+        TRACKER_COMPUTE_PRICES__GIB_HOUR="0",
     )
     yield server
     server.process.stop()

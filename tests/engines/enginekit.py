@@ -16,6 +16,7 @@ import httpx
 from localcluster.sprocket import sprocket_binary
 
 TOKEN, USER = "engine-runner-token", "wdl-runner"  # the tier's own static token
+CPU_HOUR = 3_600_000.0  # the tier's API's price of a CPU-hour: a dollar per CPU-millisecond
 TRACKER = Path(sys.executable).with_name("tracker")
 MINIWDL = Path(sys.executable).with_name("miniwdl")
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -2,16 +2,31 @@
 (`fixtures.chromium`) against the tier's `tracker-api`: a Sprocket scatter followed by
 `tracker watch sprocket`, a failing Sprocket run, and a miniwdl run through its
 plugin. Each page shows the run's state, processes and task attempts, its inputs as
-parameters, every attempt on the Task Timeline, and takes a note."""
+parameters, every attempt on the Task Timeline (and in the tasks view and on its
+process's page), the estimated compute cost of a succeeded run from its attempts'
+requested CPUs and wall times, and takes a note."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from enginekit import TOKEN, USER, miniwdl_run, sprocket_run, sprocket_runs, tracked_run, watch
+from enginekit import (
+    AUTH,
+    CPU_HOUR,
+    TOKEN,
+    USER,
+    miniwdl_run,
+    sprocket_run,
+    sprocket_runs,
+    tracked_run,
+    tracked_tasks,
+    watch,
+)
 from fixtures.trackerapi import Api
 from playwright.sync_api import Browser, Page, expect
 
@@ -79,7 +94,16 @@ def test_a_sprocket_scatter_on_its_page(tracker: Api, wdl_runs: dict[str, dict[s
     expect(page.locator("#panel-config")).to_contain_text('"scatter_samples.samples"')
     expect(page.locator("#panel-config")).to_contain_text('"s3"')
 
-    page.get_by_role("tab", name="Notes").click()
+    page.goto(f"{tracker.url}/runs/{run['id']}")
+    page.locator("#tasks-button").click()
+    expect(page.locator("#tasks-summary")).to_contain_text("3")
+    expect(page.locator("table.tasks tbody tr")).to_have_count(3)
+    page.locator("table.tasks tbody tr").first.get_by_role("link", name="align").click()
+    expect(page.locator("#process-name")).to_have_text("align")
+    expect(page.locator("#attempts-table tbody tr")).to_have_count(3)
+    screenshot(page, "engines-sprocket-scatter-process")
+
+    page.goto(f"{tracker.url}/runs/{run['id']}?tab=notes")
     page.get_by_label("Add a note as").fill("Sprocket <b>scatter</b> looks right")
     page.get_by_role("button", name="Add note").click()
     page.wait_for_url("**tab=notes#notes-list")
@@ -110,3 +134,25 @@ def test_a_miniwdl_run_on_its_page(tracker: Api, wdl_runs: dict[str, dict[str, o
     page.get_by_role("tab", name="Config & Params").click()
     expect(page.locator("#panel-config")).to_contain_text('"who": "pages"')
     screenshot(page, "engines-miniwdl-config")
+
+
+def test_a_succeeded_sprocket_run_is_priced_from_its_attempts(
+    tracker: Api, wdl_runs: dict[str, dict[str, object]], page: Page
+) -> None:
+    run = wdl_runs["scatter_samples"]
+    attempts = tracked_tasks(tracker.url, str(run["id"]))
+    assert all(t["cpus"] and t["realtimeMs"] is not None for t in attempts), attempts
+    by_hand = sum(t["realtimeMs"] / 3_600_000 * t["cpus"] for t in attempts) * CPU_HOUR  # billed hours x CPUs
+    cost = httpx.get(f"{tracker.url}/api/v1/runs/{run['id']}/cost", headers=AUTH, timeout=30).json()
+    assert cost["estimated"] is True
+    assert cost["total"]["cost"] == pytest.approx(by_hand)
+    open_run(page, tracker, run)
+    card = page.get_by_role("link", name=re.compile(r"^\$"))
+    expect(card).to_have_attribute("href", re.compile(r"tab=cost"))
+    card.click()
+    expect(page.get_by_role("tab", name="Cost & Performance")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#cost-total")).to_have_text(f"${by_hand:,.2f}")
+    expect(page.locator("#cost-table tbody tr", has_text="align")).to_have_count(1)
+    screenshot(page, "engines-sprocket-scatter-cost")
+    open_run(page, tracker, wdl_runs["failing"], tab="cost")  # a failed run has no such tab
+    expect(page.get_by_role("tab", name="Cost & Performance")).to_have_count(0)
