@@ -10,10 +10,11 @@ static-token auth, access logs off, a fresh SQLite index) receives `create`, `be
 receiver over HTTP. The tasks spread over 12 processes; 5 % are cached, 3 % failed and
 retried (a second attempt follows), every record carries requested and used resources.
 
-Target: `GET /runs/{run}` for each tab (`?tab=`); the server renders every tab's panel
-into the one page (Overview with the process and task tables, the Task Timeline's SVG
-of every attempt, Config & Params, Notes, Outputs, Lifecycle jobs, and whatever other
-tab the run has), so any tab costs the whole page. Peer: the read API's JSON of the
+Targets: `GET /runs/{run}` for each tab the run has (`?tab=`: the page renders every
+eager tab's panel — Overview with the process and task tables and the cards, Cost &
+Performance, Config & Params, Notes, Outputs, Lifecycle jobs — plus the asked-for lazy
+one: the Task Timeline's SVG of every attempt, or the Logs), the tasks view (plain, and
+searched and sorted) and a Process Detail page. Peer: the read API's JSON of the
 same run, `GET /api/v1/runs/{run}` plus `GET /api/v1/runs/{run}/tasks` 10 pages of
 1,000 (every task record once): the same stack and index serving the same data with
 no rendering. Requests are sequential (one client, keep-alive), after 2 warm-up
@@ -32,6 +33,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]  # see api_load.py
 
@@ -171,6 +173,9 @@ def main() -> int:
                 f"/api/v1/runs/{run_id}/tasks?limit=1000&offset={o}" for o in range(0, args.tasks, 1000)
             ]
             targets = {f"page ?tab={tab}": [f"/runs/{run_id}?tab={tab}"] for tab in tabs}
+            targets["tasks view (50 a page)"] = [f"/runs/{run_id}/tasks"]
+            targets["tasks view, searched and sorted"] = [f"/runs/{run_id}/tasks?q=sample_99&sort=-duration_ms"]
+            targets["Process Detail"] = [f"/runs/{run_id}/processes/{quote(PROCESSES[0], safe='')}"]
             targets["peer: run JSON + every task as JSON"] = peer
             results: dict[str, tuple[list[float], int]] = {}
             for name, paths in targets.items():
@@ -179,9 +184,9 @@ def main() -> int:
                 rounds = [timed(client, paths) for _ in range(args.rounds)]
                 results[name] = ([s for s, _ in rounds], rounds[-1][1])
                 print(f"{name:40s} {summary(results[name][0])}, {results[name][1] / 1024:.0f} KiB")
-            overview = statistics.median(results["page ?tab=overview"][0])
             floor = statistics.median(results["peer: run JSON + every task as JSON"][0])
-            print(f"ratio page/peer (medians): {overview / floor:.2f}x")
+            for name in ("page ?tab=overview", "page ?tab=timeline"):
+                print(f"ratio {name} / peer (medians): {statistics.median(results[name][0]) / floor:.2f}x")
             print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
