@@ -8,11 +8,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 from browser_seed import seed, seed_long_names, seed_timeline
-from browserkit import BROWSER_TOKEN, BROWSER_USER, HD_LAPTOP, LAPTOP, PHONE, REPORTED_RUNS, Api, serve
-from fixtures.nextflow_trace import replay
+from browserkit import (
+    BROWSER_TOKEN,
+    BROWSER_USER,
+    HD_LAPTOP,
+    LAPTOP,
+    PHONE,
+    REPORTED_RUNS,
+    Api,
+    open_tab,
+    reporting_api,
+    serve,
+)
 from playwright.sync_api import Browser, Page
 from sqlalchemy.engine import Engine
 
@@ -82,62 +91,25 @@ def reported_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     trace receiver, over HTTP, as `nextflow -with-tower` sends them; signed in as
     `BROWSER_USER` they are that user's runs in namespace `lab`."""
     url = seeded_index(tmp_path_factory, "reported", lambda engine: None)
-    server = serve(
-        url,
-        tmp_path_factory.mktemp("reported-api"),
-        TRACKER_API__AUTH_MODE="token",
-        TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
-        TRACKER_TOWER__DEFAULT_NAMESPACE="lab",
-    )
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        for vector in REPORTED_RUNS:
-            replay(client, vector, BROWSER_TOKEN)
+    server = reporting_api(url, tmp_path_factory.mktemp("reported-api"), ((v, None) for v in REPORTED_RUNS))
     yield server
     server.process.stop()
-
-
-def _page(browser: Browser, viewport: dict[str, int], **options: object) -> Iterator[Page]:
-    context = browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    # a page may answer 404 or 401 on purpose; its styles, scripts and icons may not
-    page.on(
-        "response",
-        lambda response: (
-            errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    assert not errors, f"the page logged errors (script errors, CSP violations, missing files): {errors}"
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh laptop-width tab (1280 px); script errors, CSP violations and missing
     static files fail the test."""
-    yield from _page(browser, LAPTOP)
+    yield from open_tab(browser, LAPTOP)
 
 
 @pytest.fixture
 def hd_laptop(browser: Browser) -> Iterator[Page]:
     """A fresh tab of a common 1,366 x 768 laptop screen."""
-    yield from _page(browser, HD_LAPTOP)
+    yield from open_tab(browser, HD_LAPTOP)
 
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     """A fresh phone-width tab (390 px, touch)."""
-    yield from _page(browser, PHONE, is_mobile=True, has_touch=True)
+    yield from open_tab(browser, PHONE, is_mobile=True, has_touch=True)

@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from browserkit import BROWSER_TOKEN, BROWSER_USER, REPORTED_RUNS, Api, screenshot, serve, sign_in
-from fixtures.nextflow_trace import replay
+from browserkit import REPORTED_RUNS, Api, reporting_api, screenshot, sign_in
+from conftest import seeded_index
 from pagechecks import assert_no_horizontal_overflow, assert_readable_contrast
 from playwright.sync_api import Page, expect
 
 from tracker.domain import compute_cost
-from tracker.store.engine import make_engine, migrate
 
 pytestmark = pytest.mark.browser
 
@@ -64,22 +62,9 @@ def cost_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The API (static tokens) with this module's price model, over an empty index into
     which the recorded runs were reported through its trace receiver, STAR_ALIGN's
     task carrying a machine type."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('cost-index') / 'tracker.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    server = serve(
-        url,
-        tmp_path_factory.mktemp("cost-api"),
-        TRACKER_API__AUTH_MODE="token",
-        TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
-        TRACKER_TOWER__DEFAULT_NAMESPACE="lab",
-        **PRICES,
-    )
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        replay(client, "succeeded", BROWSER_TOKEN, substitute=MACHINE_TYPE)
-        replay(client, "failed", BROWSER_TOKEN)
-        replay(client, "resumed", BROWSER_TOKEN)
+    url = seeded_index(tmp_path_factory, "cost", lambda engine: None)
+    runs = (("succeeded", MACHINE_TYPE), ("failed", None), ("resumed", None))
+    server = reporting_api(url, tmp_path_factory.mktemp("cost-api"), runs, **PRICES)
     yield server
     server.process.stop()
 

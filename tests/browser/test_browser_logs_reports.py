@@ -6,16 +6,13 @@ trace receiver with its work and output dirs in a test bucket, its runner log
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from browserkit import BROWSER_TOKEN, BROWSER_USER, LAPTOP, PHONE, Api, screenshot, serve, sign_in
+from browserkit import LAPTOP, PHONE, Api, open_tab, reporting_api, screenshot, sign_in
 from conftest import seeded_index
 from fixtures import runfiles
-from fixtures.nextflow_trace import replay
 from pagechecks import assert_no_horizontal_overflow
 from playwright.sync_api import Browser, Page, expect
 
@@ -38,21 +35,17 @@ def files_api(tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server) -> 
     client = s3_server.client()
     client.create_bucket(Bucket=bucket)
     url = seeded_index(tmp_path_factory, "files", lambda engine: None)
-    server = serve(
+    substitute = runfiles.substitutions(bucket, log_file=f"s3://{bucket}/{runfiles.LOG_KEY}")
+    server = reporting_api(
         url,
         tmp_path_factory.mktemp("files-api"),
-        TRACKER_API__AUTH_MODE="token",
-        TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
-        TRACKER_TOWER__DEFAULT_NAMESPACE="lab",
+        [("succeeded", substitute)],
         TRACKER_S3__ENDPOINT_URL=s3_server.endpoint_url,
         TRACKER_LOGS__TAIL_BYTES=str(TAIL),
         AWS_ACCESS_KEY_ID=s3_server.access_key,
         AWS_SECRET_ACCESS_KEY=s3_server.secret_key,
     )
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as http:
-            substitute = runfiles.substitutions(bucket, log_file=f"s3://{bucket}/{runfiles.LOG_KEY}")
-            replay(http, "succeeded", BROWSER_TOKEN, substitute=substitute)
         files = runfiles.upload(client, bucket, log_lines=LOG_LINES)
         engine = make_engine(url)
         try:
@@ -64,37 +57,14 @@ def files_api(tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server) -> 
         server.process.stop()
 
 
-def _tab(browser: Browser, viewport: dict[str, int], **options: object) -> Iterator[Page]:
-    """A tab failing the test on script errors, CSP violations and missing files,
-    except the sandbox refusing the report's own script."""
-    context = browser.new_context(viewport=viewport, **options)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error"
-            and not message.text.startswith("Failed to load resource")
-            and not message.text.startswith(SANDBOX_REFUSALS)
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    assert not errors, f"the page logged errors: {errors}"
-
-
 @pytest.fixture
 def tab(browser: Browser) -> Iterator[Page]:
-    yield from _tab(browser, LAPTOP)
+    yield from open_tab(browser, LAPTOP, tolerated=SANDBOX_REFUSALS)
 
 
 @pytest.fixture
 def phone_tab(browser: Browser) -> Iterator[Page]:
-    yield from _tab(browser, PHONE, is_mobile=True, has_touch=True)
+    yield from open_tab(browser, PHONE, tolerated=SANDBOX_REFUSALS, is_mobile=True, has_touch=True)
 
 
 def test_the_logs_tab_shows_the_end_of_the_runner_log_and_task_streams(files_api: tuple[Api, str], tab: Page) -> None:

@@ -4,6 +4,7 @@ the read API's view of a reported run."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fixtures.trackerapi import Api, serve
 
 from localcluster.sprocket import sprocket_binary
 
@@ -32,6 +34,23 @@ type = "local"
 [server]
 orphan_timeout_minutes = 1
 """
+
+
+def tier_api(state: Path, **settings: str) -> Api:
+    """A `tracker-api` as the tier runs it: the tier's static token (runs reported
+    into namespace `wdl`), an SQLite index in `state`, a price of a dollar per
+    CPU-millisecond (the tier's runs last milliseconds: their cost shows in dollars),
+    and `settings`."""
+    return serve(
+        f"sqlite:///{state / 'index.db'}",
+        state,
+        TRACKER_API__AUTH_MODE="token",
+        TRACKER_API__TOKENS=json.dumps({TOKEN: USER}),
+        TRACKER_TOWER__DEFAULT_NAMESPACE="wdl",
+        TRACKER_COMPUTE_PRICES__CPU_HOUR=str(CPU_HOUR),
+        TRACKER_COMPUTE_PRICES__GIB_HOUR="0",
+        **settings,
+    )
 
 
 def sprocket_env(workdir: Path, out_dir: Path) -> dict[str, str]:

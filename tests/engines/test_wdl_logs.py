@@ -6,21 +6,17 @@ the Logs tab in Chromium."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from enginekit import AUTH, TOKEN, USER, sprocket_run, sprocket_runs, tracked_run, tracked_tasks, watch
-from fixtures.trackerapi import Api, serve
-from playwright.sync_api import Browser, Page, expect
+from browserkit import screenshot, sign_in  # tests/browser, on the path from conftest
+from enginekit import AUTH, TOKEN, sprocket_run, sprocket_runs, tier_api, tracked_run, tracked_tasks, watch
+from fixtures.trackerapi import Api
+from playwright.sync_api import Page, expect
 
 from localcluster.s3server import S3Server
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from browserkit import LAPTOP, screenshot, sign_in
 
 pytestmark = pytest.mark.engines
 
@@ -37,15 +33,7 @@ def s3_env(s3: S3Server) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def logs_api(s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The tier's kind of API (static token, namespace `wdl`), reading the S3 server."""
-    state = tmp_path_factory.mktemp("logs-api")
-    server = serve(
-        f"sqlite:///{state / 'index.db'}",
-        state,
-        TRACKER_API__AUTH_MODE="token",
-        TRACKER_API__TOKENS=json.dumps({TOKEN: USER}),
-        TRACKER_TOWER__DEFAULT_NAMESPACE="wdl",
-        **s3_env(s3_server),
-    )
+    server = tier_api(tmp_path_factory.mktemp("logs-api"), **s3_env(s3_server))
     yield server
     server.process.stop()
 
@@ -97,14 +85,6 @@ def test_the_run_and_attempt_logs_are_in_the_work_dir(
     )
     assert stderr.status_code == 200, stderr.text
     assert stderr.json()["text"] == "cannot go on after ready\n"
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def test_the_logs_tab_shows_them(logs_api: Api, failed_run: tuple[dict[str, object], Path, str], page: Page) -> None:

@@ -9,12 +9,10 @@ requested CPUs and wall times, and takes a note."""
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from browserkit import screenshot, sign_in  # tests/browser, on the path from conftest
 from enginekit import (
     AUTH,
     CPU_HOUR,
@@ -28,10 +26,7 @@ from enginekit import (
     watch,
 )
 from fixtures.trackerapi import Api
-from playwright.sync_api import Browser, Page, expect
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from browserkit import LAPTOP, screenshot, sign_in
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.engines
 
@@ -57,14 +52,6 @@ def wdl_runs(tracker: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     [run_dir] = [p for p in miniwdl_dir.iterdir() if p.is_dir() and p.name[0].isdigit()]
     runs["miniwdl"] = tracked_run(tracker.url, run_dir.name)
     return runs
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def open_run(page: Page, tracker: Api, run: dict[str, object], tab: str = "overview") -> None:
