@@ -98,6 +98,18 @@ class AdmissionSettings(BaseModel):
     )
 
 
+class ArchiveSettings(BaseModel):
+    """The run archive: the operator removes the custom resources of runs that finished
+    long ago (and their finished lifecycle jobs); the index keeps everything, so the
+    CLI, the API and the pages still find them. Off by default (0)."""
+
+    after_seconds: int = Field(
+        0, ge=0, description="archive terminal runs this long after they completed; 0: never (off)"
+    )
+    interval_seconds: float = Field(300, ge=1, description="how often the archiver looks for runs due")
+    batch: int = Field(100, ge=1, le=10000, description="runs archived per batch (one query, then their deletions)")
+
+
 class PrincipalSettings(BaseModel):
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
@@ -190,6 +202,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     worker: WorkerJobSettings = WorkerJobSettings()
     admission: AdmissionSettings = AdmissionSettings()
+    archive: ArchiveSettings = ArchiveSettings()
     admins: AdminSettings = AdminSettings()
     api: ApiSettings = ApiSettings()
     tower: TowerSettings = TowerSettings()

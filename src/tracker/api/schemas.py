@@ -146,6 +146,8 @@ class RunSummary(Schema):
     duration_seconds: float | None = Field(None, description="completed (or now) minus started")
     cost: float | None = Field(None, description="estimated compute cost, USD")
     outputs: OutputsInfo
+    archived: bool = Field(False, description="the run's WorkflowRun was archived: it lives in the index only")
+    archived_at: datetime | None = None
 
 
 class RunDetail(RunSummary):

@@ -37,6 +37,8 @@ class _SummaryFields(TypedDict):
     duration_seconds: float | None
     cost: float | None
     outputs: schemas.OutputsInfo
+    archived: bool
+    archived_at: datetime | None
 
 
 class _FileFields(TypedDict):
@@ -189,6 +191,8 @@ def _summary_fields(run: RunRecord, summary: OutputsSummary, prices: TierPrices,
         "duration_seconds": duration(run.started_at, run.completed_at, now),
         "cost": run.cost,
         "outputs": outputs_info(summary, prices),
+        "archived": run.archived_at is not None,
+        "archived_at": run.archived_at,
     }
 
 

@@ -1,6 +1,7 @@
 """`tracker describe run|job NAME`: one object in full, as `kubectl describe` would
 show it: info cards, conditions, the process table, the outputs summary with its
-annual cost range, the run's lifecycle jobs and its recent Events."""
+annual cost range, the run's lifecycle jobs and its recent Events. An archived run
+(its resource removed) is described from the read API, its jobs from their history."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from tracker.cli import render
+from tracker.cli.archived import ARCHIVED_AT, archived_jobs, is_archived
 from tracker.cli.context import CliContext, api_error, pass_context
 from tracker.cli.errors import CliError
 from tracker.cli.get import Getter, complete_names
@@ -71,6 +73,7 @@ def run_lines(run: Body, jobs: Sequence[Body], events: Sequence[Body] | None, no
             ("Labels", labels),
             ("State", status.get("state") or "<unknown>"),
             ("Created", when(metadata.get("creationTimestamp"), now)),
+            ("Archived", when((metadata.get("annotations") or {}).get(ARCHIVED_AT), now)),
         ]
     )
     lines += section(
@@ -149,7 +152,9 @@ def run_lines(run: Body, jobs: Sequence[Body], events: Sequence[Body] | None, no
             ],
         ),
     )
-    if events is None:
+    if is_archived(run):
+        lines.append("Events:  <none: the run is archived>")
+    elif events is None:
         lines.append("Events:  <not permitted to list events>")
     else:
         lines += section("Events", event_lines(events, now))
@@ -267,9 +272,12 @@ def describe_run(ctx: CliContext, name: str) -> None:
         run = Getter(ctx, RUNS, namespace).by_name(name)
         if run is None:
             raise CliError(f"run {name!r} not found in namespace {namespace!r}")
-        jobs = [j for j in Getter(ctx, JOBS, namespace).list()["items"] if _for_run(j, run)]
+        if is_archived(run):
+            jobs, events = archived_jobs(ctx, run["status"]["id"]), None
+        else:
+            jobs = [j for j in Getter(ctx, JOBS, namespace).list()["items"] if _for_run(j, run)]
+            events = _events(ctx, run)
         jobs.sort(key=lambda j: j["metadata"].get("creationTimestamp") or "")
-        events = _events(ctx, run)
     except (ApiException, HTTPError) as error:
         raise api_error(error, f"cannot describe run {name!r}") from error
     click.echo("\n".join(run_lines(run, jobs, events, datetime.now(UTC))))

@@ -2,7 +2,9 @@
 get` shows them (the CRDs' printer columns), in the namespace or across all (-A),
 filtered by label (-l), as a table, wide, JSON, YAML or names; -w keeps printing
 rows as the objects change until Ctrl-C. `tracker get tasks RUN` lists a run's task
-attempts from the read API (`tracker.cli.tasks`)."""
+attempts from the read API (`tracker.cli.tasks`). Archived runs (their resource
+removed, `tracker.cli.archived`) come from the read API: `get runs NAME` finds one
+when no WorkflowRun has that name, and `get runs --archived` lists them."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from tracker.cli import render
+from tracker.cli.archived import find_archived, is_archived, list_archived
 from tracker.cli.context import CliContext, api_error, pass_context
 from tracker.cli.errors import EXIT_USAGE, CliError
 from tracker.cli.tasks import get_tasks
@@ -57,9 +60,10 @@ class Getter:
                     raise
         if self.plural == RUNS:
             try:
-                return find_run(self.ctx.api, ref=name, namespace=self.namespace)
+                found = find_run(self.ctx.api, ref=name, namespace=self.namespace)
             except AmbiguousRunName as error:
                 raise CliError(str(error)) from error
+            return found if found is not None else find_archived(self.ctx, name, self.namespace)
         items = self.list()["items"]
         return next(
             (
@@ -124,6 +128,7 @@ def complete_names(click_ctx: click.Context, param: click.Parameter, incomplete:
 @click.option("-l", "--selector", help="label selector, e.g. -l team=genomics")
 @click.option("-A", "--all-namespaces", is_flag=True, help="every namespace")
 @click.option("-w", "--watch", "watch_", is_flag=True, help="after listing, print changes until Ctrl-C")
+@click.option("--archived", is_flag=True, help="archived runs (from the read API) instead of the live ones")
 @pass_context
 def get(
     ctx: CliContext,
@@ -133,9 +138,11 @@ def get(
     selector: str | None,
     all_namespaces: bool,
     watch_: bool,
+    archived: bool,
 ) -> None:
     """List runs or lifecycle jobs (NAME: the resource name, run name or id), or the
-    task attempts of run NAME (`get tasks RUN`)."""
+    task attempts of run NAME (`get tasks RUN`). An archived run is found by name or
+    id too; --archived lists the archived runs."""
     if resource.lower() in TASKS:
         if not name or selector or all_namespaces or watch_:
             raise CliError("usage: tracker get tasks RUN [-o wide|json|yaml] (no -l, -A or -w)", EXIT_USAGE)
@@ -145,6 +152,11 @@ def get(
     if name and selector:
         raise CliError("give a NAME or a --selector, not both", EXIT_USAGE)
     namespace = None if all_namespaces else ctx.effective_namespace
+    if archived:
+        if plural != RUNS or watch_:
+            raise CliError("--archived lists runs, and cannot be watched (-w)", EXIT_USAGE)
+        _get_archived(ctx, name, namespace, output, selector)
+        return
     getter = Getter(ctx, plural, namespace)
     doing = f"cannot get {plural}"
     try:
@@ -153,6 +165,11 @@ def get(
             if found is None:
                 where = "any namespace" if namespace is None else f"namespace {namespace!r}"
                 raise CliError(f"{kind} {name!r} not found in {where}")
+            if is_archived(found):
+                if watch_:
+                    raise CliError(f"run {name!r} is archived: it no longer changes (no -w)", EXIT_USAGE)
+                click.echo(render.render([found], kind, output, single=True, with_namespace=all_namespaces), nl=False)
+                return
             objs, version = [found], found["metadata"]["resourceVersion"]
             watch_selector = {"field_selector": f"metadata.name={found['metadata']['name']}"}
             getter.namespace = found["metadata"]["namespace"]
@@ -173,6 +190,28 @@ def get(
             _watch(getter, kind, output, watch_selector, version, printer, with_namespace=with_namespace)
     except (ApiException, HTTPError) as error:
         raise api_error(error, doing) from error
+
+
+def _get_archived(
+    ctx: CliContext, name: str | None, namespace: str | None, output: str | None, selector: str | None
+) -> None:
+    if not ctx.api_url:
+        raise CliError("archived runs live in the index: pass --api-url or set TRACKER_API_URL")
+    if name:
+        found = find_archived(ctx, name, namespace)
+        if found is None:
+            where = "any namespace" if namespace is None else f"namespace {namespace!r}"
+            raise CliError(f"archived run {name!r} not found in {where}")
+        objs = [found]
+    else:
+        objs = list_archived(ctx, namespace, selector)
+    with_namespace = namespace is None
+    if objs or output in ("json", "yaml"):
+        click.echo(render.render(objs, RUN_KIND, output, single=bool(name), with_namespace=with_namespace), nl=False)
+    else:
+        click.echo(
+            f"No archived runs found in {namespace} namespace." if namespace else "No archived runs found", err=True
+        )
 
 
 def _watch(

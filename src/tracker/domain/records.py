@@ -123,6 +123,7 @@ class RunRecord:
     cost: float | None = None
     conditions: list[dict[str, Any]] = field(default_factory=list)
     processes: tuple[ProcessCounts, ...] = ()
+    archived_at: datetime | None = None  # the archiver removed the resource; the index keeps the run
 
 
 @dataclass(frozen=True)

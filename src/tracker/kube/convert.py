@@ -19,6 +19,7 @@ from tracker.domain.records import (
     camel,
 )
 from tracker.domain.runhealth import RunSignals
+from tracker.kube.resources import ANNOTATION_ARCHIVED_AT, API_VERSION, RUN_KIND
 from tracker.settings import ThresholdSettings
 
 Body = Mapping[str, Any]
@@ -87,6 +88,37 @@ def run_record(body: Body) -> RunRecord:
         conditions=list(status.get("conditions") or []),
         processes=processes(status),
     )
+
+
+def archived_run_body(record: RunRecord, summary: OutputsSummary) -> dict[str, Any]:
+    """The WorkflowRun an archived run was, rebuilt from the index (what admission and
+    the worker read of a run), marked with ANNOTATION_ARCHIVED_AT."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": RUN_KIND,
+        "metadata": {
+            "namespace": record.namespace,
+            "name": record.name,
+            "labels": dict(record.labels),
+            "annotations": {ANNOTATION_ARCHIVED_AT: rfc3339(record.archived_at) if record.archived_at else ""},
+        },
+        "spec": {
+            "runName": record.run_name,
+            "owner": record.owner,
+            "cluster": record.cluster,
+            "outputDir": record.output_dir,
+        },
+        "status": {
+            "id": record.id,
+            "phase": record.phase,
+            "outputs": {"deletedAt": rfc3339(summary.deleted_at) if summary.deleted_at else None},
+        },
+    }
+
+
+def is_archived(body: Body) -> bool:
+    """Whether the run body was rebuilt from the index (`archived_run_body`)."""
+    return ANNOTATION_ARCHIVED_AT in ((body.get("metadata") or {}).get("annotations") or {})
 
 
 def outputs_status(summary: OutputsSummary, cost: StorageCost) -> dict[str, Any]:

@@ -11,6 +11,8 @@ JOBS = "outputlifecyclejobs"
 JOB_KIND = "OutputLifecycleJob"
 
 LABEL_RUN_ID = f"{GROUP}/run-id"
+# On a run body rebuilt from the index for an archived run (its resource is gone).
+ANNOTATION_ARCHIVED_AT = f"{GROUP}/archived-at"
 LABEL_LIFECYCLE_JOB = f"{GROUP}/lifecycle-job"
 # A worker Job runs in the tracker's namespace, not its lifecycle job's (ownerReferences
 # cannot cross namespaces): these labels name the lifecycle job it works for.

@@ -1,7 +1,8 @@
 """Every kopf handler of the operator, registered in this one module.
 
-Each handler is a call or two into `runs`, `lifecycle`, `workers` and `mirror`; the
-logic lives there and in `tracker.domain`.
+Each handler is a call or two into `runs`, `lifecycle`, `workers`, `mirror` and
+`archive` (start-up starts the run archiver's periodic pass); the logic lives there
+and in `tracker.domain`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import kopf
 
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB_UID, RUNS, VERSION
-from tracker.operator import lifecycle, mirror, runs, workers
+from tracker.operator import archive, lifecycle, mirror, runs, workers
 from tracker.operator.context import OperatorContext, build_context
 from tracker.settings import Settings
 
@@ -34,11 +35,13 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     memo.deadlines = asyncio.create_task(
         memo.ctx.start_deadlines.run(lambda key: workers.enforce_start_deadline(memo.ctx, key))
     )
+    memo.archiver = asyncio.create_task(archive.run(memo.ctx))
 
 
 @kopf.on.cleanup()
 async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
     memo.deadlines.cancel()
+    memo.archiver.cancel()
 
 
 def _ctx(memo: kopf.Memo) -> OperatorContext:

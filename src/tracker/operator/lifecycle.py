@@ -1,6 +1,7 @@
 """Admitting an OutputLifecycleJob and following its Kubernetes Job.
 
-Admission resolves the run (a run not ready yet is a retry), meets the run's active
+Admission resolves the run (a run not ready yet is a retry; an archived run comes
+from the index, `tracker.worker.runs`), meets the run's active
 mutating job (tracker.domain.contention: the same request resolves to it, another is
 refused as Busy), reviews the request (tracker.domain.lifecycle: authorization,
 idempotency, the prefix fence) and starts the work: index-only operations here, S3
@@ -24,13 +25,14 @@ from tracker.kube import convert, manifests
 from tracker.kube.client import as_body, resource
 from tracker.kube.jobstatus import with_phase
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, VERSION
-from tracker.kube.runs import AmbiguousRunName, find_run
+from tracker.kube.runs import AmbiguousRunName
 from tracker.kube.status import patch_status
 from tracker.operator import workers
 from tracker.operator.contention import meet_active
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
 from tracker.worker import indexops, sharing
+from tracker.worker.runs import find_job_run
 
 Status = dict[str, Any]
 
@@ -76,7 +78,7 @@ def admit(ctx: OperatorContext, body: dict[str, Any], waited: float = 0.0) -> St
     metadata, spec = body["metadata"], body["spec"]
     status: Status = {"jobId": metadata["uid"]}
     try:
-        run = find_run(ctx.api, ref=spec["run"], namespace=metadata["namespace"])
+        run = find_job_run(ctx.api, ctx.sessions, ref=spec["run"], namespace=metadata["namespace"])
     except AmbiguousRunName as error:
         return with_phase(body, {**status, **failed("AmbiguousRun", str(error))})
     if run is None or not (run.get("status") or {}).get("id"):

@@ -54,6 +54,14 @@ class Run(Base):
         Index("ix_runs_state", "state"),
         Index("ix_runs_owner", "owner"),
         Index("ix_runs_cluster", "cluster"),
+        Index("ix_runs_archived_at", "archived_at"),
+        # The archiver's candidates: live runs by completion time.
+        Index(
+            "ix_runs_live_completed_at",
+            "completed_at",
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -90,6 +98,7 @@ class Run(Base):
     outputs_deleted_by: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]  # the resource was deleted; the row stays
+    archived_at: Mapped[datetime | None]  # the archiver deleted the resource (removed_at follows)
 
     processes: Mapped[list[Process]] = relationship(order_by="Process.position", viewonly=True)
 

@@ -6,7 +6,9 @@ table; the outputs summary columns belong to the output functions and are never
 touched by it. `report_progress` changes only what a runner's progress report
 carries (heartbeat, peak concurrency, processes). Runs are never removed from the
 index: when the resource is deleted, `mark_run_removed` records it, and a WorkflowRun
-re-created under that run name is a new run (a new id) beside the old one.
+re-created under that run name is a new run (a new id) beside the old one. A run the
+archiver removed (`tracker.store.archive`) has `archived_at` too, and is found as a
+removed run is.
 
 Run names: a run id always finds its run. A run name finds the live run of that name
 (in the namespace given, or in the only namespace using it); when no live run has it,
@@ -212,11 +214,13 @@ def list_runs(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     namespace: str | None = None,
+    archived: bool | None = None,
     sort: str = "-created_at",
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[RunRecord], int]:
-    """A page of runs matching every given filter, and how many match in total."""
+    """A page of runs matching every given filter, and how many match in total
+    (`archived`: only archived runs, only the others, or both when None)."""
     order = _order_by(sort)
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
@@ -237,6 +241,8 @@ def list_runs(
             (position(dialect, needle, func.lower(Run.run_name)) > 0)
             | (position(dialect, needle, func.lower(Run.name)) > 0)
         )
+    if archived is not None:
+        conditions.append(Run.archived_at.is_not(None) if archived else Run.archived_at.is_(None))
     if created_after is not None:
         conditions.append(Run.created_at >= created_after)
     if created_before is not None:
@@ -310,4 +316,11 @@ def to_record(run: Run) -> RunRecord:
     """The domain record of a runs row (with its processes loaded)."""
     fields = {f: getattr(run, f) for f in _FIELDS}
     processes = tuple(ProcessCounts(p.name, **{c: getattr(p, c) for c in COUNTS}) for p in run.processes)
-    return RunRecord(id=run.id, commit=run.commit_hash, created_at=run.created_at, processes=processes, **fields)
+    return RunRecord(
+        id=run.id,
+        commit=run.commit_hash,
+        created_at=run.created_at,
+        processes=processes,
+        archived_at=run.archived_at,
+        **fields,
+    )

@@ -49,8 +49,9 @@ def index_outputs(ctx: WorkerContext, run: dict[str, Any], job: dict[str, Any]) 
             "conditions": apply(status.get("conditions") or [], indexed, now),
         }
 
-    patch_status(
-        ctx.api, plural=RUNS, namespace=run["metadata"]["namespace"], name=run["metadata"]["name"], compute=compute
-    )
+    if not convert.is_archived(run):
+        patch_status(
+            ctx.api, plural=RUNS, namespace=run["metadata"]["namespace"], name=run["metadata"]["name"], compute=compute
+        )
     missing = f"; {gone} objects no longer in S3 marked deleted" if gone else ""
     return f"indexed {ctx.reporter.counters.objects_indexed} objects under {prefix}{missing}"

@@ -1,7 +1,8 @@
 """What a lifecycle job changes besides S3: the index rows and the run resource.
 
 Shared by the worker (after deleting or moving objects) and the operator (which runs
-the index-only operations, mark_outputs_deleted and rewrite_output_paths, itself).
+the index-only operations, mark_outputs_deleted and rewrite_output_paths, itself). An
+archived run has no resource left to update: its index rows are all there is.
 """
 
 from __future__ import annotations
@@ -63,12 +64,16 @@ def record_outputs_moved(
             session, run_id=run_id, old_prefix=old_prefix, new_prefix=new_prefix
         )
     metadata = run["metadata"]
-    client.CustomObjectsApi(api).patch_namespaced_custom_object(
-        GROUP, VERSION, metadata["namespace"], RUNS, metadata["name"], {"spec": {"outputDir": new_prefix}}
-    )
+    if not convert.is_archived(run):  # an archived run's outputDir is the index's, rewritten above
+        client.CustomObjectsApi(api).patch_namespaced_custom_object(
+            GROUP, VERSION, metadata["namespace"], RUNS, metadata["name"], {"spec": {"outputDir": new_prefix}}
+        )
     return int(rewritten)
 
 
 def _patch_run(api: client.ApiClient, run: dict[str, Any], compute: Any) -> None:
+    """Patch the run resource's status (an archived run has none: the index is its record)."""
+    if convert.is_archived(run):
+        return
     metadata = run["metadata"]
     patch_status(api, plural=RUNS, namespace=metadata["namespace"], name=metadata["name"], compute=compute)

@@ -24,7 +24,6 @@ from tracker.domain.records import JobPhase, Operation
 from tracker.domain.s3url import InvalidS3Url
 from tracker.kube.client import load_api_client, resource
 from tracker.kube.resources import GROUP, JOBS, VERSION
-from tracker.kube.runs import find_run
 from tracker.s3.client import make_client
 from tracker.s3.errors import S3OperationError, denied, error_code, is_denied
 from tracker.settings import Settings
@@ -34,6 +33,7 @@ from tracker.worker.delete import delete_outputs
 from tracker.worker.index import index_outputs
 from tracker.worker.move import move_outputs
 from tracker.worker.reporter import JobReporter
+from tracker.worker.runs import find_job_run
 
 log = logging.getLogger("tracker.worker")
 Operations = dict[str, Callable[[WorkerContext, dict[str, Any], dict[str, Any]], str]]
@@ -55,7 +55,7 @@ def run_job(ctx: WorkerContext, job: dict[str, Any]) -> str:
     spec, status = job["spec"], job.get("status") or {}
     # By the name the request gave (a field-selector query), then checked against the
     # run the operator admitted: a run re-created under that name is another run.
-    run = find_run(ctx.api, ref=spec["run"], namespace=job["metadata"]["namespace"])
+    run = find_job_run(ctx.api, ctx.sessions, ref=spec["run"], namespace=job["metadata"]["namespace"])
     if run is None or (status.get("runId") and (run.get("status") or {}).get("id") != status["runId"]):
         raise PermanentFailure("RunNotFound", f"run {spec['run']!r} no longer exists")
     ctx.reporter.running(run_id=run["status"]["id"])

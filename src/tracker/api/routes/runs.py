@@ -84,6 +84,9 @@ def list_runs(
     created_after: Annotated[datetime | None, Rfc3339, Query(description="created at or after (RFC 3339)")] = None,
     created_before: Annotated[datetime | None, Rfc3339, Query(description="created before (RFC 3339)")] = None,
     namespace: Namespace = None,
+    archived: Annotated[
+        bool | None, Query(description="only archived runs (true), only the others (false); both when absent")
+    ] = None,
     sort: Annotated[RunSort, Query(description="a column, `-` first for descending")] = "-created_at",
     limit: Limit = 50,
     offset: Offset = 0,
@@ -103,6 +106,7 @@ def list_runs(
             created_after=utc_bound(created_after),
             created_before=utc_bound(created_before),
             namespace=namespace,
+            archived=archived,
             sort=sort,
             limit=limit,
             offset=offset,
