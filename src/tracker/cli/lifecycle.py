@@ -12,6 +12,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from tracker.cli.archived import find_archived
 from tracker.cli.context import CliContext, api_error
 from tracker.cli.errors import CliError
 from tracker.cli.wait import Clock, Deadline, ProgressLine, TimedOut, poll
@@ -141,8 +142,9 @@ class Lifecycle:
         return client.CustomObjectsApi(self.ctx.api)
 
     def resolve_run(self, ref: str) -> Body | None:
-        """The run named (or with the id) `ref`; None when the caller may not list runs
-        (the operator then decides); a missing run is an error."""
+        """The run named (or with the id) `ref`, or the archived run (from the read API,
+        when configured); None when the caller may not list runs (the operator then
+        decides); a missing run is an error."""
         try:
             run = find_run(self.ctx.api, ref=ref, namespace=self.namespace)
         except AmbiguousRunName as error:
@@ -153,6 +155,8 @@ class Lifecycle:
             raise api_error(error, f"cannot look up run {ref!r}") from error
         except HTTPError as error:
             raise api_error(error, f"cannot look up run {ref!r}") from error
+        if run is None:
+            run = find_archived(self.ctx, ref, self.namespace)
         if run is None:
             raise CliError(f"run {ref!r} not found in namespace {self.namespace!r}")
         return run
