@@ -6,11 +6,23 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from test_cli_commands import RUN_ID, FakeApi, answer, api, invoke, summary  # noqa: F401 - api is a fixture
+import httpx
+import pytest
+from test_cli_commands import RUN_ID, FakeApi, answer, invoke, summary
 
 from tracker.api import schemas
+from tracker.api.client import ApiClient
+from tracker.cli.context import CliContext
 
 ARCHIVED_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    fake = FakeApi()
+    client = ApiClient("http://api.test", http=httpx.Client(transport=httpx.MockTransport(fake)))
+    monkeypatch.setattr(CliContext, "api_client", property(lambda self: client))
+    return fake
 
 
 def archived_summary(name: str, run_id: str) -> schemas.RunSummary:
@@ -19,15 +31,15 @@ def archived_summary(name: str, run_id: str) -> schemas.RunSummary:
     )
 
 
-def test_archived_runs_are_listed_as_the_runs_they_were(api: FakeApi) -> None:
+def test_archived_runs_are_listed_as_the_runs_they_were(fake_api: FakeApi) -> None:
     page = schemas.RunPage(items=[archived_summary("old-run", RUN_ID)], total=1, limit=500, offset=0)
-    api.routes["/api/v1/runs"] = answer(page)
+    fake_api.routes["/api/v1/runs"] = answer(page)
     result = invoke("--api-url", "http://api.test", "-n", "lab", "get", "runs", "--archived")
     assert (result.exit_code, result.stderr) == (0, ""), result.output
     header, row = result.stdout.splitlines()
     assert header.split()[:4] == ["NAME", "RUN", "STATE", "OWNER"]
     assert row.split()[:4] == ["old-run", "old-run", "Succeeded", "alice"]
-    asked = api.requests[0].url.params
+    asked = fake_api.requests[0].url.params
     assert (asked["archived"], asked["namespace"]) == ("true", "lab")
 
     as_json = json.loads(
@@ -39,12 +51,12 @@ def test_archived_runs_are_listed_as_the_runs_they_were(api: FakeApi) -> None:
     assert item["metadata"]["annotations"] == {"tracker.dev/archived-at": "2026-06-01T12:00:00Z"}
 
 
-def test_label_selectors_become_label_filters_and_only_equality_is_accepted(api: FakeApi) -> None:
-    api.routes["/api/v1/runs"] = answer(schemas.RunPage(items=[], total=0, limit=500, offset=0))
+def test_label_selectors_become_label_filters_and_only_equality_is_accepted(fake_api: FakeApi) -> None:
+    fake_api.routes["/api/v1/runs"] = answer(schemas.RunPage(items=[], total=0, limit=500, offset=0))
     result = invoke("--api-url", "http://api.test", "-n", "lab", "get", "runs", "--archived", "-l", "team=rna,x=y")
     assert result.exit_code == 0
     assert result.stderr == "No archived runs found in lab namespace.\n"
-    assert api.requests[0].url.params.get_list("label") == ["team=rna", "x=y"]
+    assert fake_api.requests[0].url.params.get_list("label") == ["team=rna", "x=y"]
     refused = invoke("--api-url", "http://api.test", "-n", "lab", "get", "runs", "--archived", "-l", "team!=rna")
     assert refused.exit_code == 2
     assert "key=value terms only" in refused.stderr
