@@ -8,8 +8,11 @@ one query per batch, nothing held between passes, so memory does not grow with t
 archive). Per namespace of a batch, under that namespace's admission lock (no job is
 admitted meanwhile), it lists the namespace's lifecycle jobs once, leaves the runs an
 unfinished job names, marks the others archived, deletes their finished jobs and the
-runs, and marks them removed. Every step is idempotent: a pass that crashes half-way
-leaves runs still live in the index, and the next pass archives them (a 404 is done).
+runs (only the resource that is still that run: its uid as a precondition), and marks
+them removed. A run reported to the index only (no WorkflowRun ever) is marked
+archived and removed with nothing to delete. Every step is idempotent: a pass that
+crashes half-way leaves runs still live in the index, and the next pass archives them
+(a 404 is done).
 """
 
 from __future__ import annotations
@@ -78,11 +81,37 @@ def archive_namespace(ctx: OperatorContext, namespace: str, batch: Sequence[Cand
         archive_rows.mark_archived(session, run_ids=[c.id for c in due], at=datetime.now(UTC))
     for _, name in finished_jobs(due, jobs):
         _delete(custom, namespace, JOBS, name)
-    for candidate in due:
-        _delete(custom, namespace, RUNS, candidate.name)
+    gone = {c.id for c in due if _delete_run(custom, c)}
     with ctx.sessions.begin() as session:
-        archive_rows.mark_removed(session, run_ids=[c.id for c in due], at=datetime.now(UTC))
-    return {c.id for c in due}
+        archive_rows.mark_removed(session, run_ids=list(gone), at=datetime.now(UTC))
+    return gone
+
+
+def _delete_run(custom: client.CustomObjectsApi, candidate: Candidate) -> bool:
+    """Delete the candidate's WorkflowRun, only if the resource of that name is still
+    this run (its uid as a precondition); True when no resource of this run is left.
+    A run reported to the index only (no WorkflowRun) has nothing to delete."""
+    try:
+        current = resource(
+            custom.get_namespaced_custom_object(GROUP, VERSION, candidate.namespace, RUNS, candidate.name)
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return True
+        raise
+    if (current.get("status") or {}).get("id") != candidate.id:
+        return True  # the name now belongs to another run: this one's resource is gone
+    options = client.V1DeleteOptions(
+        propagation_policy="Background", preconditions=client.V1Preconditions(uid=current["metadata"]["uid"])
+    )
+    try:
+        custom.delete_namespaced_custom_object(GROUP, VERSION, candidate.namespace, RUNS, candidate.name, body=options)
+    except ApiException as error:
+        if error.status == 409:
+            return False  # replaced meanwhile: looked at again next pass
+        if error.status != 404:
+            raise
+    return True
 
 
 def _delete(custom: client.CustomObjectsApi, namespace: str, plural: str, name: str) -> None:

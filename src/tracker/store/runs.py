@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.domain.archive import TERMINAL_PHASES
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
 from tracker.store.dialects import dialect_of, insert, position
 from tracker.store.errors import AmbiguousRun, DuplicateRunName, RunCandidate, RunNotFound
@@ -101,6 +102,8 @@ def upsert_run(session: Session, *, record: RunRecord) -> None:
     now = utcnow()
     values: dict[str, Any] = {f: plain(getattr(record, f)) for f in _FIELDS}
     values.update(commit_hash=record.commit, updated_at=now, removed_at=None)
+    if not _terminal(record.phase):
+        values["archived_at"] = None  # resumed: live again (an archived run's last events are terminal)
     updates = dict(values, **({"created_at": record.created_at} if record.created_at else {}))
     fresh = dict(values, id=record.id, created_at=record.created_at or now, outputs_count=0, outputs_bytes=0)
     session.execute(insert(session, Run).values(fresh).on_conflict_do_update(index_elements=[Run.id], set_=updates))
@@ -169,6 +172,10 @@ def _replace_processes(session: Session, run_id: str, processes: Iterable[Proces
             for i, p in enumerate(latest.values())
         ]
         session.connection().execute(insert(session, Process), rows)  # executemany: one cached statement
+
+
+def _terminal(phase: str | None) -> bool:
+    return phase is not None and phase in TERMINAL_PHASES
 
 
 def _resumed(before: datetime | None, now: datetime | None) -> bool:

@@ -5,6 +5,7 @@ and id and are told apart from runs a user deleted."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -150,3 +151,16 @@ def test_a_mirror_write_after_archiving_keeps_the_archive_mark(
     again = runs.get_run(session, ref=run.id)
     assert again is not None
     assert again.archived_at is not None
+
+
+def test_a_run_that_resumes_is_no_longer_archived(session: Session, add_run: Callable[..., RunRecord]) -> None:
+    """An index-only run (reported through the trace receiver) archived, then resumed."""
+    run = add_run(phase="Succeeded", state="Succeeded", completed_at=NOW - timedelta(days=20))
+    archive.mark_archived(session, run_ids=[run.id], at=NOW)
+    archive.mark_removed(session, run_ids=[run.id], at=NOW)
+    runs.upsert_run(session, record=dataclasses.replace(run, phase="Running", state="Running"))
+    session.commit()
+    again = runs.get_run(session, ref=run.id)
+    assert again is not None
+    assert again.archived_at is None
+    assert [r.id for r in runs.list_runs(session, archived=False)[0]] == [run.id]
