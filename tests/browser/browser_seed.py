@@ -3,18 +3,23 @@ runs, one with deleted outputs, two sharing a run name) plus a richly reported
 Nextflow run, a Disconnected and a Stalled run whose conditions and state are
 derived the way the operator derives them (`tracker.domain.runhealth`), a Failed run
 resumed twice whose error message holds markup, and a batch of runs to paginate; the
-rich run's task attempts (a cached one, a retried one).
-Everything is written through the store's repository functions."""
+rich run's task attempts (a cached one, a retried one), all written through the
+store's repository functions; and a large Running run of about 2,000 attempts for
+the Task Timeline, reported through the API's own trace receiver
+(`report_timeline_run`)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
+import httpx
 from index.api.api_seed import GIB, OLD_ID, T0, at
 from index.api.api_seed import seed as seed_api_index
 from sqlalchemy import Engine
 
+from tracker.domain import tracebodies
 from tracker.domain.records import OutputObject, Phase, ProcessCounts, RunRecord
 from tracker.domain.runhealth import RunSignals, assess
 from tracker.domain.tasks import TaskRecord, TaskStatus
@@ -350,11 +355,29 @@ def timeline_tasks() -> list[TaskRecord]:
     return found
 
 
-def seed_timeline(engine: Engine) -> None:
-    """The large run above and its attempts, through the store's batched upsert."""
+def report_timeline_run(api_url: str, token: str) -> None:
+    """The large run above, reported as a runner reports it: create, begin, its
+    attempts in progress calls of 100 and a last heartbeat, through the API's trace
+    receiver over HTTP (the run stays Running)."""
     attempts = timeline_tasks()
-    with session_factory(engine)() as session:
-        runs.upsert_run(session, record=TIMELINE_RUN)
-        for start in range(0, len(attempts), tasks.MAX_BATCH):
-            tasks.upsert_tasks(session, run_id=TIMELINE_ID, tasks=attempts[start : start + tasks.MAX_BATCH])
-        session.commit()
+    run = TIMELINE_RUN
+    with httpx.Client(
+        base_url=f"{api_url}/tower/trace", timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+
+        def send(method: str, path: str, body: dict[str, Any]) -> httpx.Response:
+            answer = http.request(method, path, json=body)
+            assert answer.is_success, answer.text
+            return answer
+
+        created = send("POST", "/create", tracebodies.create(
+            run_name=run.run_name, session_id=TIMELINE_ID, engine="nextflow", instant=run.created_at))  # fmt: skip
+        workflow_id = created.json()["workflowId"]
+        send("PUT", f"/{workflow_id}/begin", tracebodies.begin(
+            run_name=run.run_name, session_id=TIMELINE_ID, engine="nextflow", started=run.created_at,
+            instant=run.created_at, output_dir=run.output_dir))  # fmt: skip
+        for start in range(0, len(attempts), 100):  # the most a progress call carries
+            batch = attempts[start : start + 100]
+            send("PUT", f"/{workflow_id}/progress", tracebodies.progress(
+                tasks=batch, processes=(), peak_running=None, instant=run.created_at))  # fmt: skip
+        send("PUT", f"/{workflow_id}/heartbeat", tracebodies.heartbeat(instant=run.last_heartbeat_at or run.created_at))

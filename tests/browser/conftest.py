@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
-from browser_seed import seed, seed_long_names, seed_timeline
+from browser_seed import report_timeline_run, seed, seed_long_names
 from browserkit import (
     BROWSER_TOKEN,
     BROWSER_USER,
@@ -56,9 +56,22 @@ def long_names_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 @pytest.fixture(scope="session")
 def timeline_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The API over an index holding one run of about 2,000 task attempts."""
-    url = seeded_index(tmp_path_factory, "timeline", seed_timeline)
-    server = serve(url, tmp_path_factory.mktemp("timeline-api"), TRACKER_API__AUTH_MODE="none")
+    """The API (pages open, the trace receiver with static tokens) into which one run of
+    about 2,000 task attempts, still running, was reported through the receiver."""
+    url = seeded_index(tmp_path_factory, "timeline", lambda engine: None)
+    server = serve(
+        url,
+        tmp_path_factory.mktemp("timeline-api"),
+        TRACKER_API__AUTH_MODE="none",
+        TRACKER_TOWER__AUTH_MODE="token",
+        TRACKER_API__TOKENS=json.dumps({BROWSER_TOKEN: BROWSER_USER}),
+        TRACKER_TOWER__DEFAULT_NAMESPACE="genomics",
+    )
+    try:
+        report_timeline_run(server.url, BROWSER_TOKEN)
+    except BaseException:
+        server.process.stop()
+        raise
     yield server
     server.process.stop()
 

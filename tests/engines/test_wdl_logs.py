@@ -1,5 +1,6 @@
-"""Sprocket's logs on the Logs tab: `tracker watch sprocket --logs-to` uploads a real
-run's `output.log` and each finished attempt's stdout, stderr and command to the run's
+"""The WDL engines' logs on the Logs tab: `tracker watch sprocket --logs-to` (and the
+miniwdl plugin's `MINIWDL__TRACKER__LOGS_TO`) upload a real run's log (`output.log`,
+`workflow.log`) and each finished attempt's stdout, stderr and command to the run's
 work dir on the local S3 server (moto), and a `tracker-api` reading that S3 server
 shows them: the runner log's end, a failed attempt's stderr, through the API and on
 the Logs tab in Chromium."""
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browserkit import screenshot, sign_in  # tests/browser, on the path from conftest
-from enginekit import AUTH, TOKEN, sprocket_run, sprocket_runs, tier_api, tracked_run, tracked_tasks, watch
+from enginekit import AUTH, TOKEN, miniwdl_run, sprocket_run, sprocket_runs, tier_api, tracked_run, tracked_tasks, watch
 from fixtures.trackerapi import Api
 from playwright.sync_api import Page, expect
 
@@ -105,3 +106,33 @@ def test_a_prefix_that_is_not_s3_is_one_line_and_exit_2(logs_api: Api, tmp_path:
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert option in done.stderr
+
+
+def test_a_miniwdl_run_publishes_its_logs_too(logs_api: Api, s3_server: S3Server, tmp_path: Path) -> None:
+    bucket = "miniwdl-logs"
+    s3_server.client().create_bucket(Bucket=bucket)
+    done = miniwdl_run(
+        "failing.wdl",
+        tmp_path,
+        f"{logs_api.url}/tower",
+        MINIWDL__TRACKER__LOGS_TO=f"s3://{bucket}/work/",
+        **s3_env(s3_server),
+    )
+    assert done.returncode != 0
+    [run_dir] = [p for p in tmp_path.iterdir() if p.is_dir() and p.name[0].isdigit()]
+    run = tracked_run(logs_api.url, run_dir.name)
+    prefix = f"s3://{bucket}/work/{run_dir.name}/"
+    assert run["workDir"] == prefix
+    tasks = {t["process"]: t for t in tracked_tasks(logs_api.url, str(run["id"]))}
+    assert tasks["break_down"]["workDir"] == f"{prefix}call-break_down/"
+    stderr = httpx.get(
+        f"{logs_api.url}/api/v1/runs/{run['id']}/tasks/{tasks['break_down']['taskId']}/log/stderr",
+        headers=AUTH,
+        timeout=30,
+    )
+    assert stderr.status_code == 200, stderr.text
+    assert stderr.json()["text"] == "cannot go on after ready\n"
+    log = httpx.get(f"{logs_api.url}/api/v1/runs/{run['id']}/log", headers=AUTH, timeout=30)
+    assert log.status_code == 200, log.text
+    assert log.json()["url"] == f"{prefix}workflow.log"
+    assert "break_down" in log.json()["text"]

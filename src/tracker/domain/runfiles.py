@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 from tracker.domain.s3url import SCHEME, InvalidS3Url, S3Url, parse_url
 
-# Nextflow keeps each task's streams in its work dir.
+# Nextflow keeps each task's streams in its work dir; the WDL reporters publish theirs
+# under the same names (and the command as `.command.sh`, as Nextflow does).
 TASK_STREAMS = {"stdout": ".command.out", "stderr": ".command.err", "log": ".command.log"}
+TASK_COMMAND = ".command.sh"
 PLACEHOLDERS = ("run_name", "session_id", "run_id")
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 

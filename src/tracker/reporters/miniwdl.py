@@ -8,6 +8,10 @@ Configured as any miniwdl option, from the environment or a miniwdl .cfg section
 run's S3 output prefix), `MINIWDL__TRACKER__WORKSPACE` (a workspace id) and
 `MINIWDL__TRACKER__PUBLISH_TO` (an `s3://BUCKET/PREFIX/`: the run's output files are
 uploaded under `PREFIX/<run>/`, its outputDir, before it is reported done),
+`MINIWDL__TRACKER__LOGS_TO` (an `s3://BUCKET/PREFIX/`: the run's work dir is
+`PREFIX/<run>/`; each finished task's `stdout.txt`, `stderr.txt` and `command` are
+uploaded to its directory there as `.command.out`, `.command.err` and `.command.sh`,
+and the run's `workflow.log`, as its log file, before it is reported done),
 `MINIWDL__TRACKER__HEARTBEAT_SECONDS` (default 30) and `MINIWDL__TRACKER__GRACE_SECONDS`
 (how long a finished run waits for unsent reports, default 60).
 
@@ -32,13 +36,25 @@ from typing import Any
 
 from tracker.domain import tracebodies
 from tracker.domain.records import ProcessCounts
-from tracker.domain.s3url import InvalidS3Url, parse_prefix
+from tracker.domain.s3url import InvalidS3Url, parse_prefix, parse_url
 from tracker.domain.tasks import TaskRecord, TaskStatus
 from tracker.reporters.client import TraceClient, TraceError, TraceUnavailable
-from tracker.reporters.publish import PublishError, default_client, output_files, publish, run_prefix, s3_upload
+from tracker.reporters.publish import (
+    PublishError,
+    Upload,
+    default_client,
+    output_files,
+    publish,
+    publish_task_logs,
+    run_prefix,
+    s3_upload,
+    task_log_names,
+)
 
 Recv = dict[str, Any]
 ENGINE = "wdl"
+RUN_LOG = "workflow.log"  # miniwdl's log of a run, in its run directory
+TASK_LOGS = task_log_names(stdout="stdout.txt", stderr="stderr.txt", command="command")  # a task's files
 
 
 def _now() -> datetime:
@@ -69,8 +85,12 @@ class RunReport:
         heartbeat_seconds: float,
         grace_seconds: float,
         publish_prefix: str | None = None,
+        logs_prefix: str | None = None,
+        run_dir: Path | None = None,
     ) -> None:
         self.client, self.logger, self.publish_prefix = client, logger, publish_prefix
+        self.logs_prefix, self.run_dir = logs_prefix, run_dir
+        self._upload: Upload | None = s3_upload(default_client) if logs_prefix else None
         self.heartbeat_seconds, self.grace_seconds = heartbeat_seconds, grace_seconds
         self.lock = threading.Lock()
         self.processes: dict[str, _Process] = {}
@@ -110,6 +130,18 @@ class RunReport:
             else:
                 counts.failed += 1
 
+    def work_dir(self, task_dir: str) -> str:
+        """A task's work dir: its directory under the logs prefix, else its local directory."""
+        if self.logs_prefix is None or self.run_dir is None:
+            return task_dir
+        relative = Path(task_dir).resolve().relative_to(self.run_dir.resolve()).as_posix()
+        return f"{self.logs_prefix}{relative}/"
+
+    def task_logs(self, task_dir: str, work_dir: str) -> None:
+        """Queue the upload of a finished task's logs into its work dir (before its end is reported)."""
+        if self._upload is not None and work_dir.startswith("s3://"):
+            self._queue.put(("logs", {"directory": task_dir, "work_dir": work_dir}))
+
     def task(self, record: TaskRecord) -> None:
         processes, peak = self.counts(), self.peak_running
         self._queue.put(
@@ -119,8 +151,12 @@ class RunReport:
     def end(self, *, success: bool, error: str | None = None) -> None:
         """Queue the completion, then wait (at most the grace period) for every report to go out."""
         now = _now()
+        log_file = None
+        if self._upload is not None and self.run_dir is not None and (self.run_dir / RUN_LOG).is_file():
+            log_file = f"{self.logs_prefix}{RUN_LOG}"
+            self._queue.put(("log", {"path": str(self.run_dir / RUN_LOG), "url": log_file}))
         body = tracebodies.complete(
-            success=success, completed=now, processes=self.counts(), instant=now, error_message=error
+            success=success, completed=now, processes=self.counts(), instant=now, error_message=error, log_file=log_file
         )
         self._queue.put(("complete", body))
         self._queue.put(None)
@@ -140,6 +176,9 @@ class RunReport:
     def _send_all(self) -> None:
         while (item := self._queue.get()) is not None:
             call, body = item
+            if call in ("logs", "log"):
+                self._publish_logs(call, body)
+                continue
             while True:
                 try:
                     if call == "create":
@@ -154,6 +193,18 @@ class RunReport:
                     break
             if call == "create" and self.workflow_id is not None:
                 self.logger.info(f"tracker: reporting the run (workflow id {self.workflow_id})")
+
+    def _publish_logs(self, call: str, body: dict[str, Any]) -> None:
+        """Upload a task's logs or the run's log; a failed upload is a warning, never the run's failure."""
+        if self._upload is None:
+            return
+        try:
+            if call == "logs":
+                publish_task_logs(Path(body["directory"]), body["work_dir"], TASK_LOGS, self._upload)
+            else:
+                self._upload(Path(body["path"]), parse_url(body["url"]))
+        except (PublishError, InvalidS3Url, OSError) as error:
+            self.logger.warning(f"tracker: logs not published: {error}")
 
 
 _RUNS: dict[str, RunReport] = {}  # top-level run id -> its report, for the run's task threads
@@ -199,12 +250,8 @@ def _report(cfg: Any, logger: Any, run_dir: str, workflow: Any, inputs: Any) -> 
         logger.warning("tracker: MINIWDL__TRACKER__URL is set but no token (MINIWDL__TRACKER__TOKEN): not reported")
         return None
     run_name, session_id, now = os.path.basename(os.path.normpath(run_dir)), str(uuid.uuid4()), _now()
-    publish_prefix = None
-    if (publish_to := _option(cfg, "publish_to")) is not None:
-        try:
-            publish_prefix = run_prefix(parse_prefix(publish_to, field="MINIWDL__TRACKER__PUBLISH_TO"), run_name)
-        except InvalidS3Url as error:
-            logger.warning(f"tracker: outputs not published: {error}")
+    publish_prefix = _prefix_option(cfg, logger, "publish_to", run_name, "outputs not published")
+    logs_prefix = _prefix_option(cfg, logger, "logs_to", run_name, "logs not published")
     create = tracebodies.create(run_name=run_name, session_id=session_id, engine=ENGINE, instant=now)
     begin = tracebodies.begin(
         run_name=run_name,
@@ -214,6 +261,7 @@ def _report(cfg: Any, logger: Any, run_dir: str, workflow: Any, inputs: Any) -> 
         instant=now,
         params=_plain(inputs),
         output_dir=publish_prefix or _option(cfg, "output_dir"),
+        work_dir=logs_prefix,
         repository=getattr(workflow, "name", None),
     )
     return RunReport(
@@ -224,7 +272,21 @@ def _report(cfg: Any, logger: Any, run_dir: str, workflow: Any, inputs: Any) -> 
         heartbeat_seconds=float(_option(cfg, "heartbeat_seconds", "30") or 30),
         grace_seconds=float(_option(cfg, "grace_seconds", "60") or 60),
         publish_prefix=publish_prefix,
+        logs_prefix=logs_prefix,
+        run_dir=Path(run_dir),
     )
+
+
+def _prefix_option(cfg: Any, logger: Any, key: str, run_name: str, without: str) -> str | None:
+    """The run's prefix under an `s3://BUCKET/PREFIX/` option; None (and a warning when it is bad) without it."""
+    value = _option(cfg, key)
+    if value is None:
+        return None
+    try:
+        return run_prefix(parse_prefix(value, field=f"MINIWDL__TRACKER__{key.upper()}"), run_name)
+    except InvalidS3Url as error:
+        logger.warning(f"tracker: {without}: {error}")
+        return None
 
 
 def _publish(report: RunReport, outputs: Any, run_dir: Path) -> None:
@@ -258,7 +320,7 @@ def task(cfg: Any, logger: Any, run_id: list[str], run_dir: str, task: Any, **re
         process=process,
         submitted_at=now,
         started_at=now,
-        work_dir=run_dir,
+        work_dir=report.work_dir(run_dir),
         executor="miniwdl",
     )
     report.task(attempt)
@@ -266,9 +328,11 @@ def task(cfg: Any, logger: Any, run_id: list[str], run_dir: str, task: Any, **re
         recv = yield recv  # the command back; the outputs come in, or the task's failure
     except BaseException as error:
         report.task_ended(process, succeeded=False)
+        report.task_logs(run_dir, attempt.work_dir or "")
         report.task(_ended(attempt, TaskStatus.FAILED, getattr(error, "exit_status", None)))
         raise
     report.task_ended(process, succeeded=True)
+    report.task_logs(run_dir, attempt.work_dir or "")
     report.task(_ended(attempt, TaskStatus.COMPLETED, 0))
     yield recv
 

@@ -1,17 +1,19 @@
 """Publishing a finished run's output files to S3 under its outputDir, so the
 operator indexes them and lookup, delete and move work for runs whose engine keeps
-outputs on local disk (the WDL engines). Only under the run's own prefix."""
+outputs on local disk (the WDL engines), and its logs under its work dir, where the
+Logs tab reads them. Only under the run's own prefixes."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tracker.domain.runfiles import TASK_COMMAND, TASK_STREAMS
 from tracker.domain.s3url import S3Url, parse_prefix
 
 Upload = Callable[[Path, S3Url], None]
@@ -54,6 +56,21 @@ def publish(files: list[Path], prefix: str, base: Path | None, upload: Upload) -
     for path in files:
         relative = path.relative_to(root) if root and path.is_relative_to(root) else Path(path.name)
         upload(path, S3Url(target.bucket, target.key + relative.as_posix()))
+
+
+def publish_task_logs(directory: Path, work_dir: str, names: Mapping[str, str], upload: Upload) -> None:
+    """Upload an attempt's log files (`names`: the engine's file name in `directory` ->
+    the tracker's name, e.g. `stdout` -> `.command.out`) into its work dir on S3;
+    files the attempt did not write are skipped."""
+    target = parse_prefix(work_dir, field="work dir")
+    for local, published in names.items():
+        if (directory / local).is_file():
+            upload(directory / local, S3Url(target.bucket, target.key + published))
+
+
+def task_log_names(stdout: str, stderr: str, command: str) -> dict[str, str]:
+    """An engine's names of an attempt's stdout, stderr and command file -> the tracker's."""
+    return {stdout: TASK_STREAMS["stdout"], stderr: TASK_STREAMS["stderr"], command: TASK_COMMAND}
 
 
 def s3_upload(make_client: Callable[[], Any]) -> Upload:

@@ -38,7 +38,15 @@ from tracker.domain.s3url import S3Url, parse_url
 from tracker.domain.tasks import TaskRecord, TaskStatus
 from tracker.reporters import sprocketdb
 from tracker.reporters.client import TraceClient, TraceUnavailable
-from tracker.reporters.publish import PublishError, Upload, output_files, publish, run_prefix
+from tracker.reporters.publish import (
+    PublishError,
+    Upload,
+    output_files,
+    publish,
+    publish_task_logs,
+    run_prefix,
+    task_log_names,
+)
 
 ENGINE = "wdl"
 STATE_NAME = ".tracker-watch.json"
@@ -118,8 +126,7 @@ def output_prefix(publish_to: S3Url | None, run: sprocket.RunView | str) -> str 
 
 
 RUN_LOG = "output.log"  # Sprocket's log of a run, in its run directory
-# an attempt's files, and the names the tracker reads task logs by
-ATTEMPT_LOGS = (("stdout", ".command.out"), ("stderr", ".command.err"), ("command", ".command.sh"))
+ATTEMPT_LOGS = task_log_names(stdout="stdout", stderr="stderr", command="command")  # an attempt's files
 FINISHED = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.RETRIED, TaskStatus.ABORTED})
 
 
@@ -275,9 +282,7 @@ class SprocketWatcher:
             if task.status not in FINISHED or task.task_id in done or not task.work_dir or not root:
                 continue
             local = Path(run.directory) / task.work_dir.removeprefix(root)
-            for name, published in ATTEMPT_LOGS:
-                if (local / name).is_file():
-                    self.upload(local / name, parse_url(task.work_dir + published))
+            publish_task_logs(local, task.work_dir, ATTEMPT_LOGS, self.upload)
             entry.logs_sent.append(task.task_id)
             self._acknowledged(run.uuid, entry)
 

@@ -531,6 +531,20 @@ def test_login_from_another_origin_is_refused(token_client: TestClient) -> None:
     assert same.status_code == 303
 
 
+@pytest.mark.parametrize("chunked", [False, True])
+def test_an_oversized_sign_in_form_is_refused_unread(token_client: TestClient, chunked: bool) -> None:
+    body = b"token=" + b"x" * (64 * 1024 + 1)
+    content = iter([body[:1000], body[1000:]]) if chunked else body  # no Content-Length when streamed
+    response = token_client.post(
+        PAGE_LOGIN,
+        content=content,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 413
+    assert "set-cookie" not in response.headers
+
+
 def test_token_review_down_is_a_readable_503(make_app: AppFactory) -> None:
     class Down:
         def authenticate(self, token: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -89,12 +88,11 @@ def confirm(request: Request, run: str) -> Response:
 async def delete_outputs(request: Request, run: str) -> Response:
     if not guard.same_origin(request):
         return error_page(request, 403, "Refused", "a deletion requested from another site is refused")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    try:
+        form = await guard.small_form(request, MAX_FORM_BYTES)
+    except guard.FormTooLarge:
         return error_page(request, 413, "Too large", "the confirmation form is too large")
-    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
-    typed = (form.get("confirm") or [""])[0]
-    return await run_in_threadpool(_delete, request, run, typed)
+    return await run_in_threadpool(_delete, request, run, form.get("confirm", ""))
 
 
 def _delete(request: Request, run: str, typed: str) -> Response:

@@ -9,8 +9,6 @@ parser is needed; a POST from another origin is refused.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
@@ -37,15 +35,15 @@ def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     if not guard.same_origin(request):
         return error_page(request, 403, "Refused", "a sign-in from another site is refused")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    try:
+        form = await guard.small_form(request, MAX_FORM_BYTES)
+    except guard.FormTooLarge:
         return error_page(request, 413, "Too large", "the sign-in form is too large")
-    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
-    target = guard.safe_next((form.get("next") or [""])[0])
+    target = guard.safe_next(form.get("next"))
     authenticator = request.app.state.authenticator
     if authenticator is None:
         return RedirectResponse(target, status_code=303)
-    token = (form.get("token") or [""])[0].strip()
+    token = form.get("token", "").strip()
     user = await run_in_threadpool(authenticator.authenticate, token) if token else None
     if user is None:
         return render(request, "login.html", status=401, next=target, failed=True)

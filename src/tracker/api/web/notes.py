@@ -12,7 +12,6 @@ another origin is refused; the cookie is SameSite=Strict as well.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -65,17 +64,11 @@ async def _note_text(request: Request) -> str | Response:
     """The form's `body` field, or the error page that refuses the request."""
     if not guard.same_origin(request):
         return error_page(request, 403, "Refused", "a note sent from another site is refused")
-    too_large = error_page(request, 413, "Too large", f"a note holds at most {MAX_NOTE_CHARS:,} characters")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return too_large
-    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
-    return (form.get("body") or [""])[0].replace("\r\n", "\n")
+    try:
+        form = await guard.small_form(request, MAX_FORM_BYTES)
+    except guard.FormTooLarge:
+        return error_page(request, 413, "Too large", f"a note holds at most {MAX_NOTE_CHARS:,} characters")
+    return form.get("body", "").replace("\r\n", "\n")
 
 
 @router.post(paths.PAGE_RUN_NOTES, response_class=HTMLResponse)
