@@ -12,7 +12,8 @@ runs (only the resource that is still that run: its uid as a precondition), and 
 them removed. A run reported to the index only (no WorkflowRun ever) is marked
 archived and removed with nothing to delete. Every step is idempotent: a pass that
 crashes half-way leaves runs still live in the index, and the next pass archives them
-(a 404 is done).
+(a 404 is done); so two replicas passing at once (kopf peering pauses handlers, not
+this task) archive each run once.
 """
 
 from __future__ import annotations
@@ -51,14 +52,11 @@ async def run(ctx: OperatorContext) -> None:
 
 async def archive_pass(ctx: OperatorContext, now: datetime | None = None) -> int:
     """Archive every run due at `now`, a batch at a time. Returns runs archived."""
-    settings, now = ctx.settings.archive, now or datetime.now(UTC)
+    now = now or datetime.now(UTC)
     skipped: set[str] = set()
     archived = 0
     while True:
-        with ctx.sessions.begin() as session:
-            batch = archive_rows.candidates(
-                session, now=now, after_seconds=settings.after_seconds, limit=settings.batch, exclude=skipped
-            )
+        batch = await asyncio.to_thread(_candidates, ctx, now, frozenset(skipped))
         if not batch:
             return archived
         for namespace in sorted({c.namespace for c in batch}):
@@ -67,6 +65,14 @@ async def archive_pass(ctx: OperatorContext, now: datetime | None = None) -> int
                 done = await asyncio.to_thread(archive_namespace, ctx, namespace, in_namespace)
             archived += len(done)
             skipped |= {c.id for c in in_namespace} - done
+
+
+def _candidates(ctx: OperatorContext, now: datetime, skipped: frozenset[str]) -> list[Candidate]:
+    settings = ctx.settings.archive
+    with ctx.sessions.begin() as session:
+        return archive_rows.candidates(
+            session, now=now, after_seconds=settings.after_seconds, limit=settings.batch, exclude=skipped
+        )
 
 
 def archive_namespace(ctx: OperatorContext, namespace: str, batch: Sequence[Candidate]) -> set[str]:
