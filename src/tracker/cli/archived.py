@@ -91,7 +91,7 @@ def _time(value: Any) -> str | None:
 
 def run_body(run: schemas.RunSummary) -> Body:
     """The WorkflowRun an archived run was, as far as the index knows it."""
-    detail: Mapping[str, Any] = run.model_dump() if hasattr(run, "workflow") else {}
+    detail: Mapping[str, Any] = run.model_dump(mode="json", by_alias=True) if hasattr(run, "workflow") else {}
     outputs = run.outputs
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
@@ -111,9 +111,9 @@ def run_body(run: schemas.RunSummary) -> Body:
                 "engine": run.engine,
                 "outputDir": run.output_dir,
                 "workflow": _present(detail.get("workflow") or {}) or None,
-                "workDir": detail.get("work_dir"),
-                "sessionId": detail.get("session_id"),
-                "commandLine": detail.get("command_line"),
+                "workDir": detail.get("workDir"),
+                "sessionId": detail.get("sessionId"),
+                "commandLine": detail.get("commandLine"),
             }
         ),
         "status": _present(
@@ -125,18 +125,9 @@ def run_body(run: schemas.RunSummary) -> Body:
                 "completedAt": _time(run.completed_at),
                 "lastHeartbeatTime": _time(run.last_heartbeat_at),
                 "cost": run.cost,
-                "errorMessage": detail.get("error_message"),
-                "peakConcurrency": detail.get("peak_concurrency"),
-                "conditions": [
-                    {
-                        "type": c["type"],
-                        "status": c["status"],
-                        "reason": c["reason"],
-                        "message": c["message"],
-                        "lastTransitionTime": c["last_transition_time"],
-                    }
-                    for c in detail.get("conditions") or ()
-                ],
+                "errorMessage": detail.get("errorMessage"),
+                "peakConcurrency": detail.get("peakConcurrency"),
+                "conditions": [_present(c) for c in detail.get("conditions") or ()],
                 "processes": list(detail.get("processes") or ()),
                 "outputs": _present(
                     {

@@ -12,6 +12,7 @@ from test_cli_commands import RUN_ID, FakeApi, answer, invoke, summary
 
 from tracker.api import schemas
 from tracker.api.client import ApiClient
+from tracker.cli.archived import run_body
 from tracker.cli.context import CliContext
 
 ARCHIVED_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -71,3 +72,25 @@ def test_archived_needs_the_read_api_and_cannot_be_watched() -> None:
     assert "cannot be watched" in watched.stderr
     jobs = invoke("--api-url", "http://api.test", "-n", "lab", "get", "jobs", "--archived")
     assert jobs.exit_code == 2
+
+
+def test_an_archived_run_detail_keeps_its_conditions_processes_and_workflow() -> None:
+    detail = schemas.RunDetail(
+        **archived_summary("old-run", RUN_ID).model_dump(),
+        workflow=schemas.Workflow(repository="https://github.com/nf-core/rnaseq", revision="3.14"),
+        work_dir="s3://work/old-run/",
+        conditions=[
+            schemas.Condition(
+                type="OutputsIndexed", status="True", reason="Indexed", last_transition_time="2026-06-01T11:00:00Z"
+            )
+        ],
+        processes=[schemas.Process(name="ALIGN", succeeded=4)],
+    )
+    body = run_body(detail)
+    assert body["spec"]["workflow"] == {"repository": "https://github.com/nf-core/rnaseq", "revision": "3.14"}
+    assert body["spec"]["workDir"] == "s3://work/old-run/"
+    assert body["status"]["conditions"] == [
+        {"type": "OutputsIndexed", "status": "True", "reason": "Indexed", "lastTransitionTime": "2026-06-01T11:00:00Z"}
+    ]
+    assert body["status"]["processes"][0]["name"] == "ALIGN"
+    assert body["status"]["processes"][0]["succeeded"] == 4
