@@ -250,16 +250,17 @@ def _read(fd: int) -> bytes:
 def test_delete_wait_times_out_with_124(
     tracker_operator: Operator, tracked_namespace: str, users: dict[str, Cli], s3_server: S3Server, s3_bucket: str
 ) -> None:
-    """A worker pod cannot start, list and delete within a second."""
+    """No job is admitted, given a worker pod, and done within 50 ms of its request (a
+    quiet machine does it all within a second)."""
     ns, alice = tracked_namespace, users["alice"]
     published(tracker_operator, ns, s3_server, s3_bucket, "cli-slow", {f"f{i}": 10 for i in range(20)})
-    result = alice("outputs", "delete", "cli-slow", "--wait", "--timeout", "1s")
+    result = alice("outputs", "delete", "cli-slow", "--wait", "--timeout", "0.05s")
     job_id = enqueued(result, "delete", "cli-slow")
     assert result.returncode == 124
     assert result.stdout.count("\n") == 2
     # enqueued, or already admitted and running on a busy machine: either way not done
     assert re.fullmatch(
-        rf"tracker: timed out after 1s waiting for job {job_id} \((enqueued|running)\); "
+        rf"tracker: timed out after 0.05s waiting for job {job_id} \((enqueued|running)\); "
         rf"check progress: tracker outputs job-status {job_id}\n",
         result.stderr,
     ), result.stderr

@@ -161,12 +161,19 @@ def test_a_run_recreated_under_a_deleted_runs_name_is_a_new_run(
     put_objects(client, s3_bucket, [("runs/again/first.bam", 10)])
     first = succeed(tracker_operator, ns, "again", outputDir=base)["id"]
     tracker_operator.plane.kubectl("delete", "wfr", "again", "-n", ns, "--wait=true", "--timeout=60s")
-    with session_factory(make_engine(operator_database))() as session:
-        wait_until(
-            lambda: (session.expire_all(), session.get(Run, first))[1].removed_at is not None,
-            timeout=60,
-            what="the deleted run marked removed in the index",
-        )
+    index = make_engine(operator_database)
+
+    def removed() -> bool:
+        # a read-only session per look: an open read-write one would hold SQLite's write
+        # lock (BEGIN IMMEDIATE) and keep the operator from writing what it waits for
+        with session_factory(index, readonly=True)() as session:
+            run = session.get(Run, first)
+            return run is not None and run.removed_at is not None
+
+    try:
+        wait_until(removed, timeout=60, what="the deleted run marked removed in the index")
+    finally:
+        index.dispose()
 
     put_objects(client, s3_bucket, [("runs/again/second.bam", 20)])
     second = succeed(tracker_operator, ns, "again", outputDir=base)

@@ -384,8 +384,13 @@ def test_a_silent_runner_is_disconnected_then_comes_back(views: Views) -> None:
                 "-p",
                 '{"spec": {"heartbeatTimeoutSeconds": 600}}',
             )
-            disconnected = next(c for c in views.status(name)["conditions"] if c["type"] == "Disconnected")
-            assert disconnected["status"] == "False"
+            wait_until(
+                lambda: any(
+                    c["type"] == "Disconnected" and c["status"] == "False" for c in views.status(name)["conditions"]
+                ),
+                timeout=WAIT,
+                what="the Disconnected condition cleared",
+            )
             detail = views.api_shows(seen["id"], "connected again", lambda d: not d["disconnected"])
             assert detail["state"] == "Running"
             expect(views.open(seen["id"]).locator("#disconnected-banner")).to_have_count(0)
