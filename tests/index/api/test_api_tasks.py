@@ -134,7 +134,7 @@ def server(engine: Engine) -> Iterator[str]:
 def test_cli_get_tasks_over_real_http(server: str) -> None:
     import httpx
 
-    with httpx.Client(base_url=server) as http:
+    with httpx.Client(base_url=server, timeout=30) as http:  # a busy machine answers late, not never
         replay(http, "succeeded", TOKEN)
 
     def run(*args: str) -> Any:
