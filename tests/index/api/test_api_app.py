@@ -168,7 +168,7 @@ def test_an_unreachable_database_is_503_and_not_ready(tmp_path: Path) -> None:
         (
             api_path(RUNS),
             {"status": "Running"},
-            "this route takes cluster, created_after, created_before, label, "
+            "this route takes archived, cluster, created_after, created_before, label, "
             "limit, name, namespace, offset, owner, sort, state",
         ),
         (api_path(JOB, job_id="x"), {"verbose": "1"}, "this route takes none"),
