@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +30,14 @@ def s3_env(s3: S3Server) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": s3.secret_key,
         "AWS_DEFAULT_REGION": s3.region,
     }
+
+
+def log_tail(api: Api, path: str) -> dict[str, Any]:
+    """A log tail through the read API (`path` below `/api/v1`); it must answer 200."""
+    answer = httpx.get(f"{api.url}/api/v1{path}", headers=AUTH, timeout=30)
+    assert answer.status_code == 200, answer.text
+    tail: dict[str, Any] = answer.json()
+    return tail
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +81,14 @@ def test_the_run_and_attempt_logs_are_in_the_work_dir(
           for name in (".command.out", ".command.err", ".command.sh")),
     }  # fmt: skip
 
-    log = httpx.get(f"{logs_api.url}/api/v1/runs/{run['id']}/log", headers=AUTH, timeout=30)
-    assert log.status_code == 200, log.text
-    assert log.json()["url"] == f"{prefix}output.log"
-    assert log.json()["text"] == (run_dir / "output.log").read_text()
+    log = log_tail(logs_api, f"/runs/{run['id']}/log")
+    assert log["url"] == f"{prefix}output.log"
+    assert log["text"] == (run_dir / "output.log").read_text()
 
     tasks = {t["process"]: t for t in tracked_tasks(logs_api.url, str(run["id"]))}
     assert tasks["break_down"]["workDir"] == f"{prefix}calls/break_down/attempts/0/"
-    stderr = httpx.get(
-        f"{logs_api.url}/api/v1/runs/{run['id']}/tasks/{tasks['break_down']['taskId']}/log/stderr",
-        headers=AUTH,
-        timeout=30,
-    )
-    assert stderr.status_code == 200, stderr.text
-    assert stderr.json()["text"] == "cannot go on after ready\n"
+    stderr = log_tail(logs_api, f"/runs/{run['id']}/tasks/{tasks['break_down']['taskId']}/log/stderr")
+    assert stderr["text"] == "cannot go on after ready\n"
 
 
 def test_the_logs_tab_shows_them(logs_api: Api, failed_run: tuple[dict[str, object], Path, str], page: Page) -> None:
@@ -125,14 +128,8 @@ def test_a_miniwdl_run_publishes_its_logs_too(logs_api: Api, s3_server: S3Server
     assert run["workDir"] == prefix
     tasks = {t["process"]: t for t in tracked_tasks(logs_api.url, str(run["id"]))}
     assert tasks["break_down"]["workDir"] == f"{prefix}call-break_down/"
-    stderr = httpx.get(
-        f"{logs_api.url}/api/v1/runs/{run['id']}/tasks/{tasks['break_down']['taskId']}/log/stderr",
-        headers=AUTH,
-        timeout=30,
-    )
-    assert stderr.status_code == 200, stderr.text
-    assert stderr.json()["text"] == "cannot go on after ready\n"
-    log = httpx.get(f"{logs_api.url}/api/v1/runs/{run['id']}/log", headers=AUTH, timeout=30)
-    assert log.status_code == 200, log.text
-    assert log.json()["url"] == f"{prefix}workflow.log"
-    assert "break_down" in log.json()["text"]
+    stderr = log_tail(logs_api, f"/runs/{run['id']}/tasks/{tasks['break_down']['taskId']}/log/stderr")
+    assert stderr["text"] == "cannot go on after ready\n"
+    log = log_tail(logs_api, f"/runs/{run['id']}/log")
+    assert log["url"] == f"{prefix}workflow.log"
+    assert "break_down" in log["text"]
