@@ -1,6 +1,6 @@
 """`/runs/{run}/cost`: a run's estimated compute cost and resource efficiency from its
 task attempts in the index, under the configured price model. The Run Detail page's
-Cost & Performance tab and Cost card read it through `run_cost`."""
+Cost & Performance tab and Cost card read it through `estimated_cost`."""
 
 from __future__ import annotations
 
@@ -31,17 +31,36 @@ def get_run_cost(
 
 
 def run_cost(run: str, session: Session, settings: Settings, namespace: str | None = None) -> schemas.RunCost:
-    """The answer of `GET /runs/{run}/cost`; the Run Detail page calls it too."""
+    """The answer of `GET /runs/{run}/cost`."""
     record = resolve_run(session, run, namespace)
-    prices = settings.compute_prices.to_domain()
-    report = compute_cost.estimate(task_costs.cost_inputs(session, run_id=record.id), prices)
+    report, prices = _estimate(record.id, session, settings)
     reason = compute_cost.why_not_estimated(
         succeeded=record.phase == Phase.SUCCEEDED.value,
         resumed=bool(runs.run_executions(session, run_id=record.id)),
         has_tasks=report.total.attempts > 0,
     )
+    return _answer(record.id, report, prices, reason)
+
+
+def estimated_cost(run_id: str, session: Session, settings: Settings) -> schemas.RunCost:
+    """The same answer for a run the caller already found to have an estimate (the Run
+    Detail page: it has the run and its executions), without looking them up again."""
+    report, prices = _estimate(run_id, session, settings)
+    return _answer(run_id, report, prices, None)
+
+
+def _estimate(
+    run_id: str, session: Session, settings: Settings
+) -> tuple[compute_cost.CostReport, compute_cost.ComputePrices]:
+    prices = settings.compute_prices.to_domain()
+    return compute_cost.estimate(task_costs.cost_inputs(session, run_id=run_id), prices), prices
+
+
+def _answer(
+    run_id: str, report: compute_cost.CostReport, prices: compute_cost.ComputePrices, reason: str | None
+) -> schemas.RunCost:
     return schemas.RunCost(
-        run_id=record.id,
+        run_id=run_id,
         estimated=reason is None,
         reason=reason,
         prices=price_model(prices),

@@ -29,4 +29,4 @@ def load(session: Session, run: schemas.RunDetail, settings: Settings, *, has_ta
     reason = presenters.cost_reason(run, has_tasks=has_tasks)
     if reason is not None:
         return CostView(report=None, reason=reason)
-    return CostView(report=costs.run_cost(run.id, session, settings), reason=None)
+    return CostView(report=costs.estimated_cost(run.id, session, settings), reason=None)
