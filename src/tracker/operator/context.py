@@ -10,27 +10,9 @@ from kubernetes import client
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.kube.client import current_identity, load_api_client, own_namespace
-from tracker.operator.deadlines import StartDeadlines
+from tracker.operator.deadlines import Deadlines
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, migrate, session_factory
-
-
-@dataclass
-class Wakeups:
-    """One asyncio.Event per supervised run, set when a watch event arrives for it."""
-
-    events: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
-
-    def register(self, key: tuple[str, str]) -> asyncio.Event:
-        return self.events.setdefault(key, asyncio.Event())
-
-    def unregister(self, key: tuple[str, str]) -> None:
-        self.events.pop(key, None)
-
-    def wake(self, key: tuple[str, str]) -> None:
-        event = self.events.get(key)
-        if event is not None:
-            event.set()
 
 
 @dataclass
@@ -41,8 +23,9 @@ class OperatorContext:
     identity: str
     identity_groups: tuple[str, ...]
     worker_namespace: str = "default"
-    wakeups: Wakeups = field(default_factory=Wakeups)
-    start_deadlines: StartDeadlines = field(default_factory=StartDeadlines)
+    start_deadlines: Deadlines[tuple[str, str]] = field(
+        default_factory=lambda: Deadlines(name="start deadline of lifecycle job")
+    )
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
     _admissions: dict[str, asyncio.Lock] = field(default_factory=dict)
 

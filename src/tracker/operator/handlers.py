@@ -1,8 +1,8 @@
 """Every kopf handler of the operator, registered in this one module.
 
-Each handler is a call or two into `runs`, `lifecycle`, `workers`, `mirror` and
-`archive` (start-up starts the run archiver's periodic pass); the logic lives there
-and in `tracker.domain`.
+Each handler is a call or two into `tracking`, `runs`, `lifecycle`, `workers`, `mirror`
+and `archive` (start-up starts the two deadline schedulers and the run archiver's
+periodic pass); the logic lives there and in `tracker.domain`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import kopf
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB_UID, RUNS, VERSION
 from tracker.operator import archive, lifecycle, mirror, runs, workers
 from tracker.operator.context import OperatorContext, build_context
+from tracker.operator.tracking import RunTracker
 from tracker.settings import Settings
 
 PREFIX = GROUP
@@ -26,21 +27,28 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     tracker_settings = Settings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+    # No handler needs a finalizer now; kopf removes this one from runs that still carry it.
     settings.persistence.finalizer = f"{PREFIX}/operator"
     settings.posting.level = logging.WARNING  # handler chatter stays in the log, not in Events
     settings.execution.max_workers = 8
-    settings.watching.server_timeout = 300
+    settings.watching.server_timeout = 300  # a watch resumes from its resourceVersion: no re-listing
+    settings.watching.chunk_size = 500  # list 10,000 runs a page at a time
     settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
     memo.ctx = await asyncio.to_thread(build_context, tracker_settings)
-    memo.deadlines = asyncio.create_task(
-        memo.ctx.start_deadlines.run(lambda key: workers.enforce_start_deadline(memo.ctx, key))
-    )
+    memo.tracker = RunTracker()
+    memo.deadlines = [
+        asyncio.create_task(
+            memo.ctx.start_deadlines.run(lambda key: asyncio.to_thread(workers.enforce_start_deadline, memo.ctx, key))
+        ),
+        asyncio.create_task(memo.tracker.deadlines.run(lambda key: memo.tracker.due(memo.ctx, key))),
+    ]
     memo.archiver = asyncio.create_task(archive.run(memo.ctx))
 
 
 @kopf.on.cleanup()
 async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
-    memo.deadlines.cancel()
+    for task in memo.deadlines:
+        task.cancel()
     memo.archiver.cancel()
 
 
@@ -48,20 +56,21 @@ def _ctx(memo: kopf.Memo) -> OperatorContext:
     return memo.ctx  # type: ignore[no-any-return]
 
 
+def _tracker(memo: kopf.Memo) -> RunTracker:
+    return memo.tracker  # type: ignore[no-any-return]
+
+
 # -- WorkflowRun -------------------------------------------------------------------
-@kopf.daemon(GROUP, VERSION, RUNS, cancellation_timeout=10, when=lambda status, **_: runs.is_active(status))
-async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any) -> None:
-    await runs.supervise(_ctx(memo), body, stopped)
-
-
 @kopf.on.event(GROUP, VERSION, RUNS)
 async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    ctx = _ctx(memo)
-    ctx.wakeups.wake(runs.key(body))
+    ctx, tracker = _ctx(memo), _tracker(memo)
     if event["type"] == "DELETED":
+        tracker.leave(runs.key(body))
         await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
         return
-    await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
+    await tracker.changed(ctx, body)
+    if mirror.mirror_due(ctx, body):
+        await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
     if not runs.is_active(body.status):
         await runs.settle_terminal(ctx, dict(body))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,16 +35,32 @@ from tracker.store.errors import DuplicateRunName
 HEARTBEAT_WRITE_INTERVAL = 30.0
 
 
-def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
+def mirror_due(ctx: OperatorContext, body: Mapping[str, Any]) -> bool:
+    """Whether `mirror_run` would write anything (checked on the event loop: a
+    heartbeat-only event within HEARTBEAT_WRITE_INTERVAL costs no thread hop)."""
+    return _pending(ctx, body) is not None
+
+
+def _pending(ctx: OperatorContext, body: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """The run's record and the previous write of it, when a write is due."""
     if not (body.get("status") or {}).get("id"):
-        return  # the supervisor assigns the id first; its patch brings another event
+        return None  # the tracker assigns the id first; its patch brings another event
     record = convert.run_record(body)
+    previous = ctx.mirrored.get((record.namespace, record.name))
+    essence = dataclasses.replace(record, last_heartbeat_at=None)
+    if previous and previous[0] == essence and time.monotonic() - previous[1] < HEARTBEAT_WRITE_INTERVAL:
+        return None
+    return record, previous
+
+
+def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
+    pending = _pending(ctx, body)
+    if pending is None:
+        return
+    record, previous = pending
     key = (record.namespace, record.name)
     essence = dataclasses.replace(record, last_heartbeat_at=None)
-    previous = ctx.mirrored.get(key)
     now = time.monotonic()
-    if previous and previous[0] == essence and now - previous[1] < HEARTBEAT_WRITE_INTERVAL:
-        return
     try:
         _upsert(ctx, record)
     except DuplicateRunName as error:
