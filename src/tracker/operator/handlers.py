@@ -36,19 +36,16 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
     memo.ctx = await asyncio.to_thread(build_context, tracker_settings)
     memo.tracker = RunTracker()
-    memo.deadlines = [
-        asyncio.create_task(
-            memo.ctx.start_deadlines.run(lambda key: asyncio.to_thread(workers.enforce_start_deadline, memo.ctx, key))
-        ),
-        asyncio.create_task(memo.tracker.deadlines.run(lambda key: memo.tracker.due(memo.ctx, key))),
-    ]
+    memo.deadlines = asyncio.create_task(
+        memo.ctx.start_deadlines.run(lambda key: asyncio.to_thread(workers.enforce_start_deadline, memo.ctx, key))
+    )
     memo.archiver = asyncio.create_task(archive.run(memo.ctx))
 
 
 @kopf.on.cleanup()
 async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
-    for task in memo.deadlines:
-        task.cancel()
+    memo.deadlines.cancel()
+    memo.tracker.stop()
     memo.archiver.cancel()
 
 

@@ -11,6 +11,7 @@ a newer event would have rescheduled it. Terminal and deleted runs leave the tra
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,9 +54,18 @@ class RunTracker:
 
     deadlines: Deadlines[Key] = field(default_factory=lambda: Deadlines(name="run deadline"))
     held: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
     async def changed(self, ctx: OperatorContext, body: Mapping[str, Any]) -> None:
         """A watch event (not a deletion) of the run."""
+        if self._task is None:
+            # Started from a handler: its context holds kopf's Event queue, which the
+            # Events of the deadlines' status patches go through (kopf.event).
+            self._task = asyncio.create_task(self.deadlines.run(lambda key: self.due(ctx, key)))
         metadata = body["metadata"]
         key = (metadata["namespace"], metadata["name"])
         if not runs.is_active(body.get("status") or {}):
