@@ -203,8 +203,15 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     load = generator.load
     pids = {p.name: p.pid for p in plane.processes} | {"operator": operator.process.pid}  # type: ignore[union-attr]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    async with http.get(f"{server}{RUNS_PATH}") as response:
-        listing = await response.json()
+    deadline = time.monotonic() + 60
+    while True:  # a fresh CRD's storage may still be initialising (429)
+        async with http.get(f"{server}{RUNS_PATH}") as response:
+            listing = await response.json()
+        if response.status == 200:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"listing the runs: {response.status} {listing}")
+        await asyncio.sleep(1)
     watcher = asyncio.create_task(generator.watch(listing["metadata"]["resourceVersion"]))
     beater = asyncio.create_task(generator.keep_beating())
     names = [f"run-{i:05d}" for i in range(args.runs)]

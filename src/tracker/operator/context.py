@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
@@ -27,6 +28,7 @@ class OperatorContext:
         default_factory=lambda: Deadlines(name="start deadline of lifecycle job")
     )
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
+    heartbeats: dict[str, datetime] = field(default_factory=dict)  # run id -> heartbeat not yet in the index
     _admissions: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def admission_lock(self, namespace: str) -> asyncio.Lock:

@@ -40,6 +40,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         memo.ctx.start_deadlines.run(lambda key: asyncio.to_thread(workers.enforce_start_deadline, memo.ctx, key))
     )
     memo.archiver = asyncio.create_task(archive.run(memo.ctx))
+    memo.heartbeats = asyncio.create_task(mirror.write_heartbeats(memo.ctx))
 
 
 @kopf.on.cleanup()
@@ -47,6 +48,7 @@ async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
     memo.deadlines.cancel()
     memo.tracker.stop()
     memo.archiver.cancel()
+    memo.heartbeats.cancel()
 
 
 def _ctx(memo: kopf.Memo) -> OperatorContext:
@@ -65,8 +67,8 @@ async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **
         tracker.leave(runs.key(body))
         await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
         return
-    await tracker.changed(ctx, body)
-    if mirror.mirror_due(ctx, body):
+    settled = await tracker.changed(ctx, body)  # not settled: the event of its patch follows
+    if settled and mirror.mirror_due(ctx, body):
         await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
     if not runs.is_active(body.status):
         await runs.settle_terminal(ctx, dict(body))

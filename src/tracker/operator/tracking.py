@@ -60,8 +60,9 @@ class RunTracker:
         if self._task is not None:
             self._task.cancel()
 
-    async def changed(self, ctx: OperatorContext, body: Mapping[str, Any]) -> None:
-        """A watch event (not a deletion) of the run."""
+    async def changed(self, ctx: OperatorContext, body: Mapping[str, Any]) -> bool:
+        """A watch event (not a deletion) of the run. False when it patched the run's
+        status (or lost to a newer write): a newer event of the run follows."""
         if self._task is None:
             # Started from a handler: its context holds kopf's Event queue, which the
             # Events of the deadlines' status patches go through (kopf.event).
@@ -70,10 +71,10 @@ class RunTracker:
         key = (metadata["namespace"], metadata["name"])
         if not runs.is_active(body.get("status") or {}):
             self.leave(key)  # runs.settle_terminal's job
-            return
+            return True
         held = self.held[key] = essentials(body)
         try:
-            await self._evaluate(ctx, key, held)
+            return await self._evaluate(ctx, key, held)
         except Exception:
             self.deadlines.schedule(key, time.time() + RETRY_SECONDS)  # no other event may follow
             raise
@@ -88,12 +89,14 @@ class RunTracker:
         if held is not None:
             await self._evaluate(ctx, key, held)
 
-    async def _evaluate(self, ctx: OperatorContext, key: Key, body: dict[str, Any]) -> None:
+    async def _evaluate(self, ctx: OperatorContext, key: Key, body: dict[str, Any]) -> bool:
+        """True when the run's status was already right (nothing patched)."""
         now = datetime.now(UTC)
         patch, next_change = runs.evaluate(body, ctx, now)
         if patch and not await runs.patch_status(ctx, body, patch):
-            return  # the run changed meanwhile: its newer event evaluates it again
+            return False  # the run changed meanwhile: its newer event evaluates it again
         if next_change is None:
             self.deadlines.forget(key)
         else:
             self.deadlines.schedule(key, next_change.timestamp())
+        return not patch
