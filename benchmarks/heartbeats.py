@@ -51,6 +51,8 @@ class Load:
 
     created: dict[str, float] = field(default_factory=dict)
     running_at: dict[str, float] = field(default_factory=dict)
+    seen_at: dict[str, float] = field(default_factory=dict)  # the watcher's first event of the run
+    reported_at: dict[str, float] = field(default_factory=dict)  # the runner's phase Running seen
     state: dict[str, tuple[str, float]] = field(default_factory=dict)
     alive: set[str] = field(default_factory=set)
     stopped: set[str] = field(default_factory=set)
@@ -148,21 +150,44 @@ class Generator:
             await asyncio.sleep(0.02 if not self.schedule else max(0.0, min(0.2, self.schedule[0][0] - now)))
 
     async def watch(self, resource_version: str) -> None:
-        params = {"watch": "1", "resourceVersion": resource_version, "timeoutSeconds": "3600"}
+        """Every state change of every run, as a watcher sees it (reconnecting as needed)."""
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-        async with self.http.get(f"{self.server}{RUNS_PATH}", params=params, timeout=timeout) as response:
-            async for line in response.content:
-                if not line.strip():
-                    continue
-                obj = json.loads(line)["object"]
-                state, name, now = (obj.get("status") or {}).get("state"), obj["metadata"]["name"], time.time()
-                if self.load.state.get(name, ("",))[0] == state:
-                    continue
-                self.load.state[name] = (state, now)
-                if state == "Running":
-                    self.load.running_at.setdefault(name, now)
-                elif state == "Disconnected" and name not in self.load.stopped:
-                    self.load.false_alarms.add(name)
+        while True:
+            params = {"watch": "1", "resourceVersion": resource_version, "timeoutSeconds": "3600"}
+            try:
+                async with self.http.get(f"{self.server}{RUNS_PATH}", params=params, timeout=timeout) as response:
+                    while line := await response.content.readline():
+                        if line.strip():
+                            resource_version = self._seen(json.loads(line)["object"]) or resource_version
+            except (aiohttp.ClientError, ValueError) as error:
+                self.load.failures[f"watch {type(error).__name__}"] += 1
+
+    def _seen(self, obj: dict[str, Any]) -> str | None:
+        status, name, now = obj.get("status") or {}, obj["metadata"]["name"], time.time()
+        state = status.get("state")
+        self.load.seen_at.setdefault(name, now)
+        if status.get("phase") == "Running":
+            self.load.reported_at.setdefault(name, now)
+        if self.load.state.get(name, ("",))[0] != state:
+            self.load.state[name] = (state, now)
+            if state == "Running":
+                self.load.running_at.setdefault(name, now)
+            elif state == "Disconnected" and name not in self.load.stopped:
+                self.load.false_alarms.add(name)
+        return obj["metadata"].get("resourceVersion")
+
+
+def server_side_convergence(items: list[dict[str, Any]]) -> list[float]:
+    """Per run: the time of the operator's status write (the managedFields entry that
+    owns `status.state`, whole seconds) minus its creationTimestamp, as the API server
+    recorded them (no client-side lag)."""
+    delays = []
+    for item in items:
+        created = datetime.fromisoformat(item["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+        for entry in item["metadata"].get("managedFields") or ():
+            if entry.get("subresource") == "status" and "f:state" in entry.get("fieldsV1", {}).get("f:status", {}):
+                delays.append((datetime.fromisoformat(entry["time"].replace("Z", "+00:00")) - created).total_seconds())
+    return delays
 
 
 def cpu_seconds(pid: int) -> float:
@@ -226,6 +251,19 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     print(
         f"{len(converged)}/{len(load.created)} runs reached state Running; creation -> Running: "
         f"{percentiles(converged)}; within 60 s: {within}/{len(load.created)}"
+    )
+    seen = [load.seen_at[n] - load.created[n] for n in load.created if n in load.seen_at]
+    reported = [load.reported_at[n] - load.created[n] for n in load.created if n in load.reported_at]
+    async with http.get(f"{server}{RUNS_PATH}", timeout=aiohttp.ClientTimeout(total=300)) as response:
+        items = (await response.json())["items"]
+    server_side = server_side_convergence(items)
+    states = collections.Counter((i.get("status") or {}).get("state") for i in items)
+    print(
+        f"  as the API server recorded it (operator's state write - creationTimestamp, whole seconds, "
+        f"{len(server_side)} runs): {percentiles(server_side)}; states now: {dict(states)}"
+    )
+    print(
+        f"  creation -> its first watch event: {percentiles(seen)}; -> phase Running reported: {percentiles(reported)}"
     )
     print(f"load average after the ramp: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -10,6 +10,7 @@ from typing import Any
 from kubernetes import client
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.kube.asyncstatus import AsyncStatus
 from tracker.kube.client import current_identity, load_api_client, own_namespace
 from tracker.operator.deadlines import Deadlines
 from tracker.settings import Settings
@@ -30,12 +31,20 @@ class OperatorContext:
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
     heartbeats: dict[str, datetime] = field(default_factory=dict)  # run id -> heartbeat not yet in the index
     _admissions: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _async_status: AsyncStatus | None = None
 
     def admission_lock(self, namespace: str) -> asyncio.Lock:
         """Admits a namespace's lifecycle jobs one at a time, in the order they arrived
         (asyncio locks are fair), so no two mutating jobs of a run are ever admitted at
         once and of two requests in one apply, the first listed is met first."""
         return self._admissions.setdefault(namespace, asyncio.Lock())
+
+    @property
+    def async_status(self) -> AsyncStatus:
+        """Status patches without a thread (the runs' hot path), with `api`'s credentials."""
+        if self._async_status is None:
+            self._async_status = AsyncStatus(self.api.configuration)
+        return self._async_status
 
     @property
     def custom(self) -> client.CustomObjectsApi:

@@ -49,6 +49,7 @@ async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
     memo.tracker.stop()
     memo.archiver.cancel()
     memo.heartbeats.cancel()
+    await memo.ctx.async_status.close()
 
 
 def _ctx(memo: kopf.Memo) -> OperatorContext:
@@ -61,17 +62,18 @@ def _tracker(memo: kopf.Memo) -> RunTracker:
 
 # -- WorkflowRun -------------------------------------------------------------------
 @kopf.on.event(GROUP, VERSION, RUNS)
-async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+async def run_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     ctx, tracker = _ctx(memo), _tracker(memo)
+    run: dict[str, Any] = dict(event["object"])  # the raw object: kopf's Body views cost CPU
     if event["type"] == "DELETED":
-        tracker.leave(runs.key(body))
-        await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
+        tracker.leave(runs.raw_key(run))
+        await asyncio.to_thread(mirror.forget_run, ctx, run)
         return
-    settled = await tracker.changed(ctx, body)  # not settled: the event of its patch follows
-    if settled and mirror.mirror_due(ctx, body):
-        await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
-    if not runs.is_active(body.status):
-        await runs.settle_terminal(ctx, dict(body))
+    settled = await tracker.changed(ctx, run)  # not settled: the event of its patch follows
+    if settled and mirror.mirror_due(ctx, run):
+        await asyncio.to_thread(mirror.mirror_run, ctx, run)
+    if not runs.is_active(run.get("status") or {}):
+        await runs.settle_terminal(ctx, run)
 
 
 # -- OutputLifecycleJob ----------------------------------------------------------

@@ -61,6 +61,11 @@ def key(body: kopf.Body) -> tuple[str, str]:
     return namespace, body.metadata.name
 
 
+def raw_key(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(namespace, name) of a raw body of a namespaced tracker resource."""
+    return body["metadata"]["namespace"], body["metadata"]["name"]
+
+
 def is_active(status: Mapping[str, Any]) -> bool:
     """Not terminal: the run is tracked (a terminal run that resumes is again)."""
     phase = convert.phase(status or {})
@@ -79,14 +84,13 @@ async def patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[s
     """Merge-patch the status, guarded by resourceVersion; False on a conflict."""
     metadata = body["metadata"]
     try:
-        await asyncio.to_thread(
-            ctx.custom.patch_namespaced_custom_object_status,
-            GROUP,
-            VERSION,
-            metadata["namespace"],
-            RUNS,
-            metadata["name"],
-            {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
+        await ctx.async_status.patch(
+            group=GROUP,
+            version=VERSION,
+            namespace=metadata["namespace"],
+            plural=RUNS,
+            name=metadata["name"],
+            body={"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
         )
     except ApiException as error:
         if error.status in (404, 409):
