@@ -16,6 +16,7 @@ import kopf
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB_UID, RUNS, VERSION
 from tracker.operator import archive, lifecycle, mirror, runs, workers
 from tracker.operator.context import OperatorContext, build_context
+from tracker.operator.diffbase import DiffBaseStorage
 from tracker.operator.tracking import RunTracker
 from tracker.settings import Settings
 
@@ -26,7 +27,7 @@ PREFIX = GROUP
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     tracker_settings = Settings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = DiffBaseStorage(prefix=PREFIX)  # none for runs
     # No handler needs a finalizer now; kopf removes this one from runs that still carry it.
     settings.persistence.finalizer = f"{PREFIX}/operator"
     settings.posting.level = logging.WARNING  # handler chatter stays in the log, not in Events
