@@ -62,5 +62,9 @@ def test_status_patches_are_guarded_by_resource_version(crds_installed: ControlP
         return codes
 
     assert asyncio.run(scenario()) == [409, 404]
-    current = json.loads(plane.kubectl("get", "wfr", "patched", "-n", namespace, "-o", "json").stdout)
+    current = json.loads(
+        plane.kubectl("get", "wfr", "patched", "-n", namespace, "-o", "json", "--show-managed-fields").stdout
+    )
     assert current["status"]["phase"] == "Running"
+    managers = {m["manager"] for m in current["metadata"]["managedFields"] if m.get("subresource") == "status"}
+    assert "tracker-operator" in managers

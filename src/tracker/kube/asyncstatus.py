@@ -25,8 +25,9 @@ TIMEOUT_SECONDS = 30
 class AsyncStatus:
     """Patches the status subresource of custom objects; one connection pool per loop."""
 
-    def __init__(self, configuration: client.Configuration) -> None:
+    def __init__(self, configuration: client.Configuration, field_manager: str = "tracker-operator") -> None:
         self._configuration = configuration
+        self._field_manager = field_manager  # the writer managedFields name (not aiohttp's user agent)
         self._session: aiohttp.ClientSession | None = None
 
     def _ssl(self) -> ssl.SSLContext:
@@ -39,7 +40,11 @@ class AsyncStatus:
         return context
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/merge-patch+json", "Accept": "application/json"}
+        headers = {
+            "Content-Type": "application/merge-patch+json",
+            "Accept": "application/json",
+            "User-Agent": self._field_manager,
+        }
         token = self._configuration.get_api_key_with_prefix("BearerToken", alias="authorization")  # refreshed when due
         if token:
             headers["Authorization"] = token
@@ -54,7 +59,8 @@ class AsyncStatus:
                 connector=connector, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
             )
         url = f"{self._configuration.host}/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}/status"
-        async with self._session.patch(url, data=json.dumps(body), headers=self._headers()) as response:
+        params = {"fieldManager": self._field_manager}
+        async with self._session.patch(url, data=json.dumps(body), headers=self._headers(), params=params) as response:
             if response.status >= 300:
                 raise ApiException(status=response.status, reason=f"{response.reason}: {await response.text()}")
             await response.read()
