@@ -121,11 +121,15 @@ class Generator:
             "metadata": {"name": name},
             "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": self.args.timeout},
         }
-        async with self.http.post(f"{self.server}{RUNS_PATH}", json=body) as response:
-            await response.read()
-            if response.status != 201:
-                self.load.failures[f"create {response.status}"] += 1
-                return
+        try:
+            async with self.http.post(f"{self.server}{RUNS_PATH}", json=body) as response:
+                await response.read()
+                if response.status != 201:
+                    self.load.failures[f"create {response.status}"] += 1
+                    return
+        except (aiohttp.ClientError, TimeoutError) as error:
+            self.load.failures[f"create {type(error).__name__}"] += 1
+            return
         self.load.created[name] = time.time()
         self.load.alive.add(name)
         await self.beat(name, {"phase": "Running"})  # the runner starts and reports Running
