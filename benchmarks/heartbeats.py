@@ -282,7 +282,7 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     await asyncio.gather(*(generator.beating[n] for n in stopped if n in generator.beating), return_exceptions=True)
     thresholds = {}
     for name in stopped:
-        async with http.get(f"{server}{RUNS_PATH}/{name}") as response:
+        async with http.get(f"{server}{RUNS_PATH}/{name}", timeout=aiohttp.ClientTimeout(total=300)) as response:
             obj = await response.json()
         beat = datetime.fromisoformat(obj["status"]["lastHeartbeatTime"].replace("Z", "+00:00"))
         thresholds[name] = (beat + timedelta(seconds=args.timeout)).timestamp()
