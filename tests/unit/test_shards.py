@@ -38,7 +38,8 @@ def test_ranges_are_disjoint_cover_every_key_and_hold_balanced_counts(
     count = min(wanted, len(keys))
     ranges = split(list(keys), count)
     assert len(ranges) == count
-    assert ranges[0].after is None and ranges[-1].upto is None  # open-ended: unindexed keys too
+    assert ranges[0].after is None
+    assert ranges[-1].upto is None
     for key in [*keys, *probes]:  # any key, indexed or not, is in exactly one range
         assert sum(r.holds(key) for r in ranges) == 1, key
     sizes = [sum(r.holds(k) for k in keys) for r in ranges]
@@ -49,7 +50,8 @@ def test_ranges_are_disjoint_cover_every_key_and_hold_balanced_counts(
 def test_a_range_is_what_a_listing_starts_after_and_stops_past() -> None:
     middle = KeyRange(after="b", upto="d")
     assert [k for k in ["a", "b", "c", "d", "d0", "e"] if middle.holds(k)] == ["c", "d"]
-    assert middle.beyond("d0") and not middle.beyond("d")
+    assert middle.beyond("d0")
+    assert not middle.beyond("d")
     assert middle.absolute("runs/r-1/") == KeyRange("runs/r-1/b", "runs/r-1/d")
     assert shards.EVERYTHING.absolute("p/") == shards.EVERYTHING
     assert KeyRange.from_json(middle.to_json()) == middle
@@ -91,7 +93,8 @@ def test_the_jobs_counters_are_the_sums_of_every_shards() -> None:
     assert set(summed) == set(shards.COUNTER_KEYS)
     assert not shards.all_succeeded(entries, 3)
     done = {k: {**e, "phase": "Succeeded"} for k, e in entries.items()}
-    assert shards.all_succeeded(done, 3) and not shards.all_succeeded(done, 4)
+    assert shards.all_succeeded(done, 3)
+    assert not shards.all_succeeded(done, 4)
 
 
 def test_a_shard_is_one_of_the_ranges_it_is_given() -> None:
@@ -127,7 +130,8 @@ def test_an_unsharded_job_is_built_as_before() -> None:
     job = manifests.worker_job(
         lifecycle_job=LIFECYCLE_JOB, namespace="tracker-system", run_id="r-1", settings=Settings()
     )
-    assert job["spec"]["backoffLimit"] == 3 and "completionMode" not in job["spec"]
+    assert job["spec"]["backoffLimit"] == 3
+    assert "completionMode" not in job["spec"]
     assert "--shard-index" not in job["spec"]["template"]["spec"]["containers"][0]["args"]
 
 

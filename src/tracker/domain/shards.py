@@ -16,6 +16,7 @@ their sums (`totals`), written in the same status update, so they never disagree
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -94,7 +95,7 @@ def boundary_offsets(count: int, shards: int) -> list[int]:
 def ranges_from_boundaries(boundaries: Sequence[str]) -> list[KeyRange]:
     """The len(boundaries) + 1 ranges cut at `boundaries` (sorted, distinct); together
     they cover every key exactly once."""
-    if any(a >= b for a, b in zip(boundaries, boundaries[1:], strict=False)):
+    if any(a >= b for a, b in itertools.pairwise(boundaries)):
         raise ValueError("boundaries must be sorted and distinct")
     edges: list[str | None] = [None, *boundaries, None]
     return [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from tracker.domain.shards import KeyRange
 from tracker.kube.resources import (
     API_VERSION,
     JOB_KIND,
@@ -26,7 +27,6 @@ from tracker.kube.resources import (
     PART_OF,
     RUN_KIND,
 )
-from tracker.domain.shards import KeyRange
 from tracker.settings import Settings
 
 Manifest = dict[str, Any]

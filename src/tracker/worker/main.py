@@ -3,11 +3,12 @@
 The operator starts it as a Kubernetes Job in the tracker's namespace; the arguments
 name the lifecycle job (in its own namespace), and the uid guards against one deleted
 and re-created under the same name. A pod of a sharded job also gets `--shard-index I
---shard-ranges JSON` (its completion index, every shard's key range) and works on its
-own range only (`tracker.domain.shards`, `tracker.worker.shardreporter`). Exit codes: 0 when the job reached a final phase
-(Succeeded, or Failed for a reason retrying cannot fix, recorded on the job) or is not
-this Job's to run (gone, or another uid); 1 for anything else, so the Job's next pod
-resumes the work.
+--shard-ranges JSON` (its completion index, every shard's key range) and works on
+its own range only (`tracker.domain.shards`, `tracker.worker.shardreporter`).
+
+Exit codes: 0 when the job (or the pod's shard) reached a final phase (Succeeded, or
+Failed for a reason retrying cannot fix, recorded on the job) or is not this Job's to
+run (gone, or another uid); 1 for anything else, so the Job's next pod resumes the work.
 """
 
 from __future__ import annotations
