@@ -91,10 +91,18 @@ def test_the_jobs_counters_are_the_sums_of_every_shards() -> None:
     summed = shards.totals(entries)
     assert (summed["objectsDeleted"], summed["bytesDeleted"], summed["objectsCopied"]) == (13, 130, 0)
     assert set(summed) == set(shards.COUNTER_KEYS)
-    assert not shards.all_succeeded(entries, 3)
-    done = {k: {**e, "phase": "Succeeded"} for k, e in entries.items()}
-    assert shards.all_succeeded(done, 3)
-    assert not shards.all_succeeded(done, 4)
+
+
+def test_a_sharded_job_fails_with_its_failed_shards_reason_or_for_shards_that_never_said() -> None:
+    done: dict[str, Any] = {str(i): {"phase": "Succeeded", "objectsDeleted": 5} for i in range(3)}
+    assert shards.failure(done, 3) is None
+    assert shards.failure(done, 4) == (
+        "ShardNotReported",
+        "the worker Job completed but shards 3 of 4 reported no outcome",
+    )
+    failed = shards.with_shard(done, 2, {"phase": "Failed", "reason": "AccessDenied", "message": "S3 denied it"})
+    failed = shards.with_shard(failed, 10, {"phase": "Failed", "reason": "DeleteFailed", "message": "later"})
+    assert shards.failure(failed, 11) == ("AccessDenied", "shard 2 of 11 failed: S3 denied it")
 
 
 def test_a_shard_is_one_of_the_ranges_it_is_given() -> None:

@@ -125,8 +125,23 @@ def with_shard(
     return merged
 
 
-def all_succeeded(shards: Mapping[str, Mapping[str, Any]], count: int) -> bool:
-    return len(shards) == count and all(e.get("phase") == JobPhase.SUCCEEDED for e in shards.values())
+def failure(shards: Mapping[str, Mapping[str, Any]], count: int) -> tuple[str, str] | None:
+    """Why a sharded job whose pods have all exited failed (reason, message): the first
+    shard that failed for good, or shards that never reported an outcome; None: every
+    shard succeeded."""
+    for key in sorted(shards, key=int):
+        entry = shards[key]
+        if entry.get("phase") == JobPhase.FAILED:
+            return entry.get("reason") or "ShardFailed", (
+                f"shard {key} of {count} failed: {entry.get('message') or 'no message'}"
+            )
+    silent = [str(i) for i in range(count) if (shards.get(str(i)) or {}).get("phase") != JobPhase.SUCCEEDED]
+    if silent:
+        return (
+            "ShardNotReported",
+            f"the worker Job completed but shards {', '.join(silent)} of {count} reported no outcome",
+        )
+    return None
 
 
 def initial_entries(ranges: Iterable[KeyRange]) -> dict[str, dict[str, Any]]:

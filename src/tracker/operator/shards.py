@@ -23,8 +23,8 @@ from tracker.domain.cost import human_size
 from tracker.domain.records import JobPhase, Operation
 from tracker.domain.shards import (
     KeyRange,
-    all_succeeded,
     boundary_offsets,
+    failure,
     ranges_from_boundaries,
     shard_count,
     totals,
@@ -97,24 +97,9 @@ def decide(ctx: OperatorContext, job: dict[str, Any]) -> Status:
     entries: dict[str, dict[str, Any]] = status.get("shards") or {}
     count = int(status.get("shardCount") or len(entries))
     counters = totals(entries)
-    for index in sorted(entries, key=int):
-        entry = entries[index]
-        if entry.get("phase") == JobPhase.FAILED:
-            message = f"shard {index} of {count} failed: {entry.get('message') or 'no message'}"
-            return {
-                **counters,
-                "phase": JobPhase.FAILED,
-                "reason": entry.get("reason") or "ShardFailed",
-                "message": message,
-            }
-    if not all_succeeded(entries, count):
-        missing = sorted(set(map(str, range(count))) - {k for k, e in entries.items() if e.get("phase") == "Succeeded"})
-        return {
-            **counters,
-            "phase": JobPhase.FAILED,
-            "reason": "ShardNotReported",
-            "message": f"the worker Job completed but shards {', '.join(missing)} of {count} reported no outcome",
-        }
+    failed = failure(entries, count)
+    if failed is not None:
+        return {**counters, "phase": JobPhase.FAILED, "reason": failed[0], "message": failed[1]}
     run = find_job_run(ctx.api, ctx.sessions, ref=spec["run"], namespace=job["metadata"]["namespace"])
     if run is None or (run.get("status") or {}).get("id") != status.get("runId"):
         return {
