@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.faultproxy import FaultProxy
 from fixtures.lifecyclejobs import apply_job, job_status, wait_finished
 from fixtures.workflowruns import create_run, now, report, status_of
 
@@ -28,8 +29,21 @@ INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 
 
 @pytest.fixture(scope="module")
+def shard_proxy(s3_server: S3Server) -> Iterator[FaultProxy]:
+    """The fault proxy the sharded operator's workers reach S3 through (no faults unless a test adds one)."""
+    proxy = FaultProxy(s3_server.endpoint_url).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(scope="module")
 def sharded_operator(
-    tracker_operator: Operator, operator_database: str, tmp_path_factory: pytest.TempPathFactory
+    tracker_operator: Operator,
+    shard_proxy: FaultProxy,
+    operator_database: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Operator]:
     """The session's operator steps aside for one (same index) that shards a delete or
     move of a run with at least SHARD_MIN_OBJECTS indexed outputs into SHARDS pods."""
@@ -42,6 +56,7 @@ def sharded_operator(
         extra_env={
             "TRACKER_LIFECYCLE__SHARD_MIN_OBJECTS": str(SHARD_MIN_OBJECTS),
             "TRACKER_LIFECYCLE__SHARDS": str(SHARDS),
+            "TRACKER_S3__ENDPOINT_URL": shard_proxy.endpoint_url,
         },
     )
     try:
@@ -140,6 +155,34 @@ def test_a_pod_of_one_shard_killed_mid_delete_leaves_exact_counters(
         timeout=30,
         what="the shards' delete journals to be dropped",
     )
+
+
+def test_a_shard_that_fails_for_good_stops_the_others_and_fails_the_job_with_exact_counters(
+    sharded_operator: Operator,
+    shard_proxy: FaultProxy,
+    tracked_namespace: str,
+    s3_server: S3Server,
+    s3_bucket: str,
+) -> None:
+    ns, total, prefix = tracked_namespace, 45_000, "runs/shard-denied-1/"
+    seed_objects(s3_server, s3_bucket, prefix=prefix, count=total, size=10)
+    indexed_run(sharded_operator, ns, "shard-denied-1", f"s3://{s3_bucket}/{prefix}")
+    denied = f"{prefix}obj-000005"  # in shard 0's range: S3 refuses it inside a 200 DeleteObjects answer
+    shard_proxy.add_rule("key_errors", operation="DeleteObjects", keys={denied}, code="AccessDenied", times=None)
+    apply_job(sharded_operator, ns, "delete-shard-denied-1", run="shard-denied-1", operation="delete_outputs")
+
+    done = wait_finished(sharded_operator, ns, "delete-shard-denied-1", timeout=420)
+    assert (done["phase"], done["reason"]) == ("Failed", "AccessDenied"), done
+    assert done["message"].startswith(
+        f"shard 0 of 3 failed: S3 denied deleting 1 objects under s3://{s3_bucket}/{prefix}: '{denied}' (AccessDenied)"
+    ), done["message"]
+    phases = {k: e["phase"] for k, e in done["shards"].items()}
+    assert phases["0"] == "Failed"
+    assert "Stopped" in phases.values(), phases  # the others stopped where they were
+    left = keys_under(s3_server, s3_bucket, prefix)
+    assert denied in left
+    assert (done["objectsDeleted"], done["bytesDeleted"]) == (total - len(left), (total - len(left)) * 10)
+    assert "deletedAt" not in status_of(sharded_operator.plane, ns, "shard-denied-1")["outputs"]
 
 
 def test_a_sharded_move_lands_every_object_and_rewrites_every_row(

@@ -343,7 +343,7 @@ def test_a_shards_entry_has_every_counter_its_range_and_phase(olj: dict[str, Any
     entry = at(olj, "status.shards")["additionalProperties"]["properties"]
     counters = {camel(f.name) for f in fields(JobCounters)}
     assert set(entry) == counters | {"phase", "reason", "message", "after", "upto", "startedAt", "completedAt"}
-    assert entry["phase"]["enum"] == ["Pending", "Running", "Succeeded", "Failed"]
+    assert entry["phase"]["enum"] == ["Pending", "Running", "Succeeded", "Failed", "Stopped"]
     assert all(entry[name]["format"] == "int64" for name in counters)
 
 

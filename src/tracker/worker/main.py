@@ -39,7 +39,7 @@ from tracker.worker.index import index_outputs
 from tracker.worker.move import move_outputs
 from tracker.worker.reporter import JobReporter
 from tracker.worker.runs import find_job_run
-from tracker.worker.shardreporter import ShardReporter
+from tracker.worker.shardreporter import ShardReporter, ShardStopped
 
 log = logging.getLogger("tracker.worker")
 Operations = dict[str, Callable[[WorkerContext, dict[str, Any], dict[str, Any]], str]]
@@ -142,6 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PermanentFailure as failure:
         log.error("job %s/%s failed: %s", args.namespace, args.job, failure)
         reporter.finish(JobPhase.FAILED, failure.reason, str(failure))
+        return 0
+    except ShardStopped as stopped:
+        log.warning("job %s/%s: %s", args.namespace, args.job, stopped)
+        if isinstance(reporter, ShardReporter):  # only a shard's reporter stops it
+            reporter.stop(str(stopped))
         return 0
     except Exception:
         log.exception("job %s/%s: attempt failed; the Job will retry", args.namespace, args.job)

@@ -6,7 +6,9 @@ patches with that resourceVersion (`tracker.kube.status.patch_status`): shards w
 at once conflict and recompute, so no shard's counts are ever lost or counted twice.
 A shard does not decide the job's outcome: it says Succeeded or Failed (with a reason)
 for itself; the operator decides the job's once the Indexed Job has ended
-(`tracker.operator.shards`).
+(`tracker.operator.shards`). A shard that sees another one Failed stops where it is
+(`ShardStopped`, raised from a counter update; the batches in flight are settled
+first), so a failure ends the job about as soon as it would with one pod.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from tracker.kube.resources import JOBS
 from tracker.kube.status import patch_status
 from tracker.worker.reporter import JobReporter
 
+STOPPED = "Stopped"
+
+
+class ShardStopped(Exception):
+    """Another shard of the job failed for good: this one stops (its counts are kept)."""
+
 
 class ShardReporter(JobReporter):
     """`JobReporter` for shard `shard` of a sharded job."""
@@ -33,6 +41,7 @@ class ShardReporter(JobReporter):
     def __init__(self, api: client.ApiClient, namespace: str, name: str, shard: Shard, *, interval: float = 1.0):
         super().__init__(api, namespace, name, interval=interval)
         self.shard = shard
+        self.failed_shard: str | None = None  # another shard that failed, seen at the last write
 
     def _write(self, entry: dict[str, Any], *, start: dict[str, Any] | None = None) -> None:
         """Shard entry `entry` and the summed counters; with `start`, also the job's
@@ -41,6 +50,14 @@ class ShardReporter(JobReporter):
         def compute(current: dict[str, Any]) -> dict[str, Any]:
             status = current.get("status") or {}
             entries = with_shard(status.get("shards") or {}, self.shard.index, entry)
+            self.failed_shard = next(
+                (
+                    k
+                    for k, e in sorted(entries.items())
+                    if k != shard_key(self.shard.index) and e.get("phase") == "Failed"
+                ),
+                None,
+            )
             patch: dict[str, Any] = {
                 "shards": {shard_key(self.shard.index): entries[shard_key(self.shard.index)]},
                 **totals(entries),
@@ -67,6 +84,20 @@ class ShardReporter(JobReporter):
 
     def flush(self) -> None:
         self._write(counters_status(self.counters))
+        if self.failed_shard is not None:
+            raise ShardStopped(f"shard {self.failed_shard} failed: shard {self.shard.index} stopped")
+
+    def stop(self, message: str) -> None:
+        """This shard stopped because another failed: its final counters, phase Stopped."""
+        self._write(
+            {
+                **counters_status(self.counters),
+                "phase": STOPPED,
+                "reason": STOPPED,
+                "message": message,
+                "completedAt": rfc3339(datetime.now(UTC)),
+            }
+        )
 
     def finish(self, phase: JobPhase, reason: str, message: str) -> None:
         self._write(
