@@ -4,7 +4,7 @@ one run. Objects per second, client CPU seconds per 1,000 objects, and MinIO's o
 (to show where the server, not the client, is the ceiling).
 
 Each configuration deletes its own prefix of N objects (`obj-000000`..., 100 bytes,
-filled the same way). A worker shard is what a pod of a sharded job runs:
+filled the same way just before it runs). A worker shard is what a pod of a sharded job runs:
 `delete_prefix` on its key range with its own delete journal (one SQLite index shared by
 the shards, as the pods share the index), in a process of its own; the ranges are cut as
 admission cuts them (`tracker.domain.shards`, equal counts of the run's keys). The split
@@ -170,10 +170,17 @@ def main() -> None:
         server = MinioServer(log_dir=workdir).start()
         try:
             server.client().create_bucket(Bucket=BUCKET)
-            filled = time.perf_counter()
-            for name in names:
+            fill_seconds = 0.0
+
+            def fill(name: str) -> str:
+                """Fill a configuration's prefix just before it runs: at most one prefix
+                of objects lives at a time (MinIO on tmpfs spends two inodes on each)."""
+                nonlocal fill_seconds
+                started = time.perf_counter()
                 fill_prefix(server, BUCKET, f"{name}/run-1/", args.objects, size=100)
-            fill_seconds = time.perf_counter() - filled
+                fill_seconds += time.perf_counter() - started
+                return f"{name}/run-1/"
+
             server.client().put_object(Bucket=BUCKET, Key="worker/run-10/neighbour", Body=b"x")
             env = {
                 **os.environ,
@@ -193,16 +200,16 @@ def main() -> None:
                 urls = [f"s3://{BUCKET}/{prefix}{g}" for g in globs]
                 return [str(s5cmd), "--endpoint-url", server.endpoint_url, "rm", *urls]
 
-            results.append(measure("worker", [worker("worker/run-1/", str(uuid.uuid4()))], env, server.pid))
+            results.append(measure("worker", [worker(fill("worker"), str(uuid.uuid4()))], env, server.pid))
             for n in counts:
                 job = str(uuid.uuid4())
-                prefix = f"worker-{n}/run-1/"
+                prefix = fill(f"worker-{n}")
                 ranges = key_ranges(args.objects, n)
                 commands = [worker(prefix, journal_id(job, i), r) for i, r in enumerate(ranges)]
                 results.append(measure(f"worker-{n}", commands, env, server.pid))
-            results.append(measure("s5cmd", [s5cmd_rm("s5cmd/run-1/", ["*"])], env, server.pid))
+            results.append(measure("s5cmd", [s5cmd_rm(fill("s5cmd"), ["*"])], env, server.pid))
             for n in splits:
-                prefix = f"s5cmd-{n}/run-1/"
+                prefix = fill(f"s5cmd-{n}")
                 spans = [number_span(r, args.objects) for r in key_ranges(args.objects, n)]
                 commands = [s5cmd_rm(prefix, digit_globs(low, high)) for low, high in spans]
                 results.append(measure(f"s5cmd-{n}", commands, env, server.pid))

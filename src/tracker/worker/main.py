@@ -114,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shard-index", type=int, help="this pod's shard (its Job completion index)")
     parser.add_argument("--shard-ranges", type=json.loads, help="every shard's key range, as JSON")
     args = parser.parse_args(argv)
+    if (args.shard_index is None) != (args.shard_ranges is None):
+        parser.error("--shard-index and --shard-ranges go together")
     shard = Shard.of(args.shard_index, args.shard_ranges) if args.shard_ranges is not None else None
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
