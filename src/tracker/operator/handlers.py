@@ -1,8 +1,9 @@
 """Every kopf handler of the operator, registered in this one module.
 
 Each handler is a call or two into `tracking`, `runs`, `lifecycle`, `workers`, `mirror`
-and `archive` (start-up starts the two deadline schedulers and the run archiver's
-periodic pass); the logic lives there and in `tracker.domain`.
+and `archive` (start-up starts the start-deadline scheduler of lifecycle jobs, the
+index's heartbeat writer and the run archiver's periodic pass; the run tracker starts
+its scheduler at the first run event); the logic lives there and in `tracker.domain`.
 """
 
 from __future__ import annotations
