@@ -1,12 +1,15 @@
 """Heartbeat tracking at scale: many live WorkflowRuns, some of whose runners stop.
 
 On the local control plane, with the real operator (as a separate process, SQLite
-index): create N runs, keep every runner heartbeating, then stop K of them and watch
-how long after its threshold (stored last heartbeat + timeout) each is flagged
-Disconnected. Prints the delay percentiles, false alarms, and the operator's CPU time
-and peak RSS over the whole run.
+index): create N runs at a steady rate, each runner reporting Running at once and then
+heartbeating every `--interval` s; measure how long each run takes from its creation
+to `state: Running`; after a steady stretch stop K runners and measure how long after
+its threshold (stored last heartbeat + timeout) each is flagged Disconnected. Prints
+the percentiles, false alarms (a live run flagged), the operator's peak RSS and CPU
+per heartbeat, and where the machine's CPU went (apiserver, etcd, the load generator,
+the operator, everything else) with the load average.
 
-    .venv/bin/python benchmarks/heartbeats.py --runs 2000 --stop 200 --timeout 60 --interval 20
+    .venv/bin/python benchmarks/heartbeats.py --runs 10000 --interval 30 --timeout 90 --stop 100
 """
 
 from __future__ import annotations
@@ -14,15 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import collections
 import json
+import os
+import ssl
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import yaml
 
 from localcluster.controlplane import ControlPlane
@@ -35,12 +42,28 @@ use_repo(Path(__file__).resolve().parent.parent)  # the benchmarks live in the c
 
 NAMESPACE = "bench"
 RUNS_PATH = f"/apis/tracker.dev/v1alpha1/namespaces/{NAMESPACE}/workflowruns"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def http_client(kubeconfig: Path, directory: Path) -> httpx.AsyncClient:
+@dataclass
+class Load:
+    """What the load generator did and saw."""
+
+    created: dict[str, float] = field(default_factory=dict)
+    running_at: dict[str, float] = field(default_factory=dict)
+    seen_at: dict[str, float] = field(default_factory=dict)  # the watcher's first event of the run
+    reported_at: dict[str, float] = field(default_factory=dict)  # the runner's phase Running seen
+    state: dict[str, tuple[str, float]] = field(default_factory=dict)
+    alive: set[str] = field(default_factory=set)
+    stopped: set[str] = field(default_factory=set)
+    false_alarms: set[str] = field(default_factory=set)
+    beats: int = 0
+    failures: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+def session(kubeconfig: Path, directory: Path) -> tuple[aiohttp.ClientSession, str]:
     config = yaml.safe_load(kubeconfig.read_text())
-    user = config["users"][0]["user"]
-    cluster = config["clusters"][0]["cluster"]
+    user, cluster = config["users"][0]["user"], config["clusters"][0]["cluster"]
     files = {}
     for name, key in (
         ("cert", "client-certificate-data"),
@@ -49,151 +72,263 @@ def http_client(kubeconfig: Path, directory: Path) -> httpx.AsyncClient:
     ):
         files[name] = directory / f"bench.{name}"
         files[name].write_bytes(base64.b64decode(user.get(key) or cluster.get(key)))
-    import ssl
-
     context = ssl.create_default_context(cafile=str(files["ca"]))
     context.load_cert_chain(str(files["cert"]), str(files["key"]))
-    return httpx.AsyncClient(
-        base_url=cluster["server"], verify=context, timeout=60, limits=httpx.Limits(max_connections=32)
-    )
+    connector = aiohttp.TCPConnector(ssl=context, limit=64)
+    return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)), cluster["server"]
 
 
 def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def heartbeat(client: httpx.AsyncClient, name: str, extra: dict[str, Any] | None = None) -> str:
-    when = stamp(datetime.now(UTC))
-    response = await client.patch(
-        f"{RUNS_PATH}/{name}/status",
-        content=json.dumps({"status": {"lastHeartbeatTime": when, **(extra or {})}}),
-        headers={"Content-Type": "application/merge-patch+json"},
-    )
-    response.raise_for_status()
-    return when
+class Generator:
+    def __init__(self, http: aiohttp.ClientSession, server: str, args: argparse.Namespace) -> None:
+        self.http, self.server, self.args, self.load = http, server, args, Load()
+        self.schedule: collections.deque[tuple[float, str]] = collections.deque()
+        self.inflight: set[asyncio.Task[None]] = set()
+        self.beating: dict[str, asyncio.Task[None]] = {}
+
+    async def _patch(self, name: str, status: dict[str, Any]) -> bool:
+        try:
+            async with self.http.patch(
+                f"{self.server}{RUNS_PATH}/{name}/status",
+                data=json.dumps({"status": status}),
+                headers={"Content-Type": "application/merge-patch+json"},
+            ) as response:
+                await response.read()
+                if response.status != 200:
+                    self.load.failures[f"heartbeat {response.status}"] += 1
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError) as error:
+            self.load.failures[f"heartbeat {type(error).__name__}"] += 1
+            return False
+
+    async def beat(self, name: str, extra: dict[str, Any] | None = None) -> None:
+        if await self._patch(name, {"lastHeartbeatTime": stamp(datetime.now(UTC)), **(extra or {})}):
+            self.load.beats += 1
+
+    def spawn(self, coroutine: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine)
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+        return task
+
+    async def create(self, name: str) -> None:
+        body = {
+            "apiVersion": "tracker.dev/v1alpha1",
+            "kind": "WorkflowRun",
+            "metadata": {"name": name},
+            "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": self.args.timeout},
+        }
+        try:
+            async with self.http.post(f"{self.server}{RUNS_PATH}", json=body) as response:
+                await response.read()
+                if response.status != 201:
+                    self.load.failures[f"create {response.status}"] += 1
+                    return
+        except (aiohttp.ClientError, TimeoutError) as error:
+            self.load.failures[f"create {type(error).__name__}"] += 1
+            return
+        self.load.created[name] = time.time()
+        self.load.alive.add(name)
+        await self.beat(name, {"phase": "Running"})  # the runner starts and reports Running
+        self.schedule.append((time.monotonic() + self.args.interval, name))
+
+    async def create_all(self, names: list[str]) -> None:
+        """`--create-rate` new runs a second (pacing, not synchronisation: the load)."""
+        start = time.monotonic()
+        for i, name in enumerate(names):
+            await asyncio.sleep(max(0.0, start + i / self.args.create_rate - time.monotonic()))
+            self.spawn(self.create(name))
+
+    async def keep_beating(self) -> None:
+        """Every live runner beats every `--interval` s after its previous beat."""
+        while True:
+            now = time.monotonic()
+            while self.schedule and self.schedule[0][0] <= now:
+                due, name = self.schedule.popleft()
+                if name in self.load.alive:
+                    self.beating[name] = self.spawn(self.beat(name))
+                    self.schedule.append((due + self.args.interval, name))
+            await asyncio.sleep(0.02 if not self.schedule else max(0.0, min(0.2, self.schedule[0][0] - now)))
+
+    async def watch(self, resource_version: str) -> None:
+        """Every state change of every run, as a watcher sees it (reconnecting as needed)."""
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        while True:
+            params = {"watch": "1", "resourceVersion": resource_version, "timeoutSeconds": "3600"}
+            try:
+                async with self.http.get(f"{self.server}{RUNS_PATH}", params=params, timeout=timeout) as response:
+                    while line := await response.content.readline():
+                        if line.strip():
+                            resource_version = self._seen(json.loads(line)["object"]) or resource_version
+            except (aiohttp.ClientError, ValueError) as error:
+                self.load.failures[f"watch {type(error).__name__}"] += 1
+
+    def _seen(self, obj: dict[str, Any]) -> str | None:
+        status, name, now = obj.get("status") or {}, obj["metadata"]["name"], time.time()
+        state = status.get("state")
+        self.load.seen_at.setdefault(name, now)
+        if status.get("phase") == "Running":
+            self.load.reported_at.setdefault(name, now)
+        if self.load.state.get(name, ("",))[0] != state:
+            self.load.state[name] = (state, now)
+            if state == "Running":
+                self.load.running_at.setdefault(name, now)
+            elif state == "Disconnected" and name not in self.load.stopped:
+                self.load.false_alarms.add(name)
+        return obj["metadata"].get("resourceVersion")
 
 
-async def create_runs(client: httpx.AsyncClient, names: list[str], timeout: int) -> None:
-    semaphore = asyncio.Semaphore(16)
-
-    async def create(name: str) -> None:
-        async with semaphore:
-            body = {
-                "apiVersion": "tracker.dev/v1alpha1",
-                "kind": "WorkflowRun",
-                "metadata": {"name": name},
-                "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": timeout},
-            }
-            (await client.post(RUNS_PATH, json=body)).raise_for_status()
-            await heartbeat(client, name, {"phase": "Running"})
-
-    await asyncio.gather(*(create(n) for n in names))
+def server_side_convergence(items: list[dict[str, Any]]) -> list[float]:
+    """Per run: the time of the operator's status write (the managedFields entry that
+    owns `status.state`, whole seconds) minus its creationTimestamp, as the API server
+    recorded them (no client-side lag)."""
+    delays = []
+    for item in items:
+        created = datetime.fromisoformat(item["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+        for entry in item["metadata"].get("managedFields") or ():
+            if entry.get("subresource") == "status" and "f:state" in entry.get("fieldsV1", {}).get("f:status", {}):
+                delays.append((datetime.fromisoformat(entry["time"].replace("Z", "+00:00")) - created).total_seconds())
+    return delays
 
 
-async def keep_beating(
-    client: httpx.AsyncClient,
-    names: list[str],
-    interval: float,
-    alive: set[str],
-    inflight: dict[str, asyncio.Task[str]],
-) -> None:
-    """Each live run beats every `interval` s, spread evenly over the interval (pacing,
-    not synchronisation: this is the load generator)."""
-    spacing = interval / len(names)
-    next_at = time.monotonic()
-    while True:
-        for name in names:
-            if name in alive:
-                inflight[name] = asyncio.create_task(heartbeat(client, name))
-            next_at += spacing
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-
-
-async def watch_states(client: httpx.AsyncClient, resource_version: str, seen: dict[str, tuple[str, float]]) -> None:
-    params = {"watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "false"}
-    async with client.stream("GET", RUNS_PATH, params=params, timeout=None) as stream:
-        async for line in stream.aiter_lines():
-            if not line:
-                continue
-            obj = json.loads(line)["object"]
-            state = (obj.get("status") or {}).get("state")
-            name = obj["metadata"]["name"]
-            if seen.get(name, ("",))[0] != state:
-                seen[name] = (state, time.time())
-
-
-def proc_stats(pid: int) -> tuple[float, int]:
-    """CPU seconds (user+system) and peak RSS in bytes of a process."""
+def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = 100  # os.sysconf("SC_CLK_TCK") on Linux
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    hwm = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmHWM"))
-    return cpu, int(hwm.split()[1]) * 1024
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle (all processes), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICKS
+
+
+def peak_rss(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line for line in status if line.startswith("VmHWM")).split()[1]) * 1024
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "none"
+    values = sorted(values)
+    p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
+    return f"p50 {statistics.median(values):.2f}s, p99 {p99:.2f}s, max {values[-1]:.2f}s"
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    return {
+        **{name: cpu_seconds(pid) for name, pid in pids.items()},
+        "load generator": sum(os.times()[:2]),
+        "machine": machine_busy_seconds(),
+    }
 
 
 async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Operator, workdir: Path) -> None:
-    client = http_client(plane.mint_user("bench", ["system:masters"]), workdir)
+    http, server = session(plane.mint_user("bench", ["system:masters"]), workdir)
+    generator = Generator(http, server, args)
+    load = generator.load
+    pids = {p.name: p.pid for p in plane.processes} | {"operator": operator.process.pid}  # type: ignore[union-attr]
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    deadline = time.monotonic() + 60
+    while True:  # a fresh CRD's storage may still be initialising (429)
+        async with http.get(f"{server}{RUNS_PATH}") as response:
+            listing = await response.json()
+        if response.status == 200:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"listing the runs: {response.status} {listing}")
+        await asyncio.sleep(1)
+    watcher = asyncio.create_task(generator.watch(listing["metadata"]["resourceVersion"]))
+    beater = asyncio.create_task(generator.keep_beating())
     names = [f"run-{i:05d}" for i in range(args.runs)]
     started = time.monotonic()
-    await create_runs(client, names, args.timeout)
-    print(f"created {args.runs} runs in {time.monotonic() - started:.1f}s")
-    listing = (await client.get(RUNS_PATH)).json()
-    seen: dict[str, tuple[str, float]] = {}
-    watcher = asyncio.create_task(watch_states(client, listing["metadata"]["resourceVersion"], seen))
-    alive: set[str] = set(names)
-    inflight: dict[str, asyncio.Task[str]] = {}
-    beater = asyncio.create_task(keep_beating(client, names, args.interval, alive, inflight))
-    deadline = time.monotonic() + 300
-    while sum(1 for n in names if seen.get(n, ("",))[0] == "Running") < args.runs and time.monotonic() < deadline:
-        await asyncio.sleep(1)
-    running = sum(1 for n in names if seen.get(n, ("",))[0] == "Running")
+    await generator.create_all(names)
+    last_created = time.monotonic()
+    print(f"created {args.runs} runs in {last_created - started:.1f}s ({args.create_rate:g}/s)")
+    while len(load.running_at) < len(load.created) and time.monotonic() < last_created + 120:
+        await asyncio.sleep(0.5)
+    converged = [load.running_at[n] - load.created[n] for n in load.created if n in load.running_at]
+    within = sum(1 for c in converged if c <= 60)
     print(
-        f"{running}/{args.runs} runs Running after {time.monotonic() - started:.1f}s; heartbeats every "
-        f"{args.interval:g}s ({args.runs / args.interval:.0f} patches/s)"
+        f"{len(converged)}/{len(load.created)} runs reached state Running; creation -> Running: "
+        f"{percentiles(converged)}; within 60 s: {within}/{len(load.created)}"
     )
-    cpu_before, _ = proc_stats(operator.process.pid)  # type: ignore[union-attr]
-    window_start = time.monotonic()
+    seen = [load.seen_at[n] - load.created[n] for n in load.created if n in load.seen_at]
+    reported = [load.reported_at[n] - load.created[n] for n in load.created if n in load.reported_at]
+    async with http.get(f"{server}{RUNS_PATH}", timeout=aiohttp.ClientTimeout(total=300)) as response:
+        items = (await response.json())["items"]
+    server_side = server_side_convergence(items)
+    states = collections.Counter((i.get("status") or {}).get("state") for i in items)
+    print(
+        f"  as the API server recorded it (operator's state write - creationTimestamp, whole seconds, "
+        f"{len(server_side)} runs): {percentiles(server_side)}; states now: {dict(states)}"
+    )
+    print(
+        f"  creation -> its first watch event: {percentiles(seen)}; -> phase Running reported: {percentiles(reported)}"
+    )
+    print(f"load average after the ramp: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
+    # Steady state: every runner beats; then K of them stop.
+    await asyncio.sleep(max(0.0, last_created + args.interval - time.monotonic()))  # every run beats on schedule
+    before, beats_before, window_start = cpu_snapshot(pids), load.beats, time.monotonic()
+    await asyncio.sleep(args.steady)
     stopped = names[:: max(1, args.runs // args.stop)][: args.stop]
-    for name in stopped:
-        alive.discard(name)
-    await asyncio.gather(*(inflight[n] for n in stopped if n in inflight), return_exceptions=True)
+    load.stopped.update(stopped)
+    load.alive.difference_update(stopped)
+    # Beats already sent to the stopped runners land first.
+    await asyncio.gather(*(generator.beating[n] for n in stopped if n in generator.beating), return_exceptions=True)
     thresholds = {}
     for name in stopped:
-        obj = (await client.get(f"{RUNS_PATH}/{name}")).json()
+        async with http.get(f"{server}{RUNS_PATH}/{name}", timeout=aiohttp.ClientTimeout(total=300)) as response:
+            obj = await response.json()
         beat = datetime.fromisoformat(obj["status"]["lastHeartbeatTime"].replace("Z", "+00:00"))
         thresholds[name] = (beat + timedelta(seconds=args.timeout)).timestamp()
     wait_until = max(thresholds.values()) + 30
-    while time.time() < wait_until and not all(seen.get(n, ("",))[0] == "Disconnected" for n in stopped):
+    while time.time() < wait_until and not all(load.state.get(n, ("",))[0] == "Disconnected" for n in stopped):
         await asyncio.sleep(0.5)
-    window = time.monotonic() - window_start
-    cpu_after, peak_rss = proc_stats(operator.process.pid)  # type: ignore[union-attr]
+    after, beats, window = cpu_snapshot(pids), load.beats - beats_before, time.monotonic() - window_start
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     beater.cancel()
     watcher.cancel()
-    await asyncio.gather(beater, watcher, *inflight.values(), return_exceptions=True)
+    await asyncio.gather(beater, watcher, *generator.inflight, return_exceptions=True)
 
-    delays = sorted(seen[n][1] - thresholds[n] for n in stopped if seen.get(n, ("",))[0] == "Disconnected")
-    false_alarms = [n for n in names if n in alive and seen.get(n, ("",))[0] == "Disconnected"]
-    print(f"stopped {len(stopped)} runners; flagged Disconnected: {len(delays)}; false alarms: {len(false_alarms)}")
-    if delays:
-        p99 = delays[min(len(delays) - 1, round(0.99 * (len(delays) - 1)))]
-        print(
-            f"delay from threshold to Disconnected seen by a watcher: p50 {statistics.median(delays):.2f}s, "
-            f"p99 {p99:.2f}s, max {delays[-1]:.2f}s"
-        )
+    delays = [load.state[n][1] - thresholds[n] for n in stopped if load.state.get(n, ("",))[0] == "Disconnected"]
     print(
-        f"operator CPU: {cpu_after - cpu_before:.1f}s over {window:.0f}s "
-        f"({100 * (cpu_after - cpu_before) / window:.0f}% of one core); peak RSS {peak_rss / 2**20:.0f} MiB"
+        f"stopped {len(stopped)} runners; flagged Disconnected: {len(delays)}; false alarms: {len(load.false_alarms)}"
     )
-    await client.aclose()
+    print(f"delay from threshold to Disconnected seen by a watcher: {percentiles(delays)}")
+    print(
+        f"steady window {window:.0f}s: {beats} heartbeats ({beats / window:.0f}/s), "
+        f"failed requests: {dict(load.failures) or 0}"
+    )
+    used = {name: after[name] - before[name] for name in before}
+    ours = sum(v for k, v in used.items() if k != "machine")
+    print("CPU over the steady window (% of one core):")
+    for name, seconds in sorted(used.items(), key=lambda item: -item[1]):
+        if name != "machine":
+            print(f"  {name}: {seconds:.1f}s ({100 * seconds / window:.0f}%)")
+    print(
+        f"  everything else on the machine: {used['machine'] - ours:.1f}s ({100 * (used['machine'] - ours) / window:.0f}%)"
+    )
+    print(f"  machine total: {used['machine']:.1f}s ({100 * used['machine'] / window:.0f}% of one core, of 200%)")
+    per_beat = used["operator"] / beats if beats else float("nan")
+    print(
+        f"operator CPU per heartbeat: {1000 * per_beat:.2f} ms; operator peak RSS {peak_rss(pids['operator']) / 2**20:.0f} MiB"
+    )
+    await http.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--stop", type=int, default=200)
-    parser.add_argument("--timeout", type=int, default=60, help="heartbeatTimeoutSeconds of every run")
-    parser.add_argument("--interval", type=float, default=20, help="seconds between a runner's heartbeats")
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--stop", type=int, default=100, help="runners that stop after the steady stretch")
+    parser.add_argument("--timeout", type=int, default=90, help="heartbeatTimeoutSeconds of every run")
+    parser.add_argument("--interval", type=float, default=30, help="seconds between a runner's heartbeats")
+    parser.add_argument("--create-rate", type=float, default=50, help="new runs a second")
+    parser.add_argument("--steady", type=float, default=60, help="seconds of steady heartbeats before the stop")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

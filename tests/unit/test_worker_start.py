@@ -7,7 +7,7 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tracker.operator.deadlines import StartDeadlines
+from tracker.operator.deadlines import Deadlines
 from tracker.operator.workers import cannot_start, owner_of, shown_reason, worker_started
 
 
@@ -53,14 +53,17 @@ def test_a_worker_job_names_its_lifecycle_job_by_labels() -> None:
 def test_the_deadline_keeper_calls_back_at_each_deadline_and_not_for_forgotten_ones() -> None:
     fired: list[tuple[str, str]] = []
 
+    async def fire(key: tuple[str, str]) -> None:
+        fired.append(key)
+
     async def scenario() -> None:
-        deadlines = StartDeadlines()
-        task = asyncio.create_task(deadlines.run(fired.append))
+        deadlines: Deadlines[tuple[str, str]] = Deadlines()
+        task = asyncio.create_task(deadlines.run(fire))
         await asyncio.sleep(0)  # the keeper is waiting, with nothing due
         now = time.time()
-        deadlines.watch(("lab", "late"), now + 0.3)
-        deadlines.watch(("lab", "soon"), now + 0.1)
-        deadlines.watch(("lab", "forgotten"), now + 0.2)
+        deadlines.schedule(("lab", "late"), now + 0.3)
+        deadlines.schedule(("lab", "soon"), now + 0.1)
+        deadlines.schedule(("lab", "forgotten"), now + 0.2)
         deadlines.forget(("lab", "forgotten"))
         deadline = time.monotonic() + 5
         while len(fired) < 2 and time.monotonic() < deadline:

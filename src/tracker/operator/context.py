@@ -4,33 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.kube.asyncstatus import AsyncStatus
 from tracker.kube.client import current_identity, load_api_client, own_namespace
-from tracker.operator.deadlines import StartDeadlines
+from tracker.operator.deadlines import Deadlines
 from tracker.settings import Settings
 from tracker.store.engine import make_engine, migrate, session_factory
-
-
-@dataclass
-class Wakeups:
-    """One asyncio.Event per supervised run, set when a watch event arrives for it."""
-
-    events: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
-
-    def register(self, key: tuple[str, str]) -> asyncio.Event:
-        return self.events.setdefault(key, asyncio.Event())
-
-    def unregister(self, key: tuple[str, str]) -> None:
-        self.events.pop(key, None)
-
-    def wake(self, key: tuple[str, str]) -> None:
-        event = self.events.get(key)
-        if event is not None:
-            event.set()
 
 
 @dataclass
@@ -41,16 +25,26 @@ class OperatorContext:
     identity: str
     identity_groups: tuple[str, ...]
     worker_namespace: str = "default"
-    wakeups: Wakeups = field(default_factory=Wakeups)
-    start_deadlines: StartDeadlines = field(default_factory=StartDeadlines)
+    start_deadlines: Deadlines[tuple[str, str]] = field(
+        default_factory=lambda: Deadlines(name="start deadline of lifecycle job")
+    )
     mirrored: dict[tuple[str, str], Any] = field(default_factory=dict)
+    heartbeats: dict[str, datetime] = field(default_factory=dict)  # run id -> heartbeat not yet in the index
     _admissions: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _async_status: AsyncStatus | None = None
 
     def admission_lock(self, namespace: str) -> asyncio.Lock:
         """Admits a namespace's lifecycle jobs one at a time, in the order they arrived
         (asyncio locks are fair), so no two mutating jobs of a run are ever admitted at
         once and of two requests in one apply, the first listed is met first."""
         return self._admissions.setdefault(namespace, asyncio.Lock())
+
+    @property
+    def async_status(self) -> AsyncStatus:
+        """Status patches without a thread (the runs' hot path), with `api`'s credentials."""
+        if self._async_status is None:
+            self._async_status = AsyncStatus(self.api.configuration)
+        return self._async_status
 
     @property
     def custom(self) -> client.CustomObjectsApi:

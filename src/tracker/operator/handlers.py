@@ -1,8 +1,9 @@
 """Every kopf handler of the operator, registered in this one module.
 
-Each handler is a call or two into `runs`, `lifecycle`, `workers`, `mirror` and
-`archive` (start-up starts the run archiver's periodic pass); the logic lives there
-and in `tracker.domain`.
+Each handler is a call or two into `tracking`, `runs`, `lifecycle`, `workers`, `mirror`
+and `archive` (start-up starts the start-deadline scheduler of lifecycle jobs, the
+index's heartbeat writer and the run archiver's periodic pass; the run tracker starts
+its scheduler at the first run event); the logic lives there and in `tracker.domain`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import kopf
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, LABEL_LIFECYCLE_JOB_UID, RUNS, VERSION
 from tracker.operator import archive, lifecycle, mirror, runs, workers
 from tracker.operator.context import OperatorContext, build_context
+from tracker.operator.diffbase import DiffBaseStorage
+from tracker.operator.tracking import RunTracker
 from tracker.settings import Settings
 
 PREFIX = GROUP
@@ -25,45 +28,54 @@ PREFIX = GROUP
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     tracker_settings = Settings()
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = DiffBaseStorage(prefix=PREFIX)  # none for runs
+    # No handler needs a finalizer now; kopf removes this one from runs that still carry it.
     settings.persistence.finalizer = f"{PREFIX}/operator"
     settings.posting.level = logging.WARNING  # handler chatter stays in the log, not in Events
     settings.execution.max_workers = 8
-    settings.watching.server_timeout = 300
+    settings.watching.server_timeout = 300  # a watch resumes from its resourceVersion: no re-listing
+    settings.watching.chunk_size = 500  # list 10,000 runs a page at a time
     settings.peering.lifetime = tracker_settings.peering_lifetime_seconds
     memo.ctx = await asyncio.to_thread(build_context, tracker_settings)
+    memo.tracker = RunTracker()
     memo.deadlines = asyncio.create_task(
-        memo.ctx.start_deadlines.run(lambda key: workers.enforce_start_deadline(memo.ctx, key))
+        memo.ctx.start_deadlines.run(lambda key: asyncio.to_thread(workers.enforce_start_deadline, memo.ctx, key))
     )
     memo.archiver = asyncio.create_task(archive.run(memo.ctx))
+    memo.heartbeats = asyncio.create_task(mirror.write_heartbeats(memo.ctx))
 
 
 @kopf.on.cleanup()
 async def stop_deadlines(memo: kopf.Memo, **_: Any) -> None:
     memo.deadlines.cancel()
+    memo.tracker.stop()
     memo.archiver.cancel()
+    memo.heartbeats.cancel()
+    await memo.ctx.async_status.close()
 
 
 def _ctx(memo: kopf.Memo) -> OperatorContext:
     return memo.ctx  # type: ignore[no-any-return]
 
 
+def _tracker(memo: kopf.Memo) -> RunTracker:
+    return memo.tracker  # type: ignore[no-any-return]
+
+
 # -- WorkflowRun -------------------------------------------------------------------
-@kopf.daemon(GROUP, VERSION, RUNS, cancellation_timeout=10, when=lambda status, **_: runs.is_active(status))
-async def supervise_run(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **_: Any) -> None:
-    await runs.supervise(_ctx(memo), body, stopped)
-
-
 @kopf.on.event(GROUP, VERSION, RUNS)
-async def run_changed(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    ctx = _ctx(memo)
-    ctx.wakeups.wake(runs.key(body))
+async def run_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    ctx, tracker = _ctx(memo), _tracker(memo)
+    run: dict[str, Any] = dict(event["object"])  # the raw object: kopf's Body views cost CPU
     if event["type"] == "DELETED":
-        await asyncio.to_thread(mirror.forget_run, ctx, dict(body))
+        tracker.leave(runs.raw_key(run))
+        await asyncio.to_thread(mirror.forget_run, ctx, run)
         return
-    await asyncio.to_thread(mirror.mirror_run, ctx, dict(body))
-    if not runs.is_active(body.status):
-        await runs.settle_terminal(ctx, dict(body))
+    settled = await tracker.changed(ctx, run)  # not settled: the event of its patch follows
+    if settled and mirror.mirror_due(ctx, run):
+        await asyncio.to_thread(mirror.mirror_run, ctx, run)
+    if not runs.is_active(run.get("status") or {}):
+        await runs.settle_terminal(ctx, run)
 
 
 # -- OutputLifecycleJob ----------------------------------------------------------

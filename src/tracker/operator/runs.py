@@ -1,9 +1,11 @@
-"""Supervising one WorkflowRun: derived status, Disconnected / Stalled, indexing.
+"""One WorkflowRun's derived status: state, Disconnected / Stalled, indexing.
 
-One supervisor task per run sleeps until the next moment its health could change (a
-heartbeat deadline, the end of a stall window) or until a watch event for the run
-wakes it. Heartbeats are status patches: they wake the supervisor, which computes the
-derived status and patches only what differs, so a steady heartbeat costs no API call.
+`evaluate` computes what the operator owns of a run's status and when that could next
+change without a new report (a heartbeat deadline, the end of a stall window);
+`patch_status` writes only what differs, guarded by resourceVersion, with an Event on
+each Disconnected / Stalled transition. `tracker.operator.tracking` calls them on every
+watch event of an active run and again at its next deadline, so a steady heartbeat
+costs no API call.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ _EVENT_TYPES = {("Disconnected", "True"): "Warning", ("Stalled", "True"): "Warni
 
 def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: datetime) -> dict[str, Any]:
     """The status fields the operator owns that differ from what `body` says."""
+    return evaluate(body, ctx, now)[0]
+
+
+def evaluate(body: dict[str, Any], ctx: OperatorContext, now: datetime) -> tuple[dict[str, Any], datetime | None]:
+    """`derived_status_patch`, and the next moment the answer could change with no new report."""
     status = body.get("status") or {}
     signals = convert.run_signals(body, ctx.settings.thresholds)
     since = tasks_terminal_since(signals.processes, signals.tasks_terminal_since, now)
@@ -43,7 +50,7 @@ def derived_status_patch(body: dict[str, Any], ctx: OperatorContext, now: dateti
         "conditions": health.conditions(current, now, signals),
         "observedGeneration": body["metadata"].get("generation"),
     }
-    return {k: v for k, v in wanted.items() if status.get(k) != v}
+    return {k: v for k, v in wanted.items() if status.get(k) != v}, health.next_change_at
 
 
 def key(body: kopf.Body) -> tuple[str, str]:
@@ -54,54 +61,36 @@ def key(body: kopf.Body) -> tuple[str, str]:
     return namespace, body.metadata.name
 
 
+def raw_key(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(namespace, name) of a raw body of a namespaced tracker resource."""
+    return body["metadata"]["namespace"], body["metadata"]["name"]
+
+
 def is_active(status: Mapping[str, Any]) -> bool:
-    """Not terminal: the run is supervised (a terminal run that resumes is again)."""
+    """Not terminal: the run is tracked (a terminal run that resumes is again)."""
     phase = convert.phase(status or {})
     return phase is None or not phase.terminal
-
-
-async def supervise(ctx: OperatorContext, body: kopf.Body, stopped: kopf.DaemonStopped) -> None:
-    """Keep an active run's derived status true; kopf stops this when the run is terminal."""
-    wakeup = ctx.wakeups.register(key(body))
-    try:
-        while not stopped:
-            wakeup.clear()
-            now = datetime.now(UTC)
-            live = dict(body)
-            signals = convert.run_signals(live, ctx.settings.thresholds)
-            if signals.terminal:  # settle_terminal's job; kopf is about to stop us
-                await _wait(stopped, wakeup, None)
-                continue
-            patch = derived_status_patch(live, ctx, now)
-            if patch and not await _patch_status(ctx, live, patch):
-                continue  # the run changed under us: look again at the fresh body
-            health = assess(signals, now)
-            delay = (health.next_change_at - now).total_seconds() if health.next_change_at else None
-            await _wait(stopped, wakeup, delay)
-    finally:
-        ctx.wakeups.unregister(key(body))
 
 
 async def settle_terminal(ctx: OperatorContext, body: dict[str, Any]) -> None:
     """A terminal run: final derived status (no Disconnected or Stalled), then indexing."""
     patch = derived_status_patch(body, ctx, datetime.now(UTC))
-    if patch and not await _patch_status(ctx, body, patch):
+    if patch and not await patch_status(ctx, body, patch):
         return  # a newer event follows and settles again
     await asyncio.to_thread(request_indexing, ctx, body)
 
 
-async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[str, Any]) -> bool:
+async def patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[str, Any]) -> bool:
     """Merge-patch the status, guarded by resourceVersion; False on a conflict."""
     metadata = body["metadata"]
     try:
-        await asyncio.to_thread(
-            ctx.custom.patch_namespaced_custom_object_status,
-            GROUP,
-            VERSION,
-            metadata["namespace"],
-            RUNS,
-            metadata["name"],
-            {"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
+        await ctx.async_status.patch(
+            group=GROUP,
+            version=VERSION,
+            namespace=metadata["namespace"],
+            plural=RUNS,
+            name=metadata["name"],
+            body={"metadata": {"resourceVersion": metadata["resourceVersion"]}, "status": patch},
         )
     except ApiException as error:
         if error.status in (404, 409):
@@ -118,15 +107,6 @@ async def _patch_status(ctx: OperatorContext, body: dict[str, Any], patch: dict[
             # kopf takes a raw body as well as its Body view (it reads apiVersion, kind and metadata)
             kopf.event(body, type=event_type, reason=reason, message=condition["message"])  # type: ignore[arg-type]
     return True
-
-
-async def _wait(stopped: kopf.DaemonStopped, wakeup: asyncio.Event, delay: float | None) -> None:
-    waiters = [asyncio.ensure_future(wakeup.wait()), asyncio.ensure_future(stopped.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 def request_indexing(ctx: OperatorContext, body: dict[str, Any]) -> None:

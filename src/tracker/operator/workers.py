@@ -101,7 +101,7 @@ def lifecycle_job_changed(ctx: OperatorContext, body: dict[str, Any]) -> None:
     key = (metadata["namespace"], metadata["name"])
     deadline = parse_time(status.get("workerStartDeadline"))
     if status.get("phase") == JobPhase.ENQUEUED and deadline is not None and status.get("reason") != "Duplicate":
-        ctx.start_deadlines.watch(key, deadline.timestamp())
+        ctx.start_deadlines.schedule(key, deadline.timestamp())
     else:
         ctx.start_deadlines.forget(key)
     if worker_started(body) is not None:

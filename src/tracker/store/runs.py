@@ -4,7 +4,8 @@ filtered listing, resume history and the outputs summary.
 `upsert_run` writes everything a `RunRecord` carries and replaces the run's process
 table; the outputs summary columns belong to the output functions and are never
 touched by it. `report_progress` changes only what a runner's progress report
-carries (heartbeat, peak concurrency, processes). Runs are never removed from the
+carries (heartbeat, peak concurrency, processes); `record_heartbeats` moves many runs'
+heartbeats forward in one statement. Runs are never removed from the
 index: when the resource is deleted, `mark_run_removed` records it, and a WorkflowRun
 re-created under that run name is a new run (a new id) beside the old one. A run the
 archiver removed (`tracker.store.archive`) has `archived_at` too, and is found as a
@@ -19,11 +20,11 @@ namespaces and ids: use the run id (or the namespace).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, update
+from sqlalchemy import Select, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain.archive import TERMINAL_PHASES
@@ -154,7 +155,22 @@ def report_progress(
     return True
 
 
+def record_heartbeats(session: Session, *, heartbeats: Mapping[str, datetime]) -> None:
+    """Each run's heartbeat (by run id) moves forward to the time given, never back, in
+    one executemany; a run not in the index is left out."""
+    if heartbeats:
+        now = utcnow()
+        rows = [{"run_id": run_id, "beat": at, "now": now} for run_id, at in heartbeats.items()]
+        session.connection().execute(_RECORD_HEARTBEAT, rows)
+
+
 # built once: report_progress runs on every report
+_BEAT = bindparam("beat", type_=Run.last_heartbeat_at.type)
+_RECORD_HEARTBEAT = (
+    update(Run)
+    .where(Run.id == bindparam("run_id"), or_(Run.last_heartbeat_at.is_(None), Run.last_heartbeat_at < _BEAT))
+    .values(last_heartbeat_at=_BEAT, updated_at=bindparam("now", type_=Run.updated_at.type))
+)
 _LAST_HEARTBEAT = select(Run.last_heartbeat_at).where(Run.id == bindparam("run_id"))
 _PROCESS_COUNTS = (
     select(Process.name, *(getattr(Process, c) for c in COUNTS))
