@@ -42,6 +42,7 @@ import argparse
 import math
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,7 @@ from typing import Any
 PIPELINES = ("rnaseq", "sarek", "atacseq", "chipseq", "methylseq", "viralrecon")
 STEPS = ("sorted", "markdup", "recal", "unmapped")
 PROCESSES = ("FASTQC", "TRIMGALORE", "BWA_MEM", "SAMTOOLS_SORT", "MARKDUPLICATES", "MULTIQC")
-BUCKETS = 40
+BUCKETS = 5  # 2,000 runs per bucket at 10,000 runs
 SAMPLES = 25  # per run; files per sample = rows per run / SAMPLES
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 PG_NO_INDEX = "-c enable_bitmapscan=off -c enable_indexscan=off -c enable_indexonlyscan=off"
@@ -325,49 +326,85 @@ def report(engine_name: str, results: list[dict[str, Any]]) -> bool:
 
 
 # -- the engines ----------------------------------------------------------------------
-def bench_engine(name: str, args: argparse.Namespace, mix: list[tuple[str, str]], tmp: Path) -> bool:
+def dataset_key(args: argparse.Namespace) -> dict[str, Any]:
+    return {"rows": args.rows, "runs": args.runs, "buckets": BUCKETS, "samples": SAMPLES}
+
+
+def open_dataset(name: str, args: argparse.Namespace, where: Path) -> tuple[Any, Any, Any, str]:
+    """The engine (and the scan's engine, and the PostgreSQL server) of a built dataset in
+    `where`: built now, or reused when `where` holds one built with the same shape. The
+    schema is migrated to head either way (a reused dataset gets new migrations here)."""
+    import json
+
+    from tracker.store.engine import make_engine, migrate
+
+    marker = where / "built.json"
+    reuse = marker.exists() and json.loads(marker.read_text()).get("key") == dataset_key(args)
+    if not reuse and where.exists() and any(where.iterdir()):
+        raise SystemExit(f"{where} holds something else than this dataset: remove it first")
+    where.mkdir(parents=True, exist_ok=True)
+    server = None
+    if name == "sqlite":
+        url = scan_url = f"sqlite:///{where / 'index.db'}"
+    else:
+        from localcluster.postgres import PostgresServer
+
+        t0 = time.perf_counter()
+        (where / "postgres").mkdir(exist_ok=True)
+        if os.geteuid() == 0:  # the server runs as `postgres`
+            shutil.chown(where / "postgres", "postgres", "postgres")
+        server = PostgresServer(base_dir=where / "postgres").start()
+        if not reuse:
+            server.drop_database("lookup_bench")
+            server.create_database("lookup_bench")
+        url = server.url("lookup_bench")
+        scan_url = url + "?options=" + PG_NO_INDEX.replace(" ", "%20").replace("=", "%3D")
+        print(f"  PostgreSQL {server.bin_dir.parent.name} ready in {time.perf_counter() - t0:.1f} s")
+    engine, scan_engine = make_engine(url), make_engine(scan_url)
+    t0 = time.perf_counter()
+    migrate(engine)
+    migrated = time.perf_counter() - t0
+    if reuse:
+        built = json.loads(marker.read_text())["built"]
+        print(f"{name}: reusing the dataset in {where} ({built}); migrated to head in {migrated:.1f} s ({load()})")
+    else:
+        print(f"{name}: building {args.runs:,} runs x {args.rows // args.runs:,} outputs ({load()})", flush=True)
+        seconds = build(engine, args.runs, args.rows // args.runs, args.runs_per_transaction)
+        built = f"built in {seconds:.1f} s"
+    t0 = time.perf_counter()
+    if server is not None:
+        with server.connect("lookup_bench") as conn:
+            conn.execute("VACUUM ANALYZE")
+            size = conn.execute(
+                "SELECT pg_total_relation_size('outputs'), pg_database_size(current_database())"
+            ).fetchone()
+        extra = f"outputs table with indexes {size[0] / 2**30:.2f} GiB, database {size[2 - 1] / 2**30:.2f} GiB"
+        analyzed = "VACUUM ANALYZE"
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        extra = f"index file {(where / 'index.db').stat().st_size / 2**30:.2f} GiB"
+        analyzed = "ANALYZE"
+    print(f"  {analyzed} {time.perf_counter() - t0:.1f} s; {extra} ({load()})", flush=True)
+    if not reuse:
+        marker.write_text(json.dumps({"key": dataset_key(args), "built": built}))
+    return engine, scan_engine, server, built
+
+
+def bench_engine(name: str, args: argparse.Namespace, mix: list[tuple[str, str]], where: Path) -> bool:
     from sqlalchemy import func, select
     from sqlalchemy import text as sql
 
-    from tracker.store.engine import make_engine, migrate
     from tracker.store.models import Output
 
-    server = None
+    engine, scan_engine, server = None, None, None
     try:
-        if name == "sqlite":
-            path = tmp / "index.db"
-            url = scan_url = f"sqlite:///{path}"
-        else:
-            from localcluster.postgres import PostgresServer
-
-            t0 = time.perf_counter()
-            server = PostgresServer().start()
-            url = server.create_database("lookup_bench")
-            scan_url = url + "?options=" + PG_NO_INDEX.replace(" ", "%20").replace("=", "%3D")
-            print(f"  PostgreSQL {server.bin_dir.parent.name} ready in {time.perf_counter() - t0:.1f} s")
-        engine, scan_engine = make_engine(url), make_engine(scan_url)
-        migrate(engine)
-        print(f"{name}: building {args.runs:,} runs x {args.rows // args.runs:,} outputs ({load()})", flush=True)
-        seconds = build(engine, args.runs, args.rows // args.runs, args.runs_per_transaction)
-        extra = ""
-        if server is not None:
-            t0 = time.perf_counter()
-            with server.connect("lookup_bench") as conn:
-                conn.execute("VACUUM ANALYZE outputs")
-                conn.execute("ANALYZE runs")
-                size = conn.execute(
-                    "SELECT pg_total_relation_size('outputs'), "
-                    "pg_relation_size('ix_outputs_url_trgm'), pg_database_size(current_database())"
-                ).fetchone()
-            extra = (
-                f"; VACUUM ANALYZE {time.perf_counter() - t0:.1f} s; outputs table with indexes "
-                f"{size[0] / 2**30:.2f} GiB (trigram index {size[1] / 2**30:.2f} GiB), database {size[2] / 2**30:.2f} GiB"
-            )
-        else:
-            extra = f"; index file {(tmp / 'index.db').stat().st_size / 2**30:.2f} GiB"
+        engine, scan_engine, server, _ = open_dataset(name, args, where)
         with engine.connect() as conn:
             rows = conn.scalar(select(func.count()).select_from(Output))
-        print(f"  built {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s{extra} ({load()})", flush=True)
+        print(f"  {rows:,} output rows ({load()})", flush=True)
+        if args.build_only:
+            return True
         if server is not None:
             with scan_engine.connect() as conn:
                 settings = [
@@ -375,29 +412,34 @@ def bench_engine(name: str, args: argparse.Namespace, mix: list[tuple[str, str]]
                     for s in ("enable_bitmapscan", "enable_indexscan", "enable_indexonlyscan")
                 ]
             print(f"  scan connections: enable_bitmapscan/indexscan/indexonlyscan = {'/'.join(settings)}")
-        lookup_plan, scan_plan = plans(engine, scan_engine, next(t for k, t in mix if k == "full URL"))
-        print(f"  plan of the lookup's outputs part (full URL):\n{lookup_plan}\n  plan of the scan:\n{scan_plan}")
         results = measure(engine, scan_engine, mix)
-        ok = report(name, results)
-        engine.dispose()
-        scan_engine.dispose()
-        return ok
+        return report(name, results)
     finally:
+        for e in (engine, scan_engine):
+            if e is not None:
+                e.dispose()
         if server is not None:
             server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000, help="output rows in all")
-    parser.add_argument("--runs", type=int, default=5_000)
+    parser.add_argument("--rows", type=int, default=10_000_000, help="output rows in all")
+    parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--seed", type=int, default=20250101)
     parser.add_argument(
         "--runs-per-transaction", type=int, default=20, help="runs whose outputs one transaction upserts"
     )
-    parser.add_argument("--db-dir", type=Path, default=None, help="where the SQLite file goes (default: a temp dir)")
+    parser.add_argument("--db-dir", type=Path, default=None, help="where the temporary datasets go")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the built datasets here (one subdirectory per engine) and reuse them on the next run",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (or migrate) the datasets, measure nothing")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if unknown := set(engines) - {"sqlite", "postgres"}:
@@ -411,8 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"example URL: {object_url(0, 0, 0)}")
     ok = True
     for name in engines:
+        if args.data_dir is not None:
+            ok = bench_engine(name, args, mix, args.data_dir / name) and ok
+            continue
         with tempfile.TemporaryDirectory(prefix="wt-bench-lookup-", dir=args.db_dir) as tmp:
-            ok = bench_engine(name, args, mix, Path(tmp)) and ok
+            os.chmod(tmp, 0o755)  # PostgreSQL runs as `postgres` under root
+            ok = bench_engine(name, args, mix, Path(tmp) / name) and ok
     return 0 if ok else 1
 
 

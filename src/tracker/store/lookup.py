@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, func, literal, or_, select, union
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.fence import Fence
@@ -19,9 +19,9 @@ from tracker.store.dialects import dialect_of, position
 from tracker.store.errors import RunNotFound
 from tracker.store.models import Base, Output, Run
 from tracker.store.results import Listing, OutputDirectory, OutputFile, OutputMatch
+from tracker.store.runlookup import newest_matching_run_ids
 from tracker.store.runs import select_runs, to_record
 from tracker.store.textsearch import (
-    contains,
     under_prefix,
     usable_words,
     where_url_contains,
@@ -34,28 +34,18 @@ _OBJECT = (outputs.c.url, outputs.c.size, outputs.c.last_modified, outputs.c.eta
 def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list[RunRecord]:
     """Runs with an output URL containing `text` (ignoring ASCII case), or whose
     output_dir contains it or holds it (so a URL or prefix finds its run before any
-    row is indexed). Newest first."""
+    row is indexed). Newest first. The plans: `runlookup`."""
     if not text:
         raise ValueError("give a URL or part of one to look up")
     if limit < 0:
         raise ValueError("limit must not be negative")
     if "\x00" in text:
         return []
-    dialect = dialect_of(session)
-    published = where_url_contains(select(outputs.c.run_id.label("id")), dialect, [text])
-    owner = select(Run.id).where(
-        func.length(Run.output_dir) > 0,
-        or_(contains(dialect, Run.output_dir, text), _holds(dialect, Run.output_dir, text)),
-    )
-    found = union(published, owner).subquery()
-    stmt = select_runs().where(Run.id.in_(select(found.c.id))).order_by(Run.created_at.desc(), Run.id).limit(limit)
+    ids = newest_matching_run_ids(session, dialect_of(session), text, limit)
+    if not ids:
+        return []
+    stmt = select_runs().where(Run.id.in_(ids)).order_by(Run.created_at.desc(), Run.id)
     return [to_record(run) for run in session.scalars(stmt)]
-
-
-def _holds(dialect: str, prefix: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
-    """`text` starts with the column's value, ignoring ASCII case."""
-    value = literal(text).collate("C") if dialect == "postgresql" else literal(text)
-    return func.lower(func.substr(value, 1, func.length(prefix))) == func.lower(prefix)
 
 
 def search_outputs(

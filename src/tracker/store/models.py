@@ -4,7 +4,8 @@ functions take and return `tracker.domain.records` dataclasses, never these rows
 The schema itself is created by the Alembic migrations in `migrations/`; a test
 checks that these models and the migrations agree. The substring-search structures are
 engine-specific and live only in the migrations: SQLite's FTS5 table `outputs_fts`
-with its triggers, PostgreSQL's pg_trgm GIN index `ix_outputs_url_trgm`.
+with its triggers, PostgreSQL's pg_trgm GIN index `ix_outputs_url_trgm`; so do the
+lookup plans' indexes over `lower(url)` (migration 0009).
 """
 
 from __future__ import annotations
