@@ -18,13 +18,13 @@ from tracker.domain.records import OutputObject, RunRecord
 from tracker.store.dialects import dialect_of, position
 from tracker.store.errors import RunNotFound
 from tracker.store.models import Base, Output, Run
+from tracker.store.outputsearch import matching_rows
 from tracker.store.results import Listing, OutputDirectory, OutputFile, OutputMatch
 from tracker.store.runlookup import newest_matching_run_ids
 from tracker.store.runs import select_runs, to_record
 from tracker.store.textsearch import (
     under_prefix,
     usable_words,
-    where_url_contains,
 )
 
 outputs = Base.metadata.tables[Output.__tablename__]
@@ -55,30 +55,29 @@ def search_outputs(
     run_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    count_limit: int | None = None,
 ) -> tuple[list[OutputMatch], int]:
     """Output rows whose URL contains every word (ignoring ASCII case), ordered by
-    URL, with their run; and how many match in total."""
+    URL, with their run; and how many match in total, counted up to `count_limit`
+    when given (a total equal to it means at least that many). The plans: `outputsearch`."""
     words = usable_words(words)
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
+    if count_limit is not None and count_limit < 1:
+        raise ValueError("count_limit must be positive")
     if any("\x00" in word for word in words):
         return [], 0
-    dialect = dialect_of(session)
-    scope = [outputs.c.run_id == run_id] if run_id is not None else []
-    counted = where_url_contains(select(func.count()).select_from(outputs), dialect, words)
-    total = session.scalar(counted.where(*scope)) or 0
+    ids, total = matching_rows(
+        session, dialect_of(session), words, run_id=run_id, limit=limit, offset=offset, count_limit=count_limit
+    )
+    if not ids:
+        return [], total
     page = (
-        where_url_contains(
-            select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
-            .select_from(outputs)
-            .join(Run, Run.id == outputs.c.run_id),
-            dialect,
-            words,
-        )
-        .where(*scope)
+        select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
+        .select_from(outputs)
+        .join(Run, Run.id == outputs.c.run_id)
+        .where(outputs.c.id.in_(ids))
         .order_by(outputs.c.url, outputs.c.id)
-        .limit(limit)
-        .offset(offset)
     )
     return [OutputMatch(r.run_id, r.run_name, _object(r), r.deleted_at) for r in session.execute(page)], total
 

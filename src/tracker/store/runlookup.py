@@ -7,10 +7,11 @@
   when the text occurs in many runs, a scan of everything when it occurs in few.
 
 Both answer exactly the same question, so whichever finishes first is right. They
-advance in turns, each turn about twice the work of its last, so a lookup costs at
-most a few times the cheaper plan. Text that starts with `s3://` uses b-tree indexes
-for both plans (`urlmatch`); other text uses the trigram index: on SQLite the FTS5
-table, read in rowid order chunk by chunk; on PostgreSQL a GIN bitmap, which cannot
+advance in turns, each turn about twice the work of its last, the plan that has
+spent less time going next (`urlmatch.race`), so a lookup costs about twice the
+cheaper plan. Text that starts with `s3://` uses b-tree ranges, one per case
+variant of the text present (`urlmatch`), for both plans; other text uses the
+trigram index: on SQLite the FTS5 table, read in rowid order chunk by chunk; on PostgreSQL a GIN bitmap, which cannot
 stop early, so one run-first turn decides whether it is worth starting.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    false,
     func,
     literal,
     literal_column,
@@ -36,14 +38,24 @@ from sqlalchemy.orm import Session
 
 from tracker.store.models import Base, Output, Run
 from tracker.store.textsearch import MIN_INDEXED, contains, fts_query, outputs_fts
-from tracker.store.urlmatch import anchored, fold, folded_contains, inner_scheme, lower_url, starts_with_folded
+from tracker.store.urlmatch import (
+    anchored,
+    contains_folded,
+    fold,
+    folded_contains,
+    inner_scheme_rows,
+    lower_url,
+    no_jit,
+    race,
+    variant_ranges,
+)
 
 outputs = Base.metadata.tables[Output.__tablename__]
 
 RUNS_FIRST_TURN = 16  # runs the first run-first turn checks
 ROWS_FIRST_TURN = 1000  # rows the first match-first turn reads
-MAX_RUNS_TURN = 2000
-MAX_ROWS_TURN = 64_000
+MAX_RUNS_TURN = 1000
+MAX_ROWS_TURN = 8000
 DENSE = 1 / 8  # PostgreSQL, other text: run-first goes on when this share of the first runs matched
 ID_CHUNK = 5000  # run ids per IN list
 
@@ -53,18 +65,16 @@ def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: in
     (ignoring ASCII case), or whose output_dir contains it or holds it."""
     if limit == 0:
         return []
+    no_jit(session, dialect)
     owner = _owner(dialect, text)
-    if anchored(text):
-        folded = fold(text)
-        inner = set(
-            session.scalars(
-                select(outputs.c.run_id).where(inner_scheme(dialect), contains(dialect, outputs.c.url, text)).distinct()
-            )
-        )
-        per_run = exists().where(Output.run_id == Run.id, *starts_with_folded(lower_url(), folded))
+    ranges = variant_ranges(session, fold(text), []) if anchored(text) else None
+    if ranges is not None:
+        inner = {row.run_id for row in inner_scheme_rows(session, dialect) if contains_folded(row.url, text)}
+        # A seek per case variant into (run_id, url), which both planners read index-only.
+        starts = or_(false(), *(_in_range(low, high) for low, high in ranges))
+        per_run = exists().where(Output.run_id == Run.id, starts)
         walk = _RunFirst(session, case((owner, True), (per_run, True), else_=False), limit, extra=inner)
-        rows = _AnchoredRows(session, folded)
-        return _race(session, walk, rows, owner, inner, limit)
+        return _race(session, walk, _RangeRows(session, ranges), owner, inner, limit)
     per_run = exists().where(Output.run_id == Run.id, folded_contains(lower_url(), text))
     walk = _RunFirst(session, case((owner, True), (per_run, True), else_=False), limit)
     if dialect == "sqlite" and len(text) >= MIN_INDEXED:
@@ -78,6 +88,14 @@ def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: in
         select(outputs.c.run_id).where(contains(dialect, outputs.c.url, text)).distinct()
     )  # the trigram index (or, for 1-2 characters, a scan)
     return _newest(session, set(published) | _owners(session, owner), limit)
+
+
+def _in_range(low: str, high: str | None) -> ColumnElement[bool]:
+    url = Output.url
+    conditions = [url >= low, func.substr(url, 1, len(low)) == low]
+    if high is not None:
+        conditions.append(url < high)
+    return and_(*conditions)
 
 
 def _owner(dialect: str, text: str) -> ColumnElement[bool]:
@@ -118,14 +136,19 @@ class _RunFirst:
         return self.exhausted or self.found >= self.limit
 
     def step(self) -> bool:
-        stmt = select(Run.id, Run.created_at, self.hit.label("hit")).order_by(Run.created_at.desc(), Run.id)
+        newest = Run.created_at.desc(), Run.id
+        window = select(Run.id).order_by(*newest)
         if self.after is not None:
             at, last = self.after
-            stmt = stmt.where(Run.created_at <= at, ~and_(Run.created_at == at, Run.id <= last))
+            window = window.where(Run.created_at <= at, ~and_(Run.created_at == at, Run.id <= last))
         want = self.turn
         if self.found:  # about enough for what is missing, at the density seen so far
-            want = min(want, int((self.limit - self.found) * self.walked / self.found * 1.25) + 8)
-        rows = self.session.execute(stmt.limit(want)).all()
+            want = min(want, int((self.limit - self.found) * self.walked / self.found * 1.5) + 16)
+        # The check runs on the window's runs only: so PostgreSQL plans it as one
+        # index probe per run, never as a hashed scan of every output row.
+        ids = window.limit(want).subquery()
+        stmt = select(Run.id, Run.created_at, self.hit.label("hit")).join(ids, ids.c.id == Run.id).order_by(*newest)
+        rows = self.session.execute(stmt).all()
         for run_id, _at, hit in rows:
             self.walked += 1
             if hit or run_id in self.extra:
@@ -160,24 +183,42 @@ class _Rows:
         raise NotImplementedError
 
 
-class _AnchoredRows(_Rows):
-    """Rows whose lower(url) starts with the folded text, in (lower(url), run_id)
-    order; a run's further rows at the same lower(url) are skipped."""
+class _RangeRows(_Rows):
+    """The rows in URL ranges (each case variant of the text), in (url, run_id) order
+    from the index alone; a run's further rows at the same URL are skipped."""
 
-    def __init__(self, session: Session, folded: str) -> None:
+    def __init__(self, session: Session, ranges: list[tuple[str, str | None]]) -> None:
         super().__init__()
-        self.session, self.folded = session, folded
+        self.session, self.ranges, self.at = session, ranges, 0
         self.after: tuple[str, str] | None = None
+        if not ranges:
+            self.done = True
+
+    def step(self) -> bool:
+        if self.at < len(self.ranges):
+            super().step()
+        self.done = self.at >= len(self.ranges)
+        return self.done
 
     def read(self, count: int) -> int:
-        key = lower_url()
-        stmt = select(key, Output.run_id).where(*starts_with_folded(key, self.folded))
-        if self.after is not None:
-            stmt = stmt.where(tuple_(key, Output.run_id) > tuple_(literal(self.after[0]), literal(self.after[1])))
-        rows = self.session.execute(stmt.order_by(key, Output.run_id).limit(count)).all()
+        url = Output.url
+        low, high = self.ranges[self.at]
+        bounds = [func.substr(url, 1, len(low)) == low]
+        if high is not None:
+            bounds.append(url < high)
+        if self.after is None:
+            bounds.append(url >= low)
+        else:  # the index range starts at the last row read
+            last_url, last_run = self.after
+            bounds += [url >= last_url, tuple_(url, Output.run_id) > tuple_(literal(last_url), literal(last_run))]
+        rows = self.session.execute(
+            select(url, Output.run_id).where(*bounds).order_by(url, Output.run_id).limit(count)
+        ).all()
         self.runs.update(run_id for _, run_id in rows)
-        if rows:
-            self.after = (rows[-1][0], rows[-1][1])
+        self.after = (rows[-1][0], rows[-1][1]) if rows else None
+        if len(rows) < count:  # this range is done: on to the next
+            self.at, self.after = self.at + 1, None
+            return count
         return len(rows)
 
 
@@ -213,11 +254,9 @@ class _FtsRows(_Rows):
 def _race(
     session: Session, walk: _RunFirst, rows: _Rows, owner: ColumnElement[bool], extra: set[str], limit: int
 ) -> list[str]:
-    while True:
-        if walk.step():
-            return walk.answer()
-        if rows.step():
-            return _newest(session, rows.runs | extra | _owners(session, owner), limit)
+    if not race(rows.step, walk.step):
+        return walk.answer()
+    return _newest(session, rows.runs | extra | _owners(session, owner), limit)
 
 
 def _owners(session: Session, owner: ColumnElement[bool]) -> set[str]:

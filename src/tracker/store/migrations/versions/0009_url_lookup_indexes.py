@@ -1,8 +1,8 @@
-"""Indexes for the lookup and search plans (`tracker.store.urlplans`): output URLs
-case-folded (`lower(url)`, ASCII only on both engines), alone and per run, so that
-text starting with `s3://` is found by a b-tree range and a run's rows by one seek;
-and the few rows with `s3://` after their first character (a URL inside a key), the
-only rows such text can match other than at the start.
+"""Indexes for the lookup and search plans (`tracker.store.urlmatch`): the URL index
+carries the run id (`ix_outputs_url` on `(url, run_id)`), so that the runs under a URL
+range are read from the index alone; and a partial index of the few rows with `s3://`
+after their first character (a URL inside a key), the only rows that text starting
+with `s3://` can match other than at their start.
 
 Revision ID: 0009
 Revises: 0008
@@ -28,13 +28,13 @@ INNER_SCHEME = {
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    op.create_index("ix_outputs_lower_url", "outputs", [sa.text("lower(url)"), "run_id"])
-    op.create_index("ix_outputs_run_id_lower_url", "outputs", ["run_id", sa.text("lower(url)")])
+    op.drop_index("ix_outputs_url", "outputs")
+    op.create_index("ix_outputs_url", "outputs", ["url", "run_id"])
     inner = sa.text(INNER_SCHEME.get(dialect, INNER_SCHEME["sqlite"]))
     op.create_index("ix_outputs_inner_scheme", "outputs", ["run_id"], sqlite_where=inner, postgresql_where=inner)
 
 
 def downgrade() -> None:
     op.drop_index("ix_outputs_inner_scheme", "outputs")
-    op.drop_index("ix_outputs_run_id_lower_url", "outputs")
-    op.drop_index("ix_outputs_lower_url", "outputs")
+    op.drop_index("ix_outputs_url", "outputs")
+    op.create_index("ix_outputs_url", "outputs", ["url"])

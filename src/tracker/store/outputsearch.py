@@ -1,0 +1,253 @@
+"""Which output rows contain every word, ordered by URL: two exact plans, raced.
+
+- match-first: the trigram index finds the candidate rows, each is re-checked, the
+  first page is kept in order and the matches are counted. Its cost grows with the
+  matching rows.
+- URL order: walk the URL b-tree in order, check each row, stop once the page is full
+  and `count_limit` matches are counted. Its cost grows with the rows walked: cheap
+  when matches are dense. When a word starts with `s3://` only the URL ranges that
+  start with a case variant of it are walked (found by a skip scan: one seek per
+  variant present), plus the few rows holding `s3://` further in (`urlmatch`).
+
+The plans advance in turns of growing size, the one that has spent less time going
+next (`urlmatch.race`), until one finishes; on PostgreSQL the
+trigram index is a GIN bitmap that cannot stop early, so it runs as one statement
+unless the first turns of the URL-order walk say it will finish within a budget. With `count_limit`, the total counts
+matches up to it: a total equal to `count_limit` means at least that many.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from tracker.store.models import Base, Output
+from tracker.store.textsearch import MIN_INDEXED, contains, fts_query, outputs_fts, where_url_contains
+from tracker.store.urlmatch import anchored, contains_folded, fold, inner_scheme_rows, no_jit, race, variant_ranges
+
+outputs = Base.metadata.tables[Output.__tablename__]
+
+FIRST_TURN = 1000  # rows the first turn of a plan reads
+MAX_TURN = 16_000
+PG_WALK_BUDGET = 100_000  # PostgreSQL: rows the URL-order walk is expected to need, at most
+
+Key = tuple[str, int]  # (url, id): the order of the results
+
+
+def matching_rows(
+    session: Session,
+    dialect: str,
+    words: Sequence[str],
+    *,
+    run_id: str | None,
+    limit: int,
+    offset: int,
+    count_limit: int | None,
+) -> tuple[list[int], int]:
+    """The ids of the page's rows, in (url, id) order, and the total (capped)."""
+    no_jit(session, dialect)
+    want = offset + limit
+    scope = [outputs.c.run_id == run_id] if run_id is not None else []
+    ranges: list[tuple[str, str | None]] | None = None
+    inner: list[Key] = []
+    for word in words:
+        if anchored(word):
+            ranges = variant_ranges(session, fold(word), scope)
+            if ranges is not None:
+                inner = sorted(
+                    (row.url, row.id)
+                    for row in inner_scheme_rows(session, dialect, run_id)
+                    if all(contains_folded(row.url, w) for w in words)
+                )
+                break
+    walk = _UrlWalk(session, dialect, list(words), scope, want, count_limit, ranges, inner)
+    indexed = [w for w in words if len(w) >= MIN_INDEXED]
+    if ranges is not None or not indexed:
+        while not walk.step():
+            pass
+        return walk.answer(offset)
+    if dialect == "sqlite":
+        found = _FtsMatches(session, dialect, list(words), scope, want)
+        if race(found.step, walk.step):
+            return found.answer(offset, count_limit)
+        return walk.answer(offset)
+    need = max(want, count_limit) if count_limit is not None else None
+    while not walk.step():  # on while the matches seen so far say it will finish within budget
+        if need is None or not walk.count or walk.read * need / walk.count > PG_WALK_BUDGET:
+            break
+    if walk.done:
+        return walk.answer(offset)
+    return _gin(session, dialect, words, scope, limit, offset, count_limit)
+
+
+def _matches_all(dialect: str, target: ColumnElement[str], words: Sequence[str]) -> ColumnElement[bool]:
+    return and_(*(contains(dialect, target, w) for w in words))
+
+
+@dataclass
+class _UrlWalk:
+    """Rows in (url, id) order, over the whole index or over `ranges` (url prefixes),
+    with `inner` (already known matches outside the ranges) merged in."""
+
+    session: Session
+    dialect: str
+    words: list[str]
+    scope: list[ColumnElement[bool]]
+    want: int
+    count_limit: int | None
+    ranges: list[tuple[str, str | None]] | None
+    inner: list[Key]
+    matches: list[Key] = field(default_factory=list)
+    count: int = 0
+    read: int = 0
+    turn: int = FIRST_TURN
+    at: int = 0  # which range
+    after: Key | None = None
+    exhausted: bool = False
+
+    def __post_init__(self) -> None:
+        self.inner_ids = {row_id for _, row_id in self.inner}
+        if self.ranges == []:
+            self.exhausted = True
+
+    @property
+    def done(self) -> bool:
+        if self.exhausted:
+            return True
+        return (
+            len(self.matches) >= self.want
+            and self.count_limit is not None
+            and self.count + len(self.inner) >= self.count_limit
+        )
+
+    def step(self) -> bool:
+        if self.done:
+            return True
+        url = outputs.c.url
+        bounds: list[ColumnElement[bool]] = list(self.scope)
+        if self.ranges is not None:
+            low, high = self.ranges[self.at]
+            bounds += [func.substr(url, 1, len(low)) == low]
+            if self.after is None:
+                bounds.append(url >= low)
+            if high is not None:
+                bounds.append(url < high)
+        if self.after is not None:  # the index range starts at the last row read
+            bounds += [url >= self.after[0], or_(url > self.after[0], outputs.c.id > self.after[1])]
+        walked = select(outputs.c.id, url).where(*bounds).order_by(url, outputs.c.id).limit(self.turn).subquery()
+        rows = self.session.execute(
+            select(walked.c.url, walked.c.id, _matches_all(self.dialect, walked.c.url, self.words))
+        ).all()
+        self.read += len(rows)
+        for row_url, row_id, ok in rows:
+            if ok and row_id not in self.inner_ids:
+                self.count += 1
+                if len(self.matches) < self.want:
+                    self.matches.append((row_url, row_id))
+        if rows:
+            self.after = (rows[-1][0], rows[-1][1])
+        if len(rows) < self.turn:
+            self.after = None
+            self.at += 1
+            if self.ranges is None or self.at >= len(self.ranges):
+                self.exhausted = True
+        self.turn = min(self.turn * 2, MAX_TURN)
+        return self.done
+
+    def answer(self, offset: int) -> tuple[list[int], int]:
+        page = heapq.nsmallest(self.want, [*self.matches, *self.inner])[offset:]
+        total = self.count + len(self.inner)
+        if self.count_limit is not None:
+            total = min(total, self.count_limit)
+        return [row_id for _, row_id in page], total
+
+
+@dataclass
+class _FtsMatches:
+    """SQLite: the FTS5 candidates in rowid order, re-checked, the first `want` kept."""
+
+    session: Session
+    dialect: str
+    words: list[str]
+    scope: list[ColumnElement[bool]]
+    want: int
+    count: int = 0
+    turn: int = FIRST_TURN
+    after: int = 0
+
+    def __post_init__(self) -> None:
+        self.query = fts_query([w for w in self.words if len(w) >= MIN_INDEXED])
+        self.top: list[tuple[_Desc, int]] = []
+
+    def step(self) -> bool:
+        candidates = (
+            select(outputs_fts.c.rowid.label("rowid"))
+            .where(literal_column("outputs_fts").op("MATCH")(literal(self.query)), outputs_fts.c.rowid > self.after)
+            .order_by(outputs_fts.c.rowid)
+            .limit(self.turn)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(
+                candidates.c.rowid,
+                outputs.c.url,
+                and_(_matches_all(self.dialect, outputs.c.url, self.words), *self.scope),
+            ).join(outputs, outputs.c.id == candidates.c.rowid)
+        ).all()
+        for rowid, url, ok in rows:
+            if ok:
+                self.count += 1
+                if len(self.top) < self.want:
+                    heapq.heappush(self.top, (_Desc((url, rowid)), rowid))
+                elif self.want and (url, rowid) < self.top[0][0].key:
+                    heapq.heapreplace(self.top, (_Desc((url, rowid)), rowid))
+        if rows:
+            self.after = max(rowid for rowid, _, _ in rows)
+        done = len(rows) < self.turn
+        self.turn = min(self.turn * 2, MAX_TURN)
+        return done
+
+    def answer(self, offset: int, count_limit: int | None) -> tuple[list[int], int]:
+        page = sorted(entry.key for entry, _ in self.top)[offset:]
+        total = self.count if count_limit is None else min(self.count, count_limit)
+        return [row_id for _, row_id in page], total
+
+
+class _Desc:
+    """A key ordered backwards, so that heapq's min-heap keeps the smallest keys."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.key > other.key
+
+
+def _gin(
+    session: Session,
+    dialect: str,
+    words: Sequence[str],
+    scope: list[ColumnElement[bool]],
+    limit: int,
+    offset: int,
+    count_limit: int | None,
+) -> tuple[list[int], int]:
+    """PostgreSQL: the trigram index, as one statement for the count and one for the page."""
+    matched: Select[tuple[int]] = where_url_contains(select(outputs.c.id), dialect, words).where(*scope)
+    if count_limit is not None:
+        matched = matched.limit(count_limit)
+    total = session.scalar(select(func.count()).select_from(matched.subquery())) or 0
+    page = (
+        where_url_contains(select(outputs.c.id), dialect, words)
+        .where(*scope)
+        .order_by(outputs.c.url, outputs.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(page)), total
