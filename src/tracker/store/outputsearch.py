@@ -22,7 +22,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.store.models import Base, Output
@@ -139,18 +139,37 @@ class _UrlWalk:
         if self.after is not None:  # the index range starts at the last row read
             bounds += [url >= self.after[0], or_(url > self.after[0], outputs.c.id > self.after[1])]
         walked = select(outputs.c.id, url).where(*bounds).order_by(url, outputs.c.id).limit(self.turn).subquery()
+        ok = _matches_all(self.dialect, walked.c.url, self.words)
+        if self.inner_ids:
+            ok = and_(ok, walked.c.id.not_in(self.inner_ids))
+        flag = case((ok, 1), else_=0)
+        order = (walked.c.url, walked.c.id)
+        # Only the matches the page still needs, and the last row walked, come back;
+        # the database counts the rest.
+        marked = select(
+            walked.c.url,
+            walked.c.id,
+            flag.label("ok"),
+            func.row_number().over(order_by=order).label("at"),
+            func.count().over().label("walked"),
+            func.sum(flag).over(order_by=order).label("upto"),
+            func.sum(flag).over().label("found"),
+        ).subquery()
+        need = self.want - len(self.matches)
         rows = self.session.execute(
-            select(walked.c.url, walked.c.id, _matches_all(self.dialect, walked.c.url, self.words))
+            select(marked.c.url, marked.c.id, marked.c.ok, marked.c.at, marked.c.walked, marked.c.found)
+            .where(or_(and_(marked.c.ok == 1, marked.c.upto <= need), marked.c.at == marked.c.walked))
+            .order_by(marked.c.at)
         ).all()
-        self.read += len(rows)
-        for row_url, row_id, ok in rows:
-            if ok and row_id not in self.inner_ids:
-                self.count += 1
-                if len(self.matches) < self.want:
-                    self.matches.append((row_url, row_id))
+        walked_rows = rows[-1].walked if rows else 0
+        self.read += walked_rows
+        self.count += int(rows[-1].found) if rows else 0
+        for row in rows:
+            if row.ok and len(self.matches) < self.want:
+                self.matches.append((row.url, row.id))
         if rows:
-            self.after = (rows[-1][0], rows[-1][1])
-        if len(rows) < self.turn:
+            self.after = (rows[-1].url, rows[-1].id)
+        if walked_rows < self.turn:
             self.after = None
             self.at += 1
             if self.ranges is None or self.at >= len(self.ranges):

@@ -73,7 +73,8 @@ def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: in
         # A seek per case variant into (run_id, url), which both planners read index-only.
         starts = or_(false(), *(_in_range(low, high) for low, high in ranges))
         per_run = exists().where(Output.run_id == Run.id, starts)
-        walk = _RunFirst(session, case((owner, True), (per_run, True), else_=False), limit, extra=inner)
+        hit = case((owner, True), (per_run, True), else_=False)
+        walk = _RunFirst(session, hit, limit, extra=inner, growth=4)  # a seek per run: cheap turns
         return _race(session, walk, _RangeRows(session, ranges), owner, inner, limit)
     per_run = exists().where(Output.run_id == Run.id, folded_contains(lower_url(), text))
     walk = _RunFirst(session, case((owner, True), (per_run, True), else_=False), limit)
@@ -121,6 +122,7 @@ class _RunFirst:
     hit: ColumnElement[bool]
     limit: int
     extra: set[str] = field(default_factory=set)  # runs known to match
+    growth: int = 2  # how much larger each turn is than the last
     turn: int = RUNS_FIRST_TURN
     walked: int = 0
     matched: list[str] = field(default_factory=list)
@@ -158,7 +160,7 @@ class _RunFirst:
         if rows:
             self.after = (rows[-1][1], rows[-1][0])
         self.exhausted = len(rows) < want
-        self.turn = min(self.turn * 2, MAX_RUNS_TURN)
+        self.turn = min(self.turn * self.growth, MAX_RUNS_TURN)
         return self.done
 
     def answer(self) -> list[str]:
