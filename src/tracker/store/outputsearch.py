@@ -36,6 +36,7 @@ MAX_TURN = 16_000
 PG_WALK_BUDGET = 100_000  # PostgreSQL: rows the URL-order walk is expected to need, at most
 
 Key = tuple[str, int]  # (url, id): the order of the results
+PLANS = ("race", "match-first", "url-order")
 
 
 def matching_rows(
@@ -47,8 +48,12 @@ def matching_rows(
     limit: int,
     offset: int,
     count_limit: int | None,
+    plan: str = "race",
 ) -> tuple[list[int], int]:
-    """The ids of the page's rows, in (url, id) order, and the total (capped)."""
+    """The ids of the page's rows, in (url, id) order, and the total (capped).
+    `plan` "match-first" or "url-order" runs that plan alone (the tests compare them)."""
+    if plan not in PLANS:
+        raise ValueError(f"plan must be one of {', '.join(PLANS)}")
     no_jit(session, dialect)
     want = offset + limit
     scope = [outputs.c.run_id == run_id] if run_id is not None else []
@@ -64,17 +69,23 @@ def matching_rows(
                     if all(contains_folded(row.url, w) for w in words)
                 )
                 break
-    walk = _UrlWalk(session, dialect, list(words), scope, want, count_limit, ranges, inner)
     indexed = [w for w in words if len(w) >= MIN_INDEXED]
-    if ranges is not None or not indexed:
+    if plan == "match-first" and indexed:
+        ranges, inner = None, []
+    walk = _UrlWalk(session, dialect, list(words), scope, want, count_limit, ranges, inner)
+    if plan == "url-order" or ranges is not None or not indexed:
         while not walk.step():
             pass
         return walk.answer(offset)
     if dialect == "sqlite":
         found = _FtsMatches(session, dialect, list(words), scope, want)
-        if race(found.step, walk.step):
+        if plan == "match-first" or race(found.step, walk.step):
+            while not found.step():
+                pass
             return found.answer(offset, count_limit)
         return walk.answer(offset)
+    if plan == "match-first":
+        return _gin(session, dialect, words, scope, limit, offset, count_limit)
     need = max(want, count_limit) if count_limit is not None else None
     while not walk.step():  # on while the matches seen so far say it will finish within budget
         if need is None or not walk.count or walk.read * need / walk.count > PG_WALK_BUDGET:
@@ -201,8 +212,11 @@ class _FtsMatches:
     def __post_init__(self) -> None:
         self.query = fts_query([w for w in self.words if len(w) >= MIN_INDEXED])
         self.top: list[tuple[_Desc, int]] = []
+        self.done = False
 
     def step(self) -> bool:
+        if self.done:
+            return True
         candidates = (
             select(outputs_fts.c.rowid.label("rowid"))
             .where(literal_column("outputs_fts").op("MATCH")(literal(self.query)), outputs_fts.c.rowid > self.after)
@@ -226,9 +240,9 @@ class _FtsMatches:
                     heapq.heapreplace(self.top, (_Desc((url, rowid)), rowid))
         if rows:
             self.after = max(rowid for rowid, _, _ in rows)
-        done = len(rows) < self.turn
+        self.done = len(rows) < self.turn
         self.turn = min(self.turn * 2, MAX_TURN)
-        return done
+        return self.done
 
     def answer(self, offset: int, count_limit: int | None) -> tuple[list[int], int]:
         page = sorted(entry.key for entry, _ in self.top)[offset:]

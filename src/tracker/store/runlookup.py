@@ -58,11 +58,15 @@ MAX_RUNS_TURN = 1000
 MAX_ROWS_TURN = 8000
 DENSE = 1 / 8  # PostgreSQL, other text: run-first goes on when this share of the first runs matched
 ID_CHUNK = 5000  # run ids per IN list
+PLANS = ("race", "match-first", "run-first")
 
 
-def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: int) -> list[str]:
+def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: int, *, plan: str = "race") -> list[str]:
     """The ids of the newest `limit` runs with an output URL containing `text`
-    (ignoring ASCII case), or whose output_dir contains it or holds it."""
+    (ignoring ASCII case), or whose output_dir contains it or holds it. `plan`
+    "match-first" or "run-first" runs that plan alone (the tests compare them)."""
+    if plan not in PLANS:
+        raise ValueError(f"plan must be one of {', '.join(PLANS)}")
     if limit == 0:
         return []
     no_jit(session, dialect)
@@ -75,16 +79,17 @@ def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: in
         per_run = exists().where(Output.run_id == Run.id, starts)
         hit = case((owner, True), (per_run, True), else_=False)
         walk = _RunFirst(session, hit, limit, extra=inner, growth=4)  # a seek per run: cheap turns
-        return _race(session, walk, _RangeRows(session, ranges), owner, inner, limit)
+        return _race(session, walk, _RangeRows(session, ranges), owner, inner, limit, plan)
     per_run = exists().where(Output.run_id == Run.id, folded_contains(lower_url(), text))
     walk = _RunFirst(session, case((owner, True), (per_run, True), else_=False), limit)
     if dialect == "sqlite" and len(text) >= MIN_INDEXED:
-        return _race(session, walk, _FtsRows(session, dialect, text), owner, set(), limit)
-    walk.step()  # one turn: how dense is the text among the newest runs?
-    while not walk.done and walk.found >= DENSE * walk.walked:
-        walk.step()
-    if walk.done:
-        return walk.answer()
+        return _race(session, walk, _FtsRows(session, dialect, text), owner, set(), limit, plan)
+    if plan != "match-first":
+        walk.step()  # one turn: how dense is the text among the newest runs?
+        while not walk.done and (plan == "run-first" or walk.found >= DENSE * walk.walked):
+            walk.step()
+        if walk.done:
+            return walk.answer()
     published = session.scalars(
         select(outputs.c.run_id).where(contains(dialect, outputs.c.url, text)).distinct()
     )  # the trigram index (or, for 1-2 characters, a scan)
@@ -138,6 +143,8 @@ class _RunFirst:
         return self.exhausted or self.found >= self.limit
 
     def step(self) -> bool:
+        if self.done:
+            return True
         newest = Run.created_at.desc(), Run.id
         window = select(Run.id).order_by(*newest)
         if self.after is not None:
@@ -176,6 +183,8 @@ class _Rows:
         self.done = False
 
     def step(self) -> bool:
+        if self.done:
+            return True
         read = self.read(self.turn)
         self.done = read < self.turn
         self.turn = min(self.turn * 2, MAX_ROWS_TURN)
@@ -197,9 +206,9 @@ class _RangeRows(_Rows):
             self.done = True
 
     def step(self) -> bool:
-        if self.at < len(self.ranges):
+        if not self.done:
             super().step()
-        self.done = self.at >= len(self.ranges)
+            self.done = self.at >= len(self.ranges)
         return self.done
 
     def read(self, count: int) -> int:
@@ -254,10 +263,20 @@ class _FtsRows(_Rows):
 
 
 def _race(
-    session: Session, walk: _RunFirst, rows: _Rows, owner: ColumnElement[bool], extra: set[str], limit: int
+    session: Session,
+    walk: _RunFirst,
+    rows: _Rows,
+    owner: ColumnElement[bool],
+    extra: set[str],
+    limit: int,
+    plan: str,
 ) -> list[str]:
-    if not race(rows.step, walk.step):
+    if plan == "run-first" or (plan == "race" and not race(rows.step, walk.step)):
+        while not walk.step():
+            pass
         return walk.answer()
+    while not rows.step():
+        pass
     return _newest(session, rows.runs | extra | _owners(session, owner), limit)
 
 
