@@ -121,7 +121,7 @@ def variant_ranges(
     for _ in range(MAX_VARIANT_SEEKS):
         if position is None:
             return found
-        after = session.scalar(select(func.min(url)).where(*scope, url >= position))
+        after = session.scalar(select(url).where(*scope, url >= position).order_by(url).limit(1))
         if after is None:
             return found
         head = after[: len(folded)]
