@@ -1,39 +1,51 @@
-"""Latency of the `tracker outputs info` lookup over millions of output rows, against a plain scan.
+"""Latency of the `tracker outputs info` lookup and of `outputs search` over millions of output rows, against a plain scan.
 
-    .venv/bin/python benchmarks/lookup_latency.py                                   # 5,000,000 rows, SQLite and PostgreSQL
-    .venv/bin/python benchmarks/lookup_latency.py --rows 200000 --engines sqlite    # a quick look
+    .venv/bin/python benchmarks/lookup_latency.py                                   # 10,000,000 rows, SQLite and PostgreSQL
+    .venv/bin/python benchmarks/lookup_latency.py --data-dir /var/tmp/lookups       # keep the datasets, reuse them next time
+    .venv/bin/python benchmarks/lookup_latency.py --rows 200000 --runs 1000 --engines sqlite    # a quick look
 
 The index is built with the project's own store functions: `upsert_run` for every run
 (with a process table), then `upsert_outputs` for each run's objects, many runs per
-transaction, into an SQLite file (`make_engine` + `migrate`, in a temp dir) and into a
-PostgreSQL database on a `localcluster.postgres.PostgresServer` (its default settings:
-fsync off, shared_buffers 128 MB). URLs look like
-`s3://lab-results-<n>/runs/<run-name>/<sample>/<sample>_<step>_<k>.bam`.
+transaction, into an SQLite file (`make_engine` + `migrate`) and into a PostgreSQL
+database on a `localcluster.postgres.PostgresServer` (its default settings: fsync
+off, shared_buffers 128 MB). URLs look like
+`s3://lab-results-<n>/runs/<run-name>/<sample>/<sample>_<step>_<k>.bam`, over 5
+buckets (so a bucket prefix matches 2,000 of 10,000 runs). With `--data-dir` the
+built datasets stay there and a later run with the same shape reuses them (migrated
+to head first, so new indexes are built on the kept data).
 
-The measured call is `tracker.store.lookup.lookup_runs_by_url(session, text=..., limit=100)`
-in a read-only session from `session_factory(engine, readonly=True)`, one session per
-lookup: what `GET /api/v1/outputs/lookup` (the route `tracker outputs info` calls) runs,
-without the HTTP hop. It returns full run records (with processes), newest first.
+Measured, in a read-only session from `session_factory(engine, readonly=True)`, one
+session per call, without the HTTP hop:
+- `tracker.store.lookup.lookup_runs_by_url(session, text=..., limit=100)`: what
+  `GET /api/v1/outputs/lookup` (the route `tracker outputs info` calls) runs; it
+  returns full run records (with processes), newest first.
+- `tracker.store.lookup.search_outputs(session, words=..., limit=100, count_limit=200)`:
+  what `GET /api/v1/outputs/search` runs for a first page (it counts up to 100 past
+  the page), the rows with their run names, ordered by URL.
 
 The peer is a plain scan of the same outputs table on the same data, in the same kind
-of session: `SELECT DISTINCT run_id FROM outputs WHERE lower(url) LIKE lower(:p) ESCAPE '\\'`
-on SQLite, `... WHERE url ILIKE :p ESCAPE '\\'` on PostgreSQL (`p` = `%text%`, text
-escaped so both sides answer the same question). On PostgreSQL the scan's connections
-carry `enable_bitmapscan=off, enable_indexscan=off, enable_indexonlyscan=off`, so the
-planner cannot use the trigram index (GIN is only reachable through bitmap scans) nor
-walk a b-tree: it is the table's own sequential scan (parallel workers allowed), on
-the same table and buffers as the lookup. The script prints both plans. The scan
-returns only run ids, so it does less work per match than the lookup.
+of session: for the lookup `SELECT DISTINCT run_id FROM outputs WHERE lower(url) LIKE
+lower(:p) ESCAPE '\\'` on SQLite, `... WHERE url ILIKE :p ESCAPE '\\'` on PostgreSQL
+(`p` = `%text%`, text escaped so both sides answer the same question); for the search
+`SELECT url, count(*) OVER () FROM outputs WHERE <each word> ORDER BY url, id LIMIT 100`.
+On PostgreSQL the scan's connections carry `enable_bitmapscan=off,
+enable_indexscan=off, enable_indexonlyscan=off`, so the planner can use no index: it
+is the table's own sequential scan (parallel workers allowed), on the same table and
+buffers. The script prints the scans' plans. The lookup scan returns only run ids,
+so it does less work per match than the lookup.
 
-Query mix (random, fixed seed): full object URLs, file names (sample-specific, so one
-run), run prefixes (the run's outputDir), broad file-name endings that match every run
-(limit 100 applies), and URLs that match nothing (under a `<run-name>-rerun/` prefix
-next to a real run); some in changed case. `tracker outputs info` itself only accepts
-s3:// URLs; file names and endings are what the same API route gets from other callers.
-Each query is timed once per method with time.perf_counter, the two methods
-alternating, after one uncounted warm-up of each; the answers are checked against each
-other. Percentiles (nearest rank) are printed over the whole mix and without the broad
-endings; with 50 queries, p99 is the slowest query.
+Query kinds (random, fixed seed; `--per-kind` lookups and `--search-per-kind` searches
+of each): a full object URL, a file name (sample-specific, so one run), a run prefix
+(the run's outputDir), a bucket prefix (`s3://lab-results-<n>/`: 2,000 runs), a
+file-name ending every run has (`_markdup_004.bam`), a URL that matches nothing (under
+a `<run-name>-rerun/` prefix next to a real run), and for the search also a run name
+with a step (two words); every fourth in changed case. `tracker outputs info` itself
+only accepts s3:// URLs; file names and endings are what the same API route gets from
+other callers. Each query is timed once per method with time.perf_counter, the two
+methods alternating, after one uncounted warm-up of each; the answers are checked
+against each other (the lookup: the newest 100 of the scan's runs, in order; the
+search: the same page and the same total, capped at 200). Percentiles are nearest
+rank: with 10 queries of a kind, p99 is the slowest.
 """
 
 from __future__ import annotations

@@ -224,23 +224,38 @@ class _FtsMatches:
             .limit(self.turn)
             .subquery()
         )
+        ok = and_(_matches_all(self.dialect, outputs.c.url, self.words), *self.scope)
+        checked = (
+            select(candidates.c.rowid, outputs.c.url, case((ok, 1), else_=0).label("ok"))
+            .join(outputs, outputs.c.id == candidates.c.rowid)
+            .subquery()
+        )
+        # The chunk's first `want` matches by URL, and its counts, come back; the
+        # first row of each kind carries the counts even when nothing matched.
+        ranked = select(
+            checked.c.rowid,
+            checked.c.url,
+            checked.c.ok,
+            func.count().over().label("read"),
+            func.sum(checked.c.ok).over().label("found"),
+            func.max(checked.c.rowid).over().label("last"),
+            func.row_number().over(partition_by=checked.c.ok, order_by=(checked.c.url, checked.c.rowid)).label("rank"),
+        ).subquery()
         rows = self.session.execute(
-            select(
-                candidates.c.rowid,
-                outputs.c.url,
-                and_(_matches_all(self.dialect, outputs.c.url, self.words), *self.scope),
-            ).join(outputs, outputs.c.id == candidates.c.rowid)
+            select(ranked).where(or_(and_(ranked.c.ok == 1, ranked.c.rank <= self.want), ranked.c.rank == 1))
         ).all()
-        for rowid, url, ok in rows:
-            if ok:
-                self.count += 1
+        for row in rows:
+            if row.ok and row.rank <= self.want:
+                key = (row.url, row.rowid)
                 if len(self.top) < self.want:
-                    heapq.heappush(self.top, (_Desc((url, rowid)), rowid))
-                elif self.want and (url, rowid) < self.top[0][0].key:
-                    heapq.heapreplace(self.top, (_Desc((url, rowid)), rowid))
+                    heapq.heappush(self.top, (_Desc(key), row.rowid))
+                elif key < self.top[0][0].key:
+                    heapq.heapreplace(self.top, (_Desc(key), row.rowid))
+        read = rows[0].read if rows else 0
         if rows:
-            self.after = max(rowid for rowid, _, _ in rows)
-        self.done = len(rows) < self.turn
+            self.count += int(rows[0].found)
+            self.after = rows[0].last
+        self.done = read < self.turn
         self.turn = min(self.turn * 2, MAX_TURN)
         return self.done
 
