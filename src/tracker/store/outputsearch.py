@@ -186,6 +186,9 @@ class _UrlWalk:
             if self.ranges is None or self.at >= len(self.ranges):
                 self.exhausted = True
         self.turn = min(self.turn * 2, MAX_TURN)
+        target = max(self.want, self.count_limit or 0)
+        if self.count and self.count < target:  # about enough rows for what is missing, at the density seen
+            self.turn = min(int((target - self.count) * self.read / self.count * 1.25) + 100, MAX_TURN)
         return self.done
 
     def answer(self, offset: int) -> tuple[list[int], int]:
