@@ -22,7 +22,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.store.models import Base, Output
@@ -289,16 +289,24 @@ def _gin(
     offset: int,
     count_limit: int | None,
 ) -> tuple[list[int], int]:
-    """PostgreSQL: the trigram index, as one statement for the count and one for the page."""
-    matched: Select[tuple[int]] = where_url_contains(select(outputs.c.id), dialect, words).where(*scope)
-    if count_limit is not None:
-        matched = matched.limit(count_limit)
-    total = session.scalar(select(func.count()).select_from(matched.subquery())) or 0
-    page = (
-        where_url_contains(select(outputs.c.id), dialect, words)
+    """PostgreSQL: the trigram index, as one statement: the matches, materialized
+    (so the planner cannot walk the URL b-tree in order instead, which it may guess
+    cheaper for a page), then sorted for the page and counted."""
+    matched = (
+        where_url_contains(select(outputs.c.id, outputs.c.url), dialect, words)
         .where(*scope)
-        .order_by(outputs.c.url, outputs.c.id)
-        .limit(limit)
-        .offset(offset)
+        .cte()
+        .prefix_with("MATERIALIZED")
     )
-    return list(session.scalars(page)), total
+    rows = session.execute(
+        select(matched.c.id, func.count().over())
+        .order_by(matched.c.url, matched.c.id)
+        .limit(max(limit, 1))
+        .offset(offset)
+    ).all()
+    total = rows[0][1] if rows else 0
+    if not rows and offset:
+        total = session.scalar(select(func.count()).select_from(matched)) or 0
+    if count_limit is not None:
+        total = min(total, count_limit)
+    return [row_id for row_id, _ in rows][:limit], total
