@@ -87,6 +87,17 @@ class WorkerJobSettings(BaseModel):
     extra_env: dict[str, str] = Field(default_factory=dict)
 
 
+class LifecycleSettings(BaseModel):
+    """Sharded lifecycle jobs: a delete or move of a run with at least `shard_min_objects`
+    indexed outputs runs as a Kubernetes Indexed Job of `shards` worker pods, each on one
+    key range of the run's prefix (`tracker.domain.shards`). Below it, one worker pod."""
+
+    shard_min_objects: int = Field(
+        1_000_000, ge=0, description="indexed outputs from which a delete or move is sharded; 0: never (off)"
+    )
+    shards: int = Field(4, ge=1, le=64, description="worker pods of a sharded job (one key range each)")
+
+
 class AdmissionSettings(BaseModel):
     """How long admission treats a run it cannot use yet as "not ready" (a retry)."""
 
@@ -201,6 +212,7 @@ class Settings(BaseSettings):
     compute_prices: ComputePriceSettings = ComputePriceSettings()
     s3: S3Settings = S3Settings()
     worker: WorkerJobSettings = WorkerJobSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
     admission: AdmissionSettings = AdmissionSettings()
     archive: ArchiveSettings = ArchiveSettings()
     admins: AdminSettings = AdminSettings()

@@ -155,6 +155,8 @@ def test_outputlifecyclejob_columns(olj: dict[str, Any]) -> None:
     assert columns(olj, wide=True) == [
         ("Job Id", ".status.jobId"),
         ("Kubernetes Job", ".status.kubernetesJob"),
+        ("Shards", ".status.shardCount"),
+        ("Deleted", ".status.objectsDeleted"),
     ]
 
 
@@ -324,6 +326,8 @@ def test_outputlifecyclejob_status(olj: dict[str, Any]) -> None:
         "source",
         "destination",
         "activeJob",
+        "shardCount",
+        "shards",
     }
     assert all(node.get("description") for _, node in walk(at(olj, "status")) if _ != "<root>")
     assert status["phase"]["enum"] == ["Enqueued", "Running", "Succeeded", "Failed"]
@@ -333,6 +337,14 @@ def test_outputlifecyclejob_status(olj: dict[str, Any]) -> None:
             "int64",
             0,
         ), name
+
+
+def test_a_shards_entry_has_every_counter_its_range_and_phase(olj: dict[str, Any]) -> None:
+    entry = at(olj, "status.shards")["additionalProperties"]["properties"]
+    counters = {camel(f.name) for f in fields(JobCounters)}
+    assert set(entry) == counters | {"phase", "reason", "message", "after", "upto", "startedAt", "completedAt"}
+    assert entry["phase"]["enum"] == ["Pending", "Running", "Succeeded", "Failed", "Stopped"]
+    assert all(entry[name]["format"] == "int64" for name in counters)
 
 
 def test_spec_is_immutable_with_an_actionable_message(olj: dict[str, Any]) -> None:

@@ -254,7 +254,28 @@ def job_lines(job: Body, now: datetime) -> list[str]:
             ],
         ),
     )
+    if status.get("shards"):
+        lines += section("Shards", shard_rows(status["shards"]))
     return lines
+
+
+def shard_rows(shards: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """A sharded job's shards: each one's key range (after, up to), phase and counts."""
+    return described_table(
+        ("Shard", "Phase", "After", "Up To", "Deleted", "Copied", "Reason"),
+        [
+            [
+                key,
+                str(entry.get("phase") or ""),
+                str(entry.get("after") or "<start>"),
+                str(entry.get("upto") or "<end>"),
+                str(entry.get("objectsDeleted") or entry.get("objectsToDelete") or 0),
+                str(entry.get("objectsCopied") or 0),
+                str(entry.get("reason") or ""),
+            ]
+            for key, entry in sorted(shards.items(), key=lambda item: int(item[0]))
+        ],
+    )
 
 
 @click.group()

@@ -55,6 +55,8 @@ JOB_COLUMNS = (
     Column("Age", _path(".metadata.creationTimestamp"), "date"),
     Column("Job Id", _path(".status.jobId"), priority=1),
     Column("Kubernetes Job", _path(".status.kubernetesJob"), priority=1),
+    Column("Shards", _path(".status.shardCount"), "integer", priority=1),
+    Column("Deleted", _path(".status.objectsDeleted"), "integer", priority=1),
 )
 COLUMNS = {RUN_KIND: RUN_COLUMNS, JOB_KIND: JOB_COLUMNS}
 

@@ -7,11 +7,13 @@ worker Jobs run in the tracker's own namespace, where those Secrets live.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from tracker.domain.shards import KeyRange
 from tracker.kube.resources import (
     API_VERSION,
     JOB_KIND,
@@ -144,19 +146,37 @@ def worker_labels(lifecycle_job: Mapping[str, Any], run_id: str) -> dict[str, st
     }
 
 
-def worker_job(*, lifecycle_job: Mapping[str, Any], namespace: str, run_id: str, settings: Settings) -> Manifest:
+def shard_args(ranges: Sequence[KeyRange]) -> list[str]:
+    """The worker's arguments naming its shard: the pod's completion index (the Job
+    controller sets JOB_COMPLETION_INDEX) and every shard's key range, as JSON with `$`
+    doubled (the kubelet expands `$(VAR)` in arguments; `$$` is a literal `$`)."""
+    encoded = json.dumps([r.to_json() for r in ranges], ensure_ascii=False, separators=(",", ":"))
+    return ["--shard-index", "$(JOB_COMPLETION_INDEX)", "--shard-ranges", encoded.replace("$", "$$")]
+
+
+def worker_job(
+    *,
+    lifecycle_job: Mapping[str, Any],
+    namespace: str,
+    run_id: str,
+    settings: Settings,
+    shards: Sequence[KeyRange] = (),
+) -> Manifest:
     """The batch/v1 Job, in `namespace` (the tracker's), that runs the worker for one
-    OutputLifecycleJob, named to it by labels and by the worker's arguments."""
+    OutputLifecycleJob, named to it by labels and by the worker's arguments. With
+    `shards`, an Indexed Job of one pod per key range, all at once; a shard's pod is
+    retried `backoff_limit` times and one shard failing for good fails the Job."""
     metadata = lifecycle_job["metadata"]
     operation = lifecycle_job["spec"]["operation"]
     worker = settings.worker
     labels = worker_labels(lifecycle_job, run_id)
+    args = ["--namespace", metadata["namespace"], "--job", metadata["name"], "--uid", metadata["uid"]]
     container: Manifest = {
         "name": "worker",
         "image": worker.image,
         "imagePullPolicy": worker.image_pull_policy,
         "command": ["tracker-worker"],
-        "args": ["--namespace", metadata["namespace"], "--job", metadata["name"], "--uid", metadata["uid"]],
+        "args": [*args, *shard_args(shards)] if shards else args,
         "env": worker_environment(settings),
         "resources": {
             "requests": {"cpu": worker.cpu_request, "memory": worker.memory_request},
@@ -170,6 +190,15 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], namespace: str, run_id: str,
     }
     if worker.s3_credentials_secret:
         container["envFrom"] = [{"secretRef": {"name": worker.s3_credentials_secret}}]
+    retries: Manifest = {"backoffLimit": worker.backoff_limit}
+    if shards:
+        retries = {
+            "completionMode": "Indexed",
+            "completions": len(shards),
+            "parallelism": len(shards),
+            "backoffLimitPerIndex": worker.backoff_limit,
+            "maxFailedIndexes": 0,
+        }
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -179,7 +208,7 @@ def worker_job(*, lifecycle_job: Mapping[str, Any], namespace: str, run_id: str,
             "labels": labels,
         },
         "spec": {
-            "backoffLimit": worker.backoff_limit,
+            **retries,
             "activeDeadlineSeconds": worker.active_deadline_seconds,
             "ttlSecondsAfterFinished": worker.ttl_seconds_after_finished,
             "template": {

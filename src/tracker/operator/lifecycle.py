@@ -21,13 +21,14 @@ from tracker.domain.conditions import rfc3339
 from tracker.domain.contention import BUSY, DUPLICATE, Meeting
 from tracker.domain.lifecycle import Outcome, Request, RunFacts, Verdict, review
 from tracker.domain.records import JobPhase, Operation
+from tracker.domain.shards import initial_entries
 from tracker.kube import convert, manifests
 from tracker.kube.client import as_body, resource
 from tracker.kube.jobstatus import with_phase
 from tracker.kube.resources import GROUP, JOBS, LABEL_DUPLICATE_OF, VERSION
 from tracker.kube.runs import AmbiguousRunName
 from tracker.kube.status import patch_status
-from tracker.operator import workers
+from tracker.operator import shards, workers
 from tracker.operator.contention import meet_active
 from tracker.operator.context import OperatorContext
 from tracker.store import jobs as job_rows
@@ -116,7 +117,7 @@ def admit(ctx: OperatorContext, body: dict[str, Any], waited: float = 0.0) -> St
     elif not operation.touches_s3:
         outcome = {**status, **prefixes, **run_index_only(ctx, run, operation, spec, verdict)}
     else:
-        outcome = {**status, **prefixes, **start_worker(ctx, body, run_id)}
+        outcome = {**status, **prefixes, **start_worker(ctx, body, run, run_id)}
     outcome = with_phase(body, outcome)
     with ctx.sessions.begin() as session:
         job_rows.upsert_job(session, record=convert.job_record({**body, "status": outcome}))
@@ -156,10 +157,14 @@ def run_index_only(
     )
 
 
-def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Status:
-    """Create the worker's Kubernetes Job in the worker namespace (idempotent by name)."""
+def start_worker(ctx: OperatorContext, body: dict[str, Any], run: dict[str, Any], run_id: str) -> Status:
+    """Create the worker's Kubernetes Job in the worker namespace (idempotent by name):
+    one pod, or an Indexed Job of one pod per key range (tracker.operator.shards)."""
     namespace = ctx.worker_namespace
-    job = manifests.worker_job(lifecycle_job=body, namespace=namespace, run_id=run_id, settings=ctx.settings)
+    ranges = shards.plan(ctx, run, run_id, Operation(body["spec"]["operation"]))
+    job = manifests.worker_job(
+        lifecycle_job=body, namespace=namespace, run_id=run_id, settings=ctx.settings, shards=ranges
+    )
     try:
         ctx.batch.create_namespaced_job(namespace, as_body(job))
     except ApiException as error:
@@ -167,13 +172,16 @@ def start_worker(ctx: OperatorContext, body: dict[str, Any], run_id: str) -> Sta
             raise
     name = job["metadata"]["name"]
     deadline = datetime.now(UTC) + timedelta(seconds=ctx.settings.worker.start_deadline_seconds)
+    sharded = {"shardCount": len(ranges), "shards": initial_entries(ranges)} if ranges else {}
     return {
         "phase": JobPhase.ENQUEUED,
         "reason": "Enqueued",
         "kubernetesJob": name,
         "kubernetesJobNamespace": namespace,
         "workerStartDeadline": rfc3339(deadline),
-        "message": f"Kubernetes Job {namespace}/{name} will run the worker",
+        "message": f"Kubernetes Job {namespace}/{name} will run the worker"
+        + (f" in {len(ranges)} shards (key ranges of the run's prefix)" if ranges else ""),
+        **sharded,
     }
 
 
@@ -201,6 +209,9 @@ def follow_kubernetes_job(ctx: OperatorContext, job: dict[str, Any]) -> None:
     if owner is None:
         return
     namespace, name, uid = owner
+    if shards.is_sharded(job) and shards.completed(job):
+        shards.finish(ctx, namespace, name, uid)
+        return
 
     def compute(current: dict[str, Any]) -> Status | None:
         outcome = job_outcome(job, current.get("status") or {}) if current["metadata"]["uid"] == uid else None

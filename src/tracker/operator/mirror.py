@@ -21,6 +21,7 @@ from typing import Any
 import kopf
 from kubernetes import client
 
+from tracker.domain import shards
 from tracker.domain.records import JobPhase
 from tracker.kube import convert
 from tracker.kube.client import resource
@@ -101,3 +102,5 @@ def mirror_job(ctx: OperatorContext, body: dict[str, Any]) -> None:
         job_rows.upsert_job(session, record=record)
         if JobPhase(record.phase).finished:
             journal.forget(session, job_id=record.id)
+            for shard in range(int(status.get("shardCount") or 0)):
+                journal.forget(session, job_id=shards.journal_id(record.id, shard))

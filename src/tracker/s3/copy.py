@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 
 from tracker.domain.fence import guard, guard_copy
 from tracker.domain.s3url import S3Url
+from tracker.domain.shards import EVERYTHING, KeyRange
 from tracker.s3.batches import BATCH_LIMIT, DeleteTally, Journal, Target, delete_targets, shown
 from tracker.s3.client import S3Client
 from tracker.s3.errors import (
@@ -157,8 +158,10 @@ def copy_prefix(
     dry_run: bool = False,
     page_size: int = BATCH_LIMIT,
     backoff_base: float = 0.2,
+    key_range: KeyRange = EVERYTHING,
 ) -> CopyResult:
-    """Copy and verify every object under `source` to `destination` (see the module docstring).
+    """Copy and verify every object under `source` (in `key_range`, relative to it) to
+    `destination` (see the module docstring).
 
     `on_progress(result_so_far)` runs in the calling thread after each object.
     """
@@ -171,7 +174,7 @@ def copy_prefix(
     tally = CopyTally(dry_run=dry_run)
 
     def pairs() -> Iterator[Pair]:
-        for pair in listed_pairs(client, source, destination, page_size=page_size):
+        for pair in listed_pairs(client, source, destination, page_size=page_size, key_range=key_range):
             if tally.problems:
                 return
             yield pair
@@ -205,8 +208,10 @@ def move_prefix(
     page_size: int = BATCH_LIMIT,
     backoff_base: float = 0.2,
     journal: Journal | None = None,
+    key_range: KeyRange = EVERYTHING,
 ) -> CopyResult:
-    """copy_prefix, then delete the sources whose verified copies still match them."""
+    """copy_prefix, then delete the sources whose verified copies still match them
+    (only the keys in `key_range`: one shard of a sharded move)."""
     source_fence = guard(source, "move")
     copied = copy_prefix(
         client,
@@ -219,6 +224,7 @@ def move_prefix(
         dry_run=dry_run,
         page_size=page_size,
         backoff_base=backoff_base,
+        key_range=key_range,
     )
     if dry_run:
         return copied
@@ -234,7 +240,14 @@ def move_prefix(
 
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="s3-head") as heads:
         batches = _verified_sources(
-            client, source, destination, page_size=page_size, heads=heads, left=left, backoff_base=backoff_base
+            client,
+            source,
+            destination,
+            page_size=page_size,
+            heads=heads,
+            left=left,
+            backoff_base=backoff_base,
+            key_range=key_range,
         )
         try:
             delete_targets(
@@ -271,6 +284,7 @@ def _verified_sources(
     heads: ThreadPoolExecutor,
     left: list[KeyFailure],
     backoff_base: float,
+    key_range: KeyRange,
 ) -> Iterator[list[Target]]:
     """Batches of source objects whose destination holds a verified copy of them as listed now."""
 
@@ -288,7 +302,8 @@ def _verified_sources(
             metadata=found.get("Metadata"),
         )
 
-    for batch in chunks(listed_pairs(client, source, destination, page_size=page_size), BATCH_LIMIT):
+    pairs = listed_pairs(client, source, destination, page_size=page_size, key_range=key_range)
+    for batch in chunks(pairs, BATCH_LIMIT):
         targets = []
         for pair, ok in zip(batch, heads.map(verified, batch), strict=True):
             if ok:

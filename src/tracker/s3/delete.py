@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 
 from tracker.domain.fence import guard
 from tracker.domain.s3url import S3Url
+from tracker.domain.shards import EVERYTHING, KeyRange
 from tracker.s3.batches import BATCH_LIMIT, DeleteResult, DeleteTally, Journal, Target, delete_targets
 from tracker.s3.client import S3Client
 from tracker.s3.errors import PrefixNotEmpty, S3OperationError, denied_as_error
@@ -50,8 +51,10 @@ def delete_prefix(
     page_size: int = BATCH_LIMIT,
     backoff_base: float = 0.2,
     journal: Journal | None = None,
+    key_range: KeyRange = EVERYTHING,
 ) -> DeleteResult:
-    """Delete everything under `prefix` (see the module docstring). Returns exact counters.
+    """Delete everything under `prefix` (see the module docstring), or only the keys in
+    `key_range` (relative to it: one shard of a sharded job). Returns exact counters.
 
     `on_progress(objects, bytes)` gets the running totals after each batch (in a dry run,
     the totals found so far), in the calling thread.
@@ -76,7 +79,7 @@ def delete_prefix(
 
     for _ in range(MAX_PASSES):
         listed_before = tally.objects_found + tally.versions_found
-        batches = _counted(_listing(client, prefix, versions=versions, page_size=page_size), tally)
+        batches = _counted(_listing(client, prefix, versions=versions, page_size=page_size, key_range=key_range), tally)
         try:
             if dry_run:
                 for _batch in batches:
@@ -105,15 +108,17 @@ def delete_prefix(
     )
 
 
-def _listing(client: S3Client, prefix: S3Url, *, versions: bool, page_size: int) -> Iterator[list[Target]]:
+def _listing(
+    client: S3Client, prefix: S3Url, *, versions: bool, page_size: int, key_range: KeyRange
+) -> Iterator[list[Target]]:
     what = f"listing {prefix} (s3:ListBucket{'Versions' if versions else ''})"
     if versions:
-        pages = denied_as_error(iter_version_pages(client, prefix, page_size=page_size), what)
+        pages = denied_as_error(iter_version_pages(client, prefix, page_size=page_size, key_range=key_range), what)
         for page in hold_back_last(pages):
             yield [Target(v.key, v.size, v.version_id, v.is_latest and not v.delete_marker) for v in page]
         return
     base = len(str(S3Url(prefix.bucket, "")))
-    for objects in denied_as_error(iter_pages(client, prefix, page_size=page_size), what):
+    for objects in denied_as_error(iter_pages(client, prefix, page_size=page_size, key_range=key_range), what):
         if objects:
             yield [Target(o.url[base:], o.size) for o in objects]
 

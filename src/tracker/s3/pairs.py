@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tracker.domain.fence import guard_copy, rebase
 from tracker.domain.records import OutputObject
 from tracker.domain.s3url import S3Url
+from tracker.domain.shards import EVERYTHING, KeyRange
 from tracker.s3.client import S3Client
 from tracker.s3.errors import denied_as_error
 from tracker.s3.listing import iter_pages
@@ -40,11 +41,17 @@ class Outcome:
     detail: str = ""
 
 
-def listed_pairs(client: S3Client, source: S3Url, destination: S3Url, *, page_size: int) -> Iterator[Pair]:
+def listed_pairs(
+    client: S3Client, source: S3Url, destination: S3Url, *, page_size: int, key_range: KeyRange = EVERYTHING
+) -> Iterator[Pair]:
+    """The pairs of the source objects in `key_range` (relative keys: the same range
+    of the destination is listed beside them)."""
     source_fence, destination_fence = guard_copy(source, destination)
 
     def relative(prefix: S3Url) -> Iterator[tuple[str, OutputObject]]:
-        pages = denied_as_error(iter_pages(client, prefix, page_size=page_size), f"listing {prefix} (s3:ListBucket)")
+        pages = denied_as_error(
+            iter_pages(client, prefix, page_size=page_size, key_range=key_range), f"listing {prefix} (s3:ListBucket)"
+        )
         base = len(str(prefix))
         for page in pages:
             yield from ((obj.url[base:], obj) for obj in page)

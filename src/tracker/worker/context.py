@@ -1,4 +1,5 @@
-"""What one worker run needs: settings, Kubernetes and S3 clients, the index, a reporter."""
+"""What one worker run needs: settings, Kubernetes and S3 clients, the index, a reporter,
+and for one pod of a sharded job, its shard (None: the whole prefix)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from kubernetes import client
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.domain.shards import Shard
 from tracker.s3.client import S3Client
 from tracker.settings import Settings
 from tracker.worker.reporter import JobReporter
@@ -19,3 +21,4 @@ class WorkerContext:
     sessions: sessionmaker[Session]
     s3: S3Client
     reporter: JobReporter
+    shard: Shard | None = None

@@ -2,15 +2,19 @@
 
 The operator starts it as a Kubernetes Job in the tracker's namespace; the arguments
 name the lifecycle job (in its own namespace), and the uid guards against one deleted
-and re-created under the same name. Exit codes: 0 when the job reached a final phase
-(Succeeded, or Failed for a reason retrying cannot fix, recorded on the job) or is not
-this Job's to run (gone, or another uid); 1 for anything else, so the Job's next pod
-resumes the work.
+and re-created under the same name. A pod of a sharded job also gets `--shard-index I
+--shard-ranges JSON` (its completion index, every shard's key range) and works on
+its own range only (`tracker.domain.shards`, `tracker.worker.shardreporter`).
+
+Exit codes: 0 when the job (or the pod's shard) reached a final phase (Succeeded, or
+Failed for a reason retrying cannot fix, recorded on the job) or is not this Job's to
+run (gone, or another uid); 1 for anything else, so the Job's next pod resumes the work.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -22,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 
 from tracker.domain.records import JobPhase, Operation
 from tracker.domain.s3url import InvalidS3Url
+from tracker.domain.shards import Shard
 from tracker.kube.client import load_api_client, resource
 from tracker.kube.resources import GROUP, JOBS, VERSION
 from tracker.s3.client import make_client
@@ -34,6 +39,7 @@ from tracker.worker.index import index_outputs
 from tracker.worker.move import move_outputs
 from tracker.worker.reporter import JobReporter
 from tracker.worker.runs import find_job_run
+from tracker.worker.shardreporter import ShardReporter, ShardStopped
 
 log = logging.getLogger("tracker.worker")
 Operations = dict[str, Callable[[WorkerContext, dict[str, Any], dict[str, Any]], str]]
@@ -105,7 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--job", required=True, help="the OutputLifecycleJob's name")
     parser.add_argument("--uid", required=True, help="the OutputLifecycleJob's uid")
+    parser.add_argument("--shard-index", type=int, help="this pod's shard (its Job completion index)")
+    parser.add_argument("--shard-ranges", type=json.loads, help="every shard's key range, as JSON")
     args = parser.parse_args(argv)
+    if (args.shard_index is None) != (args.shard_ranges is None):
+        parser.error("--shard-index and --shard-ranges go together")
+    shard = Shard.of(args.shard_index, args.shard_ranges) if args.shard_ranges is not None else None
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     api = load_api_client()
@@ -115,19 +126,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if JobPhase((job.get("status") or {}).get("phase") or JobPhase.ENQUEUED).finished:
         log.info("job %s/%s already finished; nothing to do", args.namespace, args.job)
         return 0
-    reporter = JobReporter(api, args.namespace, args.job)
+    reporter = (
+        JobReporter(api, args.namespace, args.job)
+        if shard is None
+        else ShardReporter(api, args.namespace, args.job, shard)
+    )
     ctx = WorkerContext(
         settings=settings,
         api=api,
         sessions=session_factory(make_engine(settings.database_url)),
         s3=make_client(settings.s3),
         reporter=reporter,
+        shard=shard,
     )
     try:
         message = run_job(ctx, job)
     except PermanentFailure as failure:
         log.error("job %s/%s failed: %s", args.namespace, args.job, failure)
         reporter.finish(JobPhase.FAILED, failure.reason, str(failure))
+        return 0
+    except ShardStopped as stopped:
+        log.warning("job %s/%s: %s", args.namespace, args.job, stopped)
+        if isinstance(reporter, ShardReporter):  # only a shard's reporter stops it
+            reporter.stop(str(stopped))
         return 0
     except Exception:
         log.exception("job %s/%s: attempt failed; the Job will retry", args.namespace, args.job)

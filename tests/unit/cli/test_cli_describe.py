@@ -214,3 +214,34 @@ def test_a_job_in_full() -> None:
         "  Objects indexed:  1842",
         "Conditions:  <none>",
     ]
+
+
+def test_a_sharded_job_lists_its_shards_ranges_phases_and_counts() -> None:
+    sharded = {
+        **JOB,
+        "spec": {**JOB["spec"], "operation": "delete_outputs"},
+        "status": {
+            **JOB["status"],
+            "shardCount": 3,
+            "shards": {
+                "10": {"phase": "Pending", "after": "obj-9"},
+                "0": {"phase": "Succeeded", "upto": "obj-3", "objectsDeleted": 4, "reason": "Completed"},
+                "1": {
+                    "phase": "Failed",
+                    "after": "obj-3",
+                    "upto": "obj-9",
+                    "objectsDeleted": 2,
+                    "reason": "AccessDenied",
+                },
+            },
+        },
+    }
+    lines = job_lines(sharded, NOW)
+    assert lines[lines.index("Shards:") + 1 :] == [
+        "  Shard   Phase       After     Up To   Deleted   Copied   Reason",
+        "  -----   -----       -----     -----   -------   ------   ------",
+        "  0       Succeeded   <start>   obj-3   4         0        Completed",
+        "  1       Failed      obj-3     obj-9   2         0        AccessDenied",
+        "  10      Pending     obj-9     <end>   0         0        ",
+    ]
+    assert "Shards:" not in job_lines(JOB, NOW)
