@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, literal, select, text
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from tracker.domain.fence import successor
@@ -77,10 +77,6 @@ def folded_contains(target: SQLColumnExpression[str], value: str) -> ColumnEleme
     """`target` (already folded) contains `value`, literally: LIKE on folded text,
     which no trigram index serves, so a planner keeps to the b-tree it walks."""
     return target.like(literal(f"%{escape_like(fold(value))}%"), escape=ESCAPE)
-
-
-def all_of(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
-    return and_(*conditions)
 
 
 def race(first: Callable[[], bool], second: Callable[[], bool]) -> bool:
