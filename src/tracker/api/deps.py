@@ -19,6 +19,7 @@ from tracker.api.auth import ANONYMOUS, ReviewUnavailable, User
 from tracker.settings import Settings
 
 MAX_LIMIT = 1000
+COUNT_AHEAD = 100  # output searches count matches up to this many past the page
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 MAX_OFFSET = 1_000_000_000
 

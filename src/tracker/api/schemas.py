@@ -209,7 +209,8 @@ class RunOutputs(Schema):
     """A directory level of a run's outputs (`dir`), or the outputs matching `q`.
 
     Browsing pages through the files (every subdirectory is listed; `more` says
-    whether files follow); searching pages through the matches, counted in `total`."""
+    whether files follow); searching pages through the matches, counted in `total`
+    up to 100 past the page (`totalIsLowerBound`: at least `total` match)."""
 
     run_id: str
     run_name: str
@@ -219,6 +220,7 @@ class RunOutputs(Schema):
     directories: list[OutputDirectory] = Field(default_factory=list)
     files: list[OutputFile] = Field(default_factory=list)
     total: int | None = None
+    total_is_lower_bound: bool = False
     more: bool = False
     limit: int
     offset: int
@@ -230,7 +232,11 @@ class OutputMatch(OutputFile):
 
 
 class OutputMatchPage(Page):
+    """Matches are counted up to `countLimit` (100 past the page): when
+    `totalIsLowerBound`, at least `total` rows match."""
+
     items: list[OutputMatch]
+    total_is_lower_bound: bool = False
 
 
 class LookupResult(Schema):

@@ -424,4 +424,5 @@ def search(ctx: CliContext, words: tuple[str, ...], limit: int) -> None:
     rows += [[m.run_name, m.human_size, "Deleted" if m.deleted else "", m.url] for m in page.items]
     click.echo(render.table(rows), nl=False)
     if page.total > len(page.items):
-        click.echo(f"({len(page.items)} of {page.total} matches shown: raise --limit or add words)", err=True)
+        total = f"at least {page.total}" if page.total_is_lower_bound else str(page.total)
+        click.echo(f"({len(page.items)} of {total} matches shown: raise --limit or add words)", err=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, func, literal, or_, select, union
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.domain.fence import Fence
@@ -18,13 +18,13 @@ from tracker.domain.records import OutputObject, RunRecord
 from tracker.store.dialects import dialect_of, position
 from tracker.store.errors import RunNotFound
 from tracker.store.models import Base, Output, Run
+from tracker.store.outputsearch import matching_rows
 from tracker.store.results import Listing, OutputDirectory, OutputFile, OutputMatch
+from tracker.store.runlookup import newest_matching_run_ids
 from tracker.store.runs import select_runs, to_record
 from tracker.store.textsearch import (
-    contains,
     under_prefix,
     usable_words,
-    where_url_contains,
 )
 
 outputs = Base.metadata.tables[Output.__tablename__]
@@ -34,28 +34,18 @@ _OBJECT = (outputs.c.url, outputs.c.size, outputs.c.last_modified, outputs.c.eta
 def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list[RunRecord]:
     """Runs with an output URL containing `text` (ignoring ASCII case), or whose
     output_dir contains it or holds it (so a URL or prefix finds its run before any
-    row is indexed). Newest first."""
+    row is indexed). Newest first. The plans: `runlookup`."""
     if not text:
         raise ValueError("give a URL or part of one to look up")
     if limit < 0:
         raise ValueError("limit must not be negative")
     if "\x00" in text:
         return []
-    dialect = dialect_of(session)
-    published = where_url_contains(select(outputs.c.run_id.label("id")), dialect, [text])
-    owner = select(Run.id).where(
-        func.length(Run.output_dir) > 0,
-        or_(contains(dialect, Run.output_dir, text), _holds(dialect, Run.output_dir, text)),
-    )
-    found = union(published, owner).subquery()
-    stmt = select_runs().where(Run.id.in_(select(found.c.id))).order_by(Run.created_at.desc(), Run.id).limit(limit)
+    ids = newest_matching_run_ids(session, dialect_of(session), text, limit)
+    if not ids:
+        return []
+    stmt = select_runs().where(Run.id.in_(ids)).order_by(Run.created_at.desc(), Run.id)
     return [to_record(run) for run in session.scalars(stmt)]
-
-
-def _holds(dialect: str, prefix: SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
-    """`text` starts with the column's value, ignoring ASCII case."""
-    value = literal(text).collate("C") if dialect == "postgresql" else literal(text)
-    return func.lower(func.substr(value, 1, func.length(prefix))) == func.lower(prefix)
 
 
 def search_outputs(
@@ -65,30 +55,29 @@ def search_outputs(
     run_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    count_limit: int | None = None,
 ) -> tuple[list[OutputMatch], int]:
     """Output rows whose URL contains every word (ignoring ASCII case), ordered by
-    URL, with their run; and how many match in total."""
+    URL, with their run; and how many match in total, counted up to `count_limit`
+    when given (a total equal to it means at least that many). The plans: `outputsearch`."""
     words = usable_words(words)
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
+    if count_limit is not None and count_limit < 1:
+        raise ValueError("count_limit must be positive")
     if any("\x00" in word for word in words):
         return [], 0
-    dialect = dialect_of(session)
-    scope = [outputs.c.run_id == run_id] if run_id is not None else []
-    counted = where_url_contains(select(func.count()).select_from(outputs), dialect, words)
-    total = session.scalar(counted.where(*scope)) or 0
+    ids, total = matching_rows(
+        session, dialect_of(session), words, run_id=run_id, limit=limit, offset=offset, count_limit=count_limit
+    )
+    if not ids:
+        return [], total
     page = (
-        where_url_contains(
-            select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
-            .select_from(outputs)
-            .join(Run, Run.id == outputs.c.run_id),
-            dialect,
-            words,
-        )
-        .where(*scope)
+        select(outputs.c.run_id, Run.run_name, outputs.c.deleted_at, *_OBJECT)
+        .select_from(outputs)
+        .join(Run, Run.id == outputs.c.run_id)
+        .where(outputs.c.id.in_(ids))
         .order_by(outputs.c.url, outputs.c.id)
-        .limit(limit)
-        .offset(offset)
     )
     return [OutputMatch(r.run_id, r.run_name, _object(r), r.deleted_at) for r in session.execute(page)], total
 

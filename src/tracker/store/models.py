@@ -4,7 +4,8 @@ functions take and return `tracker.domain.records` dataclasses, never these rows
 The schema itself is created by the Alembic migrations in `migrations/`; a test
 checks that these models and the migrations agree. The substring-search structures are
 engine-specific and live only in the migrations: SQLite's FTS5 table `outputs_fts`
-with its triggers, PostgreSQL's pg_trgm GIN index `ix_outputs_url_trgm`.
+with its triggers, PostgreSQL's pg_trgm GIN index `ix_outputs_url_trgm`; so does the
+partial index `ix_outputs_inner_scheme` (migration 0009).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class Output(Base):
     __tablename__ = "outputs"
     __table_args__ = (
         UniqueConstraint("run_id", "url", name="uq_outputs_run_url"),
-        Index("ix_outputs_url", "url"),
+        Index("ix_outputs_url", "url", "run_id"),  # run_id: the runs under a URL range, from the index alone
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

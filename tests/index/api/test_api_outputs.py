@@ -8,8 +8,12 @@ from typing import Any
 import pytest
 from api_seed import BAR_ID, FOO_ID, OLD_ID
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from tracker.api.paths import OUTPUTS_LOOKUP, OUTPUTS_SEARCH, api_path
+from tracker.domain.records import OutputObject
+from tracker.store import outputs
+from tracker.store.engine import session_factory
 
 
 def lookup(client: TestClient, **params: Any) -> list[str]:
@@ -91,6 +95,21 @@ def test_search_across_runs(client: TestClient) -> None:
 )
 def test_search_is_a_multiword_and_any_case(client: TestClient, q: str, expected: int) -> None:
     assert search(client, q=q)["total"] == expected
+
+
+def test_search_counts_to_a_hundred_past_the_page(client: TestClient, engine: Engine) -> None:
+    with session_factory(engine).begin() as session:
+        outputs.upsert_outputs(
+            session,
+            run_id=FOO_ID,
+            objects=[OutputObject(f"s3://bucket/runs/foo/many/{n:03d}.txt", 1) for n in range(150)],
+        )
+    body = search(client, q="many", limit=10, offset=5)
+    assert (len(body["items"]), body["total"], body["totalIsLowerBound"]) == (10, 115, True)
+    assert body["items"][0]["url"] == "s3://bucket/runs/foo/many/005.txt"
+    body = search(client, q="many", limit=100)
+    assert (len(body["items"]), body["total"], body["totalIsLowerBound"]) == (100, 150, False)
+    assert search(client, q="fastqc")["totalIsLowerBound"] is False
 
 
 def test_search_pages(client: TestClient) -> None:

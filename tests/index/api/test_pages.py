@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 from tracker.api.auth import ReviewUnavailable
 from tracker.api.paths import PAGE_LOGIN, PAGE_LOGOUT, PAGE_RUN, PAGE_RUNS, RUNS, api_path, page_path
 from tracker.api.web.guard import COOKIE
-from tracker.domain.records import Phase, ProcessCounts, RunRecord
+from tracker.domain.records import OutputObject, Phase, ProcessCounts, RunRecord
 from tracker.domain.runhealth import RunSignals, assess
-from tracker.store import runs
+from tracker.store import outputs, runs
 from tracker.store.engine import session_factory
 
 AppFactory = Callable[..., FastAPI]
@@ -332,6 +332,15 @@ def test_outputs_tab_browses_and_searches(client: TestClient) -> None:
     assert "report.html" not in found
     assert "Deleted" in run_page(client, "old-run", tab="outputs")
     run_page(client, "foo-run-001", tab="outputs", dir="a\x00b", q="x\x00", offset="-3")  # no error
+
+
+def test_outputs_tab_says_at_least_when_the_count_stops(client: TestClient, engine: Engine) -> None:
+    with session_factory(engine).begin() as session:
+        objects = [OutputObject(f"s3://bucket/runs/foo/many/{n:03d}.txt", 1) for n in range(250)]
+        outputs.upsert_outputs(session, run_id=FOO_ID, objects=objects)
+    found = run_page(client, "foo-run-001", tab="outputs", q="many")
+    assert "At least 200 outputs match" in found
+    assert "At least" not in run_page(client, "foo-run-001", tab="outputs", q="fastqc zip")
 
 
 def test_outputs_tab_keeps_the_namespace(client: TestClient) -> None:

@@ -246,6 +246,15 @@ def test_search_shows_matches_and_how_many_were_left_out(api: FakeApi) -> None:
     assert api.requests[0].url.params["q"] == "sample BAM"
 
 
+def test_search_says_when_the_total_is_a_lower_bound(api: FakeApi) -> None:
+    match = schemas.OutputMatch(url="s3://b/x.bam", size=1, human_size="1 B", run_id=RUN_ID, run_name="foo-run-001")
+    page = schemas.OutputMatchPage(items=[match], total=101, total_is_lower_bound=True, limit=1, offset=0)
+    api.routes["/api/v1/outputs/search"] = answer(page)
+    result = invoke("outputs", "search", "x", "--limit", "1")
+    assert result.exit_code == 0
+    assert result.stderr == "(1 of at least 101 matches shown: raise --limit or add words)\n"
+
+
 def test_search_without_matches_exits_1(api: FakeApi) -> None:
     api.routes["/api/v1/outputs/search"] = answer(schemas.OutputMatchPage(items=[], total=0, limit=100, offset=0))
     result = invoke("outputs", "search", "nothing")

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from tracker.api import errors, paths, schemas, views
-from tracker.api.deps import MAX_LIMIT, Limit, Offset, SessionDep, SettingsDep
+from tracker.api.deps import COUNT_AHEAD, MAX_LIMIT, Limit, Offset, SessionDep, SettingsDep
 from tracker.store import lookup, runs
 
 router = APIRouter(prefix=paths.API, tags=["outputs"])
@@ -42,9 +42,16 @@ def search(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> schemas.OutputMatchPage:
-    """Output rows of every run whose URL contains every word of `q`, by URL."""
+    """Output rows of every run whose URL contains every word of `q`, by URL. The
+    matches are counted up to 100 past the page: `totalIsLowerBound` says there
+    are at least `total` (there can be millions)."""
+    cap = offset + limit + COUNT_AHEAD
     with errors.bad_parameters():
-        matches, total = lookup.search_outputs(session, words=q.split(), limit=limit, offset=offset)
+        matches, total = lookup.search_outputs(session, words=q.split(), limit=limit, offset=offset, count_limit=cap)
     return schemas.OutputMatchPage(
-        items=[views.output_match(m) for m in matches], total=total, limit=limit, offset=offset
+        items=[views.output_match(m) for m in matches],
+        total=total,
+        total_is_lower_bound=total >= cap,
+        limit=limit,
+        offset=offset,
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.api import errors, paths, schemas, views
 from tracker.api.deps import (
+    COUNT_AHEAD,
     Limit,
     Namespace,
     Offset,
@@ -164,12 +165,15 @@ def run_outputs(
         return schemas.RunOutputs(**page, total=0 if words else None)
     if words:
         scope = [base + directory] if directory else []
+        cap = offset + limit + COUNT_AHEAD
         with errors.bad_parameters():
             matches, total = lookup.search_outputs(
-                session, words=words + scope, run_id=record.id, limit=limit, offset=offset
+                session, words=words + scope, run_id=record.id, limit=limit, offset=offset, count_limit=cap
             )
         files = [views.output_file(m.object, m.deleted_at, base) for m in matches]
-        return schemas.RunOutputs(**page, files=files, total=total, more=offset + len(files) < total)
+        return schemas.RunOutputs(
+            **page, files=files, total=total, total_is_lower_bound=total >= cap, more=offset + len(files) < total
+        )
     listing = lookup.browse_outputs(session, run_id=record.id, directory=directory, limit=offset + limit + 1)
     return schemas.RunOutputs(
         **page,
