@@ -27,8 +27,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-from heartbeats import NAMESPACE, RUNS_PATH, heartbeat, http_client, proc_stats  # same load generator
+import aiohttp
+from heartbeats import NAMESPACE, RUNS_PATH, Generator, cpu_seconds, peak_rss, session, stamp  # same load generator
 
 from localcluster.controlplane import ControlPlane
 from localcluster.repo import use_repo
@@ -94,50 +94,27 @@ def candidates_query_ms(database_url: str, repeats: int = 20) -> float:
     return statistics.median(times)
 
 
-async def create_runs(client: httpx.AsyncClient, names: list[str]) -> None:
-    semaphore = asyncio.Semaphore(16)
-
-    async def create(name: str) -> None:
-        async with semaphore:
-            body = {
-                "apiVersion": "tracker.dev/v1alpha1",
-                "kind": "WorkflowRun",
-                "metadata": {"name": name},
-                "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": LONG_TIMEOUT},
-            }
-            (await client.post(RUNS_PATH, json=body)).raise_for_status()
-            await heartbeat(client, name, {"phase": "Running"})
-
-    await asyncio.gather(*(create(n) for n in names))
-
-
-async def watch_runs(client: httpx.AsyncClient, states: dict[str, str | None]) -> None:
+async def watch_runs(
+    http: aiohttp.ClientSession, server: str, states: dict[str, str | None], listed: asyncio.Event
+) -> None:
     """Keep `states` (run name -> derived state) true from the namespace's watch;
     deleted runs leave it."""
-    listing = (await client.get(RUNS_PATH)).json()
+    async with http.get(f"{server}{RUNS_PATH}") as response:
+        listing = await response.json()
     for run in listing["items"]:
         states[run["metadata"]["name"]] = (run.get("status") or {}).get("state")
-    params = {"watch": "1", "resourceVersion": listing["metadata"]["resourceVersion"]}
-    async with client.stream("GET", RUNS_PATH, params=params, timeout=None) as stream:
-        async for line in stream.aiter_lines():
-            if line:
+    listed.set()
+    params = {"watch": "1", "resourceVersion": listing["metadata"]["resourceVersion"], "timeoutSeconds": "3600"}
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+    async with http.get(f"{server}{RUNS_PATH}", params=params, timeout=timeout) as response:
+        while line := await response.content.readline():
+            if line.strip():
                 event = json.loads(line)
                 name = event["object"]["metadata"]["name"]
                 if event["type"] == "DELETED":
                     states.pop(name, None)
                 else:
                     states[name] = (event["object"].get("status") or {}).get("state")
-
-
-async def finish_runs(client: httpx.AsyncClient, names: list[str]) -> None:
-    semaphore = asyncio.Semaphore(16)
-
-    async def finish(name: str) -> None:
-        async with semaphore:
-            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            await heartbeat(client, name, {"phase": "Succeeded", "completedAt": now})
-
-    await asyncio.gather(*(finish(n) for n in names))
 
 
 async def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> float:
@@ -151,27 +128,35 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> 
 
 
 async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Operator, workdir: Path) -> dict[str, float]:
-    client = http_client(plane.mint_user("bench", ["system:masters"]), workdir)
+    http, server = session(plane.mint_user("bench", ["system:masters"]), workdir)
     live = [f"live-{i:05d}" for i in range(args.live)]
     finishing = [f"done-{i:05d}" for i in range(args.finish)]
     states: dict[str, str | None] = {}
-    watcher = asyncio.create_task(watch_runs(client, states))
+    listed = asyncio.Event()
+    watcher = asyncio.create_task(watch_runs(http, server, states, listed))
+    await listed.wait()
+    # each runner reports Running once; its heartbeat timeout outlasts the benchmark
+    load = Generator(http, server, argparse.Namespace(timeout=LONG_TIMEOUT, interval=LONG_TIMEOUT, **vars(args)))
     started = time.monotonic()
-    await create_runs(client, live + finishing)
+    await load.create_all(live + finishing)
+    await asyncio.gather(*list(load.inflight))
+    if load.load.failures:
+        raise RuntimeError(f"the load generator saw failures: {dict(load.load.failures)}")
     total = len(live) + len(finishing)
-    await wait_for(lambda: sum(1 for s in states.values() if s == "Running") == total, "all Running", args.timeout)
+    await wait_for(lambda: sum(1 for s in states.values() if s == "Running") == total, "all Running", args.wait)
     print(f"  {total} runs created and Running after {time.monotonic() - started:.1f} s")
     pid = operator.process.pid  # type: ignore[union-attr]
-    cpu_before, _ = proc_stats(pid)
-    await finish_runs(client, finishing)
-    archiving = await wait_for(lambda: len(states) == len(live), "finished runs archived", args.timeout)
-    cpu_after, peak = proc_stats(pid)
+    cpu_before = cpu_seconds(pid)
+    now = stamp(datetime.now(UTC))
+    await asyncio.gather(*(load.beat(name, {"phase": "Succeeded", "completedAt": now}) for name in finishing))
+    archiving = await wait_for(lambda: len(states) == len(live), "finished runs archived", args.wait)
+    cpu, peak = cpu_seconds(pid) - cpu_before, peak_rss(pid)
     status = Path(f"/proc/{pid}/status").read_text().splitlines()
     rss_kib = int(next(line for line in status if line.startswith("VmRSS")).split()[1])
     watcher.cancel()
     await asyncio.gather(watcher, return_exceptions=True)
-    await client.aclose()
-    return {"archiving": archiving, "cpu": cpu_after - cpu_before, "peak": peak / 2**20, "rss": rss_kib / 2**10}
+    await http.close()
+    return {"archiving": archiving, "cpu": cpu, "peak": peak / 2**20, "rss": rss_kib / 2**10}
 
 
 def one_size(args: argparse.Namespace, archived: int) -> dict[str, float]:
@@ -215,7 +200,8 @@ def main() -> None:
     parser.add_argument("--archived", type=int, default=100_000, help="archived runs already in the index")
     parser.add_argument("--live", type=int, default=10_000, help="WorkflowRuns kept Running in the cluster")
     parser.add_argument("--finish", type=int, default=1_000, help="runs that finish and are archived meanwhile")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for each phase")
+    parser.add_argument("--create-rate", type=float, default=50, help="new runs a second")
+    parser.add_argument("--wait", type=float, default=1800, help="seconds to wait for each phase")
     args = parser.parse_args()
     empty = one_size(args, 0)
     full = one_size(args, args.archived)
