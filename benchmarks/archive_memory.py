@@ -28,13 +28,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from heartbeats import NAMESPACE, RUNS_PATH, Generator, cpu_seconds, peak_rss, session, stamp  # same load generator
+from heartbeats import (  # the same load generator and set-up
+    NAMESPACE,
+    RUNS_PATH,
+    Generator,
+    cpu_seconds,
+    operator_on_plane,
+    peak_rss,
+    session,
+    stamp,
+)
 
 from localcluster.controlplane import ControlPlane
 from localcluster.repo import use_repo
-from localcluster.s3server import S3Server
-from localcluster.system import install_crds
-from localcluster.tracker import Operator, install_rbac
+from localcluster.tracker import Operator
 from tracker.domain.records import RunRecord
 from tracker.store import archive as archive_rows
 from tracker.store import runs as run_rows
@@ -97,24 +104,30 @@ def candidates_query_ms(database_url: str, repeats: int = 20) -> float:
 async def watch_runs(
     http: aiohttp.ClientSession, server: str, states: dict[str, str | None], listed: asyncio.Event
 ) -> None:
-    """Keep `states` (run name -> derived state) true from the namespace's watch;
-    deleted runs leave it."""
-    async with http.get(f"{server}{RUNS_PATH}") as response:
-        listing = await response.json()
-    for run in listing["items"]:
-        states[run["metadata"]["name"]] = (run.get("status") or {}).get("state")
-    listed.set()
-    params = {"watch": "1", "resourceVersion": listing["metadata"]["resourceVersion"], "timeoutSeconds": "3600"}
+    """Keep `states` (run name -> derived state) true: a listing, then the namespace's
+    watch (deleted runs leave it); listed again whenever the watch breaks off."""
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-    async with http.get(f"{server}{RUNS_PATH}", params=params, timeout=timeout) as response:
-        while line := await response.content.readline():
-            if line.strip():
-                event = json.loads(line)
-                name = event["object"]["metadata"]["name"]
-                if event["type"] == "DELETED":
-                    states.pop(name, None)
-                else:
-                    states[name] = (event["object"].get("status") or {}).get("state")
+    while True:
+        async with http.get(f"{server}{RUNS_PATH}") as response:
+            listing = await response.json()
+        states.clear()
+        states.update({run["metadata"]["name"]: (run.get("status") or {}).get("state") for run in listing["items"]})
+        listed.set()
+        params = {"watch": "1", "resourceVersion": listing["metadata"]["resourceVersion"], "timeoutSeconds": "3600"}
+        try:
+            async with http.get(f"{server}{RUNS_PATH}", params=params, timeout=timeout) as response:
+                async for line in response.content:  # one JSON event a line, however long
+                    if line.strip():
+                        event = json.loads(line)
+                        if event["type"] == "ERROR":
+                            break
+                        name = event["object"]["metadata"]["name"]
+                        if event["type"] == "DELETED":
+                            states.pop(name, None)
+                        else:
+                            states[name] = (event["object"].get("status") or {}).get("state")
+        except (aiohttp.ClientError, ValueError):
+            pass
 
 
 async def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> float:
@@ -166,26 +179,9 @@ def one_size(args: argparse.Namespace, archived: int) -> dict[str, float]:
         database_url = f"sqlite:///{workdir / 'tracker.db'}"
         seeded = seed_archive(database_url, archived)
         print(f"  index seeded in {seeded:.1f} s")
-        plane = ControlPlane(state_dir=workdir / "controlplane").start()
-        s3 = S3Server(log_dir=workdir).start()
-        try:
-            install_crds(plane)
-            install_rbac(plane)
-            plane.kubectl("create", "namespace", NAMESPACE)
-            operator = Operator(
-                plane=plane,
-                s3=s3,
-                state_dir=workdir,
-                database_url=database_url,
-                extra_env={"TRACKER_ARCHIVE__AFTER_SECONDS": "1", "TRACKER_ARCHIVE__INTERVAL_SECONDS": "2"},
-            ).start()
-            try:
-                result = asyncio.run(measure(args, plane, operator, workdir))
-            finally:
-                operator.stop()
-        finally:
-            s3.stop()
-            plane.stop()
+        archiving = {"TRACKER_ARCHIVE__AFTER_SECONDS": "1", "TRACKER_ARCHIVE__INTERVAL_SECONDS": "2"}
+        with operator_on_plane(workdir, database_url, archiving) as (plane, operator):
+            result = asyncio.run(measure(args, plane, operator, workdir))
         result["query"] = candidates_query_ms(database_url)
     print(
         f"  finished runs archived {result['archiving']:.1f} s after finishing; operator CPU {result['cpu']:.1f} s "

@@ -18,12 +18,14 @@ import argparse
 import asyncio
 import base64
 import collections
+import contextlib
 import json
 import os
 import ssl
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -321,6 +323,30 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     await http.close()
 
 
+@contextlib.contextmanager
+def operator_on_plane(
+    workdir: Path, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[ControlPlane, Operator]]:
+    """A local control plane with the CRDs, RBAC and the bench namespace, and the real
+    operator on it as its own process (index at `database_url`); all stopped after."""
+    plane = ControlPlane(state_dir=workdir / "controlplane").start()
+    s3 = S3Server(log_dir=workdir).start()
+    try:
+        install_crds(plane)
+        install_rbac(plane)
+        plane.kubectl("create", "namespace", NAMESPACE)
+        operator = Operator(
+            plane=plane, s3=s3, state_dir=workdir, database_url=database_url, extra_env=extra_env or {}
+        ).start()
+        try:
+            yield plane, operator
+        finally:
+            operator.stop()
+    finally:
+        s3.stop()
+        plane.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -332,22 +358,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        plane = ControlPlane(state_dir=workdir / "controlplane").start()
-        s3 = S3Server(log_dir=workdir).start()
-        try:
-            install_crds(plane)
-            install_rbac(plane)
-            plane.kubectl("create", "namespace", NAMESPACE)
-            operator = Operator(
-                plane=plane, s3=s3, state_dir=workdir, database_url=f"sqlite:///{workdir / 'tracker.db'}"
-            ).start()
-            try:
-                asyncio.run(measure(args, plane, operator, workdir))
-            finally:
-                operator.stop()
-        finally:
-            s3.stop()
-            plane.stop()
+        with operator_on_plane(workdir, f"sqlite:///{workdir / 'tracker.db'}") as (plane, operator):
+            asyncio.run(measure(args, plane, operator, workdir))
 
 
 if __name__ == "__main__":
