@@ -109,6 +109,7 @@ async def watch_runs(
     timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
     while True:
         async with http.get(f"{server}{RUNS_PATH}") as response:
+            response.raise_for_status()
             listing = await response.json()
         states.clear()
         states.update({run["metadata"]["name"]: (run.get("status") or {}).get("state") for run in listing["items"]})
@@ -147,7 +148,9 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     states: dict[str, str | None] = {}
     listed = asyncio.Event()
     watcher = asyncio.create_task(watch_runs(http, server, states, listed))
-    await listed.wait()
+    await asyncio.wait([watcher, asyncio.ensure_future(listed.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if watcher.done():
+        watcher.result()  # raises what stopped it
     # each runner reports Running once; its heartbeat timeout outlasts the benchmark
     load = Generator(http, server, argparse.Namespace(timeout=LONG_TIMEOUT, interval=LONG_TIMEOUT, **vars(args)))
     started = time.monotonic()

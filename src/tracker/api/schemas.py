@@ -232,8 +232,8 @@ class OutputMatch(OutputFile):
 
 
 class OutputMatchPage(Page):
-    """Matches are counted up to `countLimit` (100 past the page): when
-    `totalIsLowerBound`, at least `total` rows match."""
+    """Matches are counted up to 100 past the page: when `totalIsLowerBound`, at
+    least `total` rows match."""
 
     items: list[OutputMatch]
     total_is_lower_bound: bool = False
