@@ -6,6 +6,7 @@ service-account token in the run-tracking tests)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 
@@ -61,7 +62,9 @@ def test_status_patches_are_guarded_by_resource_version(crds_installed: ControlP
             await status.close()
         return codes
 
-    assert asyncio.run(scenario()) == [409, 404]
+    # its own loop in its own thread: a loop an earlier test left running does not matter
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(asyncio.run, scenario()).result() == [409, 404]
     current = json.loads(
         plane.kubectl("get", "wfr", "patched", "-n", namespace, "-o", "json", "--show-managed-fields").stdout
     )
