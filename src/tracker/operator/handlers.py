@@ -72,8 +72,9 @@ async def run_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
         await asyncio.to_thread(mirror.forget_run, ctx, run)
         return
     settled = await tracker.changed(ctx, run)  # not settled: the event of its patch follows
-    if settled and mirror.mirror_due(ctx, run):
-        await asyncio.to_thread(mirror.mirror_run, ctx, run)
+    write = mirror.due_write(ctx, run) if settled else None
+    if write is not None:
+        await asyncio.to_thread(mirror.mirror_run, ctx, run, write)
     if not runs.is_active(run.get("status") or {}):
         await runs.settle_terminal(ctx, run)
 

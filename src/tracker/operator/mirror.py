@@ -26,7 +26,7 @@ import kopf
 from kubernetes import client
 
 from tracker.domain import shards
-from tracker.domain.records import JobPhase
+from tracker.domain.records import JobPhase, RunRecord
 from tracker.kube import convert
 from tracker.kube.client import resource
 from tracker.kube.resources import GROUP, RUNS, VERSION
@@ -41,19 +41,34 @@ HEARTBEAT_FLUSH_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 
-def mirror_due(ctx: OperatorContext, body: Mapping[str, Any]) -> bool:
-    """Whether `mirror_run` has a row to write (checked on the event loop). A change of
-    the heartbeat alone, when due, is queued for `write_heartbeats` instead."""
-    pending = _pending(ctx, body)
-    if pending is None:
-        return False
-    record, previous = pending
-    if previous is None or previous[0] != dataclasses.replace(record, last_heartbeat_at=None):
-        return True
-    if record.last_heartbeat_at is not None:
-        ctx.heartbeats[record.id] = record.last_heartbeat_at
-    ctx.mirrored[(record.namespace, record.name)] = (previous[0], time.monotonic())
-    return False
+@dataclasses.dataclass(frozen=True)
+class RunWrite:
+    """An index write of a run that an event calls for: its record, the record less
+    its heartbeat, and what was written for the run before (None: nothing yet)."""
+
+    record: RunRecord
+    essence: RunRecord
+    previous: tuple[Any, float] | None
+
+
+def due_write(ctx: OperatorContext, body: Mapping[str, Any]) -> RunWrite | None:
+    """The write `mirror_run` is to make for this event (decided on the event loop);
+    None when there is none. A change of the heartbeat alone, when due, is queued for
+    `write_heartbeats` instead."""
+    if not (body.get("status") or {}).get("id"):
+        return None  # the tracker assigns the id first; its patch brings another event
+    record = convert.run_record(body)
+    essence = dataclasses.replace(record, last_heartbeat_at=None)
+    key = (record.namespace, record.name)
+    previous = ctx.mirrored.get(key)
+    if previous is None or previous[0] != essence:
+        return RunWrite(record, essence, previous)
+    now = time.monotonic()
+    if now - previous[1] >= HEARTBEAT_WRITE_INTERVAL:
+        if record.last_heartbeat_at is not None:
+            ctx.heartbeats[record.id] = record.last_heartbeat_at
+        ctx.mirrored[key] = (essence, now)
+    return None
 
 
 async def write_heartbeats(ctx: OperatorContext) -> None:
@@ -75,25 +90,10 @@ def _record_heartbeats(ctx: OperatorContext, batch: dict[str, datetime]) -> None
         run_rows.record_heartbeats(session, heartbeats=batch)
 
 
-def _pending(ctx: OperatorContext, body: Mapping[str, Any]) -> tuple[Any, Any] | None:
-    """The run's record and the previous write of it, when a write is due."""
-    if not (body.get("status") or {}).get("id"):
-        return None  # the tracker assigns the id first; its patch brings another event
-    record = convert.run_record(body)
-    previous = ctx.mirrored.get((record.namespace, record.name))
-    essence = dataclasses.replace(record, last_heartbeat_at=None)
-    if previous and previous[0] == essence and time.monotonic() - previous[1] < HEARTBEAT_WRITE_INTERVAL:
-        return None
-    return record, previous
-
-
-def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
-    pending = _pending(ctx, body)
-    if pending is None:
-        return
-    record, previous = pending
+def mirror_run(ctx: OperatorContext, body: dict[str, Any], write: RunWrite) -> None:
+    """Make the write `due_write` decided on (in a thread: it is the index's I/O)."""
+    record, previous = write.record, write.previous
     key = (record.namespace, record.name)
-    essence = dataclasses.replace(record, last_heartbeat_at=None)
     now = time.monotonic()
     try:
         _upsert(ctx, record)
@@ -108,7 +108,7 @@ def mirror_run(ctx: OperatorContext, body: dict[str, Any]) -> None:
             )
         ctx.mirrored[key] = ("duplicate", now)
         return
-    ctx.mirrored[key] = (essence, now)
+    ctx.mirrored[key] = (write.essence, now)
 
 
 def _upsert(ctx: OperatorContext, record: Any) -> None:
