@@ -66,17 +66,19 @@ class JobReporter:
         if time.monotonic() - self._last_sent >= self._interval:
             self.flush()
 
+    def final_status(self, phase: str, reason: str, message: str) -> dict[str, Any]:
+        """The last report: the counters, the outcome and when it ended."""
+        return {
+            **counters_status(self.counters),
+            "phase": phase,
+            "reason": reason,
+            "message": message,
+            "completedAt": rfc3339(datetime.now(UTC)),
+        }
+
     def flush(self) -> None:
         self._patch(counters_status(self.counters))
         self._last_sent = time.monotonic()
 
     def finish(self, phase: JobPhase, reason: str, message: str) -> None:
-        self._patch_phase(
-            {
-                **counters_status(self.counters),
-                "phase": phase,
-                "reason": reason,
-                "message": message,
-                "completedAt": rfc3339(datetime.now(UTC)),
-            }
-        )
+        self._patch_phase(self.final_status(phase, reason, message))

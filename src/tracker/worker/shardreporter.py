@@ -89,23 +89,7 @@ class ShardReporter(JobReporter):
 
     def stop(self, message: str) -> None:
         """This shard stopped because another failed: its final counters, phase Stopped."""
-        self._write(
-            {
-                **counters_status(self.counters),
-                "phase": STOPPED,
-                "reason": STOPPED,
-                "message": message,
-                "completedAt": rfc3339(datetime.now(UTC)),
-            }
-        )
+        self._write(self.final_status(STOPPED, STOPPED, message))
 
     def finish(self, phase: JobPhase, reason: str, message: str) -> None:
-        self._write(
-            {
-                **counters_status(self.counters),
-                "phase": phase,
-                "reason": reason,
-                "message": message,
-                "completedAt": rfc3339(datetime.now(UTC)),
-            }
-        )
+        self._write(self.final_status(phase, reason, message))
