@@ -36,6 +36,20 @@ def _key(n: int, k: int) -> str:
     return f"S{n:02d}/S{n:02d}_{step}_{k:02d}.bam"
 
 
+def _add_run(session: Session, run_id: str, output_dir: str, created: datetime, *, namespace: str) -> None:
+    """A run named by its id, owned by alice, publishing under `output_dir`."""
+    record = RunRecord(
+        id=run_id,
+        namespace=namespace,
+        name=run_id,
+        run_name=run_id,
+        owner="alice",
+        output_dir=output_dir,
+        created_at=created,
+    )
+    runs.upsert_run(session, record=record)
+
+
 @pytest.fixture
 def lab(factory: sessionmaker[Session]) -> Lab:
     """24 runs over three buckets (some created at the same instant, so that ids break
@@ -48,18 +62,7 @@ def lab(factory: sessionmaker[Session]) -> Lab:
             run_id = f"run-{n:02d}"
             output_dir = f"s3://{BUCKETS[n % 3]}/runs/r{n:02d}/"
             created = T0 + timedelta(minutes=n // 2)  # pairs share a creation time
-            runs.upsert_run(
-                session,
-                record=RunRecord(
-                    id=run_id,
-                    namespace="lab",
-                    name=run_id,
-                    run_name=run_id,
-                    owner="alice",
-                    output_dir=output_dir,
-                    created_at=created,
-                ),
-            )
+            _add_run(session, run_id, output_dir, created, namespace="lab")
             found = [output_dir + _key(n, k) for k in range(n % 13)]
             if n == 5:
                 found += [output_dir + "100%_done/A_B.txt", output_dir + "Mixed/CASE.Bam"]
@@ -235,18 +238,7 @@ def test_every_plan_matches_the_model(
         lab = Lab({}, {})
         for n, run_keys in enumerate(layout):
             run_id, output_dir = f"run-{n}", f"s3://{BUCKETS[n % 3]}/r{n}/"
-            runs.upsert_run(
-                session,
-                record=RunRecord(
-                    id=run_id,
-                    namespace="ns",
-                    name=run_id,
-                    run_name=run_id,
-                    owner="alice",
-                    output_dir=output_dir,
-                    created_at=T0 + timedelta(minutes=n % 3),
-                ),
-            )
+            _add_run(session, run_id, output_dir, T0 + timedelta(minutes=n % 3), namespace="ns")
             found = sorted({output_dir + k for k in run_keys})
             outputs.upsert_outputs(session, run_id=run_id, objects=[OutputObject(u, 1) for u in found])
             lab.urls[run_id], lab.dirs[run_id] = found, output_dir
