@@ -36,6 +36,7 @@ class ControlPlane:
     state_dir: Path
     bin_dir: Path = field(default_factory=control_plane_binaries)
     tied_to_parent: bool = True
+    profiling: bool = False  # kube-apiserver's /debug/pprof, for the benchmarks
     processes: list[ManagedProcess] = field(default_factory=list, init=False)
     api_port: int = field(default=0, init=False)
 
@@ -245,7 +246,7 @@ class ControlPlane:
                 # The lease reconciler would publish 127.0.0.1 as the `kubernetes` Service's
                 # endpoint, which the apiserver refuses; nothing in-cluster needs it here.
                 "--endpoint-reconciler-type=none",
-                "--profiling=false",
+                f"--profiling={str(self.profiling).lower()}",
             ],
         )
         client = httpx.Client(verify=ssl.create_default_context(cafile=str(self.ca_file)), timeout=5)
