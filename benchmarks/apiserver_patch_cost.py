@@ -27,7 +27,7 @@ from typing import Any
 
 import aiohttp
 import yaml
-from heartbeats import NAMESPACE, RUNS_PATH, cpu_seconds, session
+from heartbeats import NAMESPACE, RUNS_PATH, cpu_seconds, run_body, served_listing, session
 
 from localcluster.controlplane import ControlPlane
 from localcluster.repo import repo_root, use_repo
@@ -40,7 +40,13 @@ MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
 def now() -> str:
+    """The time to microseconds, so no patch repeats its object's value (an unchanged
+    object is not written, and would cost the API server less)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def run_name(i: int) -> str:
+    return f"run-{i:05d}"
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class Target:
 RUN_STATUS = Target(
     "WorkflowRun status",
     RUNS_PATH,
-    lambda i: f"{RUNS_PATH}/run-{i:05d}/status",
+    lambda i: f"{RUNS_PATH}/{run_name(i)}/status",
     lambda: {"status": {"lastHeartbeatTime": now()}},
 )
 LEASE = Target("Lease", LEASES_PATH, lambda i: f"{LEASES_PATH}/lease-{i:05d}", lambda: {"spec": {"renewTime": now()}})
@@ -84,31 +90,21 @@ class Probe:
 
     async def create(self) -> None:
         """N runs reporting Running and N Leases, 32 requests at a time; every one must succeed."""
-        deadline = time.monotonic() + 60
-        while (status := await self._send("GET", RUNS_PATH)) != 200:  # a fresh CRD's storage may answer 429
-            if time.monotonic() > deadline:
-                raise SystemExit(f"listing the runs: HTTP {status}")
-            await asyncio.sleep(1)
+        await served_listing(self.http, self.server)
         limit, refused = asyncio.Semaphore(32), []
         json_type = {"Content-Type": "application/json"}
 
         async def one(i: int) -> None:
             async with limit:
-                run = {
-                    "apiVersion": "tracker.dev/v1alpha1",
-                    "kind": "WorkflowRun",
-                    "metadata": {"name": f"run-{i:05d}"},
-                    "spec": {"runName": f"run-{i:05d}", "owner": "bench", "heartbeatTimeoutSeconds": 90},
-                }
                 running = {"status": {"phase": "Running", "state": "Running", "lastHeartbeatTime": now()}}
                 lease = {
                     "apiVersion": "coordination.k8s.io/v1",
                     "kind": "Lease",
                     "metadata": {"name": f"lease-{i:05d}"},
-                    "spec": {"holderIdentity": f"run-{i:05d}", "leaseDurationSeconds": 90, "renewTime": now()},
+                    "spec": {"holderIdentity": run_name(i), "leaseDurationSeconds": 90, "renewTime": now()},
                 }
                 for status in (
-                    await self._send("POST", RUNS_PATH, run, json_type),
+                    await self._send("POST", RUNS_PATH, run_body(run_name(i), 90), json_type),
                     await self._send("PATCH", RUN_STATUS.url(i), running, MERGE_PATCH),
                     await self._send("POST", LEASES_PATH, lease, json_type),
                 ):

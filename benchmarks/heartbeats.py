@@ -84,6 +84,30 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def run_body(name: str, timeout: int) -> dict[str, Any]:
+    """A WorkflowRun as a launcher creates it (`heartbeatTimeoutSeconds` = `timeout`)."""
+    return {
+        "apiVersion": "tracker.dev/v1alpha1",
+        "kind": "WorkflowRun",
+        "metadata": {"name": name},
+        "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": timeout},
+    }
+
+
+async def served_listing(http: aiohttp.ClientSession, server: str) -> dict[str, Any]:
+    """The runs' listing, once the API server serves it: a fresh CRD's storage may
+    still be initialising (429) for a while."""
+    deadline = time.monotonic() + 60
+    while True:
+        async with http.get(f"{server}{RUNS_PATH}") as response:
+            listing: dict[str, Any] = await response.json()
+        if response.status == 200:
+            return listing
+        if time.monotonic() > deadline:
+            raise SystemExit(f"listing the runs: {response.status} {listing}")
+        await asyncio.sleep(1)
+
+
 class Generator:
     def __init__(self, http: aiohttp.ClientSession, server: str, args: argparse.Namespace) -> None:
         self.http, self.server, self.args, self.load = http, server, args, Load()
@@ -117,14 +141,8 @@ class Generator:
         return task
 
     async def create(self, name: str) -> None:
-        body = {
-            "apiVersion": "tracker.dev/v1alpha1",
-            "kind": "WorkflowRun",
-            "metadata": {"name": name},
-            "spec": {"runName": name, "owner": "bench", "heartbeatTimeoutSeconds": self.args.timeout},
-        }
         try:
-            async with self.http.post(f"{self.server}{RUNS_PATH}", json=body) as response:
+            async with self.http.post(f"{self.server}{RUNS_PATH}", json=run_body(name, self.args.timeout)) as response:
                 await response.read()
                 if response.status != 201:
                     self.load.failures[f"create {response.status}"] += 1
@@ -234,15 +252,7 @@ async def measure(args: argparse.Namespace, plane: ControlPlane, operator: Opera
     load = generator.load
     pids = {p.name: p.pid for p in plane.processes} | {"operator": operator.process.pid}  # type: ignore[union-attr]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    deadline = time.monotonic() + 60
-    while True:  # a fresh CRD's storage may still be initialising (429)
-        async with http.get(f"{server}{RUNS_PATH}") as response:
-            listing = await response.json()
-        if response.status == 200:
-            break
-        if time.monotonic() > deadline:
-            raise SystemExit(f"listing the runs: {response.status} {listing}")
-        await asyncio.sleep(1)
+    listing = await served_listing(http, server)
     watcher = asyncio.create_task(generator.watch(listing["metadata"]["resourceVersion"]))
     beater = asyncio.create_task(generator.keep_beating())
     names = [f"run-{i:05d}" for i in range(args.runs)]
