@@ -21,7 +21,7 @@ from tracker.store.models import Base, Output, Run
 from tracker.store.outputsearch import matching_rows
 from tracker.store.results import Listing, OutputDirectory, OutputFile, OutputMatch
 from tracker.store.runlookup import newest_matching_run_ids
-from tracker.store.runs import select_runs, to_record
+from tracker.store.runs import select_records, to_records
 from tracker.store.textsearch import (
     under_prefix,
     usable_words,
@@ -44,8 +44,8 @@ def lookup_runs_by_url(session: Session, *, text: str, limit: int = 100) -> list
     ids = newest_matching_run_ids(session, dialect_of(session), text, limit)
     if not ids:
         return []
-    stmt = select_runs().where(Run.id.in_(ids)).order_by(Run.created_at.desc(), Run.id)
-    return [to_record(run) for run in session.scalars(stmt)]
+    stmt = select_records().where(Run.id.in_(ids)).order_by(Run.created_at.desc(), Run.id)
+    return to_records(session, session.execute(stmt).all())
 
 
 def search_outputs(
@@ -140,11 +140,11 @@ def runs_with_outputs_under(session: Session, *, prefix: str, exclude_run_id: st
         ),
     )
     stmt = (
-        select_runs()
+        select_records()
         .where(Run.id != exclude_run_id, or_(Run.id.in_(others), overlapping))
         .order_by(Run.created_at, Run.id)
     )
-    return [to_record(run) for run in session.scalars(stmt)]
+    return to_records(session, session.execute(stmt).all())
 
 
 def _object(row: Any) -> OutputObject:

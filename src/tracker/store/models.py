@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from tracker.store.types import BigId, Json, UrlText, UTCDateTime, utcnow
 
@@ -100,8 +100,6 @@ class Run(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]  # the resource was deleted; the row stays
     archived_at: Mapped[datetime | None]  # the archiver deleted the resource (removed_at follows)
-
-    processes: Mapped[list[Process]] = relationship(order_by="Process.position", viewonly=True)
 
 
 class RunExecution(Base):

@@ -20,12 +20,12 @@ namespaces and ids: use the run id (or the namespace).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, literal, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, Select, bindparam, delete, func, literal, or_, select, update
+from sqlalchemy.orm import Session
 
 from tracker.domain.archive import TERMINAL_PHASES
 from tracker.domain.records import OutputsSummary, ProcessCounts, RunRecord
@@ -150,7 +150,7 @@ def report_progress(
     if processes is not None:
         wanted = tuple({p.name: p for p in processes}.values())
         stored = connection.execute(_PROCESS_COUNTS, {"run_id": run_id})
-        if tuple(ProcessCounts(row[0], **dict(zip(COUNTS, row[1:], strict=True))) for row in stored) != wanted:
+        if tuple(_process_counts(row) for row in stored) != wanted:
             _replace_processes(session, run_id, wanted)
     return True
 
@@ -179,6 +179,11 @@ _PROCESS_COUNTS = (
 )
 
 
+def _process_counts(row: Sequence[Any]) -> ProcessCounts:
+    """A process's counts from its name and the COUNTS columns, in that order."""
+    return ProcessCounts(row[0], **dict(zip(COUNTS, row[1:], strict=True)))
+
+
 def _replace_processes(session: Session, run_id: str, processes: Iterable[ProcessCounts]) -> None:
     session.connection().execute(delete(Process).where(Process.run_id == run_id))
     latest = {p.name: p for p in processes}  # a repeated name: the last one wins
@@ -202,20 +207,20 @@ def get_run(session: Session, *, ref: str, namespace: str | None = None) -> RunR
     """The run whose id or run name is `ref` (a run name may need `namespace`; see the
     module docstring for which run a name picks)."""
 
-    def scoped(stmt: Select[Run]) -> Select[Run]:
+    def scoped(stmt: Select[Any]) -> Select[Any]:
         return stmt.where(Run.namespace == namespace) if namespace else stmt
 
-    run = session.scalars(scoped(select_runs().where(Run.id == ref))).first()
-    if run is not None:
-        return to_record(run)
-    found = list(
-        session.scalars(scoped(select_runs().where(Run.run_name == ref)).order_by(Run.created_at.desc(), Run.id))
-    )
+    by_id = session.execute(scoped(select_records().where(Run.id == ref))).all()
+    if by_id:
+        return to_records(session, by_id)[0]
+    found = session.execute(
+        scoped(select_records().where(Run.run_name == ref)).order_by(Run.created_at.desc(), Run.id)
+    ).all()
     live = [r for r in found if r.removed_at is None]
     candidates = live or found
     if len(candidates) > 1:
         raise AmbiguousRun(ref, [RunCandidate(r.id, r.namespace, r.name, r.run_name) for r in candidates])
-    return to_record(candidates[0]) if candidates else None
+    return to_records(session, candidates)[0] if candidates else None
 
 
 def mark_run_removed(session: Session, *, run_id: str, at: datetime) -> bool:
@@ -271,8 +276,8 @@ def list_runs(
     if created_before is not None:
         conditions.append(Run.created_at < created_before)
     total = session.scalar(select(func.count()).select_from(Run).where(*conditions)) or 0
-    page = session.scalars(select_runs().where(*conditions).order_by(*order).limit(limit).offset(offset))
-    return [to_record(run) for run in page], total
+    page = session.execute(select_records().where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
+    return to_records(session, page), total
 
 
 def _order_by(sort: str) -> list[Any]:
@@ -331,19 +336,43 @@ def outputs_summaries(session: Session, *, run_ids: Iterable[str]) -> dict[str, 
     }
 
 
-def select_runs() -> Select[Run]:
-    return select(Run).options(selectinload(Run.processes)).execution_options(populate_existing=True)
+# What a RunRecord is made of, read as plain rows: no ORM objects for a listing.
+_RECORD_COLUMNS = (
+    Run.id,
+    Run.commit_hash,
+    Run.created_at,
+    Run.archived_at,
+    Run.removed_at,
+    *(getattr(Run, f) for f in _FIELDS),
+)
+_PROCESS_CHUNK = 5000  # run ids per IN list
 
 
-def to_record(run: Run) -> RunRecord:
-    """The domain record of a runs row (with its processes loaded)."""
-    fields = {f: getattr(run, f) for f in _FIELDS}
-    processes = tuple(ProcessCounts(p.name, **{c: getattr(p, c) for c in COUNTS}) for p in run.processes)
-    return RunRecord(
-        id=run.id,
-        commit=run.commit_hash,
-        created_at=run.created_at,
-        processes=processes,
-        archived_at=run.archived_at,
-        **fields,
-    )
+def select_records() -> Select[Any]:
+    """The runs' columns `to_records` turns into records; add conditions and order."""
+    return select(*_RECORD_COLUMNS)
+
+
+def to_records(session: Session, rows: Sequence[Row[Any]]) -> list[RunRecord]:
+    """The records of `select_records()` rows, in their order, with their processes."""
+    processes: dict[str, list[ProcessCounts]] = {}
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), _PROCESS_CHUNK):
+        stored = session.execute(
+            select(Process.run_id, Process.name, *(getattr(Process, c) for c in COUNTS))
+            .where(Process.run_id.in_(ids[start : start + _PROCESS_CHUNK]))
+            .order_by(Process.run_id, Process.position)
+        )
+        for run_id, *counts in stored:
+            processes.setdefault(run_id, []).append(_process_counts(counts))
+    return [
+        RunRecord(
+            id=row.id,
+            commit=row.commit_hash,
+            created_at=row.created_at,
+            processes=tuple(processes.get(row.id, ())),
+            archived_at=row.archived_at,
+            **{f: getattr(row, f) for f in _FIELDS},
+        )
+        for row in rows
+    ]
