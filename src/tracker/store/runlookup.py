@@ -9,10 +9,14 @@
 Both answer exactly the same question, so whichever finishes first is right. They
 advance in turns, each turn about twice the work of its last, the plan that has
 spent less time going next (`urlmatch.race`), so a lookup costs about twice the
-cheaper plan. Text that starts with `s3://` uses b-tree ranges, one per case
-variant of the text present (`urlmatch`), for both plans; other text uses the
-trigram index: on SQLite the FTS5 table, read in rowid order chunk by chunk; on PostgreSQL a GIN bitmap, which cannot
-stop early, so one run-first turn decides whether it is worth starting.
+cheaper plan. Text that starts with `s3://` uses b-tree ranges, one per case variant
+of the text present (`urlmatch`), for both plans; there a run-first check is one
+seek, so run-first first goes alone while at least DENSE of the runs it walked
+(after a trial of two turns) matched: it then finishes within about `limit / DENSE`
+runs, where match-first would read every row of at least as many runs. Other text
+uses the trigram index: on SQLite the FTS5 table, read in rowid order chunk by
+chunk; on PostgreSQL a GIN bitmap, which cannot stop early, so run-first's density
+alone decides whether it is started.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ RUNS_FIRST_TURN = 16  # runs the first run-first turn checks
 ROWS_FIRST_TURN = 1000  # rows the first match-first turn reads
 MAX_RUNS_TURN = 1000
 MAX_ROWS_TURN = 8000
-DENSE = 1 / 8  # PostgreSQL, other text: run-first goes on when this share of the first runs matched
+DENSE = 1 / 8  # run-first goes on alone while this share of the runs walked matched
 ID_CHUNK = 5000  # run ids per IN list
 PLANS = ("race", "match-first", "run-first")
 
@@ -78,18 +82,17 @@ def newest_matching_run_ids(session: Session, dialect: str, text: str, limit: in
         starts = or_(false(), *(_in_range(low, high) for low, high in ranges))
         per_run = exists().where(Output.run_id == Run.id, starts)
         hit = case((owner, True), (per_run, True), else_=False)
-        walk = _RunFirst(session, hit, limit, extra=inner, growth=4)  # a seek per run: cheap turns
+        growth = 4  # a seek per run: cheap turns
+        walk = _RunFirst(session, hit, limit, extra=inner, growth=growth, trial=RUNS_FIRST_TURN * (1 + growth))
+        if plan == "race" and walk.while_dense():
+            return walk.answer()
         return _race(session, walk, _RangeRows(session, ranges), owner, inner, limit, plan)
     per_run = exists().where(Output.run_id == Run.id, folded_contains(lower_url(), text))
     walk = _RunFirst(session, case((owner, True), (per_run, True), else_=False), limit)
     if dialect == "sqlite" and len(text) >= MIN_INDEXED:
         return _race(session, walk, _FtsRows(session, dialect, text), owner, set(), limit, plan)
-    if plan != "match-first":
-        walk.step()  # one turn: how dense is the text among the newest runs?
-        while not walk.done and (plan == "run-first" or walk.found >= DENSE * walk.walked):
-            walk.step()
-        if walk.done:
-            return walk.answer()
+    if plan == "run-first" or (plan == "race" and walk.while_dense()):
+        return walk.finish()
     published = session.scalars(
         select(outputs.c.run_id).where(contains(dialect, outputs.c.url, text)).distinct()
     )  # the trigram index (or, for 1-2 characters, a scan)
@@ -128,6 +131,7 @@ class _RunFirst:
     limit: int
     extra: set[str] = field(default_factory=set)  # runs known to match
     growth: int = 2  # how much larger each turn is than the last
+    trial: int = 0  # runs walked before density counts
     turn: int = RUNS_FIRST_TURN
     walked: int = 0
     matched: list[str] = field(default_factory=list)
@@ -169,6 +173,18 @@ class _RunFirst:
         self.exhausted = len(rows) < want
         self.turn = min(self.turn * self.growth, MAX_RUNS_TURN)
         return self.done
+
+    def while_dense(self) -> bool:
+        """Step while at least DENSE of the runs walked past `trial` matched (and at
+        least once); whether the walk is done."""
+        while not self.done and self.found >= DENSE * (self.walked - self.trial):
+            self.step()
+        return self.done
+
+    def finish(self) -> list[str]:
+        while not self.step():
+            pass
+        return self.answer()
 
     def answer(self) -> list[str]:
         return self.matched[: self.limit]
@@ -272,9 +288,7 @@ def _race(
     plan: str,
 ) -> list[str]:
     if plan == "run-first" or (plan == "race" and not race(rows.step, walk.step)):
-        while not walk.step():
-            pass
-        return walk.answer()
+        return walk.finish()
     while not rows.step():
         pass
     return _newest(session, rows.runs | extra | _owners(session, owner), limit)

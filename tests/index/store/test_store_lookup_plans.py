@@ -6,6 +6,7 @@ number of matching runs, and with the skip scan over case variants given up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -161,6 +162,54 @@ def test_the_skip_scan_finds_every_case_variant(session: Session, lab: Lab) -> N
     assert urlmatch.variant_ranges(session, "s3://lab-c/runs/r05/mixed/none", []) == []
     heads = [low for low, _ in urlmatch.variant_ranges(session, "s3://lab-", []) or []]
     assert heads == ["s3://lab-"]
+
+
+@pytest.fixture
+def big_lab(factory: sessionmaker[Session]) -> Lab:
+    """400 runs, two objects each: the newest 30 publish to lab-new, the others in turn
+    to four buckets (lab-0 .. lab-3), so that a bucket prefix is dense or sparse among
+    the newest runs past run-first's trial turns."""
+    urls: dict[str, list[str]] = {}
+    dirs: dict[str, str] = {}
+    with factory.begin() as session:
+        for n in range(400):
+            run_id = f"run-{n:03d}"
+            bucket = "lab-new" if n >= 370 else f"lab-{n % 4}"
+            output_dir = f"s3://{bucket}/runs/r{n:03d}/"
+            _add_run(session, run_id, output_dir, T0 + timedelta(minutes=n), namespace="lab")
+            found = [output_dir + _key(n, k) for k in range(2)]
+            outputs.upsert_outputs(session, run_id=run_id, objects=[OutputObject(u, 1) for u in found])
+            urls[run_id], dirs[run_id] = found, output_dir
+    return Lab(urls, dirs)
+
+
+@pytest.mark.parametrize(
+    ("text", "raced"),
+    [
+        ("s3://lab-2/", False),  # a quarter of the runs: run-first alone
+        ("s3://lab-", False),  # every run
+        ("s3://lab-new/", True),  # the newest 30 only: dense at first, then sparse
+        ("s3://lab-1/runs/r101/", True),  # one run
+        ("s3://lab-1/runs/r101/S101/S101_markdup_01.bam", True),
+        ("s3://lab-1/runs/r101-rerun/", True),  # none
+    ],
+)
+def test_run_first_goes_alone_while_the_runs_it_walks_match(
+    session: Session, big_lab: Lab, text: str, raced: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    races: list[str] = []
+
+    def race(first: Callable[[], bool], second: Callable[[], bool]) -> bool:
+        races.append(text)
+        return urlmatch.race(first, second)
+
+    monkeypatch.setattr(runlookup, "race", race)
+    for limit in (1, 100):
+        races.clear()
+        found = runlookup.newest_matching_run_ids(session, dialect_of(session), text, limit)
+        assert found == expected_runs(session, big_lab, text, limit)
+        if limit == 100:
+            assert bool(races) == raced
 
 
 SEARCHES = [
